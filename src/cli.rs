@@ -1,0 +1,58 @@
+//! Command line: subcommands and the global settings flags (each with its environment
+//! variable). Parsing only; `main.rs` wires the pieces.
+
+use clap::{Parser, Subcommand};
+
+use crate::settings::RawSettings;
+use crate::simulator::SimulateArgs;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ecs-emf-exporter",
+    version,
+    about = "ECS sidecar: Task Metadata Endpoint v4 → CloudWatch metrics (EMF on stdout)",
+    long_about = "Polls the ECS Task Metadata Endpoint v4 and publishes task and container CPU, memory, \
+network and storage metrics as CloudWatch Embedded Metric Format lines on stdout. \
+Without a subcommand it runs as the sidecar until SIGTERM."
+)]
+pub struct Cli {
+    /// One collection, publish, flush, exit (0 on success, 1 when nothing was collected).
+    #[arg(long)]
+    pub once: bool,
+    #[command(flatten)]
+    pub settings: RawSettings,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the sidecar against the built-in simulated task and print EMF lines.
+    Demo(DemoArgs),
+    /// Serve only the simulated Task Metadata Endpoint v4 on loopback.
+    Simulate(SimulateArgs),
+    /// Print the metric catalog.
+    Metrics {
+        /// Machine-readable JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Exit 0 when the running sidecar completed a collection recently, 1 otherwise.
+    Healthcheck,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct DemoArgs {
+    /// Stop after N cycles (default: run until Ctrl-C).
+    #[arg(long)]
+    pub cycles: Option<u64>,
+    /// Also print a readable table of each cycle on stderr.
+    #[arg(long)]
+    pub pretty: bool,
+    /// Simulated platform: fargate or ec2.
+    #[arg(long, default_value = "fargate")]
+    pub platform: String,
+    /// Simulated containers.
+    #[arg(long, default_value_t = 3)]
+    pub containers: usize,
+}

@@ -1,0 +1,101 @@
+//! `demo`: the sidecar against the built-in simulated task, in one process. A newcomer's
+//! first command: EMF on stdout within seconds, no AWS, nothing beyond loopback.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cli::DemoArgs;
+use crate::cycle::Cycle;
+use crate::metadata::Client;
+use crate::output::Counters;
+use crate::output::stdout::StdoutOutput;
+use crate::runner::{Runner, Stop, request_timeout};
+use crate::settings::{RawSettings, Settings};
+use crate::simulator::{self, Scenario, SimOptions};
+
+/// The demo polls every second unless `--interval` / `ECS_EMF_INTERVAL` says otherwise.
+const DEMO_INTERVAL: &str = "1s";
+
+pub async fn run(args: DemoArgs, mut raw: RawSettings) -> Result<ExitCode, String> {
+    raw.interval
+        .get_or_insert_with(|| DEMO_INTERVAL.to_string());
+    let settings = Settings::from_raw(&raw).map_err(|e| e.to_string())?;
+    let mut scenario = match args.platform.as_str() {
+        "fargate" => Scenario::fargate(),
+        "ec2" => Scenario::ec2(),
+        other => {
+            return Err(format!(
+                "invalid demo --platform {other:?}: expected fargate or ec2"
+            ));
+        }
+    };
+    if !(1..=500).contains(&args.containers) {
+        return Err(format!(
+            "invalid demo --containers {}: expected 1 to 500",
+            args.containers
+        ));
+    }
+    scenario.containers = args.containers;
+    let server = simulator::start(
+        SimOptions {
+            scenario,
+            ..SimOptions::default()
+        },
+        0,
+    )
+    .await
+    .map_err(|e| format!("cannot start the simulated metadata endpoint: {e}"))?;
+    tracing::info!(
+        "demo: simulated task metadata endpoint at {}",
+        server.base_url()
+    );
+    let client = Client::new(server.base_url(), request_timeout(settings.interval))?;
+    let counters = Arc::new(Counters::default());
+    let output = StdoutOutput::new(settings.encoder(), Arc::clone(&counters))
+        .map_err(|e| format!("cannot start the stdout writer: {e}"))?;
+    let mut runner = Runner::new(settings, client, Box::new(output), counters);
+    if args.pretty {
+        let mut n = 0u64;
+        runner = runner.with_observer(Box::new(move |cycle: &Cycle| {
+            n += 1;
+            let table = pretty_table(n, cycle);
+            let _ = std::io::stderr().lock().write_all(table.as_bytes());
+        }));
+    }
+    let stop = args.cycles.map_or(Stop::OnSignal, Stop::AfterCycles);
+    let summary = runner.run(stop).await;
+    tokio::time::timeout(Duration::from_secs(2), server.shutdown())
+        .await
+        .ok();
+    Ok(if summary.collected > 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// A readable view of one cycle: one block per document type, one line per value.
+pub fn pretty_table(n: u64, cycle: &Cycle) -> String {
+    let mut out = String::new();
+    let when = chrono::DateTime::from_timestamp_millis(cycle.timestamp_ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default();
+    let _ = writeln!(out, "── cycle {n} at {when} ──");
+    for e in &cycle.entities {
+        let who = e.field("ContainerName").unwrap_or_default();
+        let _ = writeln!(out, "{} {}", e.level.as_str(), who);
+        for s in &e.samples {
+            let _ = writeln!(
+                out,
+                "  {:<32} {:>14.3} {}",
+                s.metric.name,
+                s.value,
+                s.metric.unit.as_str()
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,394 @@
+//! Dimension sets, their values, and the plain properties every document carries.
+//!
+//! Values come from `/task` (cluster, service, family, …), from tags, and from static
+//! settings. A value CloudWatch would reject (empty, blank, over 1024 characters) never
+//! reaches an output: it is replaced or truncated, with one warning per dimension.
+
+use std::collections::{BTreeMap, HashSet};
+
+use crate::cycle::Entity;
+use crate::metadata::TaskMetadata;
+use crate::metrics::{Level, Measurements};
+
+/// The dimensions a set may name (metrics.md); tag and static dimensions come on top.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    ClusterName,
+    ServiceName,
+    TaskDefinitionFamily,
+    TaskDefinitionRevision,
+    TaskId,
+    ContainerName,
+    LaunchType,
+    AvailabilityZone,
+}
+
+impl Builtin {
+    pub const ALL: [Builtin; 8] = [
+        Builtin::ClusterName,
+        Builtin::ServiceName,
+        Builtin::TaskDefinitionFamily,
+        Builtin::TaskDefinitionRevision,
+        Builtin::TaskId,
+        Builtin::ContainerName,
+        Builtin::LaunchType,
+        Builtin::AvailabilityZone,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Builtin::ClusterName => "ClusterName",
+            Builtin::ServiceName => "ServiceName",
+            Builtin::TaskDefinitionFamily => "TaskDefinitionFamily",
+            Builtin::TaskDefinitionRevision => "TaskDefinitionRevision",
+            Builtin::TaskId => "TaskId",
+            Builtin::ContainerName => "ContainerName",
+            Builtin::LaunchType => "LaunchType",
+            Builtin::AvailabilityZone => "AvailabilityZone",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Builtin> {
+        Builtin::ALL.into_iter().find(|b| b.name() == name)
+    }
+}
+
+/// Root members every document has besides dimensions and metrics; tag and static
+/// dimension names must not collide with them.
+pub const PROPERTY_NAMES: [&str; 14] = [
+    "Type",
+    "ClusterName",
+    "ServiceName",
+    "TaskARN",
+    "TaskId",
+    "TaskDefinitionFamily",
+    "TaskDefinitionRevision",
+    "LaunchType",
+    "AvailabilityZone",
+    "ContainerName",
+    "Image",
+    "DockerId",
+    "KnownStatus",
+    "_aws",
+];
+
+/// Longest dimension value CloudWatch accepts, in characters.
+pub const MAX_VALUE_CHARS: usize = 1024;
+/// What a dimension without a value publishes (a missing tag, an absent field).
+pub const UNKNOWN: &str = "unknown";
+
+/// The validated dimension settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DimensionConfig {
+    pub task_sets: Vec<Vec<Builtin>>,
+    pub container_sets: Vec<Vec<Builtin>>,
+    /// `ECS_EMF_TAG_DIMENSIONS`, in order.
+    pub tag_keys: Vec<String>,
+    /// `ECS_EMF_STATIC_DIMENSIONS`, in order; a static name wins over a tag of that name.
+    pub static_dims: Vec<(String, String)>,
+}
+
+impl Default for DimensionConfig {
+    fn default() -> Self {
+        DimensionConfig {
+            task_sets: vec![vec![Builtin::ClusterName, Builtin::ServiceName]],
+            container_sets: vec![vec![
+                Builtin::ClusterName,
+                Builtin::ServiceName,
+                Builtin::ContainerName,
+            ]],
+            tag_keys: Vec::new(),
+            static_dims: Vec::new(),
+        }
+    }
+}
+
+impl DimensionConfig {
+    /// Names added to every set after the built-in ones: tags, then statics (deduplicated).
+    fn extra_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        for n in self
+            .tag_keys
+            .iter()
+            .map(String::as_str)
+            .chain(self.static_dims.iter().map(|(k, _)| k.as_str()))
+        {
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+        names
+    }
+
+    /// The number of keys of the largest set once tags and statics are added.
+    pub fn widest_set(&self) -> usize {
+        let extra = self.extra_names().len();
+        self.task_sets
+            .iter()
+            .chain(&self.container_sets)
+            .map(|s| s.len() + extra)
+            .max()
+            .unwrap_or(extra)
+    }
+
+    pub fn needs_tags(&self) -> bool {
+        !self.tag_keys.is_empty()
+    }
+}
+
+/// Tags as read from `/taskWithTags` (or the ECS API): looked up task first, then instance.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tags {
+    pub task: BTreeMap<String, String>,
+    pub container_instance: BTreeMap<String, String>,
+}
+
+impl Tags {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.task
+            .get(key)
+            .or_else(|| self.container_instance.get(key))
+            .map(String::as_str)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.task.is_empty() && self.container_instance.is_empty()
+    }
+}
+
+/// `arn:aws:ecs:REGION:ACCOUNT:cluster/NAME` → `NAME`; a short name stays as it is.
+pub fn cluster_name(cluster: &str) -> &str {
+    if cluster.starts_with("arn:") {
+        cluster.rsplit('/').next().unwrap_or(cluster)
+    } else {
+        cluster
+    }
+}
+
+/// The last segment of the task ARN (`…:task/CLUSTER/ID` or the old `…:task/ID`).
+pub fn task_id(task_arn: &str) -> &str {
+    task_arn.rsplit('/').next().unwrap_or(task_arn)
+}
+
+/// The task's identity, resolved once per cycle.
+struct TaskIdentity {
+    cluster: Option<String>,
+    service: Option<String>,
+    task_arn: Option<String>,
+    task_id: Option<String>,
+    family: Option<String>,
+    revision: Option<String>,
+    launch_type: Option<String>,
+    availability_zone: Option<String>,
+}
+
+impl TaskIdentity {
+    fn new(task: &TaskMetadata, tags: &Tags) -> TaskIdentity {
+        let nonempty = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+        TaskIdentity {
+            cluster: nonempty(&task.cluster).map(|c| cluster_name(&c).to_string()),
+            // A standalone task has no service; older agents leave the field out but the
+            // `aws:ecs:serviceName` tag has it (tags propagated from the service).
+            service: nonempty(&task.service_name).or_else(|| {
+                tags.get("aws:ecs:serviceName")
+                    .map(str::to_string)
+                    .filter(|s| !s.trim().is_empty())
+            }),
+            task_arn: nonempty(&task.task_arn),
+            task_id: nonempty(&task.task_arn).map(|a| task_id(&a).to_string()),
+            family: nonempty(&task.family),
+            revision: nonempty(&task.revision),
+            launch_type: nonempty(&task.launch_type),
+            availability_zone: nonempty(&task.availability_zone),
+        }
+    }
+
+    fn value<'a>(&'a self, b: Builtin, container: Option<&'a str>) -> Option<&'a str> {
+        match b {
+            Builtin::ClusterName => self.cluster.as_deref(),
+            Builtin::ServiceName => self.service.as_deref(),
+            Builtin::TaskDefinitionFamily => self.family.as_deref(),
+            Builtin::TaskDefinitionRevision => self.revision.as_deref(),
+            Builtin::TaskId => self.task_id.as_deref(),
+            Builtin::ContainerName => container,
+            Builtin::LaunchType => self.launch_type.as_deref(),
+            Builtin::AvailabilityZone => self.availability_zone.as_deref(),
+        }
+    }
+}
+
+/// Turns a cycle's measurements into entities with dimensions and properties.
+#[derive(Debug, Default)]
+pub struct Labeler {
+    config: DimensionConfig,
+    /// Dimensions already warned about, so each problem is logged once.
+    warned: HashSet<String>,
+}
+
+impl Labeler {
+    pub fn new(config: DimensionConfig) -> Labeler {
+        Labeler {
+            config,
+            warned: HashSet::new(),
+        }
+    }
+
+    pub fn config(&self) -> &DimensionConfig {
+        &self.config
+    }
+
+    /// Entities for the task, each container, and (when given) the exporter's own metrics.
+    pub fn label(
+        &mut self,
+        task: &TaskMetadata,
+        tags: &Tags,
+        measured: Measurements,
+        exporter: Vec<crate::metrics::Sample>,
+    ) -> Vec<Entity> {
+        let id = TaskIdentity::new(task, tags);
+        let mut entities = Vec::with_capacity(measured.containers.len() + 2);
+        let task_sets = self.config.task_sets.clone();
+        if !measured.task.is_empty() {
+            entities.push(self.entity(Level::Task, &task_sets, &id, tags, None, measured.task));
+        }
+        let container_sets = self.config.container_sets.clone();
+        for c in measured.containers {
+            let mut e = self.entity(
+                Level::Container,
+                &container_sets,
+                &id,
+                tags,
+                Some(&c.name),
+                c.samples,
+            );
+            let props = [
+                ("Image", c.image),
+                ("DockerId", c.docker_id),
+                ("KnownStatus", c.known_status),
+            ];
+            for (k, v) in props {
+                if let Some(v) = v {
+                    e.fields.push((k.to_string(), v));
+                }
+            }
+            entities.push(e);
+        }
+        if !exporter.is_empty() {
+            entities.push(self.entity(Level::Exporter, &task_sets, &id, tags, None, exporter));
+        }
+        entities
+    }
+
+    fn entity(
+        &mut self,
+        level: Level,
+        sets: &[Vec<Builtin>],
+        id: &TaskIdentity,
+        tags: &Tags,
+        container: Option<&str>,
+        samples: Vec<crate::metrics::Sample>,
+    ) -> Entity {
+        let mut fields: Vec<(String, String)> = Vec::new();
+        let mut dimension_sets: Vec<Vec<String>> = Vec::new();
+        let extras: Vec<String> = self
+            .config
+            .extra_names()
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        for set in sets {
+            let mut names: Vec<String> = Vec::with_capacity(set.len() + extras.len());
+            for &b in set {
+                // Without a service, sets that name ServiceName use the family in its place.
+                let b = if b == Builtin::ServiceName && id.service.is_none() {
+                    Builtin::TaskDefinitionFamily
+                } else {
+                    b
+                };
+                let name = b.name().to_string();
+                if !names.contains(&name) {
+                    if !fields.iter().any(|(k, _)| *k == name) {
+                        let value = self.clean(&name, id.value(b, container));
+                        fields.push((name.clone(), value));
+                    }
+                    names.push(name);
+                }
+            }
+            for name in &extras {
+                if !names.contains(name) {
+                    if !fields.iter().any(|(k, _)| k == name) {
+                        let value = self.extra_value(name, tags);
+                        fields.push((name.clone(), value));
+                    }
+                    names.push(name.clone());
+                }
+            }
+            if !dimension_sets.contains(&names) {
+                dimension_sets.push(names);
+            }
+        }
+        let mut props: Vec<(&str, Option<&str>)> = vec![
+            ("Type", Some(level.as_str())),
+            ("ClusterName", id.cluster.as_deref()),
+            ("ServiceName", id.service.as_deref()),
+            ("TaskARN", id.task_arn.as_deref()),
+            ("TaskId", id.task_id.as_deref()),
+            ("TaskDefinitionFamily", id.family.as_deref()),
+            ("TaskDefinitionRevision", id.revision.as_deref()),
+            ("LaunchType", id.launch_type.as_deref()),
+            ("AvailabilityZone", id.availability_zone.as_deref()),
+        ];
+        if container.is_some() {
+            props.push(("ContainerName", container));
+        }
+        for (k, v) in props {
+            if let Some(v) = v {
+                if !fields.iter().any(|(name, _)| name == k) {
+                    fields.push((k.to_string(), v.to_string()));
+                }
+            }
+        }
+        Entity {
+            level,
+            dimension_sets,
+            fields,
+            samples,
+        }
+    }
+
+    fn extra_value(&mut self, name: &str, tags: &Tags) -> String {
+        if let Some((_, v)) = self.config.static_dims.iter().find(|(k, _)| k == name) {
+            let v = v.clone();
+            return self.clean(name, Some(&v));
+        }
+        let tag = tags.get(name).map(str::to_string);
+        self.clean(name, tag.as_deref())
+    }
+
+    /// A value CloudWatch accepts: 1–1024 characters, not blank.
+    fn clean(&mut self, name: &str, value: Option<&str>) -> String {
+        match value {
+            Some(v) if !v.trim().is_empty() && v.chars().count() <= MAX_VALUE_CHARS => {
+                v.to_string()
+            }
+            Some(v) if !v.trim().is_empty() => {
+                self.warn_once(name, "is longer than 1024 characters; truncated to 1024");
+                v.chars().take(MAX_VALUE_CHARS).collect()
+            }
+            Some(_) => {
+                self.warn_once(name, "is empty or blank; published as 'unknown'");
+                UNKNOWN.to_string()
+            }
+            None => {
+                self.warn_once(name, "has no value for this task; published as 'unknown'");
+                UNKNOWN.to_string()
+            }
+        }
+    }
+
+    fn warn_once(&mut self, name: &str, what: &str) {
+        if self.warned.insert(format!("{name}:{what}")) {
+            tracing::warn!(dimension = name, "dimension {name} {what}");
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! Cycle → EMF lines, within every limit of emf.md.
+//!
+//! Each entity becomes one or more documents. The encoder measures every piece of a
+//! document before writing it, so it can split an entity's metrics over several documents
+//! (at most 100 metrics each, each line at most `max_line_bytes`) without ever cutting a
+//! line. When even one metric does not fit, it drops the plain properties (they only help
+//! Logs Insights), then writes one dimension set per document; only if that still does not
+//! fit are the entity's values reported as undeliverable.
+
+use std::io::Write;
+
+use crate::cycle::{Cycle, Entity};
+use crate::metrics::Sample;
+
+/// At most this many metric definitions per directive (EMF specification).
+pub const MAX_METRICS_PER_DOCUMENT: usize = 100;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncoderConfig {
+    pub namespace: String,
+    pub high_resolution: bool,
+    /// Longest line, newline excluded.
+    pub max_line_bytes: usize,
+}
+
+/// What encoding a cycle produced.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Encoded {
+    /// Newline-terminated lines, one EMF document each.
+    pub bytes: Vec<u8>,
+    pub documents: usize,
+    pub values: usize,
+    /// Values that could not be encoded within the line limit, with the reason.
+    pub rejected: Vec<Rejected>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejected {
+    pub entity: String,
+    pub values: usize,
+    pub reason: String,
+}
+
+pub fn encode(cycle: &Cycle, config: &EncoderConfig) -> Encoded {
+    let mut out = Encoded::default();
+    for entity in &cycle.entities {
+        encode_entity(entity, cycle.timestamp_ms, config, &mut out);
+    }
+    out
+}
+
+fn json_string(s: &str) -> String {
+    // Serializing a str into a String cannot fail.
+    serde_json::to_string(s).unwrap_or_else(|_| String::from("\"\""))
+}
+
+/// A metric's two pieces: its definition in the directive and its value on the root.
+struct MetricPieces {
+    definition: String,
+    member: String,
+}
+
+impl MetricPieces {
+    fn new(sample: &Sample, high_resolution: bool) -> MetricPieces {
+        let name = json_string(sample.metric.name);
+        let resolution = if high_resolution {
+            ",\"StorageResolution\":1"
+        } else {
+            ""
+        };
+        let definition = format!(
+            "{{\"Name\":{name},\"Unit\":\"{}\"{resolution}}}",
+            sample.metric.unit.as_str()
+        );
+        let value = serde_json::to_string(&sample.value).unwrap_or_else(|_| String::from("0"));
+        MetricPieces {
+            definition,
+            member: format!("{name}:{value}"),
+        }
+    }
+
+    /// Bytes this metric adds to a document that already has `others` metrics.
+    fn cost(&self, others: usize) -> usize {
+        let separator = usize::from(others > 0);
+        self.definition.len() + separator + 1 + self.member.len()
+    }
+}
+
+/// The parts of a document that do not depend on which metrics it carries.
+struct Frame {
+    /// `{"_aws":{…,"Metrics":[`
+    head: String,
+    /// `]}]}` + `,"field":"value"` for each field.
+    tail: String,
+}
+
+impl Frame {
+    fn new(
+        timestamp_ms: i64,
+        namespace: &str,
+        sets: &[Vec<String>],
+        fields: &[&(String, String)],
+    ) -> Frame {
+        let dims: Vec<String> = sets
+            .iter()
+            .map(|set| {
+                format!(
+                    "[{}]",
+                    set.iter()
+                        .map(|d| json_string(d))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )
+            })
+            .collect();
+        let head = format!(
+            "{{\"_aws\":{{\"Timestamp\":{timestamp_ms},\"CloudWatchMetrics\":[{{\"Namespace\":{},\"Dimensions\":[{}],\"Metrics\":[",
+            json_string(namespace),
+            dims.join(",")
+        );
+        let mut tail = String::from("]}]}");
+        for (k, v) in fields {
+            tail.push(',');
+            tail.push_str(&json_string(k));
+            tail.push(':');
+            tail.push_str(&json_string(v));
+        }
+        Frame { head, tail }
+    }
+
+    /// Bytes of a document with no metrics, closing brace included.
+    fn fixed(&self) -> usize {
+        self.head.len() + self.tail.len() + 1
+    }
+
+    fn write(&self, metrics: &[MetricPieces], out: &mut Vec<u8>) {
+        out.extend_from_slice(self.head.as_bytes());
+        for (i, m) in metrics.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(m.definition.as_bytes());
+        }
+        out.extend_from_slice(self.tail.as_bytes());
+        for m in metrics {
+            out.push(b',');
+            out.extend_from_slice(m.member.as_bytes());
+        }
+        out.extend_from_slice(b"}\n");
+    }
+}
+
+/// Splits `metrics` into documents that fit; `None` when a single metric cannot fit.
+fn pack(
+    frame: &Frame,
+    metrics: &[MetricPieces],
+    max: usize,
+) -> Option<Vec<std::ops::Range<usize>>> {
+    let mut chunks = Vec::new();
+    let (mut start, mut size) = (0, frame.fixed());
+    for (i, m) in metrics.iter().enumerate() {
+        let count = i - start;
+        if count > 0 && (count == MAX_METRICS_PER_DOCUMENT || size + m.cost(count) > max) {
+            chunks.push(start..i);
+            start = i;
+            size = frame.fixed();
+        }
+        size += m.cost(i - start);
+        if size > max {
+            return None;
+        }
+    }
+    if start < metrics.len() {
+        chunks.push(start..metrics.len());
+    }
+    Some(chunks)
+}
+
+fn encode_entity(entity: &Entity, timestamp_ms: i64, config: &EncoderConfig, out: &mut Encoded) {
+    if entity.samples.is_empty() {
+        return;
+    }
+    let metrics: Vec<MetricPieces> = entity
+        .samples
+        .iter()
+        .map(|s| MetricPieces::new(s, config.high_resolution))
+        .collect();
+    let max = config.max_line_bytes;
+    let all_fields: Vec<&(String, String)> = entity.fields.iter().collect();
+    // Only the dimension values (and the document type) are required on the root.
+    let required: Vec<&(String, String)> = entity
+        .fields
+        .iter()
+        .filter(|(k, _)| k == "Type" || entity.is_dimension(k))
+        .collect();
+
+    for fields in [&all_fields, &required] {
+        let frame = Frame::new(
+            timestamp_ms,
+            &config.namespace,
+            &entity.dimension_sets,
+            fields,
+        );
+        if let Some(chunks) = pack(&frame, &metrics, max) {
+            write_chunks(&frame, &metrics, &chunks, out);
+            return;
+        }
+    }
+    // One dimension set per document, each with only its own dimension values.
+    let mut plans = Vec::new();
+    for set in &entity.dimension_sets {
+        let fields: Vec<&(String, String)> = entity
+            .fields
+            .iter()
+            .filter(|(k, _)| k == "Type" || set.contains(k))
+            .collect();
+        let frame = Frame::new(
+            timestamp_ms,
+            &config.namespace,
+            std::slice::from_ref(set),
+            &fields,
+        );
+        match pack(&frame, &metrics, max) {
+            Some(chunks) => plans.push((frame, chunks)),
+            None => {
+                out.rejected.push(Rejected {
+                    entity: describe(entity),
+                    values: entity.samples.len(),
+                    reason: format!(
+                        "its dimension values alone make a document longer than the {max}-byte line limit (ECS_EMF_MAX_LINE_BYTES)"
+                    ),
+                });
+                return;
+            }
+        }
+    }
+    for (frame, chunks) in &plans {
+        write_chunks(frame, &metrics, chunks, out);
+    }
+}
+
+fn write_chunks(
+    frame: &Frame,
+    metrics: &[MetricPieces],
+    chunks: &[std::ops::Range<usize>],
+    out: &mut Encoded,
+) {
+    for range in chunks {
+        frame.write(&metrics[range.clone()], &mut out.bytes);
+        out.documents += 1;
+        out.values += range.len();
+    }
+}
+
+fn describe(entity: &Entity) -> String {
+    match entity.field("ContainerName") {
+        Some(name) => format!(
+            "{} {}",
+            entity.level.as_str(),
+            name.chars().take(64).collect::<String>()
+        ),
+        None => entity.level.as_str().to_string(),
+    }
+}
+
+/// Writes encoded lines to `w` in one call, so a cycle is written whole or not at all.
+pub fn write_all(encoded: &Encoded, w: &mut impl Write) -> std::io::Result<()> {
+    w.write_all(&encoded.bytes)?;
+    w.flush()
+}

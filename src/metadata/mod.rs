@@ -1,0 +1,43 @@
+//! Task Metadata Endpoint v4: the HTTP client and the models of its answers.
+//! Knows nothing about metrics.
+
+pub mod client;
+pub mod lenient;
+pub mod model;
+pub mod parse;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+pub use client::{Client, FetchError, Path};
+pub use model::{ContainerMetadata, ContainerStats, TaskMetadata, TaskTagsResponse};
+
+/// One poll: the task, its containers' stats by DockerId, and when the stats arrived.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub task: TaskMetadata,
+    /// Only entries that carry samples: `null`/`{}` entries are absent.
+    pub stats: HashMap<String, ContainerStats>,
+    /// DockerIds whose stats entry had an unexpected shape this poll.
+    pub malformed_stats: Vec<String>,
+    pub received_at: DateTime<Utc>,
+}
+
+impl Snapshot {
+    /// Builds a snapshot from response bodies (replayed fixtures, tests, benchmarks).
+    pub fn from_bodies(
+        task: &[u8],
+        stats: &[u8],
+        received_at: DateTime<Utc>,
+    ) -> Result<Snapshot, parse::ParseError> {
+        let task = parse::task(task)?;
+        let stats = parse::stats(stats)?;
+        Ok(Snapshot {
+            task,
+            stats: stats.containers,
+            malformed_stats: stats.malformed,
+            received_at,
+        })
+    }
+}

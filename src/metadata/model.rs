@@ -1,0 +1,206 @@
+//! Serde models of the Task Metadata Endpoint v4 responses.
+//!
+//! Only the fields the exporter uses are modelled; everything else is ignored. Every field
+//! is optional because real responses omit them freely (see `tests/fixtures/*/SOURCE.md`):
+//! Fargate has no `ServiceName` in older agents, EC2 has no task `Limits`, cgroup v2 stats
+//! have no `cache`, stopped containers have `null` or `{}` stats.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::lenient::{f64_opt, opt_vec_lenient, string_opt, u64_opt, vec_lenient};
+
+/// `GET ${ECS_CONTAINER_METADATA_URI_V4}/task` (and `/taskWithTags`, which adds the tag maps).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TaskMetadata {
+    #[serde(default, deserialize_with = "string_opt")]
+    pub cluster: Option<String>,
+    #[serde(default, rename = "TaskARN", deserialize_with = "string_opt")]
+    pub task_arn: Option<String>,
+    #[serde(default, deserialize_with = "string_opt")]
+    pub family: Option<String>,
+    #[serde(default, deserialize_with = "string_opt")]
+    pub revision: Option<String>,
+    #[serde(default, deserialize_with = "string_opt")]
+    pub service_name: Option<String>,
+    #[serde(default, deserialize_with = "string_opt")]
+    pub launch_type: Option<String>,
+    #[serde(default, deserialize_with = "string_opt")]
+    pub availability_zone: Option<String>,
+    #[serde(default)]
+    pub limits: Option<Limits>,
+    #[serde(default, deserialize_with = "string_opt")]
+    pub pull_started_at: Option<String>,
+    #[serde(default, deserialize_with = "string_opt")]
+    pub pull_stopped_at: Option<String>,
+    #[serde(default, deserialize_with = "vec_lenient")]
+    pub containers: Vec<ContainerMetadata>,
+    #[serde(default)]
+    pub ephemeral_storage_metrics: Option<EphemeralStorage>,
+}
+
+/// Task or container limits. Task CPU is in vCPU (`0.25`), container CPU in CPU units (`128`);
+/// memory is in MiB in both.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Limits {
+    #[serde(default, rename = "CPU", deserialize_with = "f64_opt")]
+    pub cpu: Option<f64>,
+    #[serde(default, deserialize_with = "f64_opt")]
+    pub memory: Option<f64>,
+}
+
+/// Fargate only (platform 1.4+): the task's ephemeral storage, in MiB.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EphemeralStorage {
+    #[serde(default, deserialize_with = "u64_opt")]
+    pub utilized: Option<u64>,
+    #[serde(default, deserialize_with = "u64_opt")]
+    pub reserved: Option<u64>,
+}
+
+/// One entry of `Containers[]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContainerMetadata {
+    #[serde(default, deserialize_with = "string_opt")]
+    pub docker_id: Option<String>,
+    #[serde(default, deserialize_with = "string_opt")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "string_opt")]
+    pub image: Option<String>,
+    #[serde(default, deserialize_with = "string_opt")]
+    pub known_status: Option<String>,
+    #[serde(default, rename = "Type", deserialize_with = "string_opt")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub limits: Option<Limits>,
+    /// Present only when the task definition sets a restart policy (agent 1.70+).
+    #[serde(default, deserialize_with = "u64_opt")]
+    pub restart_count: Option<u64>,
+    #[serde(default, deserialize_with = "vec_lenient")]
+    pub networks: Vec<ContainerNetwork>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContainerNetwork {
+    #[serde(default, deserialize_with = "string_opt")]
+    pub network_mode: Option<String>,
+}
+
+/// The tag maps `/taskWithTags` adds. `Errors` is non-empty when the agent could not read
+/// them (for example `AccessDeniedException` when the instance role may not call
+/// `ecs:ListTagsForResource`); the rest of the response is still valid then.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TaskTagsResponse {
+    #[serde(default)]
+    pub task_tags: Option<BTreeMap<String, serde_json::Value>>,
+    #[serde(default)]
+    pub container_instance_tags: Option<BTreeMap<String, serde_json::Value>>,
+    #[serde(default, deserialize_with = "vec_lenient")]
+    pub errors: Vec<serde_json::Value>,
+    #[serde(default, deserialize_with = "string_opt")]
+    pub service_name: Option<String>,
+}
+
+/// One container's entry in `/task/stats` (Docker's stats format).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ContainerStats {
+    #[serde(default, deserialize_with = "string_opt")]
+    pub read: Option<String>,
+    #[serde(default, deserialize_with = "string_opt")]
+    pub preread: Option<String>,
+    #[serde(default)]
+    pub cpu_stats: Option<CpuStats>,
+    #[serde(default)]
+    pub precpu_stats: Option<CpuStats>,
+    #[serde(default)]
+    pub memory_stats: Option<MemoryStats>,
+    /// Interface name → counters. `BTreeMap` so sums run in a stable order.
+    #[serde(default)]
+    pub networks: Option<BTreeMap<String, NetworkStats>>,
+    #[serde(default)]
+    pub blkio_stats: Option<BlkioStats>,
+    #[serde(default)]
+    pub pids_stats: Option<PidsStats>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CpuStats {
+    #[serde(default)]
+    pub cpu_usage: Option<CpuUsage>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CpuUsage {
+    /// Cumulative CPU time in nanoseconds.
+    #[serde(default, deserialize_with = "u64_opt")]
+    pub total_usage: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MemoryStats {
+    #[serde(default, deserialize_with = "u64_opt")]
+    pub usage: Option<u64>,
+    #[serde(default, deserialize_with = "u64_opt")]
+    pub limit: Option<u64>,
+    #[serde(default)]
+    pub stats: Option<MemoryStatDetail>,
+}
+
+/// The cgroup memory.stat keys that decide the working set.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MemoryStatDetail {
+    /// cgroup v1 only.
+    #[serde(default, deserialize_with = "u64_opt")]
+    pub cache: Option<u64>,
+    /// cgroup v1 and v2 (v1 also has `total_inactive_file`).
+    #[serde(default, deserialize_with = "u64_opt")]
+    pub inactive_file: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NetworkStats {
+    #[serde(default, deserialize_with = "u64_opt")]
+    pub rx_bytes: Option<u64>,
+    #[serde(default, deserialize_with = "u64_opt")]
+    pub rx_packets: Option<u64>,
+    #[serde(default, deserialize_with = "u64_opt")]
+    pub rx_errors: Option<u64>,
+    #[serde(default, deserialize_with = "u64_opt")]
+    pub rx_dropped: Option<u64>,
+    #[serde(default, deserialize_with = "u64_opt")]
+    pub tx_bytes: Option<u64>,
+    #[serde(default, deserialize_with = "u64_opt")]
+    pub tx_packets: Option<u64>,
+    #[serde(default, deserialize_with = "u64_opt")]
+    pub tx_errors: Option<u64>,
+    #[serde(default, deserialize_with = "u64_opt")]
+    pub tx_dropped: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct BlkioStats {
+    /// `None` when not reported; entries with an unexpected shape are skipped.
+    #[serde(default, deserialize_with = "opt_vec_lenient")]
+    pub io_service_bytes_recursive: Option<Vec<BlkioEntry>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct BlkioEntry {
+    #[serde(default, deserialize_with = "string_opt")]
+    pub op: Option<String>,
+    #[serde(default, deserialize_with = "u64_opt")]
+    pub value: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PidsStats {
+    #[serde(default, deserialize_with = "u64_opt")]
+    pub current: Option<u64>,
+}

@@ -1,0 +1,134 @@
+//! Turning response bodies into models, isolating damage to the smallest unit.
+//!
+//! A stats body is parsed container by container (`RawValue`), so one malformed entry costs
+//! that container its metrics for the cycle and nothing else.
+
+use std::collections::HashMap;
+
+use serde_json::value::RawValue;
+
+use super::model::{ContainerStats, TaskMetadata, TaskTagsResponse};
+
+/// Why a body could not be used. The message names the problem; the caller adds the path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParseError(pub String);
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `/task/stats`, parsed: usable entries by DockerId, plus the ids whose entry was present
+/// but unusable (not an object of the expected shape), for one log line.
+#[derive(Debug, Clone, Default)]
+pub struct StatsResponse {
+    pub containers: HashMap<String, ContainerStats>,
+    pub malformed: Vec<String>,
+}
+
+fn json_error(body: &[u8], err: &serde_json::Error) -> ParseError {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return ParseError("empty body".to_string());
+    }
+    ParseError(format!("invalid JSON ({err})"))
+}
+
+pub fn task(body: &[u8]) -> Result<TaskMetadata, ParseError> {
+    let task: TaskMetadata = serde_json::from_slice(body).map_err(|e| json_error(body, &e))?;
+    Ok(task)
+}
+
+pub fn task_with_tags(body: &[u8]) -> Result<TaskTagsResponse, ParseError> {
+    serde_json::from_slice(body).map_err(|e| json_error(body, &e))
+}
+
+pub fn stats(body: &[u8]) -> Result<StatsResponse, ParseError> {
+    let raw: HashMap<String, Option<&RawValue>> =
+        serde_json::from_slice(body).map_err(|e| json_error(body, &e))?;
+    let mut out = StatsResponse::default();
+    for (docker_id, entry) in raw {
+        // `null` (Fargate, stopped) and `{}` (EC2, stopped) mean "no stats this cycle".
+        let Some(entry) = entry else { continue };
+        match serde_json::from_str::<ContainerStats>(entry.get()) {
+            Ok(stats) if has_samples(&stats) => {
+                out.containers.insert(docker_id, stats);
+            }
+            Ok(_) => {}
+            Err(_) => out.malformed.push(docker_id),
+        }
+    }
+    out.malformed.sort();
+    Ok(out)
+}
+
+/// An entry carries a sample when it has any of the sections metrics are computed from.
+fn has_samples(s: &ContainerStats) -> bool {
+    s.cpu_stats.is_some()
+        || s.memory_stats.is_some()
+        || s.networks.is_some()
+        || s.blkio_stats.is_some()
+        || s.pids_stats.as_ref().is_some_and(|p| p.current.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn null_and_empty_entries_are_absent_not_zero() {
+        let body = br#"{"a": null, "b": {}, "c": {"memory_stats": {"usage": 5}}}"#;
+        let parsed = stats(body).expect("valid body");
+        assert_eq!(parsed.containers.len(), 1);
+        assert_eq!(
+            parsed.containers["c"]
+                .memory_stats
+                .as_ref()
+                .and_then(|m| m.usage),
+            Some(5)
+        );
+        assert!(parsed.malformed.is_empty());
+    }
+
+    #[test]
+    fn a_malformed_entry_costs_only_that_container() {
+        let body = br#"{"bad": {"cpu_stats": "oops"}, "ok": {"memory_stats": {"usage": 7}}}"#;
+        let parsed = stats(body).expect("valid body");
+        assert_eq!(parsed.malformed, vec!["bad".to_string()]);
+        assert!(parsed.containers.contains_key("ok"));
+    }
+
+    #[test]
+    fn odd_scalar_types_read_as_not_reported() {
+        let body = br#"{"c": {"memory_stats": {"usage": -3, "limit": 1.0e9}, "networks": {"eth0": {"rx_bytes": "12"}}}}"#;
+        let parsed = stats(body).expect("valid body");
+        let c = &parsed.containers["c"];
+        let mem = c.memory_stats.as_ref().expect("memory");
+        assert_eq!(mem.usage, None);
+        assert_eq!(mem.limit, Some(1_000_000_000));
+        assert_eq!(c.networks.as_ref().and_then(|n| n["eth0"].rx_bytes), None);
+    }
+
+    #[test]
+    fn truncated_and_empty_bodies_are_errors_with_a_reason() {
+        let err = stats(br#"{"c": {"memory_stats": {"us"#).expect_err("truncated");
+        assert!(err.0.starts_with("invalid JSON"), "{err}");
+        assert_eq!(stats(b"  ").expect_err("empty").0, "empty body");
+        assert!(
+            task(b"<html>")
+                .expect_err("html")
+                .0
+                .starts_with("invalid JSON")
+        );
+    }
+
+    #[test]
+    fn revision_as_number_and_unknown_containers_entries_are_tolerated() {
+        let body = br#"{"Revision": 9, "Containers": [{"Name": "a"}, 42, {"Name": "b", "Limits": {"CPU": "x"}}]}"#;
+        let t = task(body).expect("valid");
+        assert_eq!(t.revision.as_deref(), Some("9"));
+        let names: Vec<_> = t.containers.iter().filter_map(|c| c.name.clone()).collect();
+        assert_eq!(names, vec!["a".to_string(), "b".to_string()]);
+        assert_eq!(t.containers[1].limits.as_ref().and_then(|l| l.cpu), None);
+    }
+}

@@ -1,0 +1,446 @@
+//! From snapshots to values: `(Snapshot, previous Snapshot) → Measurements`.
+//!
+//! Rates and per-interval deltas pair each container's stats with the same container's
+//! stats from the exporter's previous poll. Without one (first poll, `--once`, a container
+//! that just appeared) CPU falls back to the sample's embedded previous sample when it is
+//! real; everything else waits for the next poll. A value that cannot be known is left
+//! out, never published as zero.
+
+use std::collections::HashMap;
+
+use super::catalog::{self as m, MetricDef};
+use super::platform::{self, MIB};
+use crate::glob::NameFilter;
+use crate::metadata::Snapshot;
+use crate::metadata::model::{ContainerMetadata, ContainerStats, NetworkStats};
+
+/// One metric value. Only finite, non-negative values are ever constructed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample {
+    pub metric: &'static MetricDef,
+    pub value: f64,
+}
+
+/// One counted, running container's values and identity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContainerMeasurement {
+    pub name: String,
+    pub docker_id: Option<String>,
+    pub image: Option<String>,
+    pub known_status: Option<String>,
+    pub samples: Vec<Sample>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Measurements {
+    pub task: Vec<Sample>,
+    pub containers: Vec<ContainerMeasurement>,
+}
+
+impl Measurements {
+    /// The task-level value of `metric`, if it was measured (tests and the demo table).
+    pub fn task_value(&self, metric: &MetricDef) -> Option<f64> {
+        find(&self.task, metric)
+    }
+
+    /// A container's value of `metric`, if measured.
+    pub fn container_value(&self, container: &str, metric: &MetricDef) -> Option<f64> {
+        let c = self.containers.iter().find(|c| c.name == container)?;
+        find(&c.samples, metric)
+    }
+}
+
+fn find(samples: &[Sample], metric: &MetricDef) -> Option<f64> {
+    samples
+        .iter()
+        .find(|s| std::ptr::eq(s.metric, metric))
+        .map(|s| s.value)
+}
+
+/// Appends only values that can be published: `None`, NaN, ±∞ and negatives are dropped.
+fn put(samples: &mut Vec<Sample>, metric: &'static MetricDef, value: Option<f64>) {
+    if let Some(value) = value.filter(|v| v.is_finite() && *v >= 0.0) {
+        samples.push(Sample { metric, value });
+    }
+}
+
+/// Keeps what a cycle needs from earlier cycles.
+#[derive(Debug, Default)]
+pub struct Collector {
+    exclude: NameFilter,
+    previous: Option<Snapshot>,
+    /// Last published `RestartCount` per container name: a restart seen while the container
+    /// had no document is still counted in its next one.
+    restart_baseline: HashMap<String, u64>,
+    first_cycle_done: bool,
+}
+
+impl Collector {
+    /// `exclude`: container names (or globs) left out of container metrics and task sums.
+    pub fn new(exclude: NameFilter) -> Collector {
+        Collector {
+            exclude,
+            ..Collector::default()
+        }
+    }
+
+    /// Measures one poll against the previous one, then keeps it for the next.
+    pub fn collect(&mut self, snapshot: Snapshot) -> Measurements {
+        let first = !self.first_cycle_done;
+        let measured = measure(
+            &snapshot,
+            self.previous.as_ref(),
+            &mut self.restart_baseline,
+            first,
+            &self.exclude,
+        );
+        self.first_cycle_done = true;
+        self.previous = Some(snapshot);
+        measured
+    }
+}
+
+/// The previous sample of one container and the seconds between the two.
+struct Interval<'a> {
+    prev: &'a ContainerStats,
+    seconds: f64,
+}
+
+/// A counted container together with its current stats and interval, when known.
+struct Counted<'a> {
+    meta: &'a ContainerMetadata,
+    stats: Option<&'a ContainerStats>,
+    interval: Option<Interval<'a>>,
+}
+
+fn interval<'a>(
+    snap: &Snapshot,
+    cur: &ContainerStats,
+    previous: Option<&'a Snapshot>,
+    docker_id: &str,
+) -> Option<Interval<'a>> {
+    let prev_snap = previous?;
+    let prev = prev_snap.stats.get(docker_id)?;
+    // The stats' own clock first; when it is missing, zero or stands still, wall-clock time
+    // between the two polls (metrics.md, Notation).
+    let by_read = platform::real_time(prev.read.as_deref())
+        .zip(platform::real_time(cur.read.as_deref()))
+        .and_then(|(p, c)| platform::seconds_between(p, c));
+    let seconds =
+        by_read.or_else(|| platform::seconds_between(prev_snap.received_at, snap.received_at))?;
+    Some(Interval { prev, seconds })
+}
+
+pub fn measure(
+    snap: &Snapshot,
+    previous: Option<&Snapshot>,
+    restart_baseline: &mut HashMap<String, u64>,
+    first_cycle: bool,
+    exclude: &NameFilter,
+) -> Measurements {
+    let task = &snap.task;
+    let users: Vec<&ContainerMetadata> = task
+        .containers
+        .iter()
+        .filter(|c| platform::is_user_container(c))
+        .filter(|c| !c.name.as_deref().is_some_and(|n| exclude.matches(n)))
+        .collect();
+    let running: Vec<Counted> = users
+        .iter()
+        .filter(|c| platform::is_running(c))
+        .map(|meta| {
+            let stats = meta.docker_id.as_deref().and_then(|id| snap.stats.get(id));
+            let interval = stats
+                .zip(meta.docker_id.as_deref())
+                .and_then(|(s, id)| interval(snap, s, previous, id));
+            Counted {
+                meta,
+                stats,
+                interval,
+            }
+        })
+        .collect();
+    let awsvpc = platform::is_awsvpc(task);
+
+    let mut out = Measurements::default();
+    for c in &running {
+        if let Some(container) = measure_container(c, awsvpc, restart_baseline) {
+            out.containers.push(container);
+        }
+    }
+    out.task = measure_task(snap, &users, &running, &out.containers, awsvpc, first_cycle);
+    out
+}
+
+fn cpu_rate(stats: &ContainerStats, interval: Option<&Interval>) -> Option<f64> {
+    let now = platform::total_cpu_ns(stats.cpu_stats.as_ref())?;
+    let own = interval.and_then(|i| {
+        Some((
+            platform::total_cpu_ns(i.prev.cpu_stats.as_ref())?,
+            i.seconds,
+        ))
+    });
+    let (before, seconds) = own.or_else(|| platform::embedded_previous_cpu(stats))?;
+    let used_ns = platform::increase(Some(now.into()), Some(before.into()))?;
+    Some(used_ns as f64 / (seconds * 1e9) * 1024.0)
+}
+
+fn percent(part: Option<f64>, whole: Option<f64>) -> Option<f64> {
+    let (p, w) = (part?, whole?);
+    (w > 0.0).then(|| p / w * 100.0)
+}
+
+/// How a network counter is published: per second, or as the interval's count.
+#[derive(Clone, Copy)]
+enum Per {
+    Second,
+    Interval,
+}
+
+type NetCounter = fn(&NetworkStats) -> Option<u64>;
+
+/// Task network metrics and the counters they come from.
+const NETWORK: [(&MetricDef, NetCounter, Per); 8] = [
+    (&m::NetworkRxBytes, |n| n.rx_bytes, Per::Second),
+    (&m::NetworkTxBytes, |n| n.tx_bytes, Per::Second),
+    (&m::NetworkRxPackets, |n| n.rx_packets, Per::Second),
+    (&m::NetworkTxPackets, |n| n.tx_packets, Per::Second),
+    (&m::NetworkRxDropped, |n| n.rx_dropped, Per::Interval),
+    (&m::NetworkTxDropped, |n| n.tx_dropped, Per::Interval),
+    (&m::NetworkRxErrors, |n| n.rx_errors, Per::Interval),
+    (&m::NetworkTxErrors, |n| n.tx_errors, Per::Interval),
+];
+
+/// One interface's counter increase over the container's interval, scaled as `per` says.
+fn interface_value(
+    cur: &NetworkStats,
+    prev: Option<&NetworkStats>,
+    counter: NetCounter,
+    per: Per,
+    seconds: f64,
+) -> Option<f64> {
+    let delta = platform::increase(
+        counter(cur).map(u128::from),
+        prev.and_then(counter).map(u128::from),
+    )?;
+    Some(match per {
+        Per::Second => delta as f64 / seconds,
+        Per::Interval => delta as f64,
+    })
+}
+
+/// Σ over one container's interfaces; `None` if any interface's counter is unknown or reset.
+fn container_network(c: &Counted, counter: NetCounter, per: Per) -> Option<f64> {
+    let interval = c.interval.as_ref()?;
+    let cur = c.stats?.networks.as_ref()?;
+    let prev = interval.prev.networks.as_ref()?;
+    if cur.is_empty() {
+        return None;
+    }
+    cur.iter()
+        .map(|(iface, now)| interface_value(now, prev.get(iface), counter, per, interval.seconds))
+        .sum()
+}
+
+/// Task network value. awsvpc: every container sees the one task namespace, so each
+/// interface is read from one container (the one with the highest current counters, paired
+/// with its own previous sample and clock); bridge: each container has its own namespace,
+/// so containers add up.
+fn task_network(running: &[Counted], awsvpc: bool, counter: NetCounter, per: Per) -> Option<f64> {
+    if !awsvpc {
+        let parts: Vec<f64> = running
+            .iter()
+            .filter_map(|c| container_network(c, counter, per))
+            .collect();
+        return (!parts.is_empty()).then(|| parts.iter().sum());
+    }
+    let mut sources: std::collections::BTreeMap<&str, (u128, f64)> =
+        std::collections::BTreeMap::new();
+    for c in running {
+        let (Some(interval), Some(stats)) = (c.interval.as_ref(), c.stats) else {
+            continue;
+        };
+        let (Some(cur), Some(prev)) = (stats.networks.as_ref(), interval.prev.networks.as_ref())
+        else {
+            continue;
+        };
+        for (iface, now) in cur {
+            let Some(value) = interface_value(now, prev.get(iface), counter, per, interval.seconds)
+            else {
+                continue;
+            };
+            let volume =
+                u128::from(now.rx_bytes.unwrap_or(0)) + u128::from(now.tx_bytes.unwrap_or(0));
+            let better = sources.get(iface.as_str()).is_none_or(|(v, _)| volume > *v);
+            if better {
+                sources.insert(iface, (volume, value));
+            }
+        }
+    }
+    (!sources.is_empty()).then(|| sources.values().map(|(_, v)| v).sum())
+}
+
+fn storage_delta(c: &Counted, op: &str) -> Option<f64> {
+    let interval = c.interval.as_ref()?;
+    let delta = platform::increase(
+        platform::blkio_bytes(c.stats?, op),
+        platform::blkio_bytes(interval.prev, op),
+    )?;
+    Some(delta as f64)
+}
+
+fn measure_container(
+    c: &Counted,
+    awsvpc: bool,
+    restart_baseline: &mut HashMap<String, u64>,
+) -> Option<ContainerMeasurement> {
+    let name = c.meta.name.clone()?;
+    let mut samples = Vec::new();
+    let reserved_cpu = platform::container_cpu_reservation(c.meta);
+    let reserved_mem = platform::container_memory_reserved(c.meta, c.stats);
+    if let Some(stats) = c.stats {
+        let cpu = cpu_rate(stats, c.interval.as_ref());
+        put(&mut samples, &m::ContainerCpuUtilized, cpu);
+        put(&mut samples, &m::ContainerCpuReserved, reserved_cpu);
+        put(
+            &mut samples,
+            &m::ContainerCpuUtilization,
+            percent(cpu, reserved_cpu),
+        );
+        let mem = stats
+            .memory_stats
+            .as_ref()
+            .and_then(platform::working_set_bytes)
+            .map(|b| b as f64 / MIB);
+        put(&mut samples, &m::ContainerMemoryUtilized, mem);
+        put(&mut samples, &m::ContainerMemoryReserved, reserved_mem);
+        put(
+            &mut samples,
+            &m::ContainerMemoryUtilization,
+            percent(mem, reserved_mem),
+        );
+        if !awsvpc {
+            put(
+                &mut samples,
+                &m::ContainerNetworkRxBytes,
+                container_network(c, |n| n.rx_bytes, Per::Second),
+            );
+            put(
+                &mut samples,
+                &m::ContainerNetworkTxBytes,
+                container_network(c, |n| n.tx_bytes, Per::Second),
+            );
+        }
+        put(
+            &mut samples,
+            &m::ContainerStorageReadBytes,
+            storage_delta(c, "read"),
+        );
+        put(
+            &mut samples,
+            &m::ContainerStorageWriteBytes,
+            storage_delta(c, "write"),
+        );
+        let pids = stats
+            .pids_stats
+            .as_ref()
+            .and_then(|p| p.current)
+            .map(|p| p as f64);
+        put(&mut samples, &m::ContainerPidCount, pids);
+    } else {
+        // No stats this cycle (starting, restarting): what /task says is still known.
+        put(&mut samples, &m::ContainerCpuReserved, reserved_cpu);
+        put(&mut samples, &m::ContainerMemoryReserved, reserved_mem);
+    }
+    if let Some(count) = c.meta.restart_count {
+        let restarts = match restart_baseline.insert(name.clone(), count) {
+            Some(before) => count.checked_sub(before).map(|d| d as f64),
+            None => None,
+        };
+        put(&mut samples, &m::ContainerRestarts, restarts);
+    }
+    (!samples.is_empty()).then(|| ContainerMeasurement {
+        name,
+        docker_id: c.meta.docker_id.clone(),
+        image: c.meta.image.clone(),
+        known_status: c.meta.known_status.clone(),
+        samples,
+    })
+}
+
+/// Σ of a container metric over the containers that have it; `None` when none has it.
+fn sum_of(containers: &[ContainerMeasurement], metric: &MetricDef) -> Option<f64> {
+    let values: Vec<f64> = containers
+        .iter()
+        .filter_map(|c| find(&c.samples, metric))
+        .collect();
+    (!values.is_empty()).then(|| values.iter().sum())
+}
+
+fn measure_task(
+    snap: &Snapshot,
+    users: &[&ContainerMetadata],
+    running: &[Counted],
+    containers: &[ContainerMeasurement],
+    awsvpc: bool,
+    first_cycle: bool,
+) -> Vec<Sample> {
+    let task = &snap.task;
+    let mut samples = Vec::new();
+    let cpu = sum_of(containers, &m::ContainerCpuUtilized);
+    let cpu_reserved = platform::task_cpu_reserved(task, users.iter().copied());
+    put(&mut samples, &m::CpuUtilized, cpu);
+    put(&mut samples, &m::CpuReserved, cpu_reserved);
+    put(&mut samples, &m::CpuUtilization, percent(cpu, cpu_reserved));
+    let mem = sum_of(containers, &m::ContainerMemoryUtilized);
+    let mem_reserved = platform::task_memory_reserved(task, users.iter().copied());
+    put(&mut samples, &m::MemoryUtilized, mem);
+    put(&mut samples, &m::MemoryReserved, mem_reserved);
+    put(
+        &mut samples,
+        &m::MemoryUtilization,
+        percent(mem, mem_reserved),
+    );
+    for (metric, counter, per) in NETWORK {
+        put(
+            &mut samples,
+            metric,
+            task_network(running, awsvpc, counter, per),
+        );
+    }
+    put(
+        &mut samples,
+        &m::StorageReadBytes,
+        sum_of(containers, &m::ContainerStorageReadBytes),
+    );
+    put(
+        &mut samples,
+        &m::StorageWriteBytes,
+        sum_of(containers, &m::ContainerStorageWriteBytes),
+    );
+    let ephemeral = task.ephemeral_storage_metrics.as_ref();
+    put(
+        &mut samples,
+        &m::EphemeralStorageUtilized,
+        ephemeral.and_then(|e| e.utilized).map(|v| v as f64),
+    );
+    put(
+        &mut samples,
+        &m::EphemeralStorageReserved,
+        ephemeral.and_then(|e| e.reserved).map(|v| v as f64),
+    );
+    put(
+        &mut samples,
+        &m::RunningContainerCount,
+        Some(running.len() as f64),
+    );
+    if first_cycle {
+        let started = platform::real_time(task.pull_started_at.as_deref());
+        let stopped = platform::real_time(task.pull_stopped_at.as_deref());
+        let pull = started
+            .zip(stopped)
+            .and_then(|(a, b)| platform::seconds_between(a, b));
+        put(&mut samples, &m::ImagePullTime, pull);
+    }
+    samples
+}

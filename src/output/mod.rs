@@ -1,0 +1,53 @@
+//! Outputs: each takes a finished cycle and delivers it. The run loop does not know which
+//! one it has. `deliver` must never block collection; `close` flushes what is pending.
+
+pub mod stdout;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::cycle::Cycle;
+
+/// What an output did over its life, reported at shutdown.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeliveryReport {
+    pub documents: u64,
+    pub values: u64,
+    pub dropped_values: u64,
+    /// Whether everything handed over was delivered or dropped before the deadline.
+    pub flushed: bool,
+}
+
+pub trait Output: Send {
+    fn name(&self) -> &'static str;
+    /// Hands a cycle over. Returns at once; delivery happens elsewhere.
+    fn deliver(&mut self, cycle: Arc<Cycle>);
+    /// Delivers what is pending, waiting at most `deadline`.
+    fn close(
+        self: Box<Self>,
+        deadline: Duration,
+    ) -> Pin<Box<dyn Future<Output = DeliveryReport> + Send>>;
+}
+
+/// The exporter's own counters, shared by the run loop and the outputs.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub cycles: AtomicU64,
+    pub documents: AtomicU64,
+    pub values: AtomicU64,
+    pub errors: AtomicU64,
+    pub dropped_values: AtomicU64,
+}
+
+impl Counters {
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}

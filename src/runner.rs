@@ -1,0 +1,378 @@
+//! The run loop: poll → compute → label → deliver, once per interval, until told to stop.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use tokio::signal::unix::{Signal, SignalKind, signal};
+use tokio::time::MissedTickBehavior;
+
+use crate::cycle::Cycle;
+use crate::dimensions::{Labeler, Tags};
+use crate::health::{HealthFile, Heartbeat};
+use crate::metadata::{Client, FetchError, TaskMetadata, TaskTagsResponse};
+use crate::metrics::{Collector, Sample, catalog};
+use crate::output::{Counters, DeliveryReport, Output};
+use crate::settings::Settings;
+
+/// Sees every cycle the run loop delivers (the demo's table).
+pub type CycleObserver = Box<dyn FnMut(&Cycle) + Send>;
+
+/// How long shutdown waits for outputs to flush: below ECS's default 30 s stop timeout.
+pub const FLUSH_DEADLINE: Duration = Duration::from_secs(20);
+
+/// The longest a single metadata request may take.
+pub fn request_timeout(interval: Duration) -> Duration {
+    interval.min(Duration::from_secs(5))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// Until SIGTERM or SIGINT.
+    OnSignal,
+    /// After this many cycles (or a signal, whichever comes first).
+    AfterCycles(u64),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSummary {
+    pub cycles: u64,
+    pub collected: u64,
+    pub delivery: DeliveryReport,
+}
+
+/// Logs a failing endpoint once per distinct problem, and once when it recovers.
+#[derive(Debug, Default)]
+struct ProblemLog {
+    current: Option<String>,
+    failures: u64,
+}
+
+impl ProblemLog {
+    fn failed(&mut self, e: &FetchError) {
+        let kind = e.kind();
+        if self.current.as_deref() != Some(kind.as_str()) {
+            tracing::warn!("{e}");
+            self.current = Some(kind);
+        }
+        self.failures += 1;
+    }
+
+    fn succeeded(&mut self) {
+        if self.current.take().is_some() {
+            tracing::info!(
+                "metadata endpoint answers again after {} failed polls",
+                self.failures
+            );
+        }
+        self.failures = 0;
+    }
+}
+
+/// Tags from `/taskWithTags`: read at start and every refresh; the last good ones stay in
+/// use when a read fails.
+#[derive(Debug, Default)]
+struct TagState {
+    tags: Tags,
+    next_read: Option<Instant>,
+    problem: Option<String>,
+}
+
+fn tag_map(
+    raw: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+) -> std::collections::BTreeMap<String, String> {
+    raw.unwrap_or_default()
+        .into_iter()
+        .filter_map(|(k, v)| match v {
+            serde_json::Value::String(s) => Some((k, s)),
+            serde_json::Value::Number(n) => Some((k, n.to_string())),
+            serde_json::Value::Bool(b) => Some((k, b.to_string())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `Errors[]` entries, short: `ErrorField: ErrorCode` (no messages: they can be long).
+fn describe_tag_errors(errors: &[serde_json::Value]) -> String {
+    errors
+        .iter()
+        .map(|e| {
+            let field = e
+                .get("ErrorField")
+                .and_then(|v| v.as_str())
+                .unwrap_or("tags");
+            let code = e
+                .get("ErrorCode")
+                .and_then(|v| v.as_str())
+                .unwrap_or("error");
+            format!("{field}: {code}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl TagState {
+    fn due(&self, now: Instant) -> bool {
+        self.next_read.is_none_or(|t| now >= t)
+    }
+
+    fn report(&mut self, problem: Option<String>) {
+        match (&problem, &self.problem) {
+            (Some(p), current) if current.as_ref() != Some(p) => {
+                tracing::warn!(
+                    "tags: {p}; tag dimensions keep their last known values ('unknown' if none)"
+                );
+            }
+            (None, Some(_)) => tracing::info!("tags: read again successfully"),
+            _ => {}
+        }
+        self.problem = problem;
+    }
+
+    fn apply(&mut self, result: Result<TaskTagsResponse, FetchError>) {
+        match result {
+            Ok(response) => {
+                let tags = Tags {
+                    task: tag_map(response.task_tags),
+                    container_instance: tag_map(response.container_instance_tags),
+                };
+                let errors =
+                    (!response.errors.is_empty()).then(|| describe_tag_errors(&response.errors));
+                if !tags.is_empty() || errors.is_none() {
+                    self.tags = tags;
+                }
+                self.report(errors.map(|e| {
+                    format!("/taskWithTags reports {e} (on EC2 the instance role needs ecs:ListTagsForResource)")
+                }));
+            }
+            Err(e) => {
+                let hint = if matches!(e, FetchError::Status { status: 404, .. }) {
+                    "; Fargate documents no /taskWithTags path, use ECS_EMF_STATIC_DIMENSIONS there"
+                } else {
+                    ""
+                };
+                self.report(Some(format!("{e}{hint}")));
+            }
+        }
+    }
+}
+
+pub struct Runner {
+    settings: Settings,
+    client: Client,
+    collector: Collector,
+    labeler: Labeler,
+    output: Box<dyn Output>,
+    counters: Arc<Counters>,
+    problems: ProblemLog,
+    tags: TagState,
+    health: Option<HealthFile>,
+    observer: Option<CycleObserver>,
+    published_errors: u64,
+    published_drops: u64,
+    reported_malformed: Vec<String>,
+}
+
+impl Runner {
+    pub fn new(
+        settings: Settings,
+        client: Client,
+        output: Box<dyn Output>,
+        counters: Arc<Counters>,
+    ) -> Runner {
+        Runner {
+            collector: Collector::new(settings.exclude_containers.clone()),
+            labeler: Labeler::new(settings.dimensions.clone()),
+            settings,
+            client,
+            output,
+            counters,
+            problems: ProblemLog::default(),
+            tags: TagState::default(),
+            health: None,
+            observer: None,
+            published_errors: 0,
+            published_drops: 0,
+            reported_malformed: Vec::new(),
+        }
+    }
+
+    /// Record each good collection for `healthcheck`.
+    pub fn with_health_file(mut self, health: HealthFile) -> Runner {
+        self.health = Some(health);
+        self
+    }
+
+    /// Called with every delivered cycle (the demo's table).
+    pub fn with_observer(mut self, observer: CycleObserver) -> Runner {
+        self.observer = Some(observer);
+        self
+    }
+
+    fn tags_needed(&self, task: &TaskMetadata) -> bool {
+        self.settings.dimensions.needs_tags()
+            || task
+                .service_name
+                .as_deref()
+                .is_none_or(|s| s.trim().is_empty())
+    }
+
+    async fn refresh_tags(&mut self, task: &TaskMetadata) {
+        let now = Instant::now();
+        if !self.tags_needed(task) || !self.tags.due(now) {
+            return;
+        }
+        self.tags.next_read = Some(now + self.settings.tags_refresh);
+        let result = self.client.task_with_tags().await;
+        if result.is_err() {
+            Counters::add(&self.counters.errors, 1);
+        }
+        self.tags.apply(result);
+    }
+
+    fn exporter_samples(&mut self, started: Instant) -> Vec<Sample> {
+        if !self.settings.self_metrics {
+            return Vec::new();
+        }
+        let errors = Counters::get(&self.counters.errors);
+        let drops = Counters::get(&self.counters.dropped_values);
+        let samples = vec![
+            Sample {
+                metric: &catalog::ExporterErrors,
+                value: errors.saturating_sub(self.published_errors) as f64,
+            },
+            Sample {
+                metric: &catalog::ExporterDroppedDatapoints,
+                value: drops.saturating_sub(self.published_drops) as f64,
+            },
+            Sample {
+                metric: &catalog::ExporterCycleDuration,
+                value: started.elapsed().as_secs_f64() * 1000.0,
+            },
+        ];
+        self.published_errors = errors;
+        self.published_drops = drops;
+        samples
+            .into_iter()
+            .filter(|s| self.settings.metric_selected(s.metric))
+            .collect()
+    }
+
+    /// One poll and delivery. Returns whether anything was collected.
+    pub async fn cycle(&mut self) -> bool {
+        let started = Instant::now();
+        Counters::add(&self.counters.cycles, 1);
+        let snapshot = match self.client.snapshot().await {
+            Ok(s) => s,
+            Err(e) => {
+                Counters::add(&self.counters.errors, 1);
+                self.problems.failed(&e);
+                return false;
+            }
+        };
+        self.problems.succeeded();
+        if snapshot.malformed_stats != self.reported_malformed {
+            if !snapshot.malformed_stats.is_empty() {
+                Counters::add(&self.counters.errors, 1);
+                tracing::warn!(
+                    "stats of containers {:?} have an unexpected shape; they are left out until they parse again",
+                    snapshot.malformed_stats
+                );
+            }
+            self.reported_malformed = snapshot.malformed_stats.clone();
+        }
+        self.refresh_tags(&snapshot.task).await;
+        let timestamp_ms = snapshot.received_at.timestamp_millis();
+        let task = snapshot.task.clone();
+        let mut measured = self.collector.collect(snapshot);
+        measured
+            .task
+            .retain(|s| self.settings.metric_selected(s.metric));
+        if !self.settings.container_metrics {
+            measured.containers.clear();
+        }
+        for c in &mut measured.containers {
+            c.samples
+                .retain(|s| self.settings.metric_selected(s.metric));
+        }
+        measured.containers.retain(|c| !c.samples.is_empty());
+        let exporter = self.exporter_samples(started);
+        let entities = self
+            .labeler
+            .label(&task, &self.tags.tags, measured, exporter);
+        let cycle = Arc::new(Cycle {
+            timestamp_ms,
+            entities,
+        });
+        if let Some(observer) = self.observer.as_mut() {
+            observer(&cycle);
+        }
+        self.output.deliver(cycle);
+        if let Some(health) = self.health.as_mut() {
+            let interval_ms = u64::try_from(self.settings.interval.as_millis()).unwrap_or(u64::MAX);
+            health.record(Heartbeat {
+                last_success_ms: Utc::now().timestamp_millis(),
+                interval_ms,
+            });
+        }
+        true
+    }
+
+    /// Runs until `stop`, then finishes the cycle in flight, flushes the output and reports.
+    pub async fn run(mut self, stop: Stop) -> RunSummary {
+        tracing::info!(
+            "ecs-emf-exporter {}: {}",
+            env!("CARGO_PKG_VERSION"),
+            self.settings.describe()
+        );
+        let mut term = signal(SignalKind::terminate()).ok();
+        let mut int = signal(SignalKind::interrupt()).ok();
+        let mut ticker = tokio::time::interval(self.settings.interval);
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let (mut cycles, mut collected) = (0u64, 0u64);
+        loop {
+            // A signal only interrupts the wait between cycles: a cycle in flight finishes.
+            tokio::select! {
+                biased;
+                _ = next_signal(&mut term) => { tracing::info!("SIGTERM received: flushing and exiting"); break; }
+                _ = next_signal(&mut int) => { tracing::info!("SIGINT received: flushing and exiting"); break; }
+                _ = ticker.tick() => {}
+            }
+            cycles += 1;
+            if self.cycle().await {
+                collected += 1;
+            }
+            if let Stop::AfterCycles(n) = stop {
+                if cycles >= n {
+                    break;
+                }
+            }
+        }
+        let delivery = self.output.close(FLUSH_DEADLINE).await;
+        let c = &self.counters;
+        tracing::info!(
+            cycles,
+            collected,
+            documents = delivery.documents,
+            values = delivery.values,
+            errors = Counters::get(&c.errors),
+            dropped_values = delivery.dropped_values,
+            flushed = delivery.flushed,
+            "stopped"
+        );
+        RunSummary {
+            cycles,
+            collected,
+            delivery,
+        }
+    }
+}
+
+async fn next_signal(signal: &mut Option<Signal>) {
+    match signal {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
+}

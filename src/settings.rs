@@ -1,0 +1,610 @@
+//! Settings: every flag has an environment variable (the contract, interface.md); the flag
+//! wins. Values are read as text and validated here, so every invalid value gets one line
+//! that names the variable, the value and what is accepted, and exit code 2.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::dimensions::{Builtin, DimensionConfig, PROPERTY_NAMES};
+use crate::emf::EncoderConfig;
+use crate::glob::{NameFilter, is_glob};
+use crate::metrics::{CATALOG, catalog};
+
+/// The raw settings as given by flags or environment.
+#[derive(Args, Debug, Clone, Default)]
+pub struct RawSettings {
+    /// Base URL of the Task Metadata Endpoint v4 (set by ECS).
+    #[arg(
+        long = "metadata-uri",
+        env = "ECS_CONTAINER_METADATA_URI_V4",
+        global = true,
+        value_name = "URL"
+    )]
+    pub metadata_uri: Option<String>,
+    /// stdout | agent | cloudwatch
+    #[arg(long, env = "ECS_EMF_OUTPUT", global = true)]
+    pub output: Option<String>,
+    /// CloudWatch namespace (fallback: AWS_EMF_NAMESPACE).
+    #[arg(long, env = "ECS_EMF_NAMESPACE", global = true)]
+    pub namespace: Option<String>,
+    /// Poll interval, 1s..1h (e.g. 60s, 5m).
+    #[arg(long, env = "ECS_EMF_INTERVAL", global = true)]
+    pub interval: Option<String>,
+    /// Publish with StorageResolution 1.
+    #[arg(
+        long = "high-resolution",
+        env = "ECS_EMF_HIGH_RESOLUTION",
+        global = true,
+        value_name = "BOOL"
+    )]
+    pub high_resolution: Option<String>,
+    /// Task dimension sets: `;` between sets, `,` inside a set.
+    #[arg(long, env = "ECS_EMF_DIMENSIONS", global = true, value_name = "SETS")]
+    pub dimensions: Option<String>,
+    /// Container dimension sets.
+    #[arg(
+        long = "container-dimensions",
+        env = "ECS_EMF_CONTAINER_DIMENSIONS",
+        global = true,
+        value_name = "SETS"
+    )]
+    pub container_dimensions: Option<String>,
+    /// Tag keys added to every dimension set.
+    #[arg(
+        long = "tag-dimensions",
+        env = "ECS_EMF_TAG_DIMENSIONS",
+        global = true,
+        value_name = "KEYS"
+    )]
+    pub tag_dimensions: Option<String>,
+    /// Metric names or globs to keep.
+    #[arg(long, env = "ECS_EMF_METRICS", global = true, value_name = "NAMES")]
+    pub metrics: Option<String>,
+    /// Metric names or globs to drop.
+    #[arg(
+        long = "exclude-metrics",
+        env = "ECS_EMF_EXCLUDE_METRICS",
+        global = true,
+        value_name = "NAMES"
+    )]
+    pub exclude_metrics: Option<String>,
+    /// false publishes task-level metrics only.
+    #[arg(
+        long = "container-metrics",
+        env = "ECS_EMF_CONTAINER_METRICS",
+        global = true,
+        value_name = "BOOL"
+    )]
+    pub container_metrics: Option<String>,
+    /// Container names or globs left out of container metrics and task sums.
+    #[arg(
+        long = "exclude-containers",
+        env = "ECS_EMF_EXCLUDE_CONTAINERS",
+        global = true,
+        value_name = "NAMES"
+    )]
+    pub exclude_containers: Option<String>,
+    /// Fixed name=value dimensions added to every set.
+    #[arg(
+        long = "static-dimensions",
+        env = "ECS_EMF_STATIC_DIMENSIONS",
+        global = true,
+        value_name = "PAIRS"
+    )]
+    pub static_dimensions: Option<String>,
+    /// How often tags are re-read.
+    #[arg(
+        long = "tags-refresh",
+        env = "ECS_EMF_TAGS_REFRESH",
+        global = true,
+        value_name = "DURATION"
+    )]
+    pub tags_refresh: Option<String>,
+    /// Read tags through the ECS API when /taskWithTags is unavailable.
+    #[arg(
+        long = "tags-from-api",
+        env = "ECS_EMF_TAGS_FROM_API",
+        global = true,
+        value_name = "BOOL"
+    )]
+    pub tags_from_api: Option<String>,
+    /// Longest EMF line on stdout, 1024..1048576 bytes.
+    #[arg(
+        long = "max-line-bytes",
+        env = "ECS_EMF_MAX_LINE_BYTES",
+        global = true,
+        value_name = "BYTES"
+    )]
+    pub max_line_bytes: Option<String>,
+    /// Publish the exporter's own metrics.
+    #[arg(
+        long = "self-metrics",
+        env = "ECS_EMF_SELF_METRICS",
+        global = true,
+        value_name = "BOOL"
+    )]
+    pub self_metrics: Option<String>,
+    /// text | json
+    #[arg(long = "log-format", env = "ECS_EMF_LOG_FORMAT", global = true)]
+    pub log_format: Option<String>,
+    /// error | warn | info | debug | trace
+    #[arg(long = "log-level", env = "ECS_EMF_LOG_LEVEL", global = true)]
+    pub log_level: Option<String>,
+    /// Where the sidecar records its last good collection, for `healthcheck`.
+    #[arg(
+        long = "health-file",
+        env = "ECS_EMF_HEALTH_FILE",
+        global = true,
+        value_name = "PATH"
+    )]
+    pub health_file: Option<String>,
+}
+
+/// An invalid setting: printed as one line, exit code 2.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettingsError {
+    pub variable: &'static str,
+    pub value: String,
+    pub expected: String,
+}
+
+impl std::fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let value: String = self.value.chars().take(120).collect();
+        write!(
+            f,
+            "invalid setting {}={:?}: {}",
+            self.variable, value, self.expected
+        )
+    }
+}
+
+impl std::error::Error for SettingsError {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputKind {
+    Stdout,
+    Agent,
+    Cloudwatch,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Validated settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub metadata_uri: Option<String>,
+    pub output: OutputKind,
+    pub namespace: String,
+    pub interval: Duration,
+    pub high_resolution: bool,
+    pub dimensions: DimensionConfig,
+    pub include_metrics: NameFilter,
+    pub exclude_metrics: NameFilter,
+    pub container_metrics: bool,
+    pub exclude_containers: NameFilter,
+    pub tags_refresh: Duration,
+    pub tags_from_api: bool,
+    pub max_line_bytes: usize,
+    pub self_metrics: bool,
+    pub log_format: LogFormat,
+    pub log_level: tracing::Level,
+    pub health_file: PathBuf,
+}
+
+pub const DEFAULT_NAMESPACE: &str = "ECS/TaskMetrics";
+pub const DEFAULT_MAX_LINE_BYTES: usize = 16_383;
+pub const DEFAULT_HEALTH_FILE: &str = "/tmp/ecs-emf-exporter.health";
+
+fn err(variable: &'static str, value: &str, expected: impl Into<String>) -> SettingsError {
+    SettingsError {
+        variable,
+        value: value.to_string(),
+        expected: expected.into(),
+    }
+}
+
+/// `90s`, `5m`, `1h`, `1500ms`, or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits.parse().ok()?;
+    let ms = match unit.trim() {
+        "ms" => n,
+        "" | "s" => n.checked_mul(1000)?,
+        "m" => n.checked_mul(60_000)?,
+        "h" => n.checked_mul(3_600_000)?,
+        _ => return None,
+    };
+    Some(Duration::from_millis(ms))
+}
+
+fn parse_bool(
+    variable: &'static str,
+    value: Option<&str>,
+    default: bool,
+) -> Result<bool, SettingsError> {
+    match value.map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(v) if matches!(v.as_str(), "true" | "1" | "yes" | "on") => Ok(true),
+        Some(v) if matches!(v.as_str(), "false" | "0" | "no" | "off") => Ok(false),
+        Some(_) => Err(err(
+            variable,
+            value.unwrap_or_default(),
+            "expected true or false",
+        )),
+    }
+}
+
+fn parse_bounded_duration(
+    variable: &'static str,
+    value: Option<&str>,
+    default: Duration,
+    min: Duration,
+    max: Duration,
+    bounds: &str,
+) -> Result<Duration, SettingsError> {
+    let Some(text) = value else {
+        return Ok(default);
+    };
+    match parse_duration(text) {
+        Some(d) if d >= min && d <= max => Ok(d),
+        _ => Err(err(
+            variable,
+            text,
+            format!("expected a duration from {bounds}, like 60s, 5m or 1h"),
+        )),
+    }
+}
+
+fn split_list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// `ClusterName,ServiceName;ClusterName` → sets of built-in dimensions. An empty value
+/// means one set with no built-in dimensions (tags and statics still apply).
+fn parse_sets(
+    variable: &'static str,
+    text: &str,
+    container: bool,
+) -> Result<Vec<Vec<Builtin>>, SettingsError> {
+    let allowed: Vec<&str> = Builtin::ALL
+        .iter()
+        .filter(|b| container || **b != Builtin::ContainerName)
+        .map(|b| b.name())
+        .collect();
+    let mut sets = Vec::new();
+    for part in text.split(';') {
+        let mut set = Vec::new();
+        for name in split_list(part) {
+            let b = Builtin::parse(&name)
+                .filter(|b| container || *b != Builtin::ContainerName)
+                .ok_or_else(|| {
+                    err(
+                        variable,
+                        text,
+                        format!(
+                            "unknown dimension {name:?}; accepted: {}",
+                            allowed.join(", ")
+                        ),
+                    )
+                })?;
+            if !set.contains(&b) {
+                set.push(b);
+            }
+        }
+        if !sets.contains(&set) {
+            sets.push(set);
+        }
+    }
+    Ok(sets)
+}
+
+/// A tag or static dimension name that CloudWatch accepts and that collides with nothing
+/// else on the document's root.
+fn check_extra_name(variable: &'static str, text: &str, name: &str) -> Result<(), SettingsError> {
+    let printable = name.chars().all(|c| c.is_ascii() && !c.is_ascii_control());
+    if name.is_empty() || name.len() > 250 || !printable || name.starts_with(':') {
+        return Err(err(
+            variable,
+            text,
+            format!(
+                "dimension name {name:?} must be 1-250 printable ASCII characters, not starting with ':'"
+            ),
+        ));
+    }
+    if PROPERTY_NAMES.contains(&name)
+        || Builtin::parse(name).is_some()
+        || catalog::find(name).is_some()
+    {
+        return Err(err(
+            variable,
+            text,
+            format!(
+                "dimension name {name:?} collides with a built-in dimension, property or metric name"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn parse_metric_list(
+    variable: &'static str,
+    text: Option<&str>,
+) -> Result<NameFilter, SettingsError> {
+    let Some(text) = text else {
+        return Ok(NameFilter::default());
+    };
+    let patterns = split_list(text);
+    for p in &patterns {
+        let known = if is_glob(p) {
+            CATALOG.iter().any(|m| crate::glob::glob_match(p, m.name))
+        } else {
+            catalog::find(p).is_some()
+        };
+        if !known {
+            return Err(err(
+                variable,
+                text,
+                format!("{p:?} matches no metric; see `ecs-emf-exporter metrics` for the names"),
+            ));
+        }
+    }
+    Ok(NameFilter::new(patterns))
+}
+
+impl Settings {
+    pub fn from_raw(raw: &RawSettings) -> Result<Settings, SettingsError> {
+        let metadata_uri = match raw.metadata_uri.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(uri) if uri.starts_with("http://") && uri.len() > "http://".len() => {
+                Some(uri.to_string())
+            }
+            Some(uri) => {
+                return Err(err(
+                    "ECS_CONTAINER_METADATA_URI_V4",
+                    uri,
+                    "expected an http:// URL (ECS sets it; the endpoint is plain HTTP on a link-local address)",
+                ));
+            }
+        };
+        let output = match raw.output.as_deref().map(str::trim) {
+            None | Some("stdout") => OutputKind::Stdout,
+            Some("agent") => OutputKind::Agent,
+            Some("cloudwatch") => OutputKind::Cloudwatch,
+            Some(other) => {
+                return Err(err(
+                    "ECS_EMF_OUTPUT",
+                    other,
+                    "expected stdout, agent or cloudwatch",
+                ));
+            }
+        };
+        let namespace_env = std::env::var("AWS_EMF_NAMESPACE").ok();
+        let (ns_var, namespace) = match (&raw.namespace, namespace_env) {
+            (Some(ns), _) => ("ECS_EMF_NAMESPACE", ns.clone()),
+            (None, Some(ns)) => ("AWS_EMF_NAMESPACE", ns),
+            (None, None) => ("ECS_EMF_NAMESPACE", DEFAULT_NAMESPACE.to_string()),
+        };
+        let ns_printable = namespace
+            .chars()
+            .all(|c| c.is_ascii() && !c.is_ascii_control());
+        if namespace.trim().is_empty()
+            || namespace.len() > 255
+            || !ns_printable
+            || namespace.starts_with("AWS/")
+        {
+            return Err(err(
+                ns_var,
+                &namespace,
+                "expected 1-255 printable ASCII characters, not starting with AWS/",
+            ));
+        }
+        let interval = parse_bounded_duration(
+            "ECS_EMF_INTERVAL",
+            raw.interval.as_deref(),
+            Duration::from_secs(60),
+            Duration::from_secs(1),
+            Duration::from_secs(3600),
+            "1s to 1h",
+        )?;
+        let tags_refresh = parse_bounded_duration(
+            "ECS_EMF_TAGS_REFRESH",
+            raw.tags_refresh.as_deref(),
+            Duration::from_secs(300),
+            Duration::from_secs(10),
+            Duration::from_secs(86_400),
+            "10s to 24h",
+        )?;
+        let task_sets = match raw.dimensions.as_deref() {
+            Some(text) => parse_sets("ECS_EMF_DIMENSIONS", text, false)?,
+            None => DimensionConfig::default().task_sets,
+        };
+        let container_sets = match raw.container_dimensions.as_deref() {
+            Some(text) => parse_sets("ECS_EMF_CONTAINER_DIMENSIONS", text, true)?,
+            None => DimensionConfig::default().container_sets,
+        };
+        let mut tag_keys = Vec::new();
+        if let Some(text) = raw.tag_dimensions.as_deref() {
+            for key in split_list(text) {
+                check_extra_name("ECS_EMF_TAG_DIMENSIONS", text, &key)?;
+                if !tag_keys.contains(&key) {
+                    tag_keys.push(key);
+                }
+            }
+        }
+        let mut static_dims: Vec<(String, String)> = Vec::new();
+        if let Some(text) = raw.static_dimensions.as_deref() {
+            for pair in split_list(text) {
+                let Some((k, v)) = pair.split_once('=') else {
+                    return Err(err(
+                        "ECS_EMF_STATIC_DIMENSIONS",
+                        text,
+                        "expected name=value pairs separated by commas",
+                    ));
+                };
+                let (k, v) = (k.trim(), v.trim());
+                check_extra_name("ECS_EMF_STATIC_DIMENSIONS", text, k)?;
+                if v.is_empty() || v.chars().count() > 1024 {
+                    return Err(err(
+                        "ECS_EMF_STATIC_DIMENSIONS",
+                        text,
+                        format!("value of {k:?} must be 1-1024 characters"),
+                    ));
+                }
+                if static_dims.iter().any(|(name, _)| name == k) {
+                    return Err(err(
+                        "ECS_EMF_STATIC_DIMENSIONS",
+                        text,
+                        format!("{k:?} is given twice"),
+                    ));
+                }
+                static_dims.push((k.to_string(), v.to_string()));
+            }
+        }
+        let dimensions = DimensionConfig {
+            task_sets,
+            container_sets,
+            tag_keys,
+            static_dims,
+        };
+        if dimensions.widest_set() > 30 {
+            let value = raw
+                .tag_dimensions
+                .clone()
+                .or(raw.static_dimensions.clone())
+                .unwrap_or_default();
+            return Err(err(
+                "ECS_EMF_TAG_DIMENSIONS",
+                &value,
+                format!(
+                    "a dimension set would have {} dimensions; CloudWatch allows 30",
+                    dimensions.widest_set()
+                ),
+            ));
+        }
+        let max_line_bytes = match raw.max_line_bytes.as_deref() {
+            None => DEFAULT_MAX_LINE_BYTES,
+            Some(text) => match text.trim().parse::<usize>() {
+                Ok(n) if (1024..=1_048_576).contains(&n) => n,
+                _ => {
+                    return Err(err(
+                        "ECS_EMF_MAX_LINE_BYTES",
+                        text,
+                        "expected a whole number from 1024 to 1048576",
+                    ));
+                }
+            },
+        };
+        let log_format = match raw.log_format.as_deref().map(str::trim) {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(err("ECS_EMF_LOG_FORMAT", other, "expected text or json")),
+        };
+        let log_level = match raw
+            .log_level
+            .as_deref()
+            .map(|l| l.trim().to_ascii_lowercase())
+        {
+            None => tracing::Level::INFO,
+            Some(l) => l.parse::<tracing::Level>().map_err(|_| {
+                err(
+                    "ECS_EMF_LOG_LEVEL",
+                    raw.log_level.as_deref().unwrap_or_default(),
+                    "expected error, warn, info, debug or trace",
+                )
+            })?,
+        };
+        Ok(Settings {
+            metadata_uri,
+            output,
+            namespace,
+            interval,
+            high_resolution: parse_bool(
+                "ECS_EMF_HIGH_RESOLUTION",
+                raw.high_resolution.as_deref(),
+                false,
+            )?,
+            dimensions,
+            include_metrics: parse_metric_list("ECS_EMF_METRICS", raw.metrics.as_deref())?,
+            exclude_metrics: parse_metric_list(
+                "ECS_EMF_EXCLUDE_METRICS",
+                raw.exclude_metrics.as_deref(),
+            )?,
+            container_metrics: parse_bool(
+                "ECS_EMF_CONTAINER_METRICS",
+                raw.container_metrics.as_deref(),
+                true,
+            )?,
+            exclude_containers: NameFilter::new(
+                raw.exclude_containers
+                    .as_deref()
+                    .map(split_list)
+                    .unwrap_or_default(),
+            ),
+            tags_refresh,
+            tags_from_api: parse_bool(
+                "ECS_EMF_TAGS_FROM_API",
+                raw.tags_from_api.as_deref(),
+                false,
+            )?,
+            max_line_bytes,
+            self_metrics: parse_bool("ECS_EMF_SELF_METRICS", raw.self_metrics.as_deref(), false)?,
+            log_format,
+            log_level,
+            health_file: PathBuf::from(raw.health_file.as_deref().unwrap_or(DEFAULT_HEALTH_FILE)),
+        })
+    }
+
+    pub fn encoder(&self) -> EncoderConfig {
+        EncoderConfig {
+            namespace: self.namespace.clone(),
+            high_resolution: self.high_resolution,
+            max_line_bytes: self.max_line_bytes,
+        }
+    }
+
+    /// Whether `metric` passes `ECS_EMF_METRICS` / `ECS_EMF_EXCLUDE_METRICS`.
+    pub fn metric_selected(&self, metric: &crate::metrics::MetricDef) -> bool {
+        (self.include_metrics.is_empty() || self.include_metrics.matches(metric.name))
+            && !self.exclude_metrics.matches(metric.name)
+    }
+
+    /// A one-line description of what the exporter will do, logged once at start.
+    pub fn describe(&self) -> String {
+        let sets = |sets: &[Vec<Builtin>]| {
+            sets.iter()
+                .map(|s| s.iter().map(|b| b.name()).collect::<Vec<_>>().join(","))
+                .collect::<Vec<_>>()
+                .join(";")
+        };
+        format!(
+            "namespace={} interval={}s output={:?} task_dimensions=[{}] container_dimensions=[{}] tag_dimensions=[{}] static_dimensions=[{}] high_resolution={} max_line_bytes={}",
+            self.namespace,
+            self.interval.as_secs_f64(),
+            self.output,
+            sets(&self.dimensions.task_sets),
+            sets(&self.dimensions.container_sets),
+            self.dimensions.tag_keys.join(","),
+            self.dimensions
+                .static_dims
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+            self.high_resolution,
+            self.max_line_bytes,
+        )
+    }
+}
