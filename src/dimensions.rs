@@ -392,3 +392,122 @@ impl Labeler {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::{Sample, catalog};
+
+    fn task(cluster: &str, service: Option<&str>) -> TaskMetadata {
+        TaskMetadata {
+            cluster: Some(cluster.into()),
+            task_arn: Some("arn:aws:ecs:us-east-1:123456789012:task/prod/0123abcd".into()),
+            family: Some("web-td".into()),
+            revision: Some("12".into()),
+            service_name: service.map(str::to_string),
+            launch_type: Some("FARGATE".into()),
+            availability_zone: None,
+            ..TaskMetadata::default()
+        }
+    }
+
+    fn one_task_value() -> Measurements {
+        Measurements { task: vec![Sample { metric: &catalog::CpuUtilized, value: 1.0 }], containers: vec![] }
+    }
+
+    #[test]
+    fn cluster_and_task_id_come_from_arns() {
+        assert_eq!(cluster_name("arn:aws:ecs:us-east-1:829490980523:cluster/prom-ecs-exporter-sandbox"), "prom-ecs-exporter-sandbox");
+        assert_eq!(cluster_name("test200"), "test200");
+        assert_eq!(task_id("arn:aws:ecs:us-west-2:803860917211:task/test200/d22aaa11bf0e4ab19c2c940a1cbabbee"), "d22aaa11bf0e4ab19c2c940a1cbabbee");
+        assert_eq!(task_id("arn:aws:ecs:us-west-2:803860917211:task/d22aaa11"), "d22aaa11");
+    }
+
+    #[test]
+    fn service_name_falls_back_to_the_tag_then_to_the_family() {
+        let mut labeler = Labeler::new(DimensionConfig::default());
+        let e = &labeler.label(&task("arn:aws:ecs:r:1:cluster/prod", Some("web")), &Tags::default(), one_task_value(), vec![])[0];
+        assert_eq!(e.dimension_sets, vec![vec!["ClusterName".to_string(), "ServiceName".to_string()]]);
+        assert_eq!((e.field("ClusterName"), e.field("ServiceName")), (Some("prod"), Some("web")));
+
+        let mut tags = Tags::default();
+        tags.task.insert("aws:ecs:serviceName".into(), "from-tag".into());
+        let e = &labeler.label(&task("prod", None), &tags, one_task_value(), vec![])[0];
+        assert_eq!(e.field("ServiceName"), Some("from-tag"));
+
+        let e = &labeler.label(&task("prod", None), &Tags::default(), one_task_value(), vec![])[0];
+        assert_eq!(e.dimension_sets, vec![vec!["ClusterName".to_string(), "TaskDefinitionFamily".to_string()]]);
+        assert_eq!(e.field("TaskDefinitionFamily"), Some("web-td"));
+        assert_eq!(e.field("ServiceName"), None, "no ServiceName property when it is unknown");
+    }
+
+    #[test]
+    fn tags_then_instance_tags_then_unknown_and_statics_win() {
+        let config = DimensionConfig {
+            tag_keys: vec!["env".into(), "team".into(), "owner".into()],
+            static_dims: vec![("team".into(), "payments".into())],
+            ..DimensionConfig::default()
+        };
+        let mut tags = Tags::default();
+        tags.container_instance.insert("env".into(), "instance-env".into());
+        tags.task.insert("team".into(), "tag-team".into());
+        let mut labeler = Labeler::new(config);
+        let e = &labeler.label(&task("prod", Some("web")), &tags, one_task_value(), vec![])[0];
+        let expected: Vec<String> = ["ClusterName", "ServiceName", "env", "team", "owner"].map(String::from).to_vec();
+        assert_eq!(e.dimension_sets, vec![expected]);
+        assert_eq!(e.field("env"), Some("instance-env"));
+        assert_eq!(e.field("team"), Some("payments"));
+        assert_eq!(e.field("owner"), Some(UNKNOWN));
+        tags.task.insert("env".into(), "task-env".into());
+        let e = &labeler.label(&task("prod", Some("web")), &tags, one_task_value(), vec![])[0];
+        assert_eq!(e.field("env"), Some("task-env"));
+    }
+
+    #[test]
+    fn values_cloudwatch_rejects_are_truncated_or_replaced() {
+        let config = DimensionConfig { tag_keys: vec!["long".into(), "blank".into()], ..DimensionConfig::default() };
+        let mut tags = Tags::default();
+        tags.task.insert("long".into(), "é".repeat(1500));
+        tags.task.insert("blank".into(), "   ".into());
+        let mut labeler = Labeler::new(config);
+        let e = &labeler.label(&task("prod", Some("web")), &tags, one_task_value(), vec![])[0];
+        assert_eq!(e.field("long").map(|v| v.chars().count()), Some(1024));
+        assert_eq!(e.field("blank"), Some(UNKNOWN));
+        // An absent built-in field (AvailabilityZone here) used as a dimension is 'unknown'.
+        let config = DimensionConfig { task_sets: vec![vec![Builtin::AvailabilityZone]], ..DimensionConfig::default() };
+        let e = &Labeler::new(config).label(&task("prod", Some("web")), &Tags::default(), one_task_value(), vec![])[0];
+        assert_eq!(e.field("AvailabilityZone"), Some(UNKNOWN));
+    }
+
+    #[test]
+    fn container_documents_carry_container_properties_and_task_properties() {
+        let measured = Measurements {
+            task: vec![],
+            containers: vec![crate::metrics::ContainerMeasurement {
+                name: "app".into(),
+                docker_id: Some("abc".into()),
+                image: Some("nginx:1".into()),
+                known_status: Some("RUNNING".into()),
+                samples: vec![Sample { metric: &catalog::ContainerMemoryUtilized, value: 3.0 }],
+            }],
+        };
+        let mut labeler = Labeler::new(DimensionConfig::default());
+        let entities = labeler.label(&task("prod", Some("web")), &Tags::default(), measured, vec![]);
+        assert_eq!(entities.len(), 1, "no task document without task values");
+        let e = &entities[0];
+        assert_eq!(e.level, Level::Container);
+        for (k, v) in [
+            ("Type", "Container"),
+            ("ContainerName", "app"),
+            ("Image", "nginx:1"),
+            ("DockerId", "abc"),
+            ("KnownStatus", "RUNNING"),
+            ("TaskId", "0123abcd"),
+            ("TaskDefinitionRevision", "12"),
+            ("LaunchType", "FARGATE"),
+        ] {
+            assert_eq!(e.field(k), Some(v), "{k}");
+        }
+        assert_eq!(e.field("AvailabilityZone"), None, "absent properties are left out");
+    }
+}

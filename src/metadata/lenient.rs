@@ -2,73 +2,149 @@
 //!
 //! The endpoint's JSON varies by platform, agent version and cgroup version (numbers where
 //! strings were expected, `null` where objects were expected, floats in counters). A strict
-//! parse would turn one unexpected field into a lost cycle, so numeric and text fields are
-//! read leniently: a value of the wrong type becomes `None`, which the metric code treats as
-//! "not reported" and never as zero.
+//! parse would turn one unexpected field into a lost cycle, so scalar fields are read
+//! leniently: a value of the wrong type becomes `None`, which the metric code treats as
+//! "not reported" and never as zero. Visitors, not `serde_json::Value`, so nothing is
+//! allocated for the many fields that parse normally (this is the hot path of a cycle).
 
-use serde::{Deserialize, Deserializer};
-use serde_json::Value;
+use std::fmt;
 
-/// An unsigned counter or gauge. Accepts integers and non-negative integral floats
-/// (some encoders write `1.0e9`); anything else is "not reported".
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+/// What a lenient scalar makes of each JSON type; everything unlisted is `None`.
+trait Scalar: Sized {
+    fn from_u64(_: u64) -> Option<Self> {
+        None
+    }
+    fn from_i64(v: i64) -> Option<Self> {
+        u64::try_from(v).ok().and_then(Self::from_u64)
+    }
+    fn from_f64(_: f64) -> Option<Self> {
+        None
+    }
+    fn from_str(_: &str) -> Option<Self> {
+        None
+    }
+}
+
+impl Scalar for u64 {
+    fn from_u64(v: u64) -> Option<u64> {
+        Some(v)
+    }
+    /// Some encoders write integral counters as floats (`1.0e9`).
+    fn from_f64(f: f64) -> Option<u64> {
+        (f.is_finite() && f >= 0.0 && f.fract() == 0.0 && f < 1.8e19).then_some(f as u64)
+    }
+}
+
+impl Scalar for f64 {
+    fn from_u64(v: u64) -> Option<f64> {
+        Some(v as f64)
+    }
+    fn from_i64(v: i64) -> Option<f64> {
+        Some(v as f64)
+    }
+    fn from_f64(f: f64) -> Option<f64> {
+        f.is_finite().then_some(f)
+    }
+}
+
+impl Scalar for String {
+    /// `Revision` has been seen as a number.
+    fn from_u64(v: u64) -> Option<String> {
+        Some(v.to_string())
+    }
+    fn from_i64(v: i64) -> Option<String> {
+        Some(v.to_string())
+    }
+    fn from_str(s: &str) -> Option<String> {
+        Some(s.to_string())
+    }
+}
+
+struct Lenient<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Scalar> Visitor<'de> for Lenient<T> {
+    type Value = Option<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<T>, E> {
+        Ok(T::from_u64(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<T>, E> {
+        Ok(T::from_i64(v))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Option<T>, E> {
+        Ok(T::from_f64(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<T>, E> {
+        Ok(T::from_str(v))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<T>, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<T>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<T>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+}
+
+fn lenient<'de, D: Deserializer<'de>, T: Scalar>(d: D) -> Result<Option<T>, D::Error> {
+    d.deserialize_any(Lenient::<T>(std::marker::PhantomData))
+}
+
+/// An unsigned counter or gauge: integers and non-negative integral floats.
 pub fn u64_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::Number(n) => n.as_u64().or_else(|| {
-            n.as_f64()
-                .filter(|f| f.is_finite() && *f >= 0.0 && f.fract() == 0.0 && *f < 1.8e19)
-                .map(|f| f as u64)
-        }),
-        _ => None,
-    })
+    lenient(d)
 }
 
 /// A finite float (task limits are vCPU fractions like `0.25`).
 pub fn f64_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::Number(n) => n.as_f64().filter(|f| f.is_finite()),
-        _ => None,
-    })
+    lenient(d)
 }
 
-/// A string; numbers are accepted and written out (the `Revision` field has been seen as both).
+/// A string; numbers are accepted and written out.
 pub fn string_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::String(s) => Some(s),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    })
+    lenient(d)
 }
 
-/// A list whose elements are parsed one by one; elements that do not fit are skipped
-/// instead of failing the list (`null` and non-arrays read as empty).
-pub fn vec_lenient<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: serde::de::DeserializeOwned,
-{
-    Ok(match Value::deserialize(d)? {
-        Value::Array(items) => items
-            .into_iter()
-            .filter_map(|v| serde_json::from_value(v).ok())
-            .collect(),
-        _ => Vec::new(),
-    })
-}
-
-/// Like [`vec_lenient`], but keeps "not reported" (`null`, missing, not a list) apart from
-/// "reported empty" (`[]`): an empty list is a real zero, a missing one is no data.
+/// The elements of a list, each parsed on its own from its raw text: an element that does
+/// not fit is skipped instead of failing the list. `None` when the value is not a list
+/// (`null`, missing), so "not reported" stays apart from "reported empty".
 pub fn opt_vec_lenient<'de, D, T>(d: D) -> Result<Option<Vec<T>>, D::Error>
 where
     D: Deserializer<'de>,
     T: serde::de::DeserializeOwned,
 {
-    Ok(match Value::deserialize(d)? {
-        Value::Array(items) => Some(
-            items
-                .into_iter()
-                .filter_map(|v| serde_json::from_value(v).ok())
-                .collect(),
-        ),
-        _ => None,
-    })
+    let raw: Option<Box<RawValue>> = Deserialize::deserialize(d)?;
+    let Some(raw) = raw else { return Ok(None) };
+    let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(raw.get()) else { return Ok(None) };
+    Ok(Some(items.into_iter().filter_map(|item| serde_json::from_str(item.get()).ok()).collect()))
 }
+
+/// Like [`opt_vec_lenient`], with "not a list" read as empty.
+pub fn vec_lenient<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    Ok(opt_vec_lenient(d)?.unwrap_or_default())
+}
+
+use serde::Deserialize;

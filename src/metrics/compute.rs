@@ -295,63 +295,29 @@ fn measure_container(
     restart_baseline: &mut HashMap<String, u64>,
 ) -> Option<ContainerMeasurement> {
     let name = c.meta.name.clone()?;
+    // No stats this cycle (starting, restarting): the container contributes nothing, not
+    // even what /task knows (metrics.md, "Which containers count"). Its restart baseline is
+    // left alone, so a restart in between is counted in its next document.
+    let stats = c.stats?;
     let mut samples = Vec::new();
     let reserved_cpu = platform::container_cpu_reservation(c.meta);
-    let reserved_mem = platform::container_memory_reserved(c.meta, c.stats);
-    if let Some(stats) = c.stats {
-        let cpu = cpu_rate(stats, c.interval.as_ref());
-        put(&mut samples, &m::ContainerCpuUtilized, cpu);
-        put(&mut samples, &m::ContainerCpuReserved, reserved_cpu);
-        put(
-            &mut samples,
-            &m::ContainerCpuUtilization,
-            percent(cpu, reserved_cpu),
-        );
-        let mem = stats
-            .memory_stats
-            .as_ref()
-            .and_then(platform::working_set_bytes)
-            .map(|b| b as f64 / MIB);
-        put(&mut samples, &m::ContainerMemoryUtilized, mem);
-        put(&mut samples, &m::ContainerMemoryReserved, reserved_mem);
-        put(
-            &mut samples,
-            &m::ContainerMemoryUtilization,
-            percent(mem, reserved_mem),
-        );
-        if !awsvpc {
-            put(
-                &mut samples,
-                &m::ContainerNetworkRxBytes,
-                container_network(c, |n| n.rx_bytes, Per::Second),
-            );
-            put(
-                &mut samples,
-                &m::ContainerNetworkTxBytes,
-                container_network(c, |n| n.tx_bytes, Per::Second),
-            );
-        }
-        put(
-            &mut samples,
-            &m::ContainerStorageReadBytes,
-            storage_delta(c, "read"),
-        );
-        put(
-            &mut samples,
-            &m::ContainerStorageWriteBytes,
-            storage_delta(c, "write"),
-        );
-        let pids = stats
-            .pids_stats
-            .as_ref()
-            .and_then(|p| p.current)
-            .map(|p| p as f64);
-        put(&mut samples, &m::ContainerPidCount, pids);
-    } else {
-        // No stats this cycle (starting, restarting): what /task says is still known.
-        put(&mut samples, &m::ContainerCpuReserved, reserved_cpu);
-        put(&mut samples, &m::ContainerMemoryReserved, reserved_mem);
+    let reserved_mem = platform::container_memory_reserved(c.meta, Some(stats));
+    let cpu = cpu_rate(stats, c.interval.as_ref());
+    put(&mut samples, &m::ContainerCpuUtilized, cpu);
+    put(&mut samples, &m::ContainerCpuReserved, reserved_cpu);
+    put(&mut samples, &m::ContainerCpuUtilization, percent(cpu, reserved_cpu));
+    let mem = stats.memory_stats.as_ref().and_then(platform::working_set_bytes).map(|b| b as f64 / MIB);
+    put(&mut samples, &m::ContainerMemoryUtilized, mem);
+    put(&mut samples, &m::ContainerMemoryReserved, reserved_mem);
+    put(&mut samples, &m::ContainerMemoryUtilization, percent(mem, reserved_mem));
+    if !awsvpc {
+        put(&mut samples, &m::ContainerNetworkRxBytes, container_network(c, |n| n.rx_bytes, Per::Second));
+        put(&mut samples, &m::ContainerNetworkTxBytes, container_network(c, |n| n.tx_bytes, Per::Second));
     }
+    put(&mut samples, &m::ContainerStorageReadBytes, storage_delta(c, "read"));
+    put(&mut samples, &m::ContainerStorageWriteBytes, storage_delta(c, "write"));
+    let pids = stats.pids_stats.as_ref().and_then(|p| p.current).map(|p| p as f64);
+    put(&mut samples, &m::ContainerPidCount, pids);
     if let Some(count) = c.meta.restart_count {
         let restarts = match restart_baseline.insert(name.clone(), count) {
             Some(before) => count.checked_sub(before).map(|d| d as f64),
@@ -443,4 +409,41 @@ fn measure_task(
         put(&mut samples, &m::ImagePullTime, pull);
     }
     samples
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    fn snapshot(restart_count: u64, with_stats: bool, second: i64) -> Snapshot {
+        let task = format!(
+            r#"{{"Containers":[{{"DockerId":"d1","Name":"app","KnownStatus":"RUNNING","Type":"NORMAL","RestartCount":{restart_count},"Limits":{{"CPU":256,"Memory":512}}}}]}}"#
+        );
+        let stats = if with_stats {
+            r#"{"d1":{"memory_stats":{"usage":1048576}}}"#
+        } else {
+            r#"{"d1":null}"#
+        };
+        let at = Utc.timestamp_opt(1_700_000_000 + second, 0).single().expect("valid time");
+        Snapshot::from_bodies(task.as_bytes(), stats.as_bytes(), at).expect("parses")
+    }
+
+    #[test]
+    fn a_running_container_without_stats_has_no_document_and_its_restart_is_counted_later() {
+        let mut c = Collector::new(NameFilter::default());
+        let first = c.collect(snapshot(0, true, 0));
+        assert_eq!(first.container_value("app", &m::ContainerMemoryUtilized), Some(1.0));
+        assert_eq!(first.container_value("app", &m::ContainerRestarts), None, "needs two samples");
+        // Restarting: stats are null, RestartCount already 1: no document at all.
+        let gap = c.collect(snapshot(1, false, 60));
+        assert!(gap.containers.is_empty(), "{:?}", gap.containers);
+        assert_eq!(gap.task_value(&m::MemoryUtilized), None, "no zeros for missing stats");
+        assert_eq!(gap.task_value(&m::RunningContainerCount), Some(1.0));
+        // Back: the restart seen during the gap is counted once, here.
+        let back = c.collect(snapshot(1, true, 120));
+        assert_eq!(back.container_value("app", &m::ContainerRestarts), Some(1.0));
+        let after = c.collect(snapshot(1, true, 180));
+        assert_eq!(after.container_value("app", &m::ContainerRestarts), Some(0.0));
+    }
 }

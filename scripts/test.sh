@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Every test of the project: formatting, lints, unit + integration + end-to-end tests,
+# and (when ../shared/tools/emf-lint exists) the demo's output through the published rules.
+# This is the README's test command; .ci/run calls it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo clippy --all-targets -- -D warnings"
+cargo clippy --locked --all-targets -- -D warnings
+
+echo "== cargo build --release (the binary the end-to-end checks below use)"
+cargo build --locked --release
+
+echo "== cargo test (unit, fixture formulas, encoder limits, settings, end-to-end)"
+cargo test --locked --all-targets
+
+lint=../shared/tools/emf-lint
+if [ -x "$lint" ] || [ -f "$lint" ]; then
+  echo "== demo --cycles 3 | shared/tools/emf-lint"
+  ./target/release/ecs-emf-exporter demo --cycles 3 2>/dev/null | python3 "$lint" --max-line-bytes 16383
+else
+  echo "== shared/tools/emf-lint not found beside the repo: skipped (the tests' own EMF validator ran above)"
+fi
+
+size=$(stat -c %s target/release/ecs-emf-exporter)
+echo "== release binary: $size bytes (stripped, LTO)"
+if [ "$size" -ge 8000000 ]; then
+  echo "release binary is over the 8 MB budget" >&2
+  exit 1
+fi
+echo "all checks passed"

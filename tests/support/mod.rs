@@ -1,0 +1,5 @@
+//! Shared test support: the EMF validator, and helpers to run the built binary.
+#![allow(dead_code)]
+
+pub mod emf_rules;
+pub mod process;

@@ -1,0 +1,173 @@
+//! Runs the built binary as a real process: the simulator, and the exporter against it.
+//! Every wait has a deadline, so a broken build fails a test instead of hanging CI.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_ecs-emf-exporter");
+
+/// Lines of a child's stream, read on a thread; all of stderr is also kept for assertions.
+pub struct Lines {
+    rx: Receiver<String>,
+    pub all: Arc<Mutex<Vec<String>>>,
+}
+
+impl Lines {
+    fn spawn(stream: impl std::io::Read + Send + 'static) -> Lines {
+        let (tx, rx) = channel();
+        let all = Arc::new(Mutex::new(Vec::new()));
+        let keep = Arc::clone(&all);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines() {
+                let Ok(line) = line else { break };
+                keep.lock().expect("lock").push(line.clone());
+                if tx.send(line).is_err() {
+                    // Nobody reads any more; keep collecting into `all`.
+                }
+            }
+        });
+        Lines { rx, all }
+    }
+
+    /// The next line, or `None` when the deadline passes or the stream ends.
+    pub fn next(&self, timeout: Duration) -> Option<String> {
+        self.rx.recv_timeout(timeout).ok()
+    }
+
+    pub fn text(&self) -> String {
+        self.all.lock().expect("lock").join("\n")
+    }
+}
+
+fn kill_gently(child: &mut Child) {
+    // SIGTERM first (the exporter flushes on it), SIGKILL if it lingers.
+    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// `ecs-emf-exporter simulate …` on a loopback port.
+pub struct Sim {
+    child: Child,
+    pub base_url: String,
+    pub stderr: Lines,
+}
+
+impl Sim {
+    pub fn start(args: &[&str]) -> Sim {
+        let mut child = Command::new(BIN)
+            .arg("simulate")
+            .args(args)
+            .env_clear()
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("simulate starts");
+        let stderr = Lines::spawn(child.stderr.take().expect("stderr"));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Some(line) = stderr.next(Duration::from_millis(200)) {
+                if let Some(url) = line.strip_prefix("ECS_CONTAINER_METADATA_URI_V4=") {
+                    return Sim { child, base_url: url.trim().to_string(), stderr };
+                }
+            }
+        }
+        let _ = child.kill();
+        panic!("simulate printed no address; stderr:\n{}", stderr.text());
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        kill_gently(&mut self.child);
+    }
+}
+
+/// The exporter as a sidecar process, its stdout (EMF) and stderr (logs) read separately.
+pub struct Exporter {
+    child: Child,
+    pub stdout: Lines,
+    pub stderr: Lines,
+}
+
+impl Exporter {
+    pub fn start(metadata_uri: &str, env: &[(&str, &str)], args: &[&str]) -> Exporter {
+        let mut cmd = Command::new(BIN);
+        cmd.env_clear()
+            .env("ECS_CONTAINER_METADATA_URI_V4", metadata_uri)
+            .env("ECS_EMF_INTERVAL", "1s")
+            .env("ECS_EMF_HEALTH_FILE", std::env::temp_dir().join(format!("emf-health-{}", std::process::id())))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("exporter starts");
+        let stdout = Lines::spawn(child.stdout.take().expect("stdout"));
+        let stderr = Lines::spawn(child.stderr.take().expect("stderr"));
+        Exporter { child, stdout, stderr }
+    }
+
+    /// Reads EMF documents until `done` says enough, or the deadline passes.
+    pub fn read_until(&self, timeout: Duration, mut done: impl FnMut(&[serde_json::Value]) -> bool) -> Vec<serde_json::Value> {
+        let deadline = Instant::now() + timeout;
+        let mut docs = Vec::new();
+        while Instant::now() < deadline && !done(&docs) {
+            if let Some(line) = self.stdout.next(Duration::from_millis(100)) {
+                let problems = super::emf_rules::problems(&line, 16_383, Some(chrono::Utc::now().timestamp_millis()));
+                assert!(problems.is_empty(), "invalid EMF line {problems:?}: {line}");
+                docs.push(serde_json::from_str(&line).expect("validated JSON"));
+            }
+        }
+        docs
+    }
+
+    /// SIGTERM, then the exit code (waits at most `timeout`).
+    pub fn terminate(&mut self, timeout: Duration) -> Option<i32> {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for Exporter {
+    fn drop(&mut self) {
+        kill_gently(&mut self.child);
+    }
+}
+
+/// A loopback port that was free a moment ago.
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+/// Task documents (`Type` = Task), in order.
+pub fn task_docs(docs: &[serde_json::Value]) -> Vec<&serde_json::Value> {
+    docs.iter().filter(|d| d["Type"] == "Task").collect()
+}
+
+pub fn container_docs<'a>(docs: &'a [serde_json::Value], name: &str) -> Vec<&'a serde_json::Value> {
+    docs.iter().filter(|d| d["Type"] == "Container" && d["ContainerName"] == name).collect()
+}
+
+pub fn approx(actual: Option<f64>, expected: f64, rel: f64) -> bool {
+    actual.is_some_and(|a| (a - expected).abs() <= rel * expected.abs().max(1e-9))
+}
