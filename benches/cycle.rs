@@ -46,11 +46,19 @@ fn bodies(n: usize) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     }
     task["Containers"] = Value::from(containers);
     let enc = |v: &Value| serde_json::to_vec(v).expect("serializes");
-    (enc(&task), enc(&Value::Object(first)), enc(&Value::Object(second)))
+    (
+        enc(&task),
+        enc(&Value::Object(first)),
+        enc(&Value::Object(second)),
+    )
 }
 
 fn cycle(c: &mut Criterion) {
-    let encoder = EncoderConfig { namespace: "ECS/TaskMetrics".into(), high_resolution: false, max_line_bytes: 16_383 };
+    let encoder = EncoderConfig {
+        namespace: "ECS/TaskMetrics".into(),
+        high_resolution: false,
+        max_line_bytes: 16_383,
+    };
     let mut group = c.benchmark_group("cycle");
     for n in [1usize, 3, 10, 50] {
         let (task, stats1, stats2) = bodies(n);
@@ -61,12 +69,22 @@ fn cycle(c: &mut Criterion) {
             let first = Snapshot::from_bodies(&task, &stats1, t0).expect("parses");
             collector.collect(first);
             b.iter(|| {
-                let snap = Snapshot::from_bodies(black_box(&task), black_box(&stats2), t0 + Duration::seconds(10))
-                    .expect("parses");
+                let snap = Snapshot::from_bodies(
+                    black_box(&task),
+                    black_box(&stats2),
+                    t0 + Duration::seconds(10),
+                )
+                .expect("parses");
                 let task_meta = snap.task.clone();
                 let measured = collector.collect(snap);
                 let entities = labeler.label(&task_meta, &Tags::default(), measured, Vec::new());
-                let out = encode(&Cycle { timestamp_ms: 0, entities }, &encoder);
+                let out = encode(
+                    &Cycle {
+                        timestamp_ms: 0,
+                        entities,
+                    },
+                    &encoder,
+                );
                 black_box(out.bytes.len())
             });
         });

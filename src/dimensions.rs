@@ -412,33 +412,77 @@ mod tests {
     }
 
     fn one_task_value() -> Measurements {
-        Measurements { task: vec![Sample { metric: &catalog::CpuUtilized, value: 1.0 }], containers: vec![] }
+        Measurements {
+            task: vec![Sample {
+                metric: &catalog::CpuUtilized,
+                value: 1.0,
+            }],
+            containers: vec![],
+        }
     }
 
     #[test]
     fn cluster_and_task_id_come_from_arns() {
-        assert_eq!(cluster_name("arn:aws:ecs:us-east-1:829490980523:cluster/prom-ecs-exporter-sandbox"), "prom-ecs-exporter-sandbox");
+        assert_eq!(
+            cluster_name("arn:aws:ecs:us-east-1:829490980523:cluster/prom-ecs-exporter-sandbox"),
+            "prom-ecs-exporter-sandbox"
+        );
         assert_eq!(cluster_name("test200"), "test200");
-        assert_eq!(task_id("arn:aws:ecs:us-west-2:803860917211:task/test200/d22aaa11bf0e4ab19c2c940a1cbabbee"), "d22aaa11bf0e4ab19c2c940a1cbabbee");
-        assert_eq!(task_id("arn:aws:ecs:us-west-2:803860917211:task/d22aaa11"), "d22aaa11");
+        assert_eq!(
+            task_id(
+                "arn:aws:ecs:us-west-2:803860917211:task/test200/d22aaa11bf0e4ab19c2c940a1cbabbee"
+            ),
+            "d22aaa11bf0e4ab19c2c940a1cbabbee"
+        );
+        assert_eq!(
+            task_id("arn:aws:ecs:us-west-2:803860917211:task/d22aaa11"),
+            "d22aaa11"
+        );
     }
 
     #[test]
     fn service_name_falls_back_to_the_tag_then_to_the_family() {
         let mut labeler = Labeler::new(DimensionConfig::default());
-        let e = &labeler.label(&task("arn:aws:ecs:r:1:cluster/prod", Some("web")), &Tags::default(), one_task_value(), vec![])[0];
-        assert_eq!(e.dimension_sets, vec![vec!["ClusterName".to_string(), "ServiceName".to_string()]]);
-        assert_eq!((e.field("ClusterName"), e.field("ServiceName")), (Some("prod"), Some("web")));
+        let e = &labeler.label(
+            &task("arn:aws:ecs:r:1:cluster/prod", Some("web")),
+            &Tags::default(),
+            one_task_value(),
+            vec![],
+        )[0];
+        assert_eq!(
+            e.dimension_sets,
+            vec![vec!["ClusterName".to_string(), "ServiceName".to_string()]]
+        );
+        assert_eq!(
+            (e.field("ClusterName"), e.field("ServiceName")),
+            (Some("prod"), Some("web"))
+        );
 
         let mut tags = Tags::default();
-        tags.task.insert("aws:ecs:serviceName".into(), "from-tag".into());
+        tags.task
+            .insert("aws:ecs:serviceName".into(), "from-tag".into());
         let e = &labeler.label(&task("prod", None), &tags, one_task_value(), vec![])[0];
         assert_eq!(e.field("ServiceName"), Some("from-tag"));
 
-        let e = &labeler.label(&task("prod", None), &Tags::default(), one_task_value(), vec![])[0];
-        assert_eq!(e.dimension_sets, vec![vec!["ClusterName".to_string(), "TaskDefinitionFamily".to_string()]]);
+        let e = &labeler.label(
+            &task("prod", None),
+            &Tags::default(),
+            one_task_value(),
+            vec![],
+        )[0];
+        assert_eq!(
+            e.dimension_sets,
+            vec![vec![
+                "ClusterName".to_string(),
+                "TaskDefinitionFamily".to_string()
+            ]]
+        );
         assert_eq!(e.field("TaskDefinitionFamily"), Some("web-td"));
-        assert_eq!(e.field("ServiceName"), None, "no ServiceName property when it is unknown");
+        assert_eq!(
+            e.field("ServiceName"),
+            None,
+            "no ServiceName property when it is unknown"
+        );
     }
 
     #[test]
@@ -449,11 +493,14 @@ mod tests {
             ..DimensionConfig::default()
         };
         let mut tags = Tags::default();
-        tags.container_instance.insert("env".into(), "instance-env".into());
+        tags.container_instance
+            .insert("env".into(), "instance-env".into());
         tags.task.insert("team".into(), "tag-team".into());
         let mut labeler = Labeler::new(config);
         let e = &labeler.label(&task("prod", Some("web")), &tags, one_task_value(), vec![])[0];
-        let expected: Vec<String> = ["ClusterName", "ServiceName", "env", "team", "owner"].map(String::from).to_vec();
+        let expected: Vec<String> = ["ClusterName", "ServiceName", "env", "team", "owner"]
+            .map(String::from)
+            .to_vec();
         assert_eq!(e.dimension_sets, vec![expected]);
         assert_eq!(e.field("env"), Some("instance-env"));
         assert_eq!(e.field("team"), Some("payments"));
@@ -465,7 +512,10 @@ mod tests {
 
     #[test]
     fn values_cloudwatch_rejects_are_truncated_or_replaced() {
-        let config = DimensionConfig { tag_keys: vec!["long".into(), "blank".into()], ..DimensionConfig::default() };
+        let config = DimensionConfig {
+            tag_keys: vec!["long".into(), "blank".into()],
+            ..DimensionConfig::default()
+        };
         let mut tags = Tags::default();
         tags.task.insert("long".into(), "é".repeat(1500));
         tags.task.insert("blank".into(), "   ".into());
@@ -474,8 +524,16 @@ mod tests {
         assert_eq!(e.field("long").map(|v| v.chars().count()), Some(1024));
         assert_eq!(e.field("blank"), Some(UNKNOWN));
         // An absent built-in field (AvailabilityZone here) used as a dimension is 'unknown'.
-        let config = DimensionConfig { task_sets: vec![vec![Builtin::AvailabilityZone]], ..DimensionConfig::default() };
-        let e = &Labeler::new(config).label(&task("prod", Some("web")), &Tags::default(), one_task_value(), vec![])[0];
+        let config = DimensionConfig {
+            task_sets: vec![vec![Builtin::AvailabilityZone]],
+            ..DimensionConfig::default()
+        };
+        let e = &Labeler::new(config).label(
+            &task("prod", Some("web")),
+            &Tags::default(),
+            one_task_value(),
+            vec![],
+        )[0];
         assert_eq!(e.field("AvailabilityZone"), Some(UNKNOWN));
     }
 
@@ -488,11 +546,19 @@ mod tests {
                 docker_id: Some("abc".into()),
                 image: Some("nginx:1".into()),
                 known_status: Some("RUNNING".into()),
-                samples: vec![Sample { metric: &catalog::ContainerMemoryUtilized, value: 3.0 }],
+                samples: vec![Sample {
+                    metric: &catalog::ContainerMemoryUtilized,
+                    value: 3.0,
+                }],
             }],
         };
         let mut labeler = Labeler::new(DimensionConfig::default());
-        let entities = labeler.label(&task("prod", Some("web")), &Tags::default(), measured, vec![]);
+        let entities = labeler.label(
+            &task("prod", Some("web")),
+            &Tags::default(),
+            measured,
+            vec![],
+        );
         assert_eq!(entities.len(), 1, "no task document without task values");
         let e = &entities[0];
         assert_eq!(e.level, Level::Container);
@@ -508,6 +574,10 @@ mod tests {
         ] {
             assert_eq!(e.field(k), Some(v), "{k}");
         }
-        assert_eq!(e.field("AvailabilityZone"), None, "absent properties are left out");
+        assert_eq!(
+            e.field("AvailabilityZone"),
+            None,
+            "absent properties are left out"
+        );
     }
 }

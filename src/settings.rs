@@ -590,10 +590,10 @@ impl Settings {
                 .join(";")
         };
         format!(
-            "namespace={} interval={}s output={:?} task_dimensions=[{}] container_dimensions=[{}] tag_dimensions=[{}] static_dimensions=[{}] high_resolution={} max_line_bytes={}",
+            "namespace={} interval={}s output={} task_dimensions=[{}] container_dimensions=[{}] tag_dimensions=[{}] static_dimensions=[{}] high_resolution={} max_line_bytes={}",
             self.namespace,
             self.interval.as_secs_f64(),
-            self.output,
+            format!("{:?}", self.output).to_lowercase(),
             sets(&self.dimensions.task_sets),
             sets(&self.dimensions.container_sets),
             self.dimensions.tag_keys.join(","),

@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::process::{Exporter, Sim, approx, container_docs, free_port, task_docs};
+use support::process::{Exporter, Sim, approx, container_docs, cycles_done, free_port, task_docs};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -19,7 +19,11 @@ fn value(doc: &Value, name: &str) -> Option<f64> {
 fn all_values(docs: &[Value]) -> Vec<(String, f64)> {
     let mut out = Vec::new();
     for d in docs {
-        for m in d["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().into_iter().flatten() {
+        for m in d["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
             let name = m["Name"].as_str().unwrap_or_default().to_string();
             out.push((name.clone(), value(d, &name).unwrap_or(f64::NAN)));
         }
@@ -31,9 +35,13 @@ fn all_values(docs: &[Value]) -> Vec<(String, f64)> {
 fn fargate_rates_appear_from_the_second_cycle_and_equal_the_simulated_rates() {
     let sim = Sim::start(&["--platform", "fargate"]);
     let mut exporter = Exporter::start(&sim.base_url, &[], &[]);
-    let docs = exporter.read_until(WAIT, |d| task_docs(d).len() >= 3);
+    let docs = exporter.read_until(WAIT, |d| cycles_done(d, "worker-2", 3));
     let tasks = task_docs(&docs);
-    assert!(tasks.len() >= 3, "3 cycles expected; stderr:\n{}", exporter.stderr.text());
+    assert!(
+        tasks.len() >= 3,
+        "3 cycles expected; stderr:\n{}",
+        exporter.stderr.text()
+    );
 
     // Cycle 1: Fargate's embedded precpu_stats are zeros, so no CPU rate; gauges are there.
     assert_eq!(value(tasks[0], "CpuUtilized"), None);
@@ -50,10 +58,19 @@ fn fargate_rates_appear_from_the_second_cycle_and_equal_the_simulated_rates() {
 
     for (n, t) in tasks.iter().enumerate().skip(1).take(2) {
         // CPU: (1 + 2 + 3) × 51.2 = 307.2 units = 30 % of 1024.
-        assert!(approx(value(t, "CpuUtilized"), 307.2, 1e-3), "cycle {}: {:?}", n + 1, value(t, "CpuUtilized"));
+        assert!(
+            approx(value(t, "CpuUtilized"), 307.2, 1e-3),
+            "cycle {}: {:?}",
+            n + 1,
+            value(t, "CpuUtilized")
+        );
         assert!(approx(value(t, "CpuUtilization"), 30.0, 1e-3));
         // awsvpc: the three containers show the one task ENI: 100,000 B/s, not 300,000.
-        assert!(approx(value(t, "NetworkRxBytes"), 100_000.0, 1e-3), "{:?}", value(t, "NetworkRxBytes"));
+        assert!(
+            approx(value(t, "NetworkRxBytes"), 100_000.0, 1e-3),
+            "{:?}",
+            value(t, "NetworkRxBytes")
+        );
         assert!(approx(value(t, "NetworkTxBytes"), 40_000.0, 1e-3));
         assert!(approx(value(t, "NetworkRxPackets"), 100.0, 0.03));
         assert!(approx(value(t, "NetworkTxPackets"), 40.0, 0.05));
@@ -69,17 +86,32 @@ fn fargate_rates_appear_from_the_second_cycle_and_equal_the_simulated_rates() {
     assert_eq!(value(app[0], "ContainerCpuUtilized"), None);
     assert!(approx(value(app[1], "ContainerCpuUtilized"), 51.2, 1e-3));
     assert!(approx(value(exp[1], "ContainerCpuUtilized"), 102.4, 1e-3));
-    assert!(approx(value(worker[2], "ContainerCpuUtilized"), 153.6, 1e-3));
+    assert!(approx(
+        value(worker[2], "ContainerCpuUtilized"),
+        153.6,
+        1e-3
+    ));
     assert_eq!(value(worker[1], "ContainerMemoryUtilized"), Some(192.0));
     // Fargate: CPU 2 means "none set", memory limit 2^63−4096 means unlimited.
     assert_eq!(value(app[1], "ContainerCpuReserved"), None);
     assert_eq!(value(app[1], "ContainerMemoryReserved"), None);
-    assert_eq!(value(app[1], "ContainerNetworkRxBytes"), None, "no per-container network in awsvpc");
+    assert_eq!(
+        value(app[1], "ContainerNetworkRxBytes"),
+        None,
+        "no per-container network in awsvpc"
+    );
     assert_eq!(app[1]["ClusterName"], "sim-cluster");
     assert_eq!(app[1]["ServiceName"], "sim-service");
-    assert_eq!(app[1]["_aws"]["CloudWatchMetrics"][0]["Dimensions"], serde_json::json!([["ClusterName", "ServiceName", "ContainerName"]]));
+    assert_eq!(
+        app[1]["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+        serde_json::json!([["ClusterName", "ServiceName", "ContainerName"]])
+    );
 
-    assert_eq!(exporter.terminate(Duration::from_secs(10)), Some(0), "SIGTERM exits 0");
+    assert_eq!(
+        exporter.terminate(Duration::from_secs(10)),
+        Some(0),
+        "SIGTERM exits 0"
+    );
     let stderr = exporter.stderr.text();
     assert!(stderr.contains("SIGTERM received"), "{stderr}");
     assert!(stderr.contains("stopped"), "{stderr}");
@@ -89,22 +121,37 @@ fn fargate_rates_appear_from_the_second_cycle_and_equal_the_simulated_rates() {
 fn ec2_bridge_sums_containers_and_counts_no_pause_container() {
     let sim = Sim::start(&["--platform", "ec2", "--network", "bridge"]);
     let exporter = Exporter::start(&sim.base_url, &[], &[]);
-    let docs = exporter.read_until(WAIT, |d| task_docs(d).len() >= 2);
+    let docs = exporter.read_until(WAIT, |d| cycles_done(d, "worker-2", 2));
     let tasks = task_docs(&docs);
     assert!(tasks.len() >= 2, "stderr:\n{}", exporter.stderr.text());
     // EC2's embedded precpu_stats are real (1 s earlier): CPU from the first cycle.
-    assert!(approx(value(tasks[0], "CpuUtilized"), 307.2, 1e-3), "{:?}", value(tasks[0], "CpuUtilized"));
+    assert!(
+        approx(value(tasks[0], "CpuUtilized"), 307.2, 1e-3),
+        "{:?}",
+        value(tasks[0], "CpuUtilized")
+    );
     // No task Limits on EC2: Σ containers' 256 CPU units and 512 MiB.
     assert_eq!(value(tasks[0], "CpuReserved"), Some(768.0));
     assert_eq!(value(tasks[0], "MemoryReserved"), Some(1536.0));
     // Bridge: each container its own eth0: (1 + 2 + 3) × 10,000 B/s.
-    assert!(approx(value(tasks[1], "NetworkRxBytes"), 60_000.0, 1e-3), "{:?}", value(tasks[1], "NetworkRxBytes"));
+    assert!(
+        approx(value(tasks[1], "NetworkRxBytes"), 60_000.0, 1e-3),
+        "{:?}",
+        value(tasks[1], "NetworkRxBytes")
+    );
     assert!(approx(value(tasks[1], "NetworkTxBytes"), 30_000.0, 1e-3));
     let worker = container_docs(&docs, "worker-2");
-    assert!(approx(value(worker[1], "ContainerNetworkRxBytes"), 30_000.0, 1e-3));
+    assert!(approx(
+        value(worker[1], "ContainerNetworkRxBytes"),
+        30_000.0,
+        1e-3
+    ));
     assert_eq!(value(worker[0], "ContainerMemoryReserved"), Some(512.0));
     assert_eq!(value(worker[0], "ContainerCpuReserved"), Some(256.0));
-    assert!(approx(value(worker[0], "ContainerCpuUtilization"), 60.0, 1e-3), "153.6 / 256");
+    assert!(
+        approx(value(worker[0], "ContainerCpuUtilization"), 60.0, 1e-3),
+        "153.6 / 256"
+    );
     assert_eq!(value(worker[0], "ContainerPidCount"), Some(7.0));
     assert_eq!(worker[0]["ClusterName"], "sim-cluster");
 }
@@ -116,39 +163,84 @@ fn ec2_awsvpc_leaves_out_the_pause_container() {
     let docs = exporter.read_until(WAIT, |d| task_docs(d).len() >= 2);
     let tasks = task_docs(&docs);
     assert!(tasks.len() >= 2, "stderr:\n{}", exporter.stderr.text());
-    assert!(docs.iter().all(|d| !d["ContainerName"].as_str().unwrap_or_default().starts_with("~internal~")));
+    assert!(docs.iter().all(|d| {
+        !d["ContainerName"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("~internal~")
+    }));
     assert_eq!(value(tasks[0], "RunningContainerCount"), Some(3.0));
     // The pause container's 999,000,000 ns/s would show here if it were counted.
-    assert!(approx(value(tasks[0], "CpuUtilized"), 307.2, 1e-3), "{:?}", value(tasks[0], "CpuUtilized"));
-    assert!(approx(value(tasks[1], "NetworkRxBytes"), 100_000.0, 1e-3), "{:?}", value(tasks[1], "NetworkRxBytes"));
+    assert!(
+        approx(value(tasks[0], "CpuUtilized"), 307.2, 1e-3),
+        "{:?}",
+        value(tasks[0], "CpuUtilized")
+    );
+    assert!(
+        approx(value(tasks[1], "NetworkRxBytes"), 100_000.0, 1e-3),
+        "{:?}",
+        value(tasks[1], "NetworkRxBytes")
+    );
 }
 
 #[test]
 fn a_restarted_container_yields_no_negative_value_and_counts_the_restart() {
-    let sim = Sim::start(&["--platform", "ec2", "--restart-count-field", "--restart", "0@3"]);
+    let sim = Sim::start(&[
+        "--platform",
+        "ec2",
+        "--restart-count-field",
+        "--restart",
+        "0@3",
+    ]);
     let exporter = Exporter::start(&sim.base_url, &[], &[]);
-    let docs = exporter.read_until(WAIT, |d| task_docs(d).len() >= 5);
-    assert!(task_docs(&docs).len() >= 5, "stderr:\n{}", exporter.stderr.text());
+    let docs = exporter.read_until(WAIT, |d| cycles_done(d, "worker-2", 5));
+    assert!(
+        task_docs(&docs).len() >= 5,
+        "stderr:\n{}",
+        exporter.stderr.text()
+    );
     for (name, v) in all_values(&docs) {
         assert!(v.is_finite() && v >= 0.0, "{name} = {v}");
-        assert!(v < 1e7 || name.contains("Bytes"), "{name} = {v} looks wrapped");
+        assert!(
+            v < 1e7 || name.contains("Bytes"),
+            "{name} = {v} looks wrapped"
+        );
     }
     let app = container_docs(&docs, "app");
     // Cycle 3 saw the counters reset: no CPU or network value for app, and one restart.
     assert_eq!(value(app[2], "ContainerCpuUtilized"), None, "{}", app[2]);
     assert_eq!(value(app[2], "ContainerNetworkRxBytes"), None);
     assert_eq!(value(app[1], "ContainerRestarts"), Some(0.0));
-    assert_eq!(value(app[0], "ContainerRestarts"), None, "needs two samples");
+    assert_eq!(
+        value(app[0], "ContainerRestarts"),
+        None,
+        "needs two samples"
+    );
     // /task may show the new RestartCount one poll after the stats reset: the restart is
     // counted exactly once either way.
-    let restarts: f64 = app.iter().filter_map(|d| value(d, "ContainerRestarts")).sum();
+    let restarts: f64 = app
+        .iter()
+        .filter_map(|d| value(d, "ContainerRestarts"))
+        .sum();
     assert_eq!(restarts, 1.0);
     // From cycle 4 the rates are back.
-    assert!(approx(value(app[3], "ContainerCpuUtilized"), 51.2, 1e-3), "{:?}", value(app[3], "ContainerCpuUtilized"));
+    assert!(
+        approx(value(app[3], "ContainerCpuUtilized"), 51.2, 1e-3),
+        "{:?}",
+        value(app[3], "ContainerCpuUtilized")
+    );
     // The task sum in cycle 3 includes only the containers with a valid interval.
     let worker = container_docs(&docs, "worker-2");
-    assert!(approx(value(task_docs(&docs)[2], "CpuUtilized"), 102.4 + 153.6, 1e-3));
-    assert!(approx(value(worker[2], "ContainerCpuUtilized"), 153.6, 1e-3));
+    assert!(approx(
+        value(task_docs(&docs)[2], "CpuUtilized"),
+        102.4 + 153.6,
+        1e-3
+    ));
+    assert!(approx(
+        value(worker[2], "ContainerCpuUtilized"),
+        153.6,
+        1e-3
+    ));
 }
 
 #[test]
@@ -157,12 +249,25 @@ fn endpoint_down_at_start_is_logged_once_and_metrics_begin_when_it_answers() {
     let uri = format!("http://127.0.0.1:{port}/v4/sim-0001");
     let exporter = Exporter::start(&uri, &[], &[]);
     std::thread::sleep(Duration::from_millis(3500));
-    assert!(exporter.stdout.next(Duration::from_millis(10)).is_none(), "nothing to publish while down");
+    assert!(
+        exporter.stdout.next(Duration::from_millis(10)).is_none(),
+        "nothing to publish while down"
+    );
     let _sim = Sim::start(&["--port", &port.to_string()]);
     let docs = exporter.read_until(WAIT, |d| task_docs(d).len() >= 2);
-    assert!(task_docs(&docs).len() >= 2, "stderr:\n{}", exporter.stderr.text());
+    assert!(
+        task_docs(&docs).len() >= 2,
+        "stderr:\n{}",
+        exporter.stderr.text()
+    );
     let stderr = exporter.stderr.text();
-    assert_eq!(stderr.matches("metadata endpoint unreachable (/task)").count(), 1, "{stderr}");
+    assert_eq!(
+        stderr
+            .matches("metadata endpoint unreachable (/task)")
+            .count(),
+        1,
+        "{stderr}"
+    );
     assert_eq!(stderr.matches("answers again after").count(), 1, "{stderr}");
 }
 
@@ -171,8 +276,15 @@ fn fault_run(fault: &str, expect_log: &str) {
     let exporter = Exporter::start(&sim.base_url, &[], &[]);
     let docs = exporter.read_until(WAIT, |d| task_docs(d).len() >= 3);
     let stderr = exporter.stderr.text();
-    assert!(task_docs(&docs).len() >= 3, "metrics resume after {fault}; stderr:\n{stderr}");
-    assert_eq!(stderr.matches(expect_log).count(), 1, "one line for {fault}:\n{stderr}");
+    assert!(
+        task_docs(&docs).len() >= 3,
+        "metrics resume after {fault}; stderr:\n{stderr}"
+    );
+    assert_eq!(
+        stderr.matches(expect_log).count(),
+        1,
+        "one line for {fault}:\n{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
     for (name, v) in all_values(&docs) {
         assert!(v.is_finite() && v >= 0.0, "{name} = {v}");
@@ -186,7 +298,10 @@ fn http_500_twice_then_recovery() {
 
 #[test]
 fn truncated_json_is_one_problem_and_the_next_poll_works() {
-    fault_run("stats:truncated@2", "unusable response body from /task/stats: invalid JSON");
+    fault_run(
+        "stats:truncated@2",
+        "unusable response body from /task/stats: invalid JSON",
+    );
 }
 
 #[test]
@@ -197,24 +312,51 @@ fn rate_limited_task_path() {
 #[test]
 fn ten_containers_with_long_names_and_eight_long_tags_stay_valid_and_within_the_line_limit() {
     let long = |c: char| c.to_string().repeat(1000);
-    let tags: Vec<String> = (0..8).map(|i| format!("tag{i}={}", long((b'a' + i as u8) as char))).collect();
-    let mut args = vec!["--platform", "ec2", "--containers", "10", "--name-length", "200"];
+    let tags: Vec<String> = (0..8)
+        .map(|i| format!("tag{i}={}", long((b'a' + i as u8) as char)))
+        .collect();
+    let mut args = vec![
+        "--platform",
+        "ec2",
+        "--containers",
+        "10",
+        "--name-length",
+        "200",
+    ];
     for t in &tags {
         args.extend(["--tag", t.as_str()]);
     }
     let sim = Sim::start(&args);
-    let exporter = Exporter::start(&sim.base_url, &[("ECS_EMF_TAG_DIMENSIONS", "tag0,tag1,tag2,tag3,tag4,tag5,tag6,tag7")], &[]);
+    let exporter = Exporter::start(
+        &sim.base_url,
+        &[(
+            "ECS_EMF_TAG_DIMENSIONS",
+            "tag0,tag1,tag2,tag3,tag4,tag5,tag6,tag7",
+        )],
+        &[],
+    );
     // read_until validates every line, including the 16,383-byte limit.
     let docs = exporter.read_until(WAIT, |d| task_docs(d).len() >= 2 && d.len() >= 22);
-    let names: std::collections::BTreeSet<&str> =
-        docs.iter().filter(|d| d["Type"] == "Container").filter_map(|d| d["ContainerName"].as_str()).collect();
+    let names: std::collections::BTreeSet<&str> = docs
+        .iter()
+        .filter(|d| d["Type"] == "Container")
+        .filter_map(|d| d["ContainerName"].as_str())
+        .collect();
     assert_eq!(names.len(), 10, "stderr:\n{}", exporter.stderr.text());
     assert!(names.iter().all(|n| n.chars().count() == 200));
     let t = task_docs(&docs)[0];
     assert_eq!(t["tag7"].as_str().map(str::len), Some(1000));
-    assert_eq!(t["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0].as_array().map(Vec::len), Some(10));
+    assert_eq!(
+        t["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0]
+            .as_array()
+            .map(Vec::len),
+        Some(10)
+    );
     let stderr = exporter.stderr.text();
-    assert!(!stderr.contains(&long('a')), "full tag values never reach the logs");
+    assert!(
+        !stderr.contains(&long('a')),
+        "full tag values never reach the logs"
+    );
 }
 
 #[test]
@@ -226,7 +368,12 @@ fn once_prints_one_cycle_and_exits_0() {
         .arg("--once")
         .output()
         .expect("runs");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).expect("utf-8");
     let docs = support::emf_rules::assert_valid_lines(&text, 16_383);
     // One task document and one per container.
@@ -265,8 +412,16 @@ fn demo_prints_valid_emf_with_rates_from_the_second_cycle() {
         .args(["demo", "--cycles", "3"])
         .output()
         .expect("runs");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let docs = support::emf_rules::assert_valid_lines(&String::from_utf8(out.stdout).expect("utf-8"), 16_383);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let docs = support::emf_rules::assert_valid_lines(
+        &String::from_utf8(out.stdout).expect("utf-8"),
+        16_383,
+    );
     let tasks = task_docs(&docs);
     assert_eq!(tasks.len(), 3);
     assert!(value(tasks[1], "CpuUtilized").is_some_and(|v| v > 0.0));

@@ -16,26 +16,54 @@ fn run(vars: &[(&str, &str)]) -> (Option<i32>, String, String) {
         cmd.env(k, v);
     }
     let out = cmd.output().expect("binary runs");
-    (out.status.code(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 #[test]
 fn every_invalid_value_is_rejected_with_exit_2_and_one_line_naming_it() {
     let cases: &[(&str, &str, &str)] = &[
-        ("ECS_EMF_OUTPUT", "kafka", "expected stdout, agent or cloudwatch"),
+        (
+            "ECS_EMF_OUTPUT",
+            "kafka",
+            "expected stdout, agent or cloudwatch",
+        ),
         ("ECS_EMF_NAMESPACE", "", "1-255 printable ASCII"),
         ("ECS_EMF_NAMESPACE", "AWS/ECS", "not starting with AWS/"),
         ("ECS_EMF_NAMESPACE", "Ünïcode", "printable ASCII"),
         ("ECS_EMF_NAMESPACE", &"n".repeat(256), "1-255"),
-        ("AWS_EMF_NAMESPACE", "AWS/Fallback", "not starting with AWS/"),
+        (
+            "AWS_EMF_NAMESPACE",
+            "AWS/Fallback",
+            "not starting with AWS/",
+        ),
         ("ECS_EMF_INTERVAL", "0s", "1s to 1h"),
         ("ECS_EMF_INTERVAL", "2h", "1s to 1h"),
         ("ECS_EMF_INTERVAL", "soon", "1s to 1h"),
         ("ECS_EMF_HIGH_RESOLUTION", "maybe", "true or false"),
-        ("ECS_EMF_DIMENSIONS", "ClusterName,Region", "unknown dimension \"Region\""),
-        ("ECS_EMF_DIMENSIONS", "ClusterName,ContainerName", "unknown dimension \"ContainerName\""),
-        ("ECS_EMF_CONTAINER_DIMENSIONS", "ClusterName;Pod", "unknown dimension \"Pod\""),
-        ("ECS_EMF_TAG_DIMENSIONS", "env,:bad", "not starting with ':'"),
+        (
+            "ECS_EMF_DIMENSIONS",
+            "ClusterName,Region",
+            "unknown dimension \"Region\"",
+        ),
+        (
+            "ECS_EMF_DIMENSIONS",
+            "ClusterName,ContainerName",
+            "unknown dimension \"ContainerName\"",
+        ),
+        (
+            "ECS_EMF_CONTAINER_DIMENSIONS",
+            "ClusterName;Pod",
+            "unknown dimension \"Pod\"",
+        ),
+        (
+            "ECS_EMF_TAG_DIMENSIONS",
+            "env,:bad",
+            "not starting with ':'",
+        ),
         ("ECS_EMF_TAG_DIMENSIONS", "ServiceName", "collides"),
         ("ECS_EMF_TAG_DIMENSIONS", "CpuUtilized", "collides"),
         ("ECS_EMF_TAG_DIMENSIONS", "équipe", "printable ASCII"),
@@ -51,17 +79,41 @@ fn every_invalid_value_is_rejected_with_exit_2_and_one_line_naming_it() {
         ("ECS_EMF_MAX_LINE_BYTES", "lots", "1024 to 1048576"),
         ("ECS_EMF_LOG_FORMAT", "xml", "text or json"),
         ("ECS_EMF_LOG_LEVEL", "loud", "error, warn, info"),
-        ("ECS_CONTAINER_METADATA_URI_V4", "ftp://169.254.170.2/v4", "http:// URL"),
+        (
+            "ECS_CONTAINER_METADATA_URI_V4",
+            "ftp://169.254.170.2/v4",
+            "http:// URL",
+        ),
         ("ECS_EMF_SELF_METRICS", "2", "true or false"),
     ];
     for (var, value, expected) in cases {
         let (code, stdout, stderr) = run(&[(var, value)]);
-        assert_eq!(code, Some(2), "{var}={value:?}: exit code, stderr: {stderr}");
-        assert!(stdout.is_empty(), "{var}: stdout must stay empty, got {stdout:?}");
+        assert_eq!(
+            code,
+            Some(2),
+            "{var}={value:?}: exit code, stderr: {stderr}"
+        );
+        assert!(
+            stdout.is_empty(),
+            "{var}: stdout must stay empty, got {stdout:?}"
+        );
         let lines: Vec<&str> = stderr.lines().collect();
-        assert_eq!(lines.len(), 1, "{var}={value:?}: want one line, got {stderr:?}");
-        assert!(lines[0].contains(var), "{var}: line does not name it: {}", lines[0]);
-        assert!(lines[0].contains(expected), "{var}={value:?}: {:?} not in {}", expected, lines[0]);
+        assert_eq!(
+            lines.len(),
+            1,
+            "{var}={value:?}: want one line, got {stderr:?}"
+        );
+        assert!(
+            lines[0].contains(var),
+            "{var}: line does not name it: {}",
+            lines[0]
+        );
+        assert!(
+            lines[0].contains(expected),
+            "{var}={value:?}: {:?} not in {}",
+            expected,
+            lines[0]
+        );
     }
 }
 
@@ -71,7 +123,10 @@ fn more_than_30_dimensions_in_a_set_is_rejected() {
     let (code, _, stderr) = run(&[("ECS_EMF_TAG_DIMENSIONS", &keys.join(","))]);
     assert_eq!(code, Some(2));
     // The container set is widest: ClusterName, ServiceName, ContainerName + 29 tags = 32.
-    assert!(stderr.contains("32 dimensions; CloudWatch allows 30"), "{stderr}");
+    assert!(
+        stderr.contains("32 dimensions; CloudWatch allows 30"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -86,7 +141,10 @@ fn a_flag_wins_over_its_environment_variable() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2));
     // The interval flag (valid) replaced the invalid env value; the namespace flag is named.
-    assert!(stderr.contains("ECS_EMF_NAMESPACE=\"AWS/Nope\""), "{stderr}");
+    assert!(
+        stderr.contains("ECS_EMF_NAMESPACE=\"AWS/Nope\""),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -94,7 +152,10 @@ fn outside_ecs_the_sidecar_says_so_and_points_to_demo() {
     let out = Command::new(BIN).env_clear().output().expect("runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr.contains("ECS_CONTAINER_METADATA_URI_V4 is not set"), "{stderr}");
+    assert!(
+        stderr.contains("ECS_CONTAINER_METADATA_URI_V4 is not set"),
+        "{stderr}"
+    );
     assert!(stderr.contains("ecs-emf-exporter demo"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1);
 }
@@ -104,16 +165,35 @@ fn nothing_collected_in_once_mode_exits_1_with_a_log_line_and_empty_stdout() {
     let (code, stdout, stderr) = run(&[]);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stdout.is_empty());
-    assert!(stderr.contains("metadata endpoint unreachable (/task)"), "{stderr}");
+    assert!(
+        stderr.contains("metadata endpoint unreachable (/task)"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn the_catalog_lists_every_metric_as_json() {
-    let out = Command::new(BIN).args(["metrics", "--json"]).output().expect("runs");
+    let out = Command::new(BIN)
+        .args(["metrics", "--json"])
+        .output()
+        .expect("runs");
     assert!(out.status.success());
     let catalog: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    let names: Vec<&str> = catalog.as_array().expect("array").iter().filter_map(|m| m["name"].as_str()).collect();
+    let names: Vec<&str> = catalog
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|m| m["name"].as_str())
+        .collect();
     assert!(names.contains(&"ContainerCpuUtilized") && names.contains(&"NetworkRxBytes"));
-    let rx = catalog.as_array().expect("array").iter().find(|m| m["name"] == "NetworkRxBytes").expect("present");
-    assert_eq!((rx["unit"].as_str(), rx["level"].as_str()), (Some("Bytes/Second"), Some("Task")));
+    let rx = catalog
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|m| m["name"] == "NetworkRxBytes")
+        .expect("present");
+    assert_eq!(
+        (rx["unit"].as_str(), rx["level"].as_str()),
+        (Some("Bytes/Second"), Some("Task"))
+    );
 }

@@ -134,8 +134,15 @@ where
 {
     let raw: Option<Box<RawValue>> = Deserialize::deserialize(d)?;
     let Some(raw) = raw else { return Ok(None) };
-    let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(raw.get()) else { return Ok(None) };
-    Ok(Some(items.into_iter().filter_map(|item| serde_json::from_str(item.get()).ok()).collect()))
+    let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(raw.get()) else {
+        return Ok(None);
+    };
+    Ok(Some(
+        items
+            .into_iter()
+            .filter_map(|item| serde_json::from_str(item.get()).ok())
+            .collect(),
+    ))
 }
 
 /// Like [`opt_vec_lenient`], with "not a list" read as empty.

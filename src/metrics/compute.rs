@@ -305,18 +305,50 @@ fn measure_container(
     let cpu = cpu_rate(stats, c.interval.as_ref());
     put(&mut samples, &m::ContainerCpuUtilized, cpu);
     put(&mut samples, &m::ContainerCpuReserved, reserved_cpu);
-    put(&mut samples, &m::ContainerCpuUtilization, percent(cpu, reserved_cpu));
-    let mem = stats.memory_stats.as_ref().and_then(platform::working_set_bytes).map(|b| b as f64 / MIB);
+    put(
+        &mut samples,
+        &m::ContainerCpuUtilization,
+        percent(cpu, reserved_cpu),
+    );
+    let mem = stats
+        .memory_stats
+        .as_ref()
+        .and_then(platform::working_set_bytes)
+        .map(|b| b as f64 / MIB);
     put(&mut samples, &m::ContainerMemoryUtilized, mem);
     put(&mut samples, &m::ContainerMemoryReserved, reserved_mem);
-    put(&mut samples, &m::ContainerMemoryUtilization, percent(mem, reserved_mem));
+    put(
+        &mut samples,
+        &m::ContainerMemoryUtilization,
+        percent(mem, reserved_mem),
+    );
     if !awsvpc {
-        put(&mut samples, &m::ContainerNetworkRxBytes, container_network(c, |n| n.rx_bytes, Per::Second));
-        put(&mut samples, &m::ContainerNetworkTxBytes, container_network(c, |n| n.tx_bytes, Per::Second));
+        put(
+            &mut samples,
+            &m::ContainerNetworkRxBytes,
+            container_network(c, |n| n.rx_bytes, Per::Second),
+        );
+        put(
+            &mut samples,
+            &m::ContainerNetworkTxBytes,
+            container_network(c, |n| n.tx_bytes, Per::Second),
+        );
     }
-    put(&mut samples, &m::ContainerStorageReadBytes, storage_delta(c, "read"));
-    put(&mut samples, &m::ContainerStorageWriteBytes, storage_delta(c, "write"));
-    let pids = stats.pids_stats.as_ref().and_then(|p| p.current).map(|p| p as f64);
+    put(
+        &mut samples,
+        &m::ContainerStorageReadBytes,
+        storage_delta(c, "read"),
+    );
+    put(
+        &mut samples,
+        &m::ContainerStorageWriteBytes,
+        storage_delta(c, "write"),
+    );
+    let pids = stats
+        .pids_stats
+        .as_ref()
+        .and_then(|p| p.current)
+        .map(|p| p as f64);
     put(&mut samples, &m::ContainerPidCount, pids);
     if let Some(count) = c.meta.restart_count {
         let restarts = match restart_baseline.insert(name.clone(), count) {
@@ -425,7 +457,10 @@ mod tests {
         } else {
             r#"{"d1":null}"#
         };
-        let at = Utc.timestamp_opt(1_700_000_000 + second, 0).single().expect("valid time");
+        let at = Utc
+            .timestamp_opt(1_700_000_000 + second, 0)
+            .single()
+            .expect("valid time");
         Snapshot::from_bodies(task.as_bytes(), stats.as_bytes(), at).expect("parses")
     }
 
@@ -433,17 +468,34 @@ mod tests {
     fn a_running_container_without_stats_has_no_document_and_its_restart_is_counted_later() {
         let mut c = Collector::new(NameFilter::default());
         let first = c.collect(snapshot(0, true, 0));
-        assert_eq!(first.container_value("app", &m::ContainerMemoryUtilized), Some(1.0));
-        assert_eq!(first.container_value("app", &m::ContainerRestarts), None, "needs two samples");
+        assert_eq!(
+            first.container_value("app", &m::ContainerMemoryUtilized),
+            Some(1.0)
+        );
+        assert_eq!(
+            first.container_value("app", &m::ContainerRestarts),
+            None,
+            "needs two samples"
+        );
         // Restarting: stats are null, RestartCount already 1: no document at all.
         let gap = c.collect(snapshot(1, false, 60));
         assert!(gap.containers.is_empty(), "{:?}", gap.containers);
-        assert_eq!(gap.task_value(&m::MemoryUtilized), None, "no zeros for missing stats");
+        assert_eq!(
+            gap.task_value(&m::MemoryUtilized),
+            None,
+            "no zeros for missing stats"
+        );
         assert_eq!(gap.task_value(&m::RunningContainerCount), Some(1.0));
         // Back: the restart seen during the gap is counted once, here.
         let back = c.collect(snapshot(1, true, 120));
-        assert_eq!(back.container_value("app", &m::ContainerRestarts), Some(1.0));
+        assert_eq!(
+            back.container_value("app", &m::ContainerRestarts),
+            Some(1.0)
+        );
         let after = c.collect(snapshot(1, true, 180));
-        assert_eq!(after.container_value("app", &m::ContainerRestarts), Some(0.0));
+        assert_eq!(
+            after.container_value("app", &m::ContainerRestarts),
+            Some(0.0)
+        );
     }
 }

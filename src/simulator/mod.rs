@@ -1,39 +1,25 @@
-//! TEMPORARY STUB — replaced by the real simulator.
-use std::net::SocketAddr;
-#[derive(Debug, Clone, Default)]
-pub struct Scenario {
-    pub containers: usize,
-}
-impl Scenario {
-    pub fn fargate() -> Scenario {
-        Scenario { containers: 3 }
-    }
-    pub fn ec2() -> Scenario {
-        Scenario { containers: 3 }
-    }
-}
-#[derive(Debug, Clone, Default)]
-pub struct SimOptions {
-    pub scenario: Scenario,
-}
-pub struct SimServer {
-    url: String,
-    addr: SocketAddr,
-}
-impl SimServer {
-    pub fn base_url(&self) -> &str {
-        &self.url
-    }
-    pub fn local_addr(&self) -> SocketAddr {
-        self.addr
-    }
-    pub async fn shutdown(self) {}
-}
-pub async fn start(_o: SimOptions, _port: u16) -> std::io::Result<SimServer> {
-    Err(std::io::Error::other("stub"))
-}
-#[derive(clap::Args, Debug, Clone)]
-pub struct SimulateArgs {}
-pub async fn run_simulate(_a: SimulateArgs) -> std::process::ExitCode {
-    std::process::ExitCode::FAILURE
-}
+//! A simulated ECS Task Metadata Endpoint v4, for `demo`, `simulate` and the tests.
+//!
+//! It answers like the ECS agent (EC2) or Fargate: `<base>/task`, `<base>/taskWithTags`,
+//! `<base>/task/stats` and `<base>` itself, with deterministic numbers (see [`scenario`]),
+//! injected faults ([`faults`]), container restarts, or captured files served verbatim
+//! ([`replay`]). It only ever binds 127.0.0.1.
+
+pub mod args;
+pub mod faults;
+pub mod replay;
+pub mod scenario;
+pub mod server;
+
+mod handler;
+mod identity;
+mod routes;
+mod stats;
+mod task;
+#[cfg(test)]
+mod test_support;
+
+pub use args::{SimulateArgs, run_simulate};
+pub use faults::{Fault, FaultKind, FaultPath, RequestRange, RestartEvent};
+pub use scenario::{Cgroup, NetworkMode, Platform, Scenario};
+pub use server::{SimOptions, SimServer, start};

@@ -5,11 +5,33 @@
 use serde_json::Value;
 
 pub const UNITS: [&str; 27] = [
-    "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes",
-    "Terabytes", "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count",
-    "Bytes/Second", "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second",
-    "Terabytes/Second", "Bits/Second", "Kilobits/Second", "Megabits/Second", "Gigabits/Second",
-    "Terabits/Second", "Count/Second", "None",
+    "Seconds",
+    "Microseconds",
+    "Milliseconds",
+    "Bytes",
+    "Kilobytes",
+    "Megabytes",
+    "Gigabytes",
+    "Terabytes",
+    "Bits",
+    "Kilobits",
+    "Megabits",
+    "Gigabits",
+    "Terabits",
+    "Percent",
+    "Count",
+    "Bytes/Second",
+    "Kilobytes/Second",
+    "Megabytes/Second",
+    "Gigabytes/Second",
+    "Terabytes/Second",
+    "Bits/Second",
+    "Kilobits/Second",
+    "Megabits/Second",
+    "Gigabits/Second",
+    "Terabits/Second",
+    "Count/Second",
+    "None",
 ];
 
 const DAY_MS: i64 = 86_400_000;
@@ -26,7 +48,10 @@ fn finite_number(v: &Value) -> bool {
 pub fn problems(line: &str, max_line_bytes: usize, now_ms: Option<i64>) -> Vec<String> {
     let mut p = Vec::new();
     if line.len() > max_line_bytes {
-        p.push(format!("line is {} bytes (max {max_line_bytes})", line.len()));
+        p.push(format!(
+            "line is {} bytes (max {max_line_bytes})",
+            line.len()
+        ));
     }
     if line.contains('\n') {
         p.push("line contains a newline".into());
@@ -56,7 +81,11 @@ pub fn problems(line: &str, max_line_bytes: usize, now_ms: Option<i64>) -> Vec<S
             }
         }
     }
-    let Some(directives) = aws.get("CloudWatchMetrics").and_then(Value::as_array).filter(|d| !d.is_empty()) else {
+    let Some(directives) = aws
+        .get("CloudWatchMetrics")
+        .and_then(Value::as_array)
+        .filter(|d| !d.is_empty())
+    else {
         p.push("CloudWatchMetrics must be a non-empty array".into());
         return p;
     };
@@ -86,13 +115,21 @@ pub fn problems(line: &str, max_line_bytes: usize, now_ms: Option<i64>) -> Vec<S
                         if !seen.insert(k) {
                             p.push(format!("dimension {k:?} repeated in a set"));
                         }
-                        if k.is_empty() || k.len() > 250 || !printable_ascii(k) || k.starts_with(':') {
+                        if k.is_empty()
+                            || k.len() > 250
+                            || !printable_ascii(k)
+                            || k.starts_with(':')
+                        {
                             p.push(format!("bad dimension name {k:?}"));
                         }
                         match root.get(k).and_then(Value::as_str) {
-                            None => p.push(format!("dimension {k:?} has no string value on the root")),
+                            None => {
+                                p.push(format!("dimension {k:?} has no string value on the root"))
+                            }
                             Some(v) if v.trim().is_empty() || v.chars().count() > 1024 => {
-                                p.push(format!("dimension {k:?} value must be 1-1024 characters, not blank"))
+                                p.push(format!(
+                                    "dimension {k:?} value must be 1-1024 characters, not blank"
+                                ))
                             }
                             Some(_) => {}
                         }
@@ -100,12 +137,19 @@ pub fn problems(line: &str, max_line_bytes: usize, now_ms: Option<i64>) -> Vec<S
                 }
             }
         }
-        let Some(metrics) = d.get("Metrics").and_then(Value::as_array).filter(|m| !m.is_empty()) else {
+        let Some(metrics) = d
+            .get("Metrics")
+            .and_then(Value::as_array)
+            .filter(|m| !m.is_empty())
+        else {
             p.push("Metrics must be a non-empty array".into());
             continue;
         };
         if metrics.len() > 100 {
-            p.push(format!("{} metrics in one directive (max 100)", metrics.len()));
+            p.push(format!(
+                "{} metrics in one directive (max 100)",
+                metrics.len()
+            ));
         }
         let mut names = std::collections::HashSet::new();
         for m in metrics {
@@ -128,8 +172,11 @@ pub fn problems(line: &str, max_line_bytes: usize, now_ms: Option<i64>) -> Vec<S
             }
             match root.get(name) {
                 Some(v) if finite_number(v) => {}
-                Some(Value::Array(vs)) if !vs.is_empty() && vs.len() <= 100 && vs.iter().all(finite_number) => {}
-                other => p.push(format!("metric {name:?} value must be a finite number, got {other:?}")),
+                Some(Value::Array(vs))
+                    if !vs.is_empty() && vs.len() <= 100 && vs.iter().all(finite_number) => {}
+                other => p.push(format!(
+                    "metric {name:?} value must be a finite number, got {other:?}"
+                )),
             }
         }
     }
@@ -142,7 +189,12 @@ pub fn assert_valid_lines(text: &str, max_line_bytes: usize) -> Vec<Value> {
     let mut docs = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let problems = problems(line, max_line_bytes, Some(now));
-        assert!(problems.is_empty(), "line {}: {problems:?}\n{}", i + 1, &line[..line.len().min(400)]);
+        assert!(
+            problems.is_empty(),
+            "line {}: {problems:?}\n{}",
+            i + 1,
+            &line[..line.len().min(400)]
+        );
         docs.push(serde_json::from_str(line).expect("checked above"));
     }
     docs

@@ -44,7 +44,10 @@ impl Lines {
 
 fn kill_gently(child: &mut Child) {
     // SIGTERM first (the exporter flushes on it), SIGKILL if it lingers.
-    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
     let deadline = Instant::now() + Duration::from_secs(5);
     while Instant::now() < deadline {
         if let Ok(Some(_)) = child.try_wait() {
@@ -78,11 +81,16 @@ impl Sim {
         while Instant::now() < deadline {
             if let Some(line) = stderr.next(Duration::from_millis(200)) {
                 if let Some(url) = line.strip_prefix("ECS_CONTAINER_METADATA_URI_V4=") {
-                    return Sim { child, base_url: url.trim().to_string(), stderr };
+                    return Sim {
+                        child,
+                        base_url: url.trim().to_string(),
+                        stderr,
+                    };
                 }
             }
         }
         let _ = child.kill();
+        let _ = child.wait();
         panic!("simulate printed no address; stderr:\n{}", stderr.text());
     }
 }
@@ -106,7 +114,10 @@ impl Exporter {
         cmd.env_clear()
             .env("ECS_CONTAINER_METADATA_URI_V4", metadata_uri)
             .env("ECS_EMF_INTERVAL", "1s")
-            .env("ECS_EMF_HEALTH_FILE", std::env::temp_dir().join(format!("emf-health-{}", std::process::id())))
+            .env(
+                "ECS_EMF_HEALTH_FILE",
+                std::env::temp_dir().join(format!("emf-health-{}", std::process::id())),
+            )
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -116,16 +127,28 @@ impl Exporter {
         let mut child = cmd.spawn().expect("exporter starts");
         let stdout = Lines::spawn(child.stdout.take().expect("stdout"));
         let stderr = Lines::spawn(child.stderr.take().expect("stderr"));
-        Exporter { child, stdout, stderr }
+        Exporter {
+            child,
+            stdout,
+            stderr,
+        }
     }
 
     /// Reads EMF documents until `done` says enough, or the deadline passes.
-    pub fn read_until(&self, timeout: Duration, mut done: impl FnMut(&[serde_json::Value]) -> bool) -> Vec<serde_json::Value> {
+    pub fn read_until(
+        &self,
+        timeout: Duration,
+        mut done: impl FnMut(&[serde_json::Value]) -> bool,
+    ) -> Vec<serde_json::Value> {
         let deadline = Instant::now() + timeout;
         let mut docs = Vec::new();
         while Instant::now() < deadline && !done(&docs) {
             if let Some(line) = self.stdout.next(Duration::from_millis(100)) {
-                let problems = super::emf_rules::problems(&line, 16_383, Some(chrono::Utc::now().timestamp_millis()));
+                let problems = super::emf_rules::problems(
+                    &line,
+                    16_383,
+                    Some(chrono::Utc::now().timestamp_millis()),
+                );
                 assert!(problems.is_empty(), "invalid EMF line {problems:?}: {line}");
                 docs.push(serde_json::from_str(&line).expect("validated JSON"));
             }
@@ -135,7 +158,10 @@ impl Exporter {
 
     /// SIGTERM, then the exit code (waits at most `timeout`).
     pub fn terminate(&mut self, timeout: Duration) -> Option<i32> {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -159,13 +185,21 @@ pub fn free_port() -> u16 {
     l.local_addr().expect("addr").port()
 }
 
+/// Whether `n` complete cycles arrived: the last document of a cycle is the last
+/// container's, so count the documents of the container named `last`.
+pub fn cycles_done(docs: &[serde_json::Value], last: &str, n: usize) -> bool {
+    container_docs(docs, last).len() >= n
+}
+
 /// Task documents (`Type` = Task), in order.
 pub fn task_docs(docs: &[serde_json::Value]) -> Vec<&serde_json::Value> {
     docs.iter().filter(|d| d["Type"] == "Task").collect()
 }
 
 pub fn container_docs<'a>(docs: &'a [serde_json::Value], name: &str) -> Vec<&'a serde_json::Value> {
-    docs.iter().filter(|d| d["Type"] == "Container" && d["ContainerName"] == name).collect()
+    docs.iter()
+        .filter(|d| d["Type"] == "Container" && d["ContainerName"] == name)
+        .collect()
 }
 
 pub fn approx(actual: Option<f64>, expected: f64, rel: f64) -> bool {

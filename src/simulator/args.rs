@@ -1,0 +1,471 @@
+//! The `ecs-emf-exporter simulate` subcommand: flags, validation, and serving until a signal.
+//!
+//! Single values are checked by clap while parsing (its error names the flag, exit code 2);
+//! what depends on several flags is checked in [`SimulateArgs::to_options`], which
+//! [`run_simulate`] turns into one line on stderr and exit code 2.
+
+use std::future::Future;
+use std::io;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::faults::{Fault, RestartEvent};
+use super::replay::Replay;
+use super::scenario::{Cgroup, NetworkMode, Platform, Scenario};
+use super::server::{self, SimOptions};
+
+/// Exit code for invalid flags, the same clap uses for its own parse errors.
+const EXIT_USAGE: u8 = 2;
+
+/// Serve a simulated ECS Task Metadata Endpoint v4 on 127.0.0.1 until SIGINT/SIGTERM.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SimulateArgs {
+    /// Platform to simulate: fargate or ec2.
+    #[arg(long, value_name = "fargate|ec2", default_value = "fargate")]
+    pub platform: Platform,
+
+    /// cgroup version of the stats: v1 or v2 [default: v1 on fargate, v2 on ec2].
+    #[arg(long, value_name = "v1|v2")]
+    pub cgroup: Option<Cgroup>,
+
+    /// Network mode: awsvpc or bridge [default: awsvpc on fargate, bridge on ec2].
+    #[arg(long, value_name = "awsvpc|bridge")]
+    pub network: Option<NetworkMode>,
+
+    /// Number of running containers (1 to 500).
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = parse_containers)]
+    pub containers: usize,
+
+    /// Pad (with 'x') or cut every container name to exactly N characters (1 to 255).
+    #[arg(long, value_name = "N", value_parser = parse_name_length)]
+    pub name_length: Option<usize>,
+
+    /// Number of extra containers in STOPPED state (0 to 500).
+    #[arg(long = "stopped", value_name = "N", default_value_t = 0, value_parser = parse_stopped)]
+    pub stopped: usize,
+
+    /// A task tag served by /taskWithTags (repeatable).
+    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_tag)]
+    pub tags: Vec<(String, String)>,
+
+    /// /taskWithTags reports an AccessDeniedException in `Errors`.
+    #[arg(long)]
+    pub tags_error: bool,
+
+    /// Leave `ServiceName` out of the task (a standalone task).
+    #[arg(long)]
+    pub no_service_name: bool,
+
+    /// Include `RestartCount` on the containers.
+    #[arg(long)]
+    pub restart_count_field: bool,
+
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, value_name = "P", default_value_t = 0)]
+    pub port: u16,
+
+    /// Inject a fault: PATH:KIND[@FROM[-TO]] with PATH task|stats|tags|all and KIND
+    /// 500|429|404|truncated|notjson|empty|latency=MS|nullstats|emptystats (repeatable).
+    #[arg(long = "fault", value_name = "SPEC")]
+    pub faults: Vec<Fault>,
+
+    /// Restart container K at stats request N: K@N (repeatable).
+    #[arg(long = "restart", value_name = "K@N")]
+    pub restarts: Vec<RestartEvent>,
+
+    /// Serve this file verbatim as /task (needs --replay-stats).
+    #[arg(long, value_name = "FILE")]
+    pub replay_task: Option<PathBuf>,
+
+    /// Serve these files verbatim as /task/stats, one per request, the last one repeating.
+    #[arg(long = "replay-stats", value_name = "FILE")]
+    pub replay_stats: Vec<PathBuf>,
+
+    /// Serve this file verbatim as /taskWithTags (404 without it when replaying).
+    #[arg(long, value_name = "FILE")]
+    pub replay_task_with_tags: Option<PathBuf>,
+}
+
+impl SimulateArgs {
+    /// The simulator's options and port, or a one-line message naming the offending flag.
+    pub fn to_options(&self) -> Result<(SimOptions, u16), String> {
+        let scenario = self.scenario()?;
+        if let Some(bad) = self
+            .restarts
+            .iter()
+            .find(|r| r.container >= scenario.containers)
+        {
+            return Err(format!(
+                "--restart {}@{}: there is no container {} (--containers {} gives 0 to {})",
+                bad.container,
+                bad.at_request,
+                bad.container,
+                scenario.containers,
+                scenario.containers - 1
+            ));
+        }
+        let replay = self.replay()?;
+        if replay.is_some() && !self.restarts.is_empty() {
+            return Err(
+                "--restart cannot be combined with --replay-task: replayed stats are fixed"
+                    .to_owned(),
+            );
+        }
+        let options = SimOptions {
+            scenario,
+            faults: self.faults.clone(),
+            restarts: self.restarts.clone(),
+            replay,
+        };
+        Ok((options, self.port))
+    }
+
+    fn scenario(&self) -> Result<Scenario, String> {
+        let mut scenario = match self.platform {
+            Platform::Fargate => Scenario::fargate(),
+            Platform::Ec2 => Scenario::ec2(),
+        };
+        if let Some(cgroup) = self.cgroup {
+            scenario.cgroup = cgroup;
+        }
+        if let Some(network) = self.network {
+            if self.platform == Platform::Fargate && network == NetworkMode::Bridge {
+                return Err(
+                    "--network bridge is not possible with --platform fargate (Fargate tasks always use awsvpc)"
+                        .to_owned(),
+                );
+            }
+            scenario.network = network;
+        }
+        scenario.containers = self.containers;
+        scenario.name_length = self.name_length;
+        scenario.stopped_containers = self.stopped;
+        scenario.tags = self.tags.clone();
+        scenario.tags_error = self.tags_error;
+        scenario.service_name = !self.no_service_name;
+        scenario.restart_count_field = self.restart_count_field;
+        Ok(scenario)
+    }
+
+    fn replay(&self) -> Result<Option<Replay>, String> {
+        let Some(task) = &self.replay_task else {
+            if !self.replay_stats.is_empty() || self.replay_task_with_tags.is_some() {
+                return Err(
+                    "--replay-stats and --replay-task-with-tags need --replay-task".to_owned(),
+                );
+            }
+            return Ok(None);
+        };
+        if self.replay_stats.is_empty() {
+            return Err("--replay-task needs at least one --replay-stats FILE".to_owned());
+        }
+        Replay::from_files(
+            task,
+            &self.replay_stats,
+            self.replay_task_with_tags.as_deref(),
+        )
+        .map(Some)
+        .map_err(|e| format!("{}: {e}", self.replay_flag_named_in(&e)))
+    }
+
+    /// Which replay flag gave the file an error message names (the message names the file).
+    fn replay_flag_named_in(&self, message: &str) -> &'static str {
+        let names = |path: &PathBuf| message.contains(&format!("file {}:", path.display()));
+        if self.replay_task.as_ref().is_some_and(names) {
+            "--replay-task"
+        } else if self.replay_task_with_tags.as_ref().is_some_and(names) {
+            "--replay-task-with-tags"
+        } else {
+            "--replay-stats"
+        }
+    }
+}
+
+/// Runs `ecs-emf-exporter simulate`: serves until SIGINT or SIGTERM, then exits 0.
+pub async fn run_simulate(args: SimulateArgs) -> ExitCode {
+    run_until(args, wait_for_signal()).await
+}
+
+/// [`run_simulate`] with the stop condition as a parameter, so tests need not send signals.
+async fn run_until(
+    args: SimulateArgs,
+    stop: impl Future<Output = io::Result<&'static str>>,
+) -> ExitCode {
+    let (options, port) = match args.to_options() {
+        Ok(built) => built,
+        Err(message) => {
+            // The CLI's contract: one line on stderr naming the flag (logs may be off or JSON).
+            eprintln!("ecs-emf-exporter simulate: {message}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let server = match server::start(options, port).await {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("ecs-emf-exporter simulate: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(
+        base_url = server.base_url(),
+        "simulated Task Metadata Endpoint v4 is serving"
+    );
+    // Scripts and tests read the endpoint from this exact line.
+    eprintln!("ECS_CONTAINER_METADATA_URI_V4={}", server.base_url());
+    let outcome = stop.await;
+    server.shutdown().await;
+    match outcome {
+        Ok(signal) => {
+            tracing::info!(signal, "simulator stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot wait for a stop signal; simulator stopped");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn wait_for_signal() -> io::Result<&'static str> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate())?;
+        tokio::select! {
+            interrupted = tokio::signal::ctrl_c() => interrupted.map(|()| "SIGINT"),
+            _ = terminate.recv() => Ok("SIGTERM"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.map(|()| "Ctrl-C")
+    }
+}
+
+fn parse_bounded(s: &str, min: usize, max: usize) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!("must be a whole number from {min} to {max}")),
+    }
+}
+
+fn parse_containers(s: &str) -> Result<usize, String> {
+    parse_bounded(s, 1, 500)
+}
+
+fn parse_name_length(s: &str) -> Result<usize, String> {
+    parse_bounded(s, 1, 255)
+}
+
+fn parse_stopped(s: &str) -> Result<usize, String> {
+    parse_bounded(s, 0, 500)
+}
+
+fn parse_tag(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err("expected KEY=VALUE with a non-empty KEY".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simulator::faults::{FaultKind, FaultPath, RequestRange};
+    use clap::Parser;
+
+    #[derive(Parser, Debug)]
+    struct Cli {
+        #[command(flatten)]
+        args: SimulateArgs,
+    }
+
+    fn parse(flags: &[&str]) -> Result<SimulateArgs, clap::Error> {
+        Cli::try_parse_from(std::iter::once("simulate").chain(flags.iter().copied()))
+            .map(|c| c.args)
+    }
+
+    fn options(flags: &[&str]) -> Result<(SimOptions, u16), String> {
+        parse(flags).map_err(|e| e.to_string())?.to_options()
+    }
+
+    #[test]
+    fn defaults_are_the_fargate_scenario() {
+        let (o, port) = options(&[]).expect("no flags is valid");
+        assert_eq!(o.scenario, Scenario::fargate());
+        assert_eq!(port, 0);
+        assert!(o.faults.is_empty() && o.restarts.is_empty() && o.replay.is_none());
+    }
+
+    #[test]
+    fn ec2_defaults_to_cgroup_v2_and_bridge() {
+        let (o, _) = options(&["--platform", "ec2"]).expect("valid");
+        assert_eq!(o.scenario, Scenario::ec2());
+        let (o, _) = options(&["--platform", "ec2", "--network", "awsvpc", "--cgroup", "v1"])
+            .expect("valid");
+        assert_eq!(
+            (o.scenario.network, o.scenario.cgroup),
+            (NetworkMode::Awsvpc, Cgroup::V1)
+        );
+    }
+
+    #[test]
+    fn every_flag_reaches_the_options() {
+        let (o, port) = options(&[
+            "--containers",
+            "5",
+            "--name-length",
+            "12",
+            "--stopped",
+            "2",
+            "--tag",
+            "env=prod",
+            "--tag",
+            "empty=",
+            "--tags-error",
+            "--no-service-name",
+            "--restart-count-field",
+            "--port",
+            "8123",
+            "--fault",
+            "stats:500@2-3",
+            "--fault",
+            "all:latency=10",
+            "--restart",
+            "4@2",
+        ])
+        .expect("valid");
+        let s = &o.scenario;
+        assert_eq!(
+            (s.containers, s.name_length, s.stopped_containers),
+            (5, Some(12), 2)
+        );
+        assert_eq!(
+            s.tags,
+            [
+                ("env".into(), "prod".into()),
+                ("empty".into(), String::new())
+            ]
+        );
+        assert!(s.tags_error && !s.service_name && s.restart_count_field);
+        assert_eq!(port, 8123);
+        assert_eq!(
+            o.faults[0],
+            Fault {
+                path: FaultPath::Stats,
+                kind: FaultKind::ServerError,
+                range: RequestRange { from: 2, to: 3 }
+            }
+        );
+        assert_eq!(
+            o.restarts,
+            [RestartEvent {
+                container: 4,
+                at_request: 2
+            }]
+        );
+    }
+
+    #[test]
+    fn clap_rejects_bad_single_values_naming_the_flag() {
+        for (flags, flag) in [
+            (&["--platform", "lambda"][..], "--platform"),
+            (&["--cgroup", "v3"], "--cgroup"),
+            (&["--network", "host"], "--network"),
+            (&["--containers", "0"], "--containers"),
+            (&["--containers", "501"], "--containers"),
+            (&["--name-length", "256"], "--name-length"),
+            (&["--stopped", "501"], "--stopped"),
+            (&["--stopped=-1"], "--stopped"),
+            (&["--tag", "novalue"], "--tag"),
+            (&["--tag", "=x"], "--tag"),
+            (&["--port", "70000"], "--port"),
+            (&["--fault", "stats:503"], "--fault"),
+            (&["--fault", "stats:500@3-1"], "--fault"),
+            (&["--fault", "task:nullstats"], "--fault"),
+            (&["--restart", "1"], "--restart"),
+        ] {
+            let err = parse(flags).expect_err(flag);
+            assert_eq!(err.exit_code(), 2, "{flags:?}");
+            assert!(err.to_string().contains(flag), "{flags:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn cross_flag_errors_name_the_flag() {
+        for (flags, needle) in [
+            (&["--network", "bridge"][..], "--network bridge"),
+            (&["--restart", "3@1"], "--restart 3@1"),
+            (&["--replay-stats", "x.json"], "need --replay-task"),
+            (&["--replay-task", "x.json"], "--replay-stats"),
+            (
+                &[
+                    "--replay-task",
+                    "/nonexistent/t.json",
+                    "--replay-stats",
+                    "s.json",
+                ],
+                "--replay-task: replay file /nonexistent/t.json: cannot read it",
+            ),
+        ] {
+            let err = options(flags).expect_err(needle);
+            assert!(err.contains(needle), "{flags:?}: {err}");
+            assert!(!err.contains('\n'), "one line: {err}");
+        }
+    }
+
+    #[test]
+    fn replay_errors_name_the_flag_of_the_bad_file() {
+        let dir = crate::simulator::test_support::Scratch::new("args-replay");
+        let good = dir.file("task.json", "{}");
+        let good = good.to_string_lossy().into_owned();
+        let bad = dir.file("bad.json", "not json");
+        let bad = bad.to_string_lossy().into_owned();
+        let err =
+            options(&["--replay-task", &good, "--replay-stats", &bad]).expect_err("bad stats");
+        assert!(
+            err.starts_with("--replay-stats: replay file") && err.contains("bad.json: not JSON"),
+            "{err}"
+        );
+        let err = options(&[
+            "--replay-task",
+            &good,
+            "--replay-stats",
+            &good,
+            "--replay-task-with-tags",
+            &bad,
+        ])
+        .expect_err("bad tags");
+        assert!(err.starts_with("--replay-task-with-tags: "), "{err}");
+        let (o, _) =
+            options(&["--replay-task", &good, "--replay-stats", &good]).expect("valid replay");
+        assert_eq!(o.replay.map(|r| r.stats.len()), Some(1));
+        let err = options(&[
+            "--replay-task",
+            &good,
+            "--replay-stats",
+            &good,
+            "--restart",
+            "0@1",
+        ])
+        .expect_err("restart");
+        assert!(err.contains("--restart cannot be combined"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn invalid_combination_exits_2_without_serving() {
+        let args = parse(&["--network", "bridge"]).expect("clap accepts it");
+        let code = run_until(args, async { Ok("test") }).await;
+        assert_eq!(code, ExitCode::from(2));
+    }
+
+    #[tokio::test]
+    async fn serves_until_stopped_then_exits_0() {
+        let args = parse(&["--platform", "ec2"]).expect("valid");
+        let code = run_until(args, async { Ok("test") }).await;
+        assert_eq!(code, ExitCode::SUCCESS);
+        let args = parse(&[]).expect("valid");
+        let code = run_until(args, async { Err(io::Error::other("no signals here")) }).await;
+        assert_eq!(code, ExitCode::FAILURE);
+    }
+}
