@@ -55,4 +55,7 @@ pub struct DemoArgs {
     /// Simulated containers.
     #[arg(long, default_value_t = 3)]
     pub containers: usize,
+    /// The sidecar's settings (the demo polls every second unless --interval says otherwise).
+    #[command(flatten)]
+    pub settings: RawSettings,
 }

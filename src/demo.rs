@@ -19,10 +19,15 @@ use crate::simulator::{self, Scenario, SimOptions};
 /// The demo polls every second unless `--interval` / `ECS_EMF_INTERVAL` says otherwise.
 const DEMO_INTERVAL: &str = "1s";
 
-pub async fn run(args: DemoArgs, mut raw: RawSettings) -> Result<ExitCode, String> {
+/// The demo's raw settings: the user's, with a one-second interval unless they chose one.
+pub fn settings(args: &DemoArgs) -> RawSettings {
+    let mut raw = args.settings.clone();
     raw.interval
         .get_or_insert_with(|| DEMO_INTERVAL.to_string());
-    let settings = Settings::from_raw(&raw).map_err(|e| e.to_string())?;
+    raw
+}
+
+pub async fn run(args: DemoArgs, settings: Settings) -> Result<ExitCode, String> {
     let mut scenario = match args.platform.as_str() {
         "fargate" => Scenario::fargate(),
         "ec2" => Scenario::ec2(),

@@ -7,7 +7,7 @@ use clap::Parser;
 use ecs_emf_exporter::app::{self, EXIT_INVALID_SETTINGS};
 use ecs_emf_exporter::cli::{Cli, Command};
 use ecs_emf_exporter::logging;
-use ecs_emf_exporter::settings::Settings;
+use ecs_emf_exporter::settings::{LogFormat, Settings};
 use ecs_emf_exporter::{demo, simulator};
 
 fn fail(code: u8, message: &str) -> ExitCode {
@@ -15,12 +15,33 @@ fn fail(code: u8, message: &str) -> ExitCode {
     ExitCode::from(code)
 }
 
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    // One thread: the work per cycle is small, and one thread keeps memory low.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail(1, &format!("cannot start the async runtime: {e}")))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(Command::Metrics { json }) = cli.command {
-        return app::print_metrics(json);
+    match cli.command {
+        Some(Command::Metrics { json }) => return app::print_metrics(json),
+        Some(Command::Simulate(args)) => {
+            // The simulator takes none of the exporter's settings.
+            logging::init(LogFormat::Text, tracing::Level::INFO);
+            return match runtime() {
+                Ok(rt) => rt.block_on(simulator::run_simulate(args)),
+                Err(code) => code,
+            };
+        }
+        _ => {}
     }
-    let settings = match Settings::from_raw(&cli.settings) {
+    let raw = match &cli.command {
+        Some(Command::Demo(args)) => demo::settings(args),
+        _ => cli.settings.clone(),
+    };
+    let settings = match Settings::from_raw(&raw) {
         Ok(s) => s,
         Err(e) => return fail(EXIT_INVALID_SETTINGS, &e.to_string()),
     };
@@ -28,18 +49,13 @@ fn main() -> ExitCode {
         return app::healthcheck(&settings);
     }
     logging::init(settings.log_format, settings.log_level);
-    // One thread: the work per cycle is small, and one thread keeps memory low.
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match runtime() {
         Ok(rt) => rt,
-        Err(e) => return fail(1, &format!("cannot start the async runtime: {e}")),
+        Err(code) => return code,
     };
-    let result = runtime.block_on(async {
+    let result = rt.block_on(async {
         match cli.command {
-            Some(Command::Demo(args)) => demo::run(args, cli.settings).await,
-            Some(Command::Simulate(args)) => Ok(simulator::run_simulate(args).await),
+            Some(Command::Demo(args)) => demo::run(args, settings).await,
             _ => app::sidecar(settings, cli.once).await,
         }
     });

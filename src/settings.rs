@@ -24,13 +24,13 @@ pub struct RawSettings {
     )]
     pub metadata_uri: Option<String>,
     /// stdout | agent | cloudwatch
-    #[arg(long, env = "ECS_EMF_OUTPUT", global = true)]
+    #[arg(long, env = "ECS_EMF_OUTPUT")]
     pub output: Option<String>,
     /// CloudWatch namespace (fallback: AWS_EMF_NAMESPACE).
-    #[arg(long, env = "ECS_EMF_NAMESPACE", global = true)]
+    #[arg(long, env = "ECS_EMF_NAMESPACE")]
     pub namespace: Option<String>,
     /// Poll interval, 1s..1h (e.g. 60s, 5m).
-    #[arg(long, env = "ECS_EMF_INTERVAL", global = true)]
+    #[arg(long, env = "ECS_EMF_INTERVAL")]
     pub interval: Option<String>,
     /// Publish with StorageResolution 1.
     #[arg(
@@ -41,7 +41,7 @@ pub struct RawSettings {
     )]
     pub high_resolution: Option<String>,
     /// Task dimension sets: `;` between sets, `,` inside a set.
-    #[arg(long, env = "ECS_EMF_DIMENSIONS", global = true, value_name = "SETS")]
+    #[arg(long, env = "ECS_EMF_DIMENSIONS", value_name = "SETS")]
     pub dimensions: Option<String>,
     /// Container dimension sets.
     #[arg(
@@ -60,7 +60,7 @@ pub struct RawSettings {
     )]
     pub tag_dimensions: Option<String>,
     /// Metric names or globs to keep.
-    #[arg(long, env = "ECS_EMF_METRICS", global = true, value_name = "NAMES")]
+    #[arg(long, env = "ECS_EMF_METRICS", value_name = "NAMES")]
     pub metrics: Option<String>,
     /// Metric names or globs to drop.
     #[arg(
@@ -127,10 +127,10 @@ pub struct RawSettings {
     )]
     pub self_metrics: Option<String>,
     /// text | json
-    #[arg(long = "log-format", env = "ECS_EMF_LOG_FORMAT", global = true)]
+    #[arg(long = "log-format", env = "ECS_EMF_LOG_FORMAT")]
     pub log_format: Option<String>,
     /// error | warn | info | debug | trace
-    #[arg(long = "log-level", env = "ECS_EMF_LOG_LEVEL", global = true)]
+    #[arg(long = "log-level", env = "ECS_EMF_LOG_LEVEL")]
     pub log_level: Option<String>,
     /// Where the sidecar records its last good collection, for `healthcheck`.
     #[arg(

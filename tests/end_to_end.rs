@@ -428,3 +428,152 @@ fn demo_prints_valid_emf_with_rates_from_the_second_cycle() {
     assert!(value(tasks[2], "NetworkRxBytes").is_some_and(|v| v > 0.0));
     assert!(docs.iter().any(|d| d["Type"] == "Container"));
 }
+
+#[test]
+fn ec2_tags_come_from_task_then_instance_tags_and_missing_ones_are_unknown() {
+    let sim = Sim::start(&["--platform", "ec2", "--tag", "env=prod"]);
+    let env = [
+        ("ECS_EMF_TAG_DIMENSIONS", "env,team,owner"),
+        ("ECS_EMF_STATIC_DIMENSIONS", "region=eu"),
+    ];
+    let exporter = Exporter::start(&sim.base_url, &env, &[]);
+    let docs = exporter.read_until(WAIT, |d| cycles_done(d, "worker-2", 1));
+    let t = task_docs(&docs)[0];
+    // env: task tag; team: container-instance tag (the simulator's EC2 instance has
+    // team=platform); owner: nowhere → unknown; region: static.
+    assert_eq!(
+        (
+            t["env"].as_str(),
+            t["team"].as_str(),
+            t["owner"].as_str(),
+            t["region"].as_str()
+        ),
+        (Some("prod"), Some("platform"), Some("unknown"), Some("eu"))
+    );
+    assert_eq!(
+        t["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+        serde_json::json!([[
+            "ClusterName",
+            "ServiceName",
+            "env",
+            "team",
+            "owner",
+            "region"
+        ]])
+    );
+    let stderr = exporter.stderr.text();
+    assert_eq!(
+        stderr.matches("dimension owner has no value").count(),
+        1,
+        "{stderr}"
+    );
+}
+
+#[test]
+fn tag_errors_keep_the_valid_tags_and_are_logged_once() {
+    let sim = Sim::start(&["--platform", "ec2", "--tag", "env=prod", "--tags-error"]);
+    let exporter = Exporter::start(
+        &sim.base_url,
+        &[
+            ("ECS_EMF_TAG_DIMENSIONS", "env,team"),
+            ("ECS_EMF_TAGS_REFRESH", "10s"),
+        ],
+        &[],
+    );
+    let docs = exporter.read_until(WAIT, |d| cycles_done(d, "worker-2", 2));
+    let t = task_docs(&docs)[1];
+    assert_eq!(
+        (t["env"].as_str(), t["team"].as_str()),
+        (Some("prod"), Some("unknown"))
+    );
+    let stderr = exporter.stderr.text();
+    assert_eq!(
+        stderr.matches("AccessDeniedException").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(stderr.contains("ecs:ListTagsForResource"), "{stderr}");
+}
+
+#[test]
+fn fargate_without_task_with_tags_and_without_service_name_falls_back_cleanly() {
+    let sim = Sim::start(&["--platform", "fargate", "--no-service-name"]);
+    let exporter = Exporter::start(&sim.base_url, &[("ECS_EMF_TAG_DIMENSIONS", "env")], &[]);
+    let docs = exporter.read_until(WAIT, |d| cycles_done(d, "worker-2", 2));
+    let t = task_docs(&docs)[1];
+    // No service: sets naming ServiceName use the family; no ServiceName property.
+    assert_eq!(
+        t["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+        serde_json::json!([["ClusterName", "TaskDefinitionFamily", "env"]])
+    );
+    assert_eq!(t["TaskDefinitionFamily"], "sim-app");
+    assert!(t.get("ServiceName").is_none());
+    assert_eq!(t["env"], "unknown");
+    let stderr = exporter.stderr.text();
+    assert_eq!(
+        stderr.matches("HTTP 404 for /taskWithTags").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("ECS_EMF_STATIC_DIMENSIONS"),
+        "the 404 line says what to do: {stderr}"
+    );
+}
+
+#[test]
+fn replayed_fixture_bytes_give_the_hand_computed_values() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ecs_exporter");
+    let task = format!("{dir}/ec2_task_metadata.json");
+    let stats = format!("{dir}/ec2_task_stats.json");
+    let sim = Sim::start(&["--replay-task", &task, "--replay-stats", &stats]);
+    let out = std::process::Command::new(support::process::BIN)
+        .env_clear()
+        .env("ECS_CONTAINER_METADATA_URI_V4", &sim.base_url)
+        .arg("--once")
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let docs = support::emf_rules::assert_valid_lines(
+        &String::from_utf8(out.stdout).expect("utf-8"),
+        16_383,
+    );
+    let t = task_docs(&docs)[0];
+    // ecs-exporter 65249280 − 17641472 = 47607808 B; prometheus 60981248 − 11046912 =
+    // 49934336 B; Σ 97542144 B / 1048576 = 93.0234375 MiB of 3 × 256 = 768 MiB.
+    assert_eq!(value(t, "MemoryUtilized"), Some(93.0234375));
+    assert_eq!(value(t, "MemoryReserved"), Some(768.0));
+    // CPU from the embedded precpu: ecs-exporter (331125000 − 325963000) ns over
+    // 07.856950259 − 06.853724878 = 1.003225381 s; prometheus idle (0).
+    let expected_cpu = 5_162_000.0 / 1_003_225_381.0 * 1024.0;
+    assert!(
+        approx(value(t, "CpuUtilized"), expected_cpu, 1e-12),
+        "{:?} vs {expected_cpu}",
+        value(t, "CpuUtilized")
+    );
+    assert_eq!(t["ClusterName"], "prom-ecs-exporter-sandbox");
+    assert_eq!(t["ServiceName"], "prom-ecs-exporter-sandbox-main-ec2");
+    assert_eq!(
+        container_docs(&docs, "prometheus")[0]["ContainerPidCount"],
+        25.0
+    );
+    assert!(
+        container_docs(&docs, "nonessential").is_empty(),
+        "stopped: no document"
+    );
+}
+
+#[test]
+fn sigint_also_finishes_and_exits_0() {
+    let sim = Sim::start(&[]);
+    let mut exporter = Exporter::start(&sim.base_url, &[], &[]);
+    let docs = exporter.read_until(WAIT, |d| !task_docs(d).is_empty());
+    assert!(!docs.is_empty());
+    assert_eq!(exporter.interrupt(Duration::from_secs(10)), Some(0));
+    assert!(exporter.stderr.text().contains("SIGINT received"));
+}

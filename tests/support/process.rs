@@ -158,9 +158,19 @@ impl Exporter {
 
     /// SIGTERM, then the exit code (waits at most `timeout`).
     pub fn terminate(&mut self, timeout: Duration) -> Option<i32> {
+        self.signal("-TERM", timeout)
+    }
+
+    /// SIGINT (Ctrl-C), then the exit code.
+    pub fn interrupt(&mut self, timeout: Duration) -> Option<i32> {
+        self.signal("-INT", timeout)
+    }
+
+    fn signal(&mut self, signal: &str, timeout: Duration) -> Option<i32> {
         let _ = Command::new("kill")
-            .arg("-TERM")
+            .arg(signal)
             .arg(self.child.id().to_string())
+            .stderr(Stdio::null())
             .status();
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
