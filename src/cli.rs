@@ -28,7 +28,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the sidecar against the built-in simulated task and print EMF lines.
-    Demo(DemoArgs),
+    Demo(Box<DemoArgs>),
     /// Serve only the simulated Task Metadata Endpoint v4 on loopback.
     Simulate(SimulateArgs),
     /// Print the metric catalog.

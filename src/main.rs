@@ -55,7 +55,7 @@ fn main() -> ExitCode {
     };
     let result = rt.block_on(async {
         match cli.command {
-            Some(Command::Demo(args)) => demo::run(args, settings).await,
+            Some(Command::Demo(args)) => demo::run(*args, settings).await,
             _ => app::sidecar(settings, cli.once).await,
         }
     });
