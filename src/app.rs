@@ -38,9 +38,10 @@ pub async fn sidecar(settings: Settings, once: bool) -> Result<ExitCode, String>
     let output = StdoutOutput::new(settings.encoder(), Arc::clone(&counters))
         .map_err(|e| format!("cannot start the stdout writer: {e}"))?;
     let health_file = settings.health_file.clone();
+    let interval = settings.interval;
     let mut runner = Runner::new(settings, client, Box::new(output), counters);
     if !once {
-        runner = runner.with_health_file(health::HealthFile::new(health_file));
+        runner = runner.with_health_file(health::HealthFile::new(health_file, interval));
     }
     let summary = runner
         .run(if once {
@@ -84,8 +85,7 @@ pub fn print_metrics(json: bool) -> ExitCode {
 
 /// `healthcheck`: 0 when the sidecar's last good collection is recent.
 pub fn healthcheck(settings: &Settings) -> ExitCode {
-    let now = chrono::Utc::now().timestamp_millis();
-    match health::check(&settings.health_file, now) {
+    match health::check(&settings.health_file, std::time::SystemTime::now()) {
         Ok(_) => ExitCode::SUCCESS,
         Err(why) => {
             let _ = writeln!(std::io::stderr(), "unhealthy: {why}");

@@ -1,57 +1,55 @@
-//! `healthcheck` without a shell, curl or an open port: the sidecar records each good
-//! collection in a small file, and `ecs-emf-exporter healthcheck` (run by ECS inside the same
-//! container) reads it. With a read-only root filesystem, mount a writable volume at the
-//! file's folder (`/tmp` by default) or point `ECS_EMF_HEALTH_FILE` at one.
+//! `healthcheck` without a shell, curl or an open port: the sidecar keeps a small file whose
+//! modification time is its last good collection, and `ecs-emf-exporter healthcheck` (run by
+//! ECS inside the same container) reads it. The file is written once (it holds the poll
+//! interval); each good cycle only updates its modification time, one syscall. With a
+//! read-only root filesystem, mount a writable volume at the file's folder (`/tmp` by
+//! default) or point `ECS_EMF_HEALTH_FILE` at one.
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
+/// The file's content: what `healthcheck` needs besides the modification time.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Heartbeat {
-    pub last_success_ms: i64,
+pub struct HealthInfo {
     pub interval_ms: u64,
 }
 
-impl Heartbeat {
+impl HealthInfo {
     /// Healthy while the last good collection is at most three intervals old (and at least
     /// 30 s, so one slow poll at a short interval does not flap the container's health).
     pub fn stale_after(&self) -> Duration {
         Duration::from_millis(self.interval_ms.saturating_mul(3)).max(Duration::from_secs(30))
     }
-
-    pub fn is_fresh(&self, now_ms: i64) -> bool {
-        let age = now_ms.saturating_sub(self.last_success_ms);
-        age >= -60_000 && (age as u128) <= self.stale_after().as_millis()
-    }
 }
 
 pub struct HealthFile {
     path: PathBuf,
+    interval: Duration,
+    file: Option<File>,
     warned: bool,
 }
 
 impl HealthFile {
-    pub fn new(path: PathBuf) -> HealthFile {
+    /// Removes a file left by an earlier run, so nothing reports healthy before this run
+    /// has collected once.
+    pub fn new(path: PathBuf, interval: Duration) -> HealthFile {
+        let _ = std::fs::remove_file(&path);
         HealthFile {
             path,
+            interval,
+            file: None,
             warned: false,
         }
     }
 
-    /// Records a good collection. Written to a temporary file and renamed, so a reader never
-    /// sees half a file. A failure is logged once and otherwise ignored: health reporting
-    /// must not stop metrics.
-    pub fn record(&mut self, beat: Heartbeat) {
-        let result = serde_json::to_vec(&beat)
-            .map_err(std::io::Error::other)
-            .and_then(|body| {
-                let tmp = self.path.with_extension("tmp");
-                std::fs::write(&tmp, body)?;
-                std::fs::rename(&tmp, &self.path)
-            });
-        if let Err(e) = result {
+    /// Records a good collection. A failure is logged once and otherwise ignored: health
+    /// reporting must not stop metrics.
+    pub fn record(&mut self) {
+        if let Err(e) = self.touch() {
+            self.file = None;
             if !self.warned {
                 tracing::warn!(
                     "cannot write the health file {}: {e}; `healthcheck` will report unhealthy (mount a writable volume there or set ECS_EMF_HEALTH_FILE)",
@@ -61,21 +59,44 @@ impl HealthFile {
             }
         }
     }
+
+    fn touch(&mut self) -> std::io::Result<()> {
+        if self.file.is_none() {
+            let info = HealthInfo {
+                interval_ms: u64::try_from(self.interval.as_millis()).unwrap_or(u64::MAX),
+            };
+            let body = serde_json::to_vec(&info).map_err(std::io::Error::other)?;
+            // Written under a temporary name and renamed, so a reader never sees half a file.
+            let tmp = self.path.with_extension("tmp");
+            std::fs::write(&tmp, body)?;
+            std::fs::rename(&tmp, &self.path)?;
+            self.file = Some(File::options().append(true).open(&self.path)?);
+        }
+        match &self.file {
+            Some(f) => f.set_modified(SystemTime::now()),
+            None => Ok(()),
+        }
+    }
 }
 
-/// Reads the heartbeat; the error says why the container is unhealthy.
-pub fn check(path: &Path, now_ms: i64) -> Result<Heartbeat, String> {
+/// Checks the file at `now`; the error says why the container is unhealthy.
+pub fn check(path: &Path, now: SystemTime) -> Result<Duration, String> {
     let body =
         std::fs::read(path).map_err(|e| format!("no health file at {}: {e}", path.display()))?;
-    let beat: Heartbeat = serde_json::from_slice(&body)
+    let info: HealthInfo = serde_json::from_slice(&body)
         .map_err(|e| format!("unreadable health file {}: {e}", path.display()))?;
-    if beat.is_fresh(now_ms) {
-        Ok(beat)
+    let modified = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .map_err(|e| format!("cannot read the health file's time: {e}"))?;
+    // A clock step backwards makes the file look newer than now: healthy, age 0.
+    let age = now.duration_since(modified).unwrap_or_default();
+    if age <= info.stale_after() {
+        Ok(age)
     } else {
-        let age_s = now_ms.saturating_sub(beat.last_success_ms) / 1000;
         Err(format!(
-            "last good collection {age_s} s ago (stale after {} s)",
-            beat.stale_after().as_secs()
+            "last good collection {} s ago (stale after {} s)",
+            age.as_secs(),
+            info.stale_after().as_secs()
         ))
     }
 }
@@ -85,41 +106,53 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fresh_within_three_intervals_and_at_least_thirty_seconds() {
-        let beat = Heartbeat {
-            last_success_ms: 1_000_000,
-            interval_ms: 60_000,
-        };
-        assert!(beat.is_fresh(1_000_000 + 180_000));
-        assert!(!beat.is_fresh(1_000_000 + 180_001));
-        let fast = Heartbeat {
-            last_success_ms: 0,
-            interval_ms: 1_000,
-        };
-        assert!(fast.is_fresh(30_000));
-        assert!(!fast.is_fresh(30_001));
+    fn stale_after_three_intervals_and_at_least_thirty_seconds() {
+        assert_eq!(
+            HealthInfo {
+                interval_ms: 60_000
+            }
+            .stale_after(),
+            Duration::from_secs(180)
+        );
+        assert_eq!(
+            HealthInfo { interval_ms: 1_000 }.stale_after(),
+            Duration::from_secs(30)
+        );
     }
 
     #[test]
-    fn record_then_check_round_trips_and_missing_file_is_unhealthy() {
+    fn record_then_check_follows_the_modification_time() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("health");
+        std::fs::write(&path, b"left over").expect("write");
+        let mut file = HealthFile::new(path.clone(), Duration::from_secs(10));
+        let now = SystemTime::now();
         assert!(
-            check(&path, 0)
-                .expect_err("missing")
+            check(&path, now)
+                .expect_err("removed at start")
                 .contains("no health file")
         );
-        let mut file = HealthFile::new(path.clone());
-        let beat = Heartbeat {
-            last_success_ms: 5_000,
-            interval_ms: 10_000,
-        };
-        file.record(beat);
-        assert_eq!(check(&path, 20_000), Ok(beat));
-        assert!(
-            check(&path, 5_000 + 30_001)
-                .expect_err("stale")
-                .contains("stale after 30 s")
+        file.record();
+        assert!(check(&path, now + Duration::from_secs(30)).is_ok());
+        let stale = check(&path, now + Duration::from_secs(32)).expect_err("stale");
+        assert!(stale.contains("stale after 30 s"), "{stale}");
+        // The next record moves the time forward again.
+        std::thread::sleep(Duration::from_millis(20));
+        file.record();
+        let modified = std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .expect("mtime");
+        assert!(modified > now, "record() updates the modification time");
+    }
+
+    #[test]
+    fn an_unwritable_place_is_reported_not_fatal() {
+        let mut file = HealthFile::new(
+            PathBuf::from("/nonexistent-dir/health"),
+            Duration::from_secs(1),
         );
+        file.record();
+        file.record();
+        assert!(file.warned);
     }
 }

@@ -3,13 +3,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::time::MissedTickBehavior;
 
 use crate::cycle::Cycle;
 use crate::dimensions::{Labeler, Tags};
-use crate::health::{HealthFile, Heartbeat};
+use crate::health::HealthFile;
 use crate::metadata::{Client, FetchError, TaskMetadata, TaskTagsResponse};
 use crate::metrics::{Collector, Sample, catalog};
 use crate::output::{Counters, DeliveryReport, Output};
@@ -283,7 +282,6 @@ impl Runner {
         }
         self.refresh_tags(&snapshot.task).await;
         let timestamp_ms = snapshot.received_at.timestamp_millis();
-        let task = snapshot.task.clone();
         let mut measured = self.collector.collect(snapshot);
         measured
             .task
@@ -297,9 +295,13 @@ impl Runner {
         }
         measured.containers.retain(|c| !c.samples.is_empty());
         let exporter = self.exporter_samples(started);
+        let task = match self.collector.latest() {
+            Some(snapshot) => &snapshot.task,
+            None => return false,
+        };
         let entities = self
             .labeler
-            .label(&task, &self.tags.tags, measured, exporter);
+            .label(task, &self.tags.tags, measured, exporter);
         let cycle = Arc::new(Cycle {
             timestamp_ms,
             entities,
@@ -309,11 +311,7 @@ impl Runner {
         }
         self.output.deliver(cycle);
         if let Some(health) = self.health.as_mut() {
-            let interval_ms = u64::try_from(self.settings.interval.as_millis()).unwrap_or(u64::MAX);
-            health.record(Heartbeat {
-                last_success_ms: Utc::now().timestamp_millis(),
-                interval_ms,
-            });
+            health.record();
         }
         true
     }

@@ -49,9 +49,18 @@ pub fn encode(cycle: &Cycle, config: &EncoderConfig) -> Encoded {
     out
 }
 
-fn json_string(s: &str) -> String {
-    // Serializing a str into a String cannot fail.
-    serde_json::to_string(s).unwrap_or_else(|_| String::from("\"\""))
+/// Appends `s` as a JSON string literal. Catalog names and most values need no escaping,
+/// so the common case is one copy.
+fn push_json_string(out: &mut String, s: &str) {
+    let plain = s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\');
+    if plain {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        // Serializing a str cannot fail; the fallback keeps the document valid regardless.
+        out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| String::from("\"\"")));
+    }
 }
 
 /// A metric's two pieces: its definition in the directive and its value on the root.
@@ -62,21 +71,29 @@ struct MetricPieces {
 
 impl MetricPieces {
     fn new(sample: &Sample, high_resolution: bool) -> MetricPieces {
-        let name = json_string(sample.metric.name);
-        let resolution = if high_resolution {
-            ",\"StorageResolution\":1"
-        } else {
-            ""
-        };
-        let definition = format!(
-            "{{\"Name\":{name},\"Unit\":\"{}\"{resolution}}}",
-            sample.metric.unit.as_str()
-        );
-        let value = serde_json::to_string(&sample.value).unwrap_or_else(|_| String::from("0"));
-        MetricPieces {
-            definition,
-            member: format!("{name}:{value}"),
+        let name = sample.metric.name;
+        let mut definition = String::with_capacity(name.len() + 48);
+        definition.push_str("{\"Name\":");
+        push_json_string(&mut definition, name);
+        definition.push_str(",\"Unit\":\"");
+        definition.push_str(sample.metric.unit.as_str());
+        definition.push('"');
+        if high_resolution {
+            definition.push_str(",\"StorageResolution\":1");
         }
+        definition.push('}');
+        let mut member = String::with_capacity(name.len() + 24);
+        push_json_string(&mut member, name);
+        member.push(':');
+        // Values are finite by construction (compute never builds others); zmij (what serde_json uses) gives the
+        // shortest text that reads back as the same f64.
+        let mut number = zmij::Buffer::new();
+        member.push_str(if sample.value.is_finite() {
+            number.format_finite(sample.value)
+        } else {
+            "0"
+        });
+        MetricPieces { definition, member }
     }
 
     /// Bytes this metric adds to a document that already has `others` metrics.
@@ -101,29 +118,39 @@ impl Frame {
         sets: &[Vec<String>],
         fields: &[&(String, String)],
     ) -> Frame {
-        let dims: Vec<String> = sets
-            .iter()
-            .map(|set| {
-                format!(
-                    "[{}]",
-                    set.iter()
-                        .map(|d| json_string(d))
-                        .collect::<Vec<_>>()
-                        .join(",")
-                )
-            })
-            .collect();
-        let head = format!(
-            "{{\"_aws\":{{\"Timestamp\":{timestamp_ms},\"CloudWatchMetrics\":[{{\"Namespace\":{},\"Dimensions\":[{}],\"Metrics\":[",
-            json_string(namespace),
-            dims.join(",")
+        let mut head = String::with_capacity(128 + namespace.len());
+        head.push_str("{\"_aws\":{\"Timestamp\":");
+        head.push_str(itoa::Buffer::new().format(timestamp_ms));
+        head.push_str(",\"CloudWatchMetrics\":[{\"Namespace\":");
+        push_json_string(&mut head, namespace);
+        head.push_str(",\"Dimensions\":[");
+        for (i, set) in sets.iter().enumerate() {
+            if i > 0 {
+                head.push(',');
+            }
+            head.push('[');
+            for (j, d) in set.iter().enumerate() {
+                if j > 0 {
+                    head.push(',');
+                }
+                push_json_string(&mut head, d);
+            }
+            head.push(']');
+        }
+        head.push_str("],\"Metrics\":[");
+        let mut tail = String::with_capacity(
+            fields
+                .iter()
+                .map(|(k, v)| k.len() + v.len() + 6)
+                .sum::<usize>()
+                + 4,
         );
-        let mut tail = String::from("]}]}");
+        tail.push_str("]}]}");
         for (k, v) in fields {
             tail.push(',');
-            tail.push_str(&json_string(k));
+            push_json_string(&mut tail, k);
             tail.push(':');
-            tail.push_str(&json_string(v));
+            push_json_string(&mut tail, v);
         }
         Frame { head, tail }
     }

@@ -11,9 +11,9 @@ use super::parse::{self, ParseError};
 /// The endpoint paths, named for logs and problem tracking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Path {
-    Task,
-    Stats,
-    TaskWithTags,
+    Task = 0,
+    Stats = 1,
+    TaskWithTags = 2,
 }
 
 impl Path {
@@ -104,6 +104,8 @@ impl std::error::Error for FetchError {}
 pub struct Client {
     http: reqwest::Client,
     base: String,
+    /// The three URLs, parsed once (URL parsing was a visible share of a cycle).
+    urls: [reqwest::Url; 3],
     timeout: Duration,
 }
 
@@ -118,9 +120,20 @@ impl Client {
             .no_proxy()
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let base = base.trim_end_matches('/').to_string();
+        let url = |path: Path| {
+            reqwest::Url::parse(&format!("{base}{}", path.suffix()))
+                .map_err(|e| format!("invalid metadata endpoint URL {base:?}: {e}"))
+        };
+        let urls = [
+            url(Path::Task)?,
+            url(Path::Stats)?,
+            url(Path::TaskWithTags)?,
+        ];
         Ok(Client {
             http,
-            base: base.trim_end_matches('/').to_string(),
+            base,
+            urls,
             timeout,
         })
     }
@@ -130,7 +143,7 @@ impl Client {
     }
 
     async fn get(&self, path: Path) -> Result<bytes::Bytes, FetchError> {
-        let url = format!("{}{}", self.base, path.suffix());
+        let url = self.urls[path as usize].clone();
         let classify = |e: reqwest::Error| {
             if e.is_timeout() {
                 FetchError::Timeout {
@@ -144,7 +157,7 @@ impl Client {
                 }
             }
         };
-        let response = self.http.get(&url).send().await.map_err(classify)?;
+        let response = self.http.get(url).send().await.map_err(classify)?;
         let status = response.status().as_u16();
         if status != 200 {
             return Err(FetchError::Status { path, status });

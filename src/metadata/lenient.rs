@@ -10,7 +10,6 @@
 use std::fmt;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
 
 /// What a lenient scalar makes of each JSON type; everything unlisted is `None`.
 trait Scalar: Sized {
@@ -124,34 +123,154 @@ pub fn string_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::
     lenient(d)
 }
 
-/// The elements of a list, each parsed on its own from its raw text: an element that does
-/// not fit is skipped instead of failing the list. `None` when the value is not a list
-/// (`null`, missing), so "not reported" stays apart from "reported empty".
-pub fn opt_vec_lenient<'de, D, T>(d: D) -> Result<Option<Vec<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: serde::de::DeserializeOwned,
-{
-    let raw: Option<Box<RawValue>> = Deserialize::deserialize(d)?;
-    let Some(raw) = raw else { return Ok(None) };
-    let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(raw.get()) else {
-        return Ok(None);
-    };
-    Ok(Some(
-        items
-            .into_iter()
-            .filter_map(|item| serde_json::from_str(item.get()).ok())
-            .collect(),
-    ))
+/// Reads an object with `T`'s own `Deserialize`, and anything that is not an object
+/// (`null`, a string, a number, a list) as "absent". Errors inside the object still
+/// propagate, which is why every field of the models is itself lenient.
+struct ObjectOrNone<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectOrNone<T> {
+    type Value = Option<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<T>, A::Error> {
+        T::deserialize(MapAccessDeserializer::new(map)).map(Some)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<T>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<T>, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+}
+
+/// A nested object; any other JSON type reads as "absent".
+pub fn object_opt<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    d.deserialize_any(ObjectOrNone::<T>(std::marker::PhantomData))
+}
+
+/// One element of a lenient list or map: an object, or `None` for anything else.
+pub struct Element<T>(pub Option<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Element<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Element<T>, D::Error> {
+        object_opt(d).map(Element)
+    }
+}
+
+struct ListOfObjects<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for ListOfObjects<T> {
+    type Value = Option<Vec<T>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<Vec<T>>, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        while let Some(Element(item)) = seq.next_element::<Element<T>>()? {
+            items.extend(item);
+        }
+        Ok(Some(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Vec<T>>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<Vec<T>>, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Option<Vec<T>>, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Option<Vec<T>>, E> {
+        Ok(None)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Option<Vec<T>>, E> {
+        Ok(None)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Option<Vec<T>>, E> {
+        Ok(None)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Option<Vec<T>>, E> {
+        Ok(None)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Option<Vec<T>>, E> {
+        Ok(None)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Option<Vec<T>>, E> {
+        Ok(None)
+    }
+}
+
+/// A list of objects, in one pass: elements that are not objects are skipped instead of
+/// failing the list. `None` when the value is not a list (`null`, missing), so "not
+/// reported" stays apart from "reported empty".
+pub fn opt_vec_lenient<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Vec<T>>, D::Error> {
+    d.deserialize_any(ListOfObjects::<T>(std::marker::PhantomData))
 }
 
 /// Like [`opt_vec_lenient`], with "not a list" read as empty.
-pub fn vec_lenient<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: serde::de::DeserializeOwned,
-{
+pub fn vec_lenient<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Vec<T>, D::Error> {
     Ok(opt_vec_lenient(d)?.unwrap_or_default())
 }
 
+/// A map of name → object (`networks`); entries whose value is not an object are skipped,
+/// and a value that is not a map reads as "absent".
+pub fn map_lenient<'de, D, T>(
+    d: D,
+) -> Result<Option<std::collections::BTreeMap<String, T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    let map: Option<std::collections::BTreeMap<String, Element<T>>> = object_or_none_map(d)?;
+    Ok(map.map(|m| {
+        m.into_iter()
+            .filter_map(|(k, Element(v))| Some((k, v?)))
+            .collect()
+    }))
+}
+
+/// A JSON object read as a map (values parse leniently as [`Element`]s); other types → `None`.
+fn object_or_none_map<'de, D, V>(
+    d: D,
+) -> Result<Option<std::collections::BTreeMap<String, V>>, D::Error>
+where
+    D: Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    object_opt(d)
+}
+
 use serde::Deserialize;
+use serde::de::value::MapAccessDeserializer;

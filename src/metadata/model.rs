@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::lenient::{f64_opt, opt_vec_lenient, string_opt, u64_opt, vec_lenient};
+use super::lenient::{
+    f64_opt, map_lenient, object_opt, opt_vec_lenient, string_opt, u64_opt, vec_lenient,
+};
 
 /// `GET ${ECS_CONTAINER_METADATA_URI_V4}/task` (and `/taskWithTags`, which adds the tag maps).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -29,7 +31,7 @@ pub struct TaskMetadata {
     pub launch_type: Option<String>,
     #[serde(default, deserialize_with = "string_opt")]
     pub availability_zone: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_opt")]
     pub limits: Option<Limits>,
     #[serde(default, deserialize_with = "string_opt")]
     pub pull_started_at: Option<String>,
@@ -37,7 +39,7 @@ pub struct TaskMetadata {
     pub pull_stopped_at: Option<String>,
     #[serde(default, deserialize_with = "vec_lenient")]
     pub containers: Vec<ContainerMetadata>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_opt")]
     pub ephemeral_storage_metrics: Option<EphemeralStorage>,
 }
 
@@ -76,7 +78,7 @@ pub struct ContainerMetadata {
     pub known_status: Option<String>,
     #[serde(default, rename = "Type", deserialize_with = "string_opt")]
     pub kind: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_opt")]
     pub limits: Option<Limits>,
     /// Present only when the task definition sets a restart policy (agent 1.70+).
     #[serde(default, deserialize_with = "u64_opt")]
@@ -98,9 +100,9 @@ pub struct ContainerNetwork {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct TaskTagsResponse {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_opt")]
     pub task_tags: Option<BTreeMap<String, serde_json::Value>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_opt")]
     pub container_instance_tags: Option<BTreeMap<String, serde_json::Value>>,
     #[serde(default, deserialize_with = "vec_lenient")]
     pub errors: Vec<serde_json::Value>,
@@ -115,24 +117,24 @@ pub struct ContainerStats {
     pub read: Option<String>,
     #[serde(default, deserialize_with = "string_opt")]
     pub preread: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_opt")]
     pub cpu_stats: Option<CpuStats>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_opt")]
     pub precpu_stats: Option<CpuStats>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_opt")]
     pub memory_stats: Option<MemoryStats>,
     /// Interface name → counters. `BTreeMap` so sums run in a stable order.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "map_lenient")]
     pub networks: Option<BTreeMap<String, NetworkStats>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_opt")]
     pub blkio_stats: Option<BlkioStats>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_opt")]
     pub pids_stats: Option<PidsStats>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct CpuStats {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_opt")]
     pub cpu_usage: Option<CpuUsage>,
 }
 
@@ -149,7 +151,7 @@ pub struct MemoryStats {
     pub usage: Option<u64>,
     #[serde(default, deserialize_with = "u64_opt")]
     pub limit: Option<u64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_opt")]
     pub stats: Option<MemoryStatDetail>,
 }
 

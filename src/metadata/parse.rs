@@ -5,6 +5,9 @@
 
 use std::collections::HashMap;
 
+use serde::Deserialize;
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::model::{ContainerStats, TaskMetadata, TaskTagsResponse};
@@ -43,7 +46,82 @@ pub fn task_with_tags(body: &[u8]) -> Result<TaskTagsResponse, ParseError> {
     serde_json::from_slice(body).map_err(|e| json_error(body, &e))
 }
 
+/// One stats entry as read in the single-pass parse.
+enum Entry {
+    /// `null`: a stopped container on Fargate.
+    Absent,
+    Stats(Box<ContainerStats>),
+    /// Not an object: kept apart so it can be reported.
+    Malformed,
+}
+
+impl<'de> Deserialize<'de> for Entry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Entry, D::Error> {
+        struct EntryVisitor;
+        impl<'de> Visitor<'de> for EntryVisitor {
+            type Value = Entry;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a container's stats")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Entry, A::Error> {
+                ContainerStats::deserialize(MapAccessDeserializer::new(map))
+                    .map(|s| Entry::Stats(Box::new(s)))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Entry, E> {
+                Ok(Entry::Absent)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Entry, E> {
+                Ok(Entry::Absent)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Entry, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Entry::Malformed)
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Entry, E> {
+                Ok(Entry::Malformed)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Entry, E> {
+                Ok(Entry::Malformed)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Entry, E> {
+                Ok(Entry::Malformed)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Entry, E> {
+                Ok(Entry::Malformed)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Entry, E> {
+                Ok(Entry::Malformed)
+            }
+        }
+        d.deserialize_any(EntryVisitor)
+    }
+}
+
+/// `/task/stats`. One pass over the body in the usual case; when valid JSON still does not
+/// fit the model (a duplicated key, say), each container is parsed on its own so one bad
+/// entry costs only that container.
 pub fn stats(body: &[u8]) -> Result<StatsResponse, ParseError> {
+    match serde_json::from_slice::<HashMap<String, Entry>>(body) {
+        Ok(entries) => {
+            let mut out = StatsResponse::default();
+            for (docker_id, entry) in entries {
+                match entry {
+                    Entry::Stats(stats) if has_samples(&stats) => {
+                        out.containers.insert(docker_id, *stats);
+                    }
+                    Entry::Stats(_) | Entry::Absent => {}
+                    Entry::Malformed => out.malformed.push(docker_id),
+                }
+            }
+            out.malformed.sort();
+            Ok(out)
+        }
+        Err(e) if e.is_data() => stats_entry_by_entry(body),
+        Err(e) => Err(json_error(body, &e)),
+    }
+}
+
+fn stats_entry_by_entry(body: &[u8]) -> Result<StatsResponse, ParseError> {
     let raw: HashMap<String, Option<&RawValue>> =
         serde_json::from_slice(body).map_err(|e| json_error(body, &e))?;
     let mut out = StatsResponse::default();
@@ -92,10 +170,52 @@ mod tests {
 
     #[test]
     fn a_malformed_entry_costs_only_that_container() {
-        let body = br#"{"bad": {"cpu_stats": "oops"}, "ok": {"memory_stats": {"usage": 7}}}"#;
+        // Wrong types at any depth read as "absent"; an entry that is not an object at all
+        // is reported.
+        let body = br#"{"bad": "oops", "odd": {"cpu_stats": "oops", "memory_stats": {"usage": 3}}, "ok": {"memory_stats": {"usage": 7}}}"#;
         let parsed = stats(body).expect("valid body");
         assert_eq!(parsed.malformed, vec!["bad".to_string()]);
+        assert!(parsed.containers["odd"].cpu_stats.is_none());
+        assert_eq!(
+            parsed.containers["odd"]
+                .memory_stats
+                .as_ref()
+                .and_then(|m| m.usage),
+            Some(3)
+        );
         assert!(parsed.containers.contains_key("ok"));
+    }
+
+    #[test]
+    fn valid_json_that_does_not_fit_falls_back_to_one_container_at_a_time() {
+        // A duplicated key fails the one-pass parse; only that container is lost.
+        let body = br#"{"dup": {"read": "a", "read": "b"}, "ok": {"memory_stats": {"usage": 7}}}"#;
+        let parsed = stats(body).expect("valid body");
+        assert_eq!(parsed.malformed, vec!["dup".to_string()]);
+        assert_eq!(
+            parsed.containers["ok"]
+                .memory_stats
+                .as_ref()
+                .and_then(|m| m.usage),
+            Some(7)
+        );
+    }
+
+    #[test]
+    fn lists_and_maps_skip_elements_of_the_wrong_type() {
+        let body = br#"{"c": {"blkio_stats": {"io_service_bytes_recursive": [1, {"op": "Read", "value": 5}, null]},
+                         "networks": {"eth0": {"rx_bytes": 9}, "eth1": "down"}}}"#;
+        let parsed = stats(body).expect("valid body");
+        let c = &parsed.containers["c"];
+        let blkio = c
+            .blkio_stats
+            .as_ref()
+            .and_then(|b| b.io_service_bytes_recursive.as_ref())
+            .expect("list");
+        assert_eq!(blkio.len(), 1);
+        assert_eq!(blkio[0].value, Some(5));
+        let nets = c.networks.as_ref().expect("networks");
+        assert_eq!(nets.keys().collect::<Vec<_>>(), vec!["eth0"]);
     }
 
     #[test]

@@ -84,6 +84,11 @@ impl Collector {
         }
     }
 
+    /// The poll measured last (the task's identity for labelling comes from it).
+    pub fn latest(&self) -> Option<&Snapshot> {
+        self.previous.as_ref()
+    }
+
     /// Measures one poll against the previous one, then keeps it for the next.
     pub fn collect(&mut self, snapshot: Snapshot) -> Measurements {
         let first = !self.first_cycle_done;
