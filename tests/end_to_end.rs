@@ -577,3 +577,99 @@ fn sigint_also_finishes_and_exits_0() {
     assert_eq!(exporter.interrupt(Duration::from_secs(10)), Some(0));
     assert!(exporter.stderr.text().contains("SIGINT received"));
 }
+
+#[test]
+fn self_metrics_count_the_failed_poll_in_the_next_cycle() {
+    let sim = Sim::start(&["--fault", "stats:500@2"]);
+    let exporter = Exporter::start(&sim.base_url, &[("ECS_EMF_SELF_METRICS", "true")], &[]);
+    let docs = exporter.read_until(WAIT, |d| {
+        d.iter().filter(|x| x["Type"] == "Exporter").count() >= 3
+    });
+    let own: Vec<&Value> = docs.iter().filter(|d| d["Type"] == "Exporter").collect();
+    assert!(own.len() >= 3, "stderr:\n{}", exporter.stderr.text());
+    // Cycle 1: no error yet; cycle 2 failed (no documents at all); cycle 3 reports it.
+    assert_eq!(value(own[0], "ExporterErrors"), Some(0.0));
+    assert_eq!(value(own[1], "ExporterErrors"), Some(1.0));
+    assert_eq!(value(own[2], "ExporterErrors"), Some(0.0));
+    assert_eq!(value(own[1], "ExporterDroppedDatapoints"), Some(0.0));
+    assert!(value(own[0], "ExporterCycleDuration").is_some_and(|ms| ms > 0.0 && ms < 5_000.0));
+    assert_eq!(
+        own[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+        serde_json::json!([["ClusterName", "ServiceName"]])
+    );
+    assert_eq!(
+        own[0]["_aws"]["CloudWatchMetrics"][0]["Metrics"][2]["Unit"],
+        "Milliseconds"
+    );
+}
+
+#[test]
+fn metric_and_container_filters_and_high_resolution_shape_the_output() {
+    let sim = Sim::start(&["--platform", "ec2"]);
+    let out = std::process::Command::new(support::process::BIN)
+        .env_clear()
+        .env("ECS_CONTAINER_METADATA_URI_V4", &sim.base_url)
+        .env("ECS_EMF_METRICS", "Cpu*,Memory*,ContainerMemory*")
+        .env("ECS_EMF_EXCLUDE_METRICS", "*Reserved")
+        .env("ECS_EMF_EXCLUDE_CONTAINERS", "worker-*")
+        .env("ECS_EMF_HIGH_RESOLUTION", "true")
+        .env("ECS_EMF_NAMESPACE", "Team/Payments")
+        .arg("--once")
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let docs = support::emf_rules::assert_valid_lines(
+        &String::from_utf8(out.stdout).expect("utf-8"),
+        16_383,
+    );
+    let names: std::collections::BTreeSet<String> =
+        all_values(&docs).into_iter().map(|(n, _)| n).collect();
+    let expected: std::collections::BTreeSet<String> = [
+        "CpuUtilized",
+        "CpuUtilization",
+        "MemoryUtilized",
+        "MemoryUtilization",
+        "ContainerMemoryUtilized",
+        "ContainerMemoryUtilization",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(names, expected);
+    // worker-2 is excluded from documents and from the task sums: app 64 + exporter 128 MiB.
+    assert!(container_docs(&docs, "worker-2").is_empty());
+    assert_eq!(value(task_docs(&docs)[0], "MemoryUtilized"), Some(192.0));
+    let directive = &docs[0]["_aws"]["CloudWatchMetrics"][0];
+    assert_eq!(directive["Namespace"], "Team/Payments");
+    assert!(
+        directive["Metrics"]
+            .as_array()
+            .expect("metrics")
+            .iter()
+            .all(|m| m["StorageResolution"] == 1)
+    );
+}
+
+#[test]
+fn task_metrics_only_when_container_metrics_are_off() {
+    let sim = Sim::start(&[]);
+    let out = std::process::Command::new(support::process::BIN)
+        .env_clear()
+        .env("ECS_CONTAINER_METADATA_URI_V4", &sim.base_url)
+        .env("ECS_EMF_CONTAINER_METRICS", "false")
+        .arg("--once")
+        .output()
+        .expect("runs");
+    let docs = support::emf_rules::assert_valid_lines(
+        &String::from_utf8(out.stdout).expect("utf-8"),
+        16_383,
+    );
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0]["Type"], "Task");
+    // Task sums still include every container: 64 + 128 + 192 MiB.
+    assert_eq!(value(&docs[0], "MemoryUtilized"), Some(384.0));
+}

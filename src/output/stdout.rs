@@ -146,3 +146,146 @@ impl Output for StdoutOutput {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cycle::Entity;
+    use crate::metrics::{Level, Sample, catalog};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Instant;
+
+    /// A stdout whose reader never reads: every write blocks until the test releases it.
+    struct Stuck(Arc<AtomicBool>);
+
+    impl Write for Stuck {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            while !self.0.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn cycle() -> Arc<Cycle> {
+        Arc::new(Cycle {
+            timestamp_ms: chrono::Utc::now().timestamp_millis(),
+            entities: vec![Entity {
+                level: Level::Task,
+                dimension_sets: vec![vec![]],
+                fields: vec![("Type".into(), "Task".into())],
+                samples: vec![
+                    Sample {
+                        metric: &catalog::CpuUtilized,
+                        value: 1.0,
+                    },
+                    Sample {
+                        metric: &catalog::MemoryUtilized,
+                        value: 2.0,
+                    },
+                ],
+            }],
+        })
+    }
+
+    fn encoder() -> EncoderConfig {
+        EncoderConfig {
+            namespace: "N".into(),
+            high_resolution: false,
+            max_line_bytes: 16_383,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stuck_stdout_never_blocks_delivery_and_drops_whole_cycles() {
+        let release = Arc::new(AtomicBool::new(false));
+        let counters = Arc::new(Counters::default());
+        let mut out = StdoutOutput::with_writer(
+            encoder(),
+            Arc::clone(&counters),
+            Box::new(Stuck(Arc::clone(&release))),
+        )
+        .expect("writer thread");
+        let started = Instant::now();
+        // One cycle is taken by the blocked writer, QUEUE_CYCLES wait, the rest are dropped.
+        let total = QUEUE_CYCLES + 11;
+        for _ in 0..total {
+            out.deliver(cycle());
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "deliver must not wait for stdout"
+        );
+        let dropped = Counters::get(&counters.dropped_values);
+        assert!(
+            (2 * 10..=2 * 11).contains(&dropped),
+            "whole cycles of 2 values dropped, got {dropped}"
+        );
+        release.store(true, Ordering::Relaxed);
+        let report = Box::new(out).close(Duration::from_secs(5)).await;
+        assert!(report.flushed);
+        assert_eq!(
+            report.values + report.dropped_values,
+            2 * total as u64,
+            "every value delivered or counted"
+        );
+    }
+
+    #[tokio::test]
+    async fn close_gives_up_at_the_deadline_when_stdout_stays_stuck() {
+        let counters = Arc::new(Counters::default());
+        let mut out = StdoutOutput::with_writer(
+            encoder(),
+            counters,
+            Box::new(Stuck(Arc::new(AtomicBool::new(false)))),
+        )
+        .expect("writer thread");
+        out.deliver(cycle());
+        let started = Instant::now();
+        let report = Box::new(out).close(Duration::from_millis(200)).await;
+        assert!(!report.flushed);
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[tokio::test]
+    async fn lines_reach_the_writer_whole_and_in_order() {
+        let sink = Arc::new(std::sync::Mutex::new(Vec::new()));
+        struct Shared(Arc<std::sync::Mutex<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0
+                    .lock()
+                    .map_err(|_| std::io::Error::other("poisoned"))?
+                    .extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let counters = Arc::new(Counters::default());
+        let mut out = StdoutOutput::with_writer(
+            encoder(),
+            Arc::clone(&counters),
+            Box::new(Shared(Arc::clone(&sink))),
+        )
+        .expect("writer thread");
+        for _ in 0..3 {
+            out.deliver(cycle());
+        }
+        let report = Box::new(out).close(Duration::from_secs(5)).await;
+        assert_eq!(
+            (report.documents, report.values, report.dropped_values),
+            (3, 6, 0)
+        );
+        let text = String::from_utf8(sink.lock().expect("lock").clone()).expect("utf-8");
+        assert_eq!(text.lines().count(), 3);
+        assert!(
+            text.lines()
+                .all(|l| l.starts_with("{\"_aws\"") && l.ends_with('}'))
+        );
+    }
+}
