@@ -217,19 +217,67 @@ impl TaskIdentity {
     }
 }
 
+/// Dimension problems already warned about, so each is logged once.
+#[derive(Debug, Default)]
+struct Warnings(HashSet<String>);
+
+impl Warnings {
+    /// A value CloudWatch accepts: 1–1024 characters, not blank.
+    fn clean(&mut self, name: &str, value: Option<&str>) -> String {
+        match value {
+            Some(v) if !v.trim().is_empty() && v.chars().count() <= MAX_VALUE_CHARS => {
+                v.to_string()
+            }
+            Some(v) if !v.trim().is_empty() => {
+                self.once(name, "is longer than 1024 characters; truncated to 1024");
+                v.chars().take(MAX_VALUE_CHARS).collect()
+            }
+            Some(_) => {
+                self.once(name, "is empty or blank; published as 'unknown'");
+                UNKNOWN.to_string()
+            }
+            None => {
+                self.once(name, "has no value for this task; published as 'unknown'");
+                UNKNOWN.to_string()
+            }
+        }
+    }
+
+    fn once(&mut self, name: &str, what: &str) {
+        if self.0.insert(format!("{name}:{what}")) {
+            // The dimension's name only: tag values can be long or sensitive.
+            tracing::warn!(dimension = name, "dimension {name} {what}");
+        }
+    }
+}
+
 /// Turns a cycle's measurements into entities with dimensions and properties.
 #[derive(Debug, Default)]
 pub struct Labeler {
     config: DimensionConfig,
-    /// Dimensions already warned about, so each problem is logged once.
-    warned: HashSet<String>,
+    /// Tag then static dimension names, deduplicated: added to every set.
+    extras: Vec<String>,
+    warnings: Warnings,
+}
+
+/// What one entity's dimensions are built from.
+struct Source<'a> {
+    id: &'a TaskIdentity,
+    tags: &'a Tags,
+    container: Option<&'a str>,
 }
 
 impl Labeler {
     pub fn new(config: DimensionConfig) -> Labeler {
+        let extras = config
+            .extra_names()
+            .into_iter()
+            .map(str::to_string)
+            .collect();
         Labeler {
             config,
-            warned: HashSet::new(),
+            extras,
+            warnings: Warnings::default(),
         }
     }
 
@@ -246,21 +294,22 @@ impl Labeler {
         exporter: Vec<crate::metrics::Sample>,
     ) -> Vec<Entity> {
         let id = TaskIdentity::new(task, tags);
+        let task_source = Source {
+            id: &id,
+            tags,
+            container: None,
+        };
         let mut entities = Vec::with_capacity(measured.containers.len() + 2);
-        let task_sets = self.config.task_sets.clone();
         if !measured.task.is_empty() {
-            entities.push(self.entity(Level::Task, &task_sets, &id, tags, None, measured.task));
+            entities.push(self.entity(Level::Task, &task_source, measured.task));
         }
-        let container_sets = self.config.container_sets.clone();
         for c in measured.containers {
-            let mut e = self.entity(
-                Level::Container,
-                &container_sets,
-                &id,
+            let source = Source {
+                id: &id,
                 tags,
-                Some(&c.name),
-                c.samples,
-            );
+                container: Some(&c.name),
+            };
+            let mut e = self.entity(Level::Container, &source, c.samples);
             let props = [
                 ("Image", c.image),
                 ("DockerId", c.docker_id),
@@ -274,7 +323,7 @@ impl Labeler {
             entities.push(e);
         }
         if !exporter.is_empty() {
-            entities.push(self.entity(Level::Exporter, &task_sets, &id, tags, None, exporter));
+            entities.push(self.entity(Level::Exporter, &task_source, exporter));
         }
         entities
     }
@@ -282,20 +331,22 @@ impl Labeler {
     fn entity(
         &mut self,
         level: Level,
-        sets: &[Vec<Builtin>],
-        id: &TaskIdentity,
-        tags: &Tags,
-        container: Option<&str>,
+        source: &Source,
         samples: Vec<crate::metrics::Sample>,
     ) -> Entity {
+        let Labeler {
+            config,
+            extras,
+            warnings,
+        } = self;
+        let sets = if level == Level::Container {
+            &config.container_sets
+        } else {
+            &config.task_sets
+        };
+        let id = source.id;
         let mut fields: Vec<(String, String)> = Vec::new();
-        let mut dimension_sets: Vec<Vec<String>> = Vec::new();
-        let extras: Vec<String> = self
-            .config
-            .extra_names()
-            .into_iter()
-            .map(str::to_string)
-            .collect();
+        let mut dimension_sets: Vec<Vec<String>> = Vec::with_capacity(sets.len());
         for set in sets {
             let mut names: Vec<String> = Vec::with_capacity(set.len() + extras.len());
             for &b in set {
@@ -305,20 +356,26 @@ impl Labeler {
                 } else {
                     b
                 };
-                let name = b.name().to_string();
-                if !names.contains(&name) {
-                    if !fields.iter().any(|(k, _)| *k == name) {
-                        let value = self.clean(&name, id.value(b, container));
-                        fields.push((name.clone(), value));
+                let name = b.name();
+                if !names.iter().any(|n| n == name) {
+                    if !fields.iter().any(|(k, _)| k == name) {
+                        fields.push((
+                            name.to_string(),
+                            warnings.clean(name, id.value(b, source.container)),
+                        ));
                     }
-                    names.push(name);
+                    names.push(name.to_string());
                 }
             }
-            for name in &extras {
+            for name in extras.iter() {
                 if !names.contains(name) {
                     if !fields.iter().any(|(k, _)| k == name) {
-                        let value = self.extra_value(name, tags);
-                        fields.push((name.clone(), value));
+                        // A static dimension wins over a tag of the same name.
+                        let value = match config.static_dims.iter().find(|(k, _)| k == name) {
+                            Some((_, v)) => Some(v.as_str()),
+                            None => source.tags.get(name),
+                        };
+                        fields.push((name.clone(), warnings.clean(name, value)));
                     }
                     names.push(name.clone());
                 }
@@ -338,8 +395,8 @@ impl Labeler {
             ("LaunchType", id.launch_type.as_deref()),
             ("AvailabilityZone", id.availability_zone.as_deref()),
         ];
-        if container.is_some() {
-            props.push(("ContainerName", container));
+        if source.container.is_some() {
+            props.push(("ContainerName", source.container));
         }
         for (k, v) in props {
             if let Some(v) = v {
@@ -353,42 +410,6 @@ impl Labeler {
             dimension_sets,
             fields,
             samples,
-        }
-    }
-
-    fn extra_value(&mut self, name: &str, tags: &Tags) -> String {
-        if let Some((_, v)) = self.config.static_dims.iter().find(|(k, _)| k == name) {
-            let v = v.clone();
-            return self.clean(name, Some(&v));
-        }
-        let tag = tags.get(name).map(str::to_string);
-        self.clean(name, tag.as_deref())
-    }
-
-    /// A value CloudWatch accepts: 1–1024 characters, not blank.
-    fn clean(&mut self, name: &str, value: Option<&str>) -> String {
-        match value {
-            Some(v) if !v.trim().is_empty() && v.chars().count() <= MAX_VALUE_CHARS => {
-                v.to_string()
-            }
-            Some(v) if !v.trim().is_empty() => {
-                self.warn_once(name, "is longer than 1024 characters; truncated to 1024");
-                v.chars().take(MAX_VALUE_CHARS).collect()
-            }
-            Some(_) => {
-                self.warn_once(name, "is empty or blank; published as 'unknown'");
-                UNKNOWN.to_string()
-            }
-            None => {
-                self.warn_once(name, "has no value for this task; published as 'unknown'");
-                UNKNOWN.to_string()
-            }
-        }
-    }
-
-    fn warn_once(&mut self, name: &str, what: &str) {
-        if self.warned.insert(format!("{name}:{what}")) {
-            tracing::warn!(dimension = name, "dimension {name} {what}");
         }
     }
 }

@@ -362,20 +362,8 @@ fn ten_containers_with_long_names_and_eight_long_tags_stay_valid_and_within_the_
 #[test]
 fn once_prints_one_cycle_and_exits_0() {
     let sim = Sim::start(&["--platform", "ec2"]);
-    let out = std::process::Command::new(support::process::BIN)
-        .env_clear()
-        .env("ECS_CONTAINER_METADATA_URI_V4", &sim.base_url)
-        .arg("--once")
-        .output()
-        .expect("runs");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).expect("utf-8");
-    let docs = support::emf_rules::assert_valid_lines(&text, 16_383);
+    let (code, docs, stderr) = support::process::run_once(&sim.base_url, &[]);
+    assert_eq!(code, Some(0), "{stderr}");
     // One task document and one per container.
     assert_eq!(docs.len(), 4);
     assert_eq!(task_docs(&docs).len(), 1);
@@ -527,22 +515,8 @@ fn replayed_fixture_bytes_give_the_hand_computed_values() {
     let task = format!("{dir}/ec2_task_metadata.json");
     let stats = format!("{dir}/ec2_task_stats.json");
     let sim = Sim::start(&["--replay-task", &task, "--replay-stats", &stats]);
-    let out = std::process::Command::new(support::process::BIN)
-        .env_clear()
-        .env("ECS_CONTAINER_METADATA_URI_V4", &sim.base_url)
-        .arg("--once")
-        .output()
-        .expect("runs");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let docs = support::emf_rules::assert_valid_lines(
-        &String::from_utf8(out.stdout).expect("utf-8"),
-        16_383,
-    );
+    let (code, docs, stderr) = support::process::run_once(&sim.base_url, &[]);
+    assert_eq!(code, Some(0), "{stderr}");
     let t = task_docs(&docs)[0];
     // ecs-exporter 65249280 − 17641472 = 47607808 B; prometheus 60981248 − 11046912 =
     // 49934336 B; Σ 97542144 B / 1048576 = 93.0234375 MiB of 3 × 256 = 768 MiB.
@@ -606,27 +580,17 @@ fn self_metrics_count_the_failed_poll_in_the_next_cycle() {
 #[test]
 fn metric_and_container_filters_and_high_resolution_shape_the_output() {
     let sim = Sim::start(&["--platform", "ec2"]);
-    let out = std::process::Command::new(support::process::BIN)
-        .env_clear()
-        .env("ECS_CONTAINER_METADATA_URI_V4", &sim.base_url)
-        .env("ECS_EMF_METRICS", "Cpu*,Memory*,ContainerMemory*")
-        .env("ECS_EMF_EXCLUDE_METRICS", "*Reserved")
-        .env("ECS_EMF_EXCLUDE_CONTAINERS", "worker-*")
-        .env("ECS_EMF_HIGH_RESOLUTION", "true")
-        .env("ECS_EMF_NAMESPACE", "Team/Payments")
-        .arg("--once")
-        .output()
-        .expect("runs");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (code, docs, stderr) = support::process::run_once(
+        &sim.base_url,
+        &[
+            ("ECS_EMF_METRICS", "Cpu*,Memory*,ContainerMemory*"),
+            ("ECS_EMF_EXCLUDE_METRICS", "*Reserved"),
+            ("ECS_EMF_EXCLUDE_CONTAINERS", "worker-*"),
+            ("ECS_EMF_HIGH_RESOLUTION", "true"),
+            ("ECS_EMF_NAMESPACE", "Team/Payments"),
+        ],
     );
-    let docs = support::emf_rules::assert_valid_lines(
-        &String::from_utf8(out.stdout).expect("utf-8"),
-        16_383,
-    );
+    assert_eq!(code, Some(0), "{stderr}");
     let names: std::collections::BTreeSet<String> =
         all_values(&docs).into_iter().map(|(n, _)| n).collect();
     let expected: std::collections::BTreeSet<String> = [
@@ -657,17 +621,9 @@ fn metric_and_container_filters_and_high_resolution_shape_the_output() {
 #[test]
 fn task_metrics_only_when_container_metrics_are_off() {
     let sim = Sim::start(&[]);
-    let out = std::process::Command::new(support::process::BIN)
-        .env_clear()
-        .env("ECS_CONTAINER_METADATA_URI_V4", &sim.base_url)
-        .env("ECS_EMF_CONTAINER_METRICS", "false")
-        .arg("--once")
-        .output()
-        .expect("runs");
-    let docs = support::emf_rules::assert_valid_lines(
-        &String::from_utf8(out.stdout).expect("utf-8"),
-        16_383,
-    );
+    let (code, docs, stderr) =
+        support::process::run_once(&sim.base_url, &[("ECS_EMF_CONTAINER_METRICS", "false")]);
+    assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(docs.len(), 1);
     assert_eq!(docs[0]["Type"], "Task");
     // Task sums still include every container: 64 + 128 + 192 MiB.

@@ -216,3 +216,25 @@ pub fn container_docs<'a>(docs: &'a [serde_json::Value], name: &str) -> Vec<&'a 
 pub fn approx(actual: Option<f64>, expected: f64, rel: f64) -> bool {
     actual.is_some_and(|a| (a - expected).abs() <= rel * expected.abs().max(1e-9))
 }
+
+/// `ecs-emf-exporter --once` against `metadata_uri` with `env`: exit code, the validated
+/// EMF documents from stdout, and stderr.
+pub fn run_once(
+    metadata_uri: &str,
+    env: &[(&str, &str)],
+) -> (Option<i32>, Vec<serde_json::Value>, String) {
+    let out = Command::new(BIN)
+        .env_clear()
+        .env("ECS_CONTAINER_METADATA_URI_V4", metadata_uri)
+        .envs(env.iter().copied())
+        .arg("--once")
+        .output()
+        .expect("the binary runs");
+    let stdout = String::from_utf8(out.stdout).expect("stdout is UTF-8");
+    let docs = super::emf_rules::assert_valid_lines(&stdout, 16_383);
+    (
+        out.status.code(),
+        docs,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
