@@ -91,6 +91,18 @@ fn tag_map(
         .collect()
 }
 
+fn merge(
+    current: &mut std::collections::BTreeMap<String, String>,
+    read: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    keep_missing: bool,
+) {
+    match read {
+        Some(map) => *current = tag_map(Some(map)),
+        None if keep_missing => {}
+        None => current.clear(),
+    }
+}
+
 /// `Errors[]` entries, short: `ErrorField: ErrorCode` (no messages: they can be long).
 fn describe_tag_errors(errors: &[serde_json::Value]) -> String {
     errors
@@ -131,15 +143,17 @@ impl TagState {
     fn apply(&mut self, result: Result<TaskTagsResponse, FetchError>) {
         match result {
             Ok(response) => {
-                let tags = Tags {
-                    task: tag_map(response.task_tags),
-                    container_instance: tag_map(response.container_instance_tags),
-                };
                 let errors =
                     (!response.errors.is_empty()).then(|| describe_tag_errors(&response.errors));
-                if !tags.is_empty() || errors.is_none() {
-                    self.tags = tags;
-                }
+                // With `Errors`, a map the agent could not read is missing: its last good
+                // values stay. Without, a missing map means "no tags" and replaces them.
+                let keep_missing = errors.is_some();
+                merge(&mut self.tags.task, response.task_tags, keep_missing);
+                merge(
+                    &mut self.tags.container_instance,
+                    response.container_instance_tags,
+                    keep_missing,
+                );
                 self.report(errors.map(|e| {
                     format!("/taskWithTags reports {e} (on EC2 the instance role needs ecs:ListTagsForResource)")
                 }));
@@ -372,5 +386,74 @@ async fn next_signal(signal: &mut Option<Signal>) {
             s.recv().await;
         }
         None => std::future::pending::<()>().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(json: &str) -> Result<TaskTagsResponse, FetchError> {
+        Ok(crate::metadata::parse::task_with_tags(json.as_bytes()).expect("valid"))
+    }
+
+    #[test]
+    fn tags_that_fail_to_read_keep_their_last_good_values() {
+        let mut state = TagState::default();
+        state.apply(response(
+            r#"{"TaskTags": {"env": "prod"}, "ContainerInstanceTags": {"team": "platform"}}"#,
+        ));
+        assert_eq!(
+            (state.tags.get("env"), state.tags.get("team")),
+            (Some("prod"), Some("platform"))
+        );
+        // The instance tags fail: task tags update, instance tags stay.
+        state.apply(response(
+            r#"{"TaskTags": {"env": "staging"}, "Errors": [{"ErrorField": "ContainerInstanceTags", "ErrorCode": "AccessDeniedException"}]}"#,
+        ));
+        assert_eq!(
+            (state.tags.get("env"), state.tags.get("team")),
+            (Some("staging"), Some("platform"))
+        );
+        assert!(
+            state
+                .problem
+                .as_deref()
+                .is_some_and(|p| p.contains("ContainerInstanceTags: AccessDeniedException"))
+        );
+        // The endpoint fails entirely: everything stays.
+        state.apply(Err(FetchError::Status {
+            path: crate::metadata::Path::TaskWithTags,
+            status: 500,
+        }));
+        assert_eq!(state.tags.get("env"), Some("staging"));
+        // A clean answer without instance tags means there are none.
+        state.apply(response(r#"{"TaskTags": {"env": "prod"}}"#));
+        assert_eq!(
+            (state.tags.get("env"), state.tags.get("team")),
+            (Some("prod"), None)
+        );
+        assert!(state.problem.is_none());
+    }
+
+    #[test]
+    fn one_log_line_per_distinct_endpoint_problem() {
+        let mut log = ProblemLog::default();
+        let e500 = FetchError::Status {
+            path: crate::metadata::Path::Stats,
+            status: 500,
+        };
+        log.failed(&e500);
+        let first = log.current.clone();
+        log.failed(&e500);
+        assert_eq!(log.current, first);
+        assert_eq!(log.failures, 2);
+        log.failed(&FetchError::Status {
+            path: crate::metadata::Path::Stats,
+            status: 429,
+        });
+        assert_eq!(log.current.as_deref(), Some("/task/stats HTTP 429"));
+        log.succeeded();
+        assert_eq!((log.current.clone(), log.failures), (None, 0));
     }
 }
