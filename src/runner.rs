@@ -309,9 +309,8 @@ impl Runner {
         }
         measured.containers.retain(|c| !c.samples.is_empty());
         let exporter = self.exporter_samples(started);
-        let task = match self.collector.latest() {
-            Some(snapshot) => &snapshot.task,
-            None => return false,
+        let Some(task) = self.collector.latest_task() else {
+            return false;
         };
         let entities = self
             .labeler

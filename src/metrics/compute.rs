@@ -11,8 +11,9 @@ use std::collections::HashMap;
 use super::catalog::{self as m, MetricDef};
 use super::platform::{self, MIB};
 use crate::glob::NameFilter;
-use crate::metadata::Snapshot;
 use crate::metadata::model::{ContainerMetadata, ContainerStats, NetworkStats};
+use crate::metadata::{Snapshot, TaskMetadata};
+use chrono::{DateTime, Utc};
 
 /// One metric value. Only finite, non-negative values are ever constructed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -64,11 +65,21 @@ fn put(samples: &mut Vec<Sample>, metric: &'static MetricDef, value: Option<f64>
     }
 }
 
+/// A container's last new sample, kept for the next cycle's deltas.
+#[derive(Debug, Clone)]
+struct Previous {
+    stats: ContainerStats,
+    received_at: DateTime<Utc>,
+}
+
 /// Keeps what a cycle needs from earlier cycles.
 #[derive(Debug, Default)]
 pub struct Collector {
     exclude: NameFilter,
-    previous: Option<Snapshot>,
+    /// By DockerId. A container whose stats are missing for a cycle keeps its sample, so
+    /// its next delta covers both intervals and nothing is lost.
+    samples: HashMap<String, Previous>,
+    latest_task: Option<TaskMetadata>,
     /// Last published `RestartCount` per container name: a restart seen while the container
     /// had no document is still counted in its next one.
     restart_baseline: HashMap<String, u64>,
@@ -84,23 +95,43 @@ impl Collector {
         }
     }
 
-    /// The poll measured last (the task's identity for labelling comes from it).
-    pub fn latest(&self) -> Option<&Snapshot> {
-        self.previous.as_ref()
+    /// The task as of the poll measured last (its identity labels the documents).
+    pub fn latest_task(&self) -> Option<&TaskMetadata> {
+        self.latest_task.as_ref()
     }
 
-    /// Measures one poll against the previous one, then keeps it for the next.
+    /// Measures one poll against each container's previous sample, then keeps the new
+    /// samples for the next poll.
     pub fn collect(&mut self, snapshot: Snapshot) -> Measurements {
         let first = !self.first_cycle_done;
-        let measured = measure(
+        let (measured, repeats) = measure(
             &snapshot,
-            self.previous.as_ref(),
+            &self.samples,
             &mut self.restart_baseline,
             first,
             &self.exclude,
         );
         self.first_cycle_done = true;
-        self.previous = Some(snapshot);
+        let Snapshot {
+            task,
+            stats,
+            received_at,
+            ..
+        } = snapshot;
+        for (docker_id, stats) in stats {
+            // A repeated sample is not new: the older one stays the baseline, so the next
+            // new sample's delta is measured over its real interval.
+            if !repeats.contains(&docker_id) {
+                self.samples
+                    .insert(docker_id, Previous { stats, received_at });
+            }
+        }
+        self.samples.retain(|id, _| {
+            task.containers
+                .iter()
+                .any(|c| c.docker_id.as_deref() == Some(id))
+        });
+        self.latest_task = Some(task);
         measured
     }
 }
@@ -111,38 +142,71 @@ struct Interval<'a> {
     seconds: f64,
 }
 
-/// A counted container together with its current stats and interval, when known.
+/// Where a container's rates and deltas can come from this cycle.
+enum Baseline<'a> {
+    /// Its own previous sample (the usual case).
+    Own(Interval<'a>),
+    /// None of its own: CPU may use the sample's embedded `precpu_stats`.
+    Embedded,
+    /// The endpoint served the same sample again (same `read`, same counters; Fargate
+    /// refreshes stats about every 10 s): no rate this cycle rather than an invented 0.
+    Repeat,
+}
+
+/// A counted container together with its current stats and baseline.
 struct Counted<'a> {
     meta: &'a ContainerMetadata,
     stats: Option<&'a ContainerStats>,
-    interval: Option<Interval<'a>>,
+    baseline: Baseline<'a>,
 }
 
-fn interval<'a>(
-    snap: &Snapshot,
-    cur: &ContainerStats,
-    previous: Option<&'a Snapshot>,
-    docker_id: &str,
-) -> Option<Interval<'a>> {
-    let prev_snap = previous?;
-    let prev = prev_snap.stats.get(docker_id)?;
+impl Counted<'_> {
+    fn interval(&self) -> Option<&Interval<'_>> {
+        match &self.baseline {
+            Baseline::Own(i) => Some(i),
+            _ => None,
+        }
+    }
+}
+
+/// Whether `cur` is `prev` served again: the same real `read` time and the same CPU counter.
+fn is_repeat(cur: &ContainerStats, prev: &ContainerStats) -> bool {
+    let read = platform::real_time(cur.read.as_deref());
+    read.is_some()
+        && read == platform::real_time(prev.read.as_deref())
+        && platform::total_cpu_ns(cur.cpu_stats.as_ref())
+            == platform::total_cpu_ns(prev.cpu_stats.as_ref())
+}
+
+fn baseline<'a>(snap: &Snapshot, cur: &ContainerStats, prev: Option<&'a Previous>) -> Baseline<'a> {
+    let Some(prev) = prev else {
+        return Baseline::Embedded;
+    };
+    if is_repeat(cur, &prev.stats) {
+        return Baseline::Repeat;
+    }
     // The stats' own clock first; when it is missing, zero or stands still, wall-clock time
     // between the two polls (metrics.md, Notation).
-    let by_read = platform::real_time(prev.read.as_deref())
+    let by_read = platform::real_time(prev.stats.read.as_deref())
         .zip(platform::real_time(cur.read.as_deref()))
         .and_then(|(p, c)| platform::seconds_between(p, c));
-    let seconds =
-        by_read.or_else(|| platform::seconds_between(prev_snap.received_at, snap.received_at))?;
-    Some(Interval { prev, seconds })
+    match by_read.or_else(|| platform::seconds_between(prev.received_at, snap.received_at)) {
+        Some(seconds) => Baseline::Own(Interval {
+            prev: &prev.stats,
+            seconds,
+        }),
+        None => Baseline::Repeat,
+    }
 }
 
-pub fn measure(
+/// The cycle's values, and the DockerIds whose sample was a repeat.
+fn measure(
     snap: &Snapshot,
-    previous: Option<&Snapshot>,
+    previous: &HashMap<String, Previous>,
     restart_baseline: &mut HashMap<String, u64>,
     first_cycle: bool,
     exclude: &NameFilter,
-) -> Measurements {
+) -> (Measurements, Vec<String>) {
     let task = &snap.task;
     let users: Vec<&ContainerMetadata> = task
         .containers
@@ -150,18 +214,24 @@ pub fn measure(
         .filter(|c| platform::is_user_container(c))
         .filter(|c| !c.name.as_deref().is_some_and(|n| exclude.matches(n)))
         .collect();
+    let mut repeats = Vec::new();
     let running: Vec<Counted> = users
         .iter()
         .filter(|c| platform::is_running(c))
         .map(|meta| {
-            let stats = meta.docker_id.as_deref().and_then(|id| snap.stats.get(id));
-            let interval = stats
-                .zip(meta.docker_id.as_deref())
-                .and_then(|(s, id)| interval(snap, s, previous, id));
+            let id = meta.docker_id.as_deref();
+            let stats = id.and_then(|id| snap.stats.get(id));
+            let baseline = match (stats, id) {
+                (Some(s), Some(id)) => baseline(snap, s, previous.get(id)),
+                _ => Baseline::Embedded,
+            };
+            if let (Baseline::Repeat, Some(id)) = (&baseline, id) {
+                repeats.push(id.to_string());
+            }
             Counted {
                 meta,
                 stats,
-                interval,
+                baseline,
             }
         })
         .collect();
@@ -174,18 +244,19 @@ pub fn measure(
         }
     }
     out.task = measure_task(snap, &users, &running, &out.containers, awsvpc, first_cycle);
-    out
+    (out, repeats)
 }
 
-fn cpu_rate(stats: &ContainerStats, interval: Option<&Interval>) -> Option<f64> {
+fn cpu_rate(stats: &ContainerStats, baseline: &Baseline) -> Option<f64> {
     let now = platform::total_cpu_ns(stats.cpu_stats.as_ref())?;
-    let own = interval.and_then(|i| {
-        Some((
+    let (before, seconds) = match baseline {
+        Baseline::Own(i) => (
             platform::total_cpu_ns(i.prev.cpu_stats.as_ref())?,
             i.seconds,
-        ))
-    });
-    let (before, seconds) = own.or_else(|| platform::embedded_previous_cpu(stats))?;
+        ),
+        Baseline::Embedded => platform::embedded_previous_cpu(stats)?,
+        Baseline::Repeat => return None,
+    };
     let used_ns = platform::increase(Some(now.into()), Some(before.into()))?;
     Some(used_ns as f64 / (seconds * 1e9) * 1024.0)
 }
@@ -236,7 +307,7 @@ fn interface_value(
 
 /// Σ over one container's interfaces; `None` if any interface's counter is unknown or reset.
 fn container_network(c: &Counted, counter: NetCounter, per: Per) -> Option<f64> {
-    let interval = c.interval.as_ref()?;
+    let interval = c.interval()?;
     let cur = c.stats?.networks.as_ref()?;
     let prev = interval.prev.networks.as_ref()?;
     if cur.is_empty() {
@@ -262,7 +333,7 @@ fn task_network(running: &[Counted], awsvpc: bool, counter: NetCounter, per: Per
     let mut sources: std::collections::BTreeMap<&str, (u128, f64)> =
         std::collections::BTreeMap::new();
     for c in running {
-        let (Some(interval), Some(stats)) = (c.interval.as_ref(), c.stats) else {
+        let (Some(interval), Some(stats)) = (c.interval(), c.stats) else {
             continue;
         };
         let (Some(cur), Some(prev)) = (stats.networks.as_ref(), interval.prev.networks.as_ref())
@@ -286,7 +357,7 @@ fn task_network(running: &[Counted], awsvpc: bool, counter: NetCounter, per: Per
 }
 
 fn storage_delta(c: &Counted, op: &str) -> Option<f64> {
-    let interval = c.interval.as_ref()?;
+    let interval = c.interval()?;
     let delta = platform::increase(
         platform::blkio_bytes(c.stats?, op),
         platform::blkio_bytes(interval.prev, op),
@@ -307,7 +378,7 @@ fn measure_container(
     let mut samples = Vec::new();
     let reserved_cpu = platform::container_cpu_reservation(c.meta);
     let reserved_mem = platform::container_memory_reserved(c.meta, Some(stats));
-    let cpu = cpu_rate(stats, c.interval.as_ref());
+    let cpu = cpu_rate(stats, &c.baseline);
     put(&mut samples, &m::ContainerCpuUtilized, cpu);
     put(&mut samples, &m::ContainerCpuReserved, reserved_cpu);
     put(
@@ -502,5 +573,69 @@ mod tests {
             after.container_value("app", &m::ContainerRestarts),
             Some(0.0)
         );
+    }
+
+    /// One container "c1" with CPU and block-I/O counters, `read` at `read_s` seconds, polled
+    /// at `at_s` seconds; `stats: false` serves `null` for it.
+    fn poll(read_s: i64, cpu_ns: u64, disk_read: u64, at_s: i64, stats: bool) -> Snapshot {
+        let task = r#"{"Containers":[{"DockerId":"c1","Name":"app","KnownStatus":"RUNNING"}]}"#;
+        let read = Utc
+            .timestamp_opt(1_700_000_000 + read_s, 0)
+            .single()
+            .expect("time")
+            .to_rfc3339();
+        let body = if stats {
+            format!(
+                r#"{{"c1":{{"read":"{read}","cpu_stats":{{"cpu_usage":{{"total_usage":{cpu_ns}}}}},
+                "blkio_stats":{{"io_service_bytes_recursive":[{{"op":"read","value":{disk_read}}}]}}}}}}"#
+            )
+        } else {
+            r#"{"c1":null}"#.to_string()
+        };
+        let at = Utc
+            .timestamp_opt(1_700_000_000 + at_s, 0)
+            .single()
+            .expect("time");
+        Snapshot::from_bodies(task.as_bytes(), body.as_bytes(), at).expect("parses")
+    }
+
+    #[test]
+    fn a_repeated_sample_gives_no_rate_and_keeps_the_older_baseline() {
+        let mut c = Collector::new(NameFilter::default());
+        c.collect(poll(0, 1_000_000_000, 0, 0, true));
+        // Same read, same counters one second later: Fargate served the cached sample.
+        let repeat = c.collect(poll(0, 1_000_000_000, 0, 1, true));
+        assert_eq!(
+            repeat.container_value("app", &m::ContainerCpuUtilized),
+            None,
+            "not an invented 0"
+        );
+        assert_eq!(repeat.task_value(&m::CpuUtilized), None);
+        // The next new sample is measured against the first: 2e9 ns over 10 s = 0.2 vCPU.
+        let next = c.collect(poll(10, 3_000_000_000, 0, 2, true));
+        let cpu = next
+            .container_value("app", &m::ContainerCpuUtilized)
+            .expect("rate");
+        assert!((cpu - 204.8).abs() < 1e-9, "{cpu}");
+    }
+
+    #[test]
+    fn a_cycle_without_stats_loses_nothing_from_the_deltas() {
+        let mut c = Collector::new(NameFilter::default());
+        c.collect(poll(0, 1_000_000_000, 1_000, 0, true));
+        let gap = c.collect(poll(0, 0, 0, 60, false));
+        assert_eq!(gap.task_value(&m::StorageReadBytes), None);
+        // 5000 − 1000 bytes over both intervals, counted once.
+        let back = c.collect(poll(120, 1_600_000_000, 5_000, 120, true));
+        assert_eq!(back.task_value(&m::StorageReadBytes), Some(4_000.0));
+        assert_eq!(
+            back.container_value("app", &m::ContainerStorageReadBytes),
+            Some(4_000.0)
+        );
+        // 0.6e9 ns over 120 s × 1024 = 5.12 CPU units.
+        let cpu = back
+            .container_value("app", &m::ContainerCpuUtilized)
+            .expect("rate");
+        assert!((cpu - 5.12).abs() < 1e-9, "{cpu}");
     }
 }
