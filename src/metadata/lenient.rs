@@ -35,6 +35,10 @@ impl Scalar for u64 {
     fn from_f64(f: f64) -> Option<u64> {
         (f.is_finite() && f >= 0.0 && f.fract() == 0.0 && f < 1.8e19).then_some(f as u64)
     }
+    /// A number written as a string (`"256"`).
+    fn from_str(s: &str) -> Option<u64> {
+        s.trim().parse().ok()
+    }
 }
 
 impl Scalar for f64 {
@@ -46,6 +50,10 @@ impl Scalar for f64 {
     }
     fn from_f64(f: f64) -> Option<f64> {
         f.is_finite().then_some(f)
+    }
+    /// A number written as a string (`"0.25"`).
+    fn from_str(s: &str) -> Option<f64> {
+        s.trim().parse::<f64>().ok().filter(|f| f.is_finite())
     }
 }
 

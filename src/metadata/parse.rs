@@ -34,6 +34,9 @@ fn json_error(body: &[u8], err: &serde_json::Error) -> ParseError {
     if body.iter().all(u8::is_ascii_whitespace) {
         return ParseError("empty body".to_string());
     }
+    if err.is_data() {
+        return ParseError(format!("unexpected JSON shape ({err})"));
+    }
     ParseError(format!("invalid JSON ({err})"))
 }
 
@@ -220,13 +223,15 @@ mod tests {
 
     #[test]
     fn odd_scalar_types_read_as_not_reported() {
-        let body = br#"{"c": {"memory_stats": {"usage": -3, "limit": 1.0e9}, "networks": {"eth0": {"rx_bytes": "12"}}}}"#;
+        let body = br#"{"c": {"memory_stats": {"usage": -3, "limit": 1.0e9}, "networks": {"eth0": {"rx_bytes": "12", "tx_bytes": "NaN", "rx_packets": true}}}}"#;
         let parsed = stats(body).expect("valid body");
         let c = &parsed.containers["c"];
         let mem = c.memory_stats.as_ref().expect("memory");
-        assert_eq!(mem.usage, None);
-        assert_eq!(mem.limit, Some(1_000_000_000));
-        assert_eq!(c.networks.as_ref().and_then(|n| n["eth0"].rx_bytes), None);
+        assert_eq!(mem.usage, None, "negative");
+        assert_eq!(mem.limit, Some(1_000_000_000), "integral float");
+        let eth0 = &c.networks.as_ref().expect("networks")["eth0"];
+        assert_eq!(eth0.rx_bytes, Some(12), "numeric string");
+        assert_eq!((eth0.tx_bytes, eth0.rx_packets), (None, None));
     }
 
     #[test]
