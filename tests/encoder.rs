@@ -18,6 +18,8 @@ fn config(max_line_bytes: usize) -> EncoderConfig {
         namespace: "ECS/TaskMetrics".into(),
         high_resolution: false,
         max_line_bytes,
+        log_group: None,
+        log_stream: None,
     }
 }
 
@@ -71,8 +73,9 @@ fn published(docs: &[Value]) -> Vec<(String, f64, Vec<String>)> {
 
 #[test]
 fn the_validator_rejects_what_cloudwatch_would_drop() {
-    let ok = &r#"{"_aws":{"Timestamp":TS,"CloudWatchMetrics":[{"Namespace":"N","Dimensions":[["A"]],"Metrics":[{"Name":"M","Unit":"Count"}]}]},"A":"x","M":1}"#.replace("TS", &now_ms().to_string());
-    assert_eq!(problems(ok, 16383, Some(now_ms())), Vec::<String>::new());
+    let now = now_ms();
+    let ok = &r#"{"_aws":{"Timestamp":TS,"CloudWatchMetrics":[{"Namespace":"N","Dimensions":[["A"]],"Metrics":[{"Name":"M","Unit":"Count"}]}]},"A":"x","M":1}"#.replace("TS", &now.to_string());
+    assert_eq!(problems(ok, 16383, Some(now)), Vec::<String>::new());
     let bad = [
         (ok.replace("\"Count\"", "\"Counts\""), "invalid unit"),
         (ok.replace(",\"A\":\"x\"", ""), "no string value"),
@@ -82,11 +85,14 @@ fn the_validator_rejects_what_cloudwatch_would_drop() {
             ok.replace("\"Namespace\":\"N\"", "\"Namespace\":\"AWS/ECS\""),
             "bad namespace",
         ),
-        (ok.replace(&now_ms().to_string()[..4], "1600"), "outside"),
+        (
+            ok.replace(&now.to_string(), &(now - 15 * 86_400_000).to_string()),
+            "outside",
+        ),
         (ok[..ok.len() - 1].to_string(), "not valid JSON"),
     ];
     for (line, expected) in bad {
-        let p = problems(&line, 16383, Some(now_ms()));
+        let p = problems(&line, 16383, Some(now));
         assert!(
             p.iter().any(|x| x.contains(expected)),
             "{expected:?} not in {p:?}"
@@ -121,9 +127,10 @@ fn a_container_document_has_dimensions_properties_and_values() {
             },
         ],
     );
+    let at = now_ms();
     let out = encode(
         &Cycle {
-            timestamp_ms: now_ms(),
+            timestamp_ms: at,
             entities: vec![e],
         },
         &config(16383),
@@ -132,7 +139,7 @@ fn a_container_document_has_dimensions_properties_and_values() {
     let text = lines(&out.bytes);
     let docs = assert_valid_lines(&text, 16383);
     let d = &docs[0];
-    assert_eq!(d["_aws"]["Timestamp"], now_ms());
+    assert_eq!(d["_aws"]["Timestamp"], at);
     assert_eq!(
         d["_aws"]["CloudWatchMetrics"][0]["Namespace"],
         "ECS/TaskMetrics"
