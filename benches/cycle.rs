@@ -58,6 +58,8 @@ fn cycle(c: &mut Criterion) {
         namespace: "ECS/TaskMetrics".into(),
         high_resolution: false,
         max_line_bytes: 16_383,
+        log_group: None,
+        log_stream: None,
     };
     let mut group = c.benchmark_group("cycle");
     for n in [1usize, 3, 10, 50] {

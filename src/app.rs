@@ -7,8 +7,9 @@ use std::sync::Arc;
 use crate::health;
 use crate::metadata::Client;
 use crate::metrics::CATALOG;
-use crate::output::Counters;
+use crate::output::agent::AgentOutput;
 use crate::output::stdout::StdoutOutput;
+use crate::output::{Counters, Output};
 use crate::runner::{Runner, Stop, request_timeout};
 use crate::settings::{OutputKind, Settings};
 
@@ -22,11 +23,10 @@ pub async fn sidecar(settings: Settings, once: bool) -> Result<ExitCode, String>
                     (ECS sets this variable), or try `ecs-emf-exporter demo`"
             .to_string());
     };
-    if settings.output != OutputKind::Stdout {
-        return Err(format!(
-            "invalid setting ECS_EMF_OUTPUT={:?}: this build publishes to stdout only (the agent and cloudwatch outputs are not built yet)",
-            format!("{:?}", settings.output).to_lowercase()
-        ));
+    if settings.output == OutputKind::Cloudwatch {
+        return Err("invalid setting ECS_EMF_OUTPUT=\"cloudwatch\": the PutMetricData output is not built yet; \
+                    use stdout or agent"
+            .to_string());
     }
     if settings.tags_from_api {
         return Err("invalid setting ECS_EMF_TAGS_FROM_API=\"true\": reading tags through the ECS API is not built yet; \
@@ -35,11 +35,10 @@ pub async fn sidecar(settings: Settings, once: bool) -> Result<ExitCode, String>
     }
     let client = Client::new(&uri, request_timeout(settings.interval))?;
     let counters = Arc::new(Counters::default());
-    let output = StdoutOutput::new(settings.encoder(), Arc::clone(&counters))
-        .map_err(|e| format!("cannot start the stdout writer: {e}"))?;
+    let output = make_output(&settings, Arc::clone(&counters))?;
     let health_file = settings.health_file.clone();
     let interval = settings.interval;
-    let mut runner = Runner::new(settings, client, Box::new(output), counters);
+    let mut runner = Runner::new(settings, client, output, counters);
     if !once {
         runner = runner.with_health_file(health::HealthFile::new(health_file, interval));
     }
@@ -55,6 +54,33 @@ pub async fn sidecar(settings: Settings, once: bool) -> Result<ExitCode, String>
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The output `ECS_EMF_OUTPUT` names. Must run inside the tokio runtime.
+pub fn make_output(
+    settings: &Settings,
+    counters: Arc<Counters>,
+) -> Result<Box<dyn Output>, String> {
+    match settings.output {
+        OutputKind::Stdout => {
+            let out = StdoutOutput::new(settings.encoder(), counters)
+                .map_err(|e| format!("cannot start the stdout writer: {e}"))?;
+            Ok(Box::new(out))
+        }
+        OutputKind::Agent => {
+            let mut encoder = settings.encoder();
+            encoder.log_group = settings.log_group_name.clone();
+            encoder.log_stream = settings.log_stream_name.clone();
+            let endpoint = settings.agent_endpoint.clone();
+            Ok(Box::new(AgentOutput::new(
+                encoder,
+                endpoint,
+                settings.buffer_bytes,
+                counters,
+            )))
+        }
+        OutputKind::Cloudwatch => Err("the cloudwatch output is not built yet".to_string()),
+    }
 }
 
 /// `metrics [--json]`: the catalog, on stdout (a listing, not EMF).

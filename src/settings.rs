@@ -132,6 +132,34 @@ pub struct RawSettings {
     /// error | warn | info | debug | trace
     #[arg(long = "log-level", env = "ECS_EMF_LOG_LEVEL")]
     pub log_level: Option<String>,
+    /// Agent output target: tcp://HOST:PORT or udp://HOST:PORT.
+    #[arg(
+        long = "agent-endpoint",
+        env = "AWS_EMF_AGENT_ENDPOINT",
+        value_name = "URL"
+    )]
+    pub agent_endpoint: Option<String>,
+    /// Agent output: `_aws.LogGroupName`.
+    #[arg(
+        long = "log-group-name",
+        env = "AWS_EMF_LOG_GROUP_NAME",
+        value_name = "NAME"
+    )]
+    pub log_group_name: Option<String>,
+    /// Agent output: `_aws.LogStreamName`.
+    #[arg(
+        long = "log-stream-name",
+        env = "AWS_EMF_LOG_STREAM_NAME",
+        value_name = "NAME"
+    )]
+    pub log_stream_name: Option<String>,
+    /// Bytes of undelivered EMF kept while the destination is unreachable.
+    #[arg(
+        long = "buffer-bytes",
+        env = "ECS_EMF_BUFFER_BYTES",
+        value_name = "BYTES"
+    )]
+    pub buffer_bytes: Option<String>,
     /// Where the sidecar records its last good collection, for `healthcheck`.
     #[arg(
         long = "health-file",
@@ -171,6 +199,41 @@ pub enum OutputKind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Tcp,
+    Udp,
+}
+
+/// `AWS_EMF_AGENT_ENDPOINT`, validated: the transport and a `host:port` to resolve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentEndpoint {
+    pub transport: Transport,
+    pub address: String,
+}
+
+impl AgentEndpoint {
+    pub fn parse(text: &str) -> Option<AgentEndpoint> {
+        let (scheme, rest) = text.trim().split_once("://")?;
+        let transport = match scheme {
+            "tcp" => Transport::Tcp,
+            "udp" => Transport::Udp,
+            _ => return None,
+        };
+        let rest = rest.trim_end_matches('/');
+        let (host, port) = rest.rsplit_once(':')?;
+        let port_ok = port.parse::<u16>().is_ok_and(|p| p > 0);
+        let host_ok = !host.is_empty() && !host.contains(['/', ' ', '@']);
+        (port_ok && host_ok).then(|| AgentEndpoint {
+            transport,
+            address: rest.to_string(),
+        })
+    }
+}
+
+pub const DEFAULT_AGENT_ENDPOINT: &str = "tcp://127.0.0.1:25888";
+pub const DEFAULT_BUFFER_BYTES: usize = 4 * 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Text,
     Json,
@@ -196,6 +259,10 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub log_level: tracing::Level,
     pub health_file: PathBuf,
+    pub agent_endpoint: AgentEndpoint,
+    pub log_group_name: Option<String>,
+    pub log_stream_name: Option<String>,
+    pub buffer_bytes: usize,
 }
 
 pub const DEFAULT_NAMESPACE: &str = "ECS/TaskMetrics";
@@ -526,7 +593,56 @@ impl Settings {
                 )
             })?,
         };
+        let agent_text = raw
+            .agent_endpoint
+            .as_deref()
+            .unwrap_or(DEFAULT_AGENT_ENDPOINT);
+        let agent_endpoint = AgentEndpoint::parse(agent_text).ok_or_else(|| {
+            err(
+                "AWS_EMF_AGENT_ENDPOINT",
+                agent_text,
+                "expected tcp://HOST:PORT or udp://HOST:PORT",
+            )
+        })?;
+        let log_name = |variable: &'static str,
+                        value: &Option<String>|
+         -> Result<Option<String>, SettingsError> {
+            match value.as_deref().map(str::trim) {
+                None | Some("") => Ok(None),
+                Some(v)
+                    if v.len() <= 512
+                        && !v.contains(['"', '\\'])
+                        && !v.chars().any(char::is_control) =>
+                {
+                    Ok(Some(v.to_string()))
+                }
+                Some(v) => Err(err(
+                    variable,
+                    v,
+                    "expected a CloudWatch Logs name (1-512 characters, no quotes)",
+                )),
+            }
+        };
+        let log_group_name = log_name("AWS_EMF_LOG_GROUP_NAME", &raw.log_group_name)?;
+        let log_stream_name = log_name("AWS_EMF_LOG_STREAM_NAME", &raw.log_stream_name)?;
+        let buffer_bytes = match raw.buffer_bytes.as_deref() {
+            None => DEFAULT_BUFFER_BYTES,
+            Some(text) => match text.trim().parse::<usize>() {
+                Ok(n) if (65_536..=1_073_741_824).contains(&n) => n,
+                _ => {
+                    return Err(err(
+                        "ECS_EMF_BUFFER_BYTES",
+                        text,
+                        "expected a whole number of bytes from 65536 to 1073741824",
+                    ));
+                }
+            },
+        };
         Ok(Settings {
+            agent_endpoint,
+            log_group_name,
+            log_stream_name,
+            buffer_bytes,
             metadata_uri,
             output,
             namespace,
@@ -572,6 +688,8 @@ impl Settings {
             namespace: self.namespace.clone(),
             high_resolution: self.high_resolution,
             max_line_bytes: self.max_line_bytes,
+            log_group: None,
+            log_stream: None,
         }
     }
 

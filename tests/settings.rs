@@ -85,6 +85,23 @@ fn every_invalid_value_is_rejected_with_exit_2_and_one_line_naming_it() {
             "http:// URL",
         ),
         ("ECS_EMF_SELF_METRICS", "2", "true or false"),
+        (
+            "AWS_EMF_AGENT_ENDPOINT",
+            "localhost:25888",
+            "tcp://HOST:PORT",
+        ),
+        (
+            "AWS_EMF_AGENT_ENDPOINT",
+            "tcp://localhost:0",
+            "tcp://HOST:PORT",
+        ),
+        ("AWS_EMF_AGENT_ENDPOINT", "udp://:25888", "udp://HOST:PORT"),
+        (
+            "AWS_EMF_LOG_GROUP_NAME",
+            "bad\"name",
+            "CloudWatch Logs name",
+        ),
+        ("ECS_EMF_BUFFER_BYTES", "1000", "65536 to 1073741824"),
     ];
     for (var, value, expected) in cases {
         let (code, stdout, stderr) = run(&[(var, value)]);

@@ -21,6 +21,10 @@ pub struct EncoderConfig {
     pub high_resolution: bool,
     /// Longest line, newline excluded.
     pub max_line_bytes: usize,
+    /// Agent output: `_aws.LogGroupName` / `_aws.LogStreamName`, which the CloudWatch agent
+    /// uses to route the document.
+    pub log_group: Option<String>,
+    pub log_stream: Option<String>,
 }
 
 /// What encoding a cycle produced.
@@ -30,6 +34,8 @@ pub struct Encoded {
     pub bytes: Vec<u8>,
     pub documents: usize,
     pub values: usize,
+    /// Values carried by each line, in order (for outputs that deliver line by line).
+    pub line_values: Vec<usize>,
     /// Values that could not be encoded within the line limit, with the reason.
     pub rejected: Vec<Rejected>,
 }
@@ -114,15 +120,23 @@ struct Frame {
 impl Frame {
     fn new(
         timestamp_ms: i64,
-        namespace: &str,
+        config: &EncoderConfig,
         sets: &[Vec<String>],
         fields: &[&(String, String)],
     ) -> Frame {
-        let mut head = String::with_capacity(128 + namespace.len());
+        let mut head = String::with_capacity(128 + config.namespace.len());
         head.push_str("{\"_aws\":{\"Timestamp\":");
         head.push_str(itoa::Buffer::new().format(timestamp_ms));
+        if let Some(group) = &config.log_group {
+            head.push_str(",\"LogGroupName\":");
+            push_json_string(&mut head, group);
+        }
+        if let Some(stream) = &config.log_stream {
+            head.push_str(",\"LogStreamName\":");
+            push_json_string(&mut head, stream);
+        }
         head.push_str(",\"CloudWatchMetrics\":[{\"Namespace\":");
-        push_json_string(&mut head, namespace);
+        push_json_string(&mut head, &config.namespace);
         head.push_str(",\"Dimensions\":[");
         for (i, set) in sets.iter().enumerate() {
             if i > 0 {
@@ -222,12 +236,7 @@ fn encode_entity(entity: &Entity, timestamp_ms: i64, config: &EncoderConfig, out
         .collect();
 
     for fields in [&all_fields, &required] {
-        let frame = Frame::new(
-            timestamp_ms,
-            &config.namespace,
-            &entity.dimension_sets,
-            fields,
-        );
+        let frame = Frame::new(timestamp_ms, config, &entity.dimension_sets, fields);
         if let Some(chunks) = pack(&frame, &metrics, max) {
             write_chunks(&frame, &metrics, &chunks, out);
             return;
@@ -241,12 +250,7 @@ fn encode_entity(entity: &Entity, timestamp_ms: i64, config: &EncoderConfig, out
             .iter()
             .filter(|(k, _)| k == "Type" || set.contains(k))
             .collect();
-        let frame = Frame::new(
-            timestamp_ms,
-            &config.namespace,
-            std::slice::from_ref(set),
-            &fields,
-        );
+        let frame = Frame::new(timestamp_ms, config, std::slice::from_ref(set), &fields);
         match pack(&frame, &metrics, max) {
             Some(chunks) => plans.push((frame, chunks)),
             None => {
@@ -276,6 +280,7 @@ fn write_chunks(
         frame.write(&metrics[range.clone()], &mut out.bytes);
         out.documents += 1;
         out.values += range.len();
+        out.line_values.push(range.len());
     }
 }
 
@@ -287,6 +292,15 @@ fn describe(entity: &Entity) -> String {
             name.chars().take(64).collect::<String>()
         ),
         None => entity.level.as_str().to_string(),
+    }
+}
+
+impl Encoded {
+    /// Each line (newline included) with the number of values it carries.
+    pub fn lines(&self) -> impl Iterator<Item = (&[u8], usize)> {
+        self.bytes
+            .split_inclusive(|b| *b == b'\n')
+            .zip(self.line_values.iter().copied())
     }
 }
 

@@ -1,6 +1,7 @@
 //! Outputs: each takes a finished cycle and delivers it. The run loop does not know which
 //! one it has. `deliver` must never block collection; `close` flushes what is pending.
 
+pub mod agent;
 pub mod stdout;
 
 use std::future::Future;

@@ -196,6 +196,8 @@ mod tests {
             namespace: "N".into(),
             high_resolution: false,
             max_line_bytes: 16_383,
+            log_group: None,
+            log_stream: None,
         }
     }
 

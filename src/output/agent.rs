@@ -1,0 +1,369 @@
+//! EMF to a CloudWatch agent or Fluent Bit, over TCP or UDP (`ECS_EMF_OUTPUT=agent`).
+//!
+//! Documents wait in a backlog bounded in bytes (`ECS_EMF_BUFFER_BYTES`); a delivery task
+//! drains it in order. TCP: one line per document, the connection checked for a closed peer
+//! before each line, reconnects with exponential backoff (0.1 s to 30 s); a line is removed
+//! from the backlog only once written. UDP: one datagram per document, each under 64 KB.
+//! Past the bound the oldest documents are dropped and counted. Collection never waits.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpStream, UdpSocket};
+use tokio::sync::Notify;
+
+use super::{Counters, DeliveryReport, Output};
+use crate::cycle::Cycle;
+use crate::emf::{self, EncoderConfig};
+use crate::settings::{AgentEndpoint, Transport};
+
+/// The largest CloudWatch Logs event (256 KiB less its 26 bytes of overhead): the agent
+/// forwards each line as one event.
+pub const TCP_MAX_LINE_BYTES: usize = 262_118;
+/// Under the 65,507-byte IPv4 UDP payload limit, with room to spare.
+pub const UDP_MAX_LINE_BYTES: usize = 65_000;
+
+const BACKOFF_MIN: Duration = Duration::from_millis(100);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+const IO_TIMEOUT: Duration = Duration::from_secs(5);
+
+struct Line {
+    bytes: Vec<u8>,
+    values: u64,
+}
+
+/// Documents not yet delivered, oldest first, bounded in bytes.
+struct Backlog {
+    lines: VecDeque<Line>,
+    bytes: usize,
+    limit: usize,
+}
+
+impl Backlog {
+    /// Appends; returns the values of the oldest lines dropped to stay within the bound.
+    fn push(&mut self, line: Line) -> u64 {
+        self.bytes += line.bytes.len();
+        self.lines.push_back(line);
+        let mut dropped = 0;
+        while self.bytes > self.limit && self.lines.len() > 1 {
+            if let Some(old) = self.lines.pop_front() {
+                self.bytes -= old.bytes.len();
+                dropped += old.values;
+            }
+        }
+        dropped
+    }
+
+    fn pop(&mut self) -> Option<Line> {
+        let line = self.lines.pop_front()?;
+        self.bytes -= line.bytes.len();
+        Some(line)
+    }
+
+    /// Puts a line that could not be delivered back in front, keeping the order.
+    fn unpop(&mut self, line: Line) {
+        self.bytes += line.bytes.len();
+        self.lines.push_front(line);
+    }
+}
+
+struct Shared {
+    backlog: Mutex<Backlog>,
+    wake: Notify,
+    closing: AtomicBool,
+    counters: Arc<Counters>,
+}
+
+impl Shared {
+    fn with_backlog<T>(&self, f: impl FnOnce(&mut Backlog) -> T) -> T {
+        // A poisoned lock only means a panic elsewhere; the backlog itself is still whole.
+        let mut guard = self.backlog.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut guard)
+    }
+}
+
+pub struct AgentOutput {
+    encoder: EncoderConfig,
+    shared: Arc<Shared>,
+    task: tokio::task::JoinHandle<()>,
+    dropping: bool,
+}
+
+impl AgentOutput {
+    /// Starts the delivery task; must be called inside the tokio runtime.
+    pub fn new(
+        mut encoder: EncoderConfig,
+        endpoint: AgentEndpoint,
+        buffer_bytes: usize,
+        counters: Arc<Counters>,
+    ) -> AgentOutput {
+        encoder.max_line_bytes = match endpoint.transport {
+            Transport::Tcp => TCP_MAX_LINE_BYTES,
+            Transport::Udp => UDP_MAX_LINE_BYTES,
+        };
+        let shared = Arc::new(Shared {
+            backlog: Mutex::new(Backlog {
+                lines: VecDeque::new(),
+                bytes: 0,
+                limit: buffer_bytes,
+            }),
+            wake: Notify::new(),
+            closing: AtomicBool::new(false),
+            counters,
+        });
+        let task = tokio::spawn(deliver_loop(Arc::clone(&shared), endpoint));
+        AgentOutput {
+            encoder,
+            shared,
+            task,
+            dropping: false,
+        }
+    }
+}
+
+impl Output for AgentOutput {
+    fn name(&self) -> &'static str {
+        "agent"
+    }
+
+    fn deliver(&mut self, cycle: Arc<Cycle>) {
+        let encoded = emf::encode(&cycle, &self.encoder);
+        let counters = &self.shared.counters;
+        for r in &encoded.rejected {
+            Counters::add(&counters.dropped_values, r.values as u64);
+            Counters::add(&counters.errors, 1);
+            tracing::error!(
+                "{} values of the {} document not published: {}",
+                r.values,
+                r.entity,
+                r.reason
+            );
+        }
+        let dropped: u64 = self.shared.with_backlog(|b| {
+            encoded
+                .lines()
+                .map(|(bytes, values)| {
+                    b.push(Line {
+                        bytes: bytes.to_vec(),
+                        values: values as u64,
+                    })
+                })
+                .sum()
+        });
+        if dropped > 0 {
+            Counters::add(&counters.dropped_values, dropped);
+            if !self.dropping {
+                tracing::warn!(
+                    "agent backlog is full (ECS_EMF_BUFFER_BYTES); dropping the oldest documents"
+                );
+            }
+        }
+        self.dropping = dropped > 0;
+        self.shared.wake.notify_one();
+    }
+
+    fn close(
+        self: Box<Self>,
+        deadline: Duration,
+    ) -> Pin<Box<dyn Future<Output = DeliveryReport> + Send>> {
+        let AgentOutput {
+            shared, mut task, ..
+        } = *self;
+        shared.closing.store(true, Ordering::Relaxed);
+        shared.wake.notify_one();
+        Box::pin(async move {
+            let flushed = tokio::time::timeout(deadline, &mut task).await.is_ok();
+            if !flushed {
+                task.abort();
+            }
+            let (left_lines, left_values) = shared
+                .with_backlog(|b| (b.lines.len(), b.lines.iter().map(|l| l.values).sum::<u64>()));
+            let c = &shared.counters;
+            Counters::add(&c.dropped_values, left_values);
+            if left_lines > 0 {
+                tracing::warn!(
+                    "agent output: {left_lines} documents ({left_values} values) not delivered before the {} s deadline",
+                    deadline.as_secs()
+                );
+            }
+            DeliveryReport {
+                documents: Counters::get(&c.documents),
+                values: Counters::get(&c.values),
+                dropped_values: Counters::get(&c.dropped_values),
+                flushed: flushed && left_lines == 0,
+            }
+        })
+    }
+}
+
+/// A connection to the agent: TCP stream or connected UDP socket.
+enum Link {
+    Tcp(TcpStream),
+    Udp(UdpSocket),
+}
+
+impl Link {
+    async fn open(endpoint: &AgentEndpoint) -> std::io::Result<Link> {
+        let addr = tokio::net::lookup_host(&endpoint.address)
+            .await?
+            .next()
+            .ok_or_else(|| {
+                std::io::Error::other(format!("{} resolves to no address", endpoint.address))
+            })?;
+        match endpoint.transport {
+            Transport::Tcp => {
+                let stream = tokio::time::timeout(IO_TIMEOUT, TcpStream::connect(addr))
+                    .await
+                    .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
+                stream.set_nodelay(true)?;
+                Ok(Link::Tcp(stream))
+            }
+            Transport::Udp => {
+                let local = if addr.is_ipv4() {
+                    "0.0.0.0:0"
+                } else {
+                    "[::]:0"
+                };
+                let socket = UdpSocket::bind(local).await?;
+                socket.connect(addr).await?;
+                Ok(Link::Udp(socket))
+            }
+        }
+    }
+
+    /// Whether the peer closed the connection (a TCP agent that went away). Checked before
+    /// each write: a write into a closed connection can succeed locally and still be lost.
+    fn peer_closed(&self) -> bool {
+        match self {
+            Link::Tcp(stream) => {
+                let mut probe = [0u8; 64];
+                match stream.try_read(&mut probe) {
+                    Ok(0) => true,
+                    Ok(_) => false,
+                    Err(e) => e.kind() != std::io::ErrorKind::WouldBlock,
+                }
+            }
+            Link::Udp(_) => false,
+        }
+    }
+
+    async fn send(&mut self, line: &[u8]) -> std::io::Result<()> {
+        let io = async {
+            match self {
+                Link::Tcp(stream) => stream.write_all(line).await,
+                Link::Udp(socket) => {
+                    let datagram = line.strip_suffix(b"\n").unwrap_or(line);
+                    socket.send(datagram).await.map(|_| ())
+                }
+            }
+        };
+        tokio::time::timeout(IO_TIMEOUT, io)
+            .await
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))?
+    }
+}
+
+async fn deliver_loop(shared: Arc<Shared>, endpoint: AgentEndpoint) {
+    let mut link: Option<Link> = None;
+    let mut backoff = BACKOFF_MIN;
+    let mut failing: Option<String> = None;
+    loop {
+        let Some(line) = shared.with_backlog(Backlog::pop) else {
+            if shared.closing.load(Ordering::Relaxed) {
+                return;
+            }
+            shared.wake.notified().await;
+            continue;
+        };
+        if link.as_ref().is_some_and(Link::peer_closed) {
+            link = None;
+        }
+        let result = match link.as_mut() {
+            Some(l) => l.send(&line.bytes).await,
+            None => match Link::open(&endpoint).await {
+                Ok(mut l) => {
+                    let sent = l.send(&line.bytes).await;
+                    link = Some(l);
+                    sent
+                }
+                Err(e) => Err(e),
+            },
+        };
+        match result {
+            Ok(()) => {
+                Counters::add(&shared.counters.documents, 1);
+                Counters::add(&shared.counters.values, line.values);
+                if failing.take().is_some() {
+                    tracing::info!("agent output: {} reachable again", endpoint.address);
+                }
+                backoff = BACKOFF_MIN;
+            }
+            Err(e) => {
+                shared.with_backlog(|b| b.unpop(line));
+                link = None;
+                let problem = e.kind().to_string();
+                if failing.as_deref() != Some(problem.as_str()) {
+                    tracing::warn!(
+                        "agent output: cannot send to {}: {e}; keeping documents (up to ECS_EMF_BUFFER_BYTES) and retrying",
+                        endpoint.address
+                    );
+                    failing = Some(problem);
+                }
+                Counters::add(&shared.counters.errors, 1);
+                // While closing, retry without waiting long: the deadline bounds it.
+                let pause = if shared.closing.load(Ordering::Relaxed) {
+                    BACKOFF_MIN
+                } else {
+                    backoff
+                };
+                tokio::time::sleep(pause).await;
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(n: usize, values: u64) -> Line {
+        Line {
+            bytes: vec![b'x'; n],
+            values,
+        }
+    }
+
+    #[test]
+    fn the_backlog_drops_the_oldest_beyond_its_bound_and_keeps_order() {
+        let mut b = Backlog {
+            lines: VecDeque::new(),
+            bytes: 0,
+            limit: 250,
+        };
+        assert_eq!(b.push(line(100, 1)), 0);
+        assert_eq!(b.push(line(100, 2)), 0);
+        assert_eq!(b.push(line(100, 3)), 1, "the oldest (1 value) goes");
+        assert_eq!(b.bytes, 200);
+        let first = b.pop().expect("line");
+        assert_eq!(first.values, 2);
+        b.unpop(first);
+        assert_eq!(
+            b.lines.iter().map(|l| l.values).collect::<Vec<_>>(),
+            vec![2, 3]
+        );
+        // A single line larger than the bound is still kept (it fits the transport).
+        let mut tiny = Backlog {
+            lines: VecDeque::new(),
+            bytes: 0,
+            limit: 10,
+        };
+        assert_eq!(tiny.push(line(50, 7)), 0);
+        assert_eq!(tiny.push(line(50, 8)), 7);
+    }
+}
