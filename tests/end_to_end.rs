@@ -260,6 +260,7 @@ fn endpoint_down_at_start_is_logged_once_and_metrics_begin_when_it_answers() {
         "stderr:\n{}",
         exporter.stderr.text()
     );
+    assert!(exporter.stderr.wait_for("answers again after", WAIT));
     let stderr = exporter.stderr.text();
     assert_eq!(
         stderr
@@ -275,6 +276,11 @@ fn fault_run(fault: &str, expect_log: &str) {
     let sim = Sim::start(&["--fault", fault]);
     let exporter = Exporter::start(&sim.base_url, &[], &[]);
     let docs = exporter.read_until(WAIT, |d| task_docs(d).len() >= 3);
+    assert!(
+        exporter.stderr.wait_for(expect_log, WAIT),
+        "{}",
+        exporter.stderr.text()
+    );
     let stderr = exporter.stderr.text();
     assert!(
         task_docs(&docs).len() >= 3,
@@ -449,6 +455,11 @@ fn ec2_tags_come_from_task_then_instance_tags_and_missing_ones_are_unknown() {
             "region"
         ]])
     );
+    assert!(
+        exporter
+            .stderr
+            .wait_for("dimension owner has no value", WAIT)
+    );
     let stderr = exporter.stderr.text();
     assert_eq!(
         stderr.matches("dimension owner has no value").count(),
@@ -474,6 +485,7 @@ fn tag_errors_keep_the_valid_tags_and_are_logged_once() {
         (t["env"].as_str(), t["team"].as_str()),
         (Some("prod"), Some("unknown"))
     );
+    assert!(exporter.stderr.wait_for("AccessDeniedException", WAIT));
     let stderr = exporter.stderr.text();
     assert_eq!(
         stderr.matches("AccessDeniedException").count(),
@@ -497,6 +509,7 @@ fn fargate_without_task_with_tags_and_without_service_name_falls_back_cleanly() 
     assert_eq!(t["TaskDefinitionFamily"], "sim-app");
     assert!(t.get("ServiceName").is_none());
     assert_eq!(t["env"], "unknown");
+    assert!(exporter.stderr.wait_for("HTTP 404 for /taskWithTags", WAIT));
     let stderr = exporter.stderr.text();
     assert_eq!(
         stderr.matches("HTTP 404 for /taskWithTags").count(),

@@ -13,6 +13,8 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_ecs-emf-exporter");
 pub struct Lines {
     rx: Receiver<String>,
     pub all: Arc<Mutex<Vec<String>>>,
+    /// Set when the stream reached its end (the process closed it or exited).
+    ended: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Lines {
@@ -20,6 +22,8 @@ impl Lines {
         let (tx, rx) = channel();
         let all = Arc::new(Mutex::new(Vec::new()));
         let keep = Arc::clone(&all);
+        let ended = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let end = Arc::clone(&ended);
         std::thread::spawn(move || {
             for line in BufReader::new(stream).lines() {
                 let Ok(line) = line else { break };
@@ -28,8 +32,9 @@ impl Lines {
                     // Nobody reads any more; keep collecting into `all`.
                 }
             }
+            end.store(true, std::sync::atomic::Ordering::SeqCst);
         });
-        Lines { rx, all }
+        Lines { rx, all, ended }
     }
 
     /// The next line, or `None` when the deadline passes or the stream ends.
@@ -39,6 +44,34 @@ impl Lines {
 
     pub fn text(&self) -> String {
         self.all.lock().expect("lock").join("\n")
+    }
+
+    /// Waits until a line containing `needle` has been read; false at the deadline.
+    pub fn wait_for(&self, needle: &str, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self
+                .all
+                .lock()
+                .expect("lock")
+                .iter()
+                .any(|l| l.contains(needle))
+            {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits until the stream ended (the process exited), so `text` is complete.
+    pub fn wait_end(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while !self.ended.load(std::sync::atomic::Ordering::SeqCst) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 }
 
@@ -176,6 +209,9 @@ impl Exporter {
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
+                // Everything the process wrote is read before anyone looks at it.
+                self.stdout.wait_end(Duration::from_secs(2));
+                self.stderr.wait_end(Duration::from_secs(2));
                 return status.code();
             }
             std::thread::sleep(Duration::from_millis(20));
