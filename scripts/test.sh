@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== moto (local CloudWatch) in .venv for the cloudwatch output tests"
+bash scripts/setup-moto.sh
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -27,8 +30,9 @@ fi
 
 size=$(stat -c %s target/release/ecs-emf-exporter)
 echo "== release binary: $size bytes (stripped, LTO)"
-if [ "$size" -ge 8000000 ]; then
-  echo "release binary is over the 8 MB budget" >&2
+# Budget: 8 MB for the stdout path (issue 2), 10 MB with the AWS SDK in (issue 3).
+if [ "$size" -ge 10000000 ]; then
+  echo "release binary is over the 10 MB budget" >&2
   exit 1
 fi
 echo "all checks passed"

@@ -2,4 +2,5 @@
 #![allow(dead_code)]
 
 pub mod emf_rules;
+pub mod moto;
 pub mod process;
