@@ -8,6 +8,7 @@ use crate::health;
 use crate::metadata::Client;
 use crate::metrics::CATALOG;
 use crate::output::agent::AgentOutput;
+use crate::output::cloudwatch::CloudWatchOutput;
 use crate::output::stdout::StdoutOutput;
 use crate::output::{Counters, Output};
 use crate::runner::{Runner, Stop, request_timeout};
@@ -23,11 +24,6 @@ pub async fn sidecar(settings: Settings, once: bool) -> Result<ExitCode, String>
                     (ECS sets this variable), or try `ecs-emf-exporter demo`"
             .to_string());
     };
-    if settings.output == OutputKind::Cloudwatch {
-        return Err("invalid setting ECS_EMF_OUTPUT=\"cloudwatch\": the PutMetricData output is not built yet; \
-                    use stdout or agent"
-            .to_string());
-    }
     if settings.tags_from_api {
         return Err("invalid setting ECS_EMF_TAGS_FROM_API=\"true\": reading tags through the ECS API is not built yet; \
                     use ECS_EMF_STATIC_DIMENSIONS"
@@ -79,7 +75,12 @@ pub fn make_output(
                 counters,
             )))
         }
-        OutputKind::Cloudwatch => Err("the cloudwatch output is not built yet".to_string()),
+        OutputKind::Cloudwatch => Ok(Box::new(CloudWatchOutput::new(
+            settings.namespace.clone(),
+            settings.high_resolution,
+            settings.buffer_bytes,
+            counters,
+        ))),
     }
 }
 

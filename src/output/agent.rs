@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -74,6 +74,8 @@ impl Backlog {
 
 struct Shared {
     backlog: Mutex<Backlog>,
+    /// Values of the line taken out of the backlog and not yet written: still undelivered.
+    in_flight: AtomicU64,
     wake: Notify,
     closing: AtomicBool,
     counters: Arc<Counters>,
@@ -112,6 +114,7 @@ impl AgentOutput {
                 bytes: 0,
                 limit: buffer_bytes,
             }),
+            in_flight: AtomicU64::new(0),
             wake: Notify::new(),
             closing: AtomicBool::new(false),
             counters,
@@ -181,8 +184,15 @@ impl Output for AgentOutput {
             if !flushed {
                 task.abort();
             }
-            let (left_lines, left_values) = shared
-                .with_backlog(|b| (b.lines.len(), b.lines.iter().map(|l| l.values).sum::<u64>()));
+            // The line the aborted task held is undelivered too.
+            let in_flight = shared.in_flight.load(Ordering::Relaxed);
+            let (left_lines, left_values) = shared.with_backlog(|b| {
+                let values: u64 = b.lines.iter().map(|l| l.values).sum();
+                (
+                    b.lines.len() + usize::from(in_flight > 0),
+                    values + in_flight,
+                )
+            });
             let c = &shared.counters;
             Counters::add(&c.dropped_values, left_values);
             if left_lines > 0 {
@@ -273,7 +283,14 @@ async fn deliver_loop(shared: Arc<Shared>, endpoint: AgentEndpoint) {
     let mut backoff = BACKOFF_MIN;
     let mut failing: Option<String> = None;
     loop {
-        let Some(line) = shared.with_backlog(Backlog::pop) else {
+        let next = shared.with_backlog(|b| {
+            let line = b.pop();
+            shared
+                .in_flight
+                .store(line.as_ref().map_or(0, |l| l.values), Ordering::Relaxed);
+            line
+        });
+        let Some(line) = next else {
             if shared.closing.load(Ordering::Relaxed) {
                 return;
             }
@@ -296,6 +313,7 @@ async fn deliver_loop(shared: Arc<Shared>, endpoint: AgentEndpoint) {
         };
         match result {
             Ok(()) => {
+                shared.in_flight.store(0, Ordering::Relaxed);
                 Counters::add(&shared.counters.documents, 1);
                 Counters::add(&shared.counters.values, line.values);
                 if failing.take().is_some() {
@@ -304,7 +322,10 @@ async fn deliver_loop(shared: Arc<Shared>, endpoint: AgentEndpoint) {
                 backoff = BACKOFF_MIN;
             }
             Err(e) => {
-                shared.with_backlog(|b| b.unpop(line));
+                shared.with_backlog(|b| {
+                    b.unpop(line);
+                    shared.in_flight.store(0, Ordering::Relaxed);
+                });
                 link = None;
                 let problem = e.kind().to_string();
                 if failing.as_deref() != Some(problem.as_str()) {

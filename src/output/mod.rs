@@ -2,6 +2,7 @@
 //! one it has. `deliver` must never block collection; `close` flushes what is pending.
 
 pub mod agent;
+pub mod cloudwatch;
 pub mod stdout;
 
 use std::future::Future;

@@ -1,0 +1,568 @@
+//! CloudWatch PutMetricData (`ECS_EMF_OUTPUT=cloudwatch`): the same values as the EMF
+//! outputs, as metric datums.
+//!
+//! One datum per value and dimension set, stamped with the time of the cycle that produced
+//! it. Datums wait in a queue bounded in bytes (`ECS_EMF_BUFFER_BYTES`); one task sends them
+//! in order, in requests of at most 1000 datums and about 900 KB (the SDK gzips larger
+//! bodies). Throttling, 5xx and network failures are retried with backoff, the batch kept in
+//! front; a batch CloudWatch calls invalid is logged with the reason, counted and never
+//! retried. Datums older than CloudWatch accepts (2 weeks) are dropped and counted.
+//! Collection never waits for delivery.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_cloudwatch::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudwatch::primitives::DateTime;
+use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
+use tokio::sync::Notify;
+
+use super::{Counters, DeliveryReport, Output};
+use crate::cycle::Cycle;
+
+/// PutMetricData limits (CloudWatch API reference).
+const MAX_DATUMS_PER_REQUEST: usize = 1000;
+/// Below the 1 MB request limit, with room for the request's own framing.
+const MAX_REQUEST_BYTES: usize = 900_000;
+/// CloudWatch takes timestamps up to two weeks old; keep an hour of margin.
+const MAX_AGE_MS: i64 = 14 * 86_400_000 - 3_600_000;
+
+const BACKOFF_MIN: Duration = Duration::from_millis(200);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// The SDK has no operation timeout by default: a hung request would stall delivery.
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A datum waiting for delivery, with what the queue needs to know about it.
+struct Pending {
+    datum: MetricDatum,
+    timestamp_ms: i64,
+    /// Estimated encoded size, for the queue bound and request sizing.
+    bytes: usize,
+}
+
+struct Queue {
+    datums: VecDeque<Pending>,
+    bytes: usize,
+    limit: usize,
+}
+
+impl Queue {
+    /// Appends; returns how many of the oldest datums were dropped to keep the bound.
+    fn push(&mut self, p: Pending) -> u64 {
+        self.bytes += p.bytes;
+        self.datums.push_back(p);
+        let mut dropped = 0;
+        while self.bytes > self.limit && self.datums.len() > 1 {
+            if let Some(old) = self.datums.pop_front() {
+                self.bytes -= old.bytes;
+                dropped += 1;
+            }
+        }
+        dropped
+    }
+
+    /// The next request's datums, oldest first.
+    fn take_batch(&mut self) -> Vec<Pending> {
+        let mut batch = Vec::new();
+        let mut size = 0;
+        while let Some(next) = self.datums.front() {
+            let full = batch.len() == MAX_DATUMS_PER_REQUEST
+                || (!batch.is_empty() && size + next.bytes > MAX_REQUEST_BYTES);
+            if full {
+                break;
+            }
+            size += next.bytes;
+            if let Some(p) = self.datums.pop_front() {
+                self.bytes -= p.bytes;
+                batch.push(p);
+            }
+        }
+        batch
+    }
+
+    /// Puts a batch that could not be delivered back in front, in its order.
+    fn put_back(&mut self, batch: Vec<Pending>) {
+        for p in batch.into_iter().rev() {
+            self.bytes += p.bytes;
+            self.datums.push_front(p);
+        }
+    }
+}
+
+struct Shared {
+    queue: Mutex<Queue>,
+    /// Datums taken out of the queue for the request in flight: still undelivered.
+    in_flight: AtomicU64,
+    wake: Notify,
+    closing: AtomicBool,
+    counters: Arc<Counters>,
+    /// From the task ARN, for when `AWS_REGION` is not set.
+    region_hint: Mutex<Option<String>>,
+}
+
+impl Shared {
+    fn with_queue<T>(&self, f: impl FnOnce(&mut Queue) -> T) -> T {
+        let mut guard = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut guard)
+    }
+}
+
+pub struct CloudWatchOutput {
+    namespace: String,
+    high_resolution: bool,
+    shared: Arc<Shared>,
+    task: tokio::task::JoinHandle<()>,
+    dropping: bool,
+}
+
+/// `arn:aws:ecs:REGION:ACCOUNT:task/…` → `REGION`.
+pub fn region_from_arn(arn: &str) -> Option<&str> {
+    let mut parts = arn.split(':');
+    (parts.next() == Some("arn")).then_some(())?;
+    let region = parts.nth(2)?;
+    (!region.is_empty()).then_some(region)
+}
+
+/// The datums of one cycle: every value once per dimension set.
+pub fn datums(cycle: &Cycle, high_resolution: bool) -> Vec<(MetricDatum, usize)> {
+    let timestamp = DateTime::from_millis(cycle.timestamp_ms);
+    let mut out = Vec::with_capacity(cycle.value_count());
+    for entity in &cycle.entities {
+        for set in &entity.dimension_sets {
+            let dims: Vec<Dimension> = set
+                .iter()
+                .filter_map(|name| {
+                    let value = entity.field(name)?;
+                    Some(Dimension::builder().name(name).value(value).build())
+                })
+                .collect();
+            let dims_bytes: usize = set
+                .iter()
+                .map(|n| n.len() + entity.field(n).map_or(0, str::len) + 8)
+                .sum();
+            for s in &entity.samples {
+                let datum = MetricDatum::builder()
+                    .metric_name(s.metric.name)
+                    .set_dimensions(Some(dims.clone()))
+                    .value(s.value)
+                    .unit(StandardUnit::from(s.metric.unit.as_str()))
+                    .timestamp(timestamp)
+                    .storage_resolution(if high_resolution { 1 } else { 60 })
+                    .build();
+                out.push((datum, s.metric.name.len() + dims_bytes + 48));
+            }
+        }
+    }
+    out
+}
+
+impl CloudWatchOutput {
+    /// Starts the delivery task; must be called inside the tokio runtime.
+    pub fn new(
+        namespace: String,
+        high_resolution: bool,
+        buffer_bytes: usize,
+        counters: Arc<Counters>,
+    ) -> CloudWatchOutput {
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Queue {
+                datums: VecDeque::new(),
+                bytes: 0,
+                limit: buffer_bytes,
+            }),
+            in_flight: AtomicU64::new(0),
+            wake: Notify::new(),
+            closing: AtomicBool::new(false),
+            counters,
+            region_hint: Mutex::new(None),
+        });
+        let task = tokio::spawn(deliver_loop(Arc::clone(&shared), namespace.clone()));
+        CloudWatchOutput {
+            namespace,
+            high_resolution,
+            shared,
+            task,
+            dropping: false,
+        }
+    }
+}
+
+impl Output for CloudWatchOutput {
+    fn name(&self) -> &'static str {
+        "cloudwatch"
+    }
+
+    fn deliver(&mut self, cycle: Arc<Cycle>) {
+        if let Some(region) = cycle
+            .entities
+            .iter()
+            .find_map(|e| e.field("TaskARN"))
+            .and_then(region_from_arn)
+        {
+            let mut hint = self
+                .shared
+                .region_hint
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if hint.is_none() {
+                *hint = Some(region.to_string());
+            }
+        }
+        let timestamp_ms = cycle.timestamp_ms;
+        let new = datums(&cycle, self.high_resolution);
+        let dropped: u64 = self.shared.with_queue(|q| {
+            new.into_iter()
+                .map(|(datum, bytes)| {
+                    q.push(Pending {
+                        datum,
+                        timestamp_ms,
+                        bytes,
+                    })
+                })
+                .sum()
+        });
+        if dropped > 0 {
+            Counters::add(&self.shared.counters.dropped_values, dropped);
+            if !self.dropping {
+                tracing::warn!(
+                    "cloudwatch output: buffer full (ECS_EMF_BUFFER_BYTES); dropping the oldest datums of namespace {}",
+                    self.namespace
+                );
+            }
+        }
+        self.dropping = dropped > 0;
+        self.shared.wake.notify_one();
+    }
+
+    fn close(
+        self: Box<Self>,
+        deadline: Duration,
+    ) -> Pin<Box<dyn Future<Output = DeliveryReport> + Send>> {
+        let CloudWatchOutput {
+            shared, mut task, ..
+        } = *self;
+        shared.closing.store(true, Ordering::Relaxed);
+        shared.wake.notify_one();
+        Box::pin(async move {
+            let finished = tokio::time::timeout(deadline, &mut task).await.is_ok();
+            if !finished {
+                task.abort();
+            }
+            let left = shared.with_queue(|q| q.datums.len()) as u64
+                + shared.in_flight.load(Ordering::Relaxed);
+            let c = &shared.counters;
+            Counters::add(&c.dropped_values, left);
+            let delivered = Counters::get(&c.values);
+            if left > 0 {
+                tracing::warn!(
+                    "cloudwatch output: {delivered} datums delivered, {left} not delivered before the {} s deadline",
+                    deadline.as_secs()
+                );
+            } else {
+                tracing::info!("cloudwatch output: {delivered} datums delivered, none pending");
+            }
+            DeliveryReport {
+                documents: Counters::get(&c.documents),
+                values: delivered,
+                dropped_values: Counters::get(&c.dropped_values),
+                flushed: finished && left == 0,
+            }
+        })
+    }
+}
+
+/// What a failed request means for its batch.
+enum Failure {
+    /// Throttling, 5xx, timeouts, network: the batch waits and is sent again.
+    Retry(String),
+    /// CloudWatch rejected the batch's content: sending it again would fail again.
+    Invalid(String),
+}
+
+fn classify<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    err: &SdkError<E, R>,
+) -> Failure {
+    match err {
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            let code = e.code().unwrap_or("unknown");
+            let message = e.message().unwrap_or("");
+            match code {
+                "InvalidParameterValue"
+                | "MissingParameter"
+                | "InvalidParameterCombination"
+                | "InvalidParameterValueException"
+                | "MissingRequiredParameterException"
+                | "InvalidParameterCombinationException" => {
+                    Failure::Invalid(format!("{code}: {message}"))
+                }
+                _ => Failure::Retry(format!("{code}: {message}")),
+            }
+        }
+        SdkError::TimeoutError(_) => Failure::Retry("timed out".to_string()),
+        SdkError::DispatchFailure(_) => Failure::Retry(format!(
+            "cannot reach CloudWatch: {}",
+            aws_sdk_cloudwatch::error::DisplayErrorContext(err)
+        )),
+        other => Failure::Retry(format!(
+            "{}",
+            aws_sdk_cloudwatch::error::DisplayErrorContext(other)
+        )),
+    }
+}
+
+async fn build_client(region_hint: Option<String>) -> aws_sdk_cloudwatch::Client {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .operation_timeout(OPERATION_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .build();
+    // rustls on ring (see Cargo.toml); the CA roots are loaded from the system store.
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(https)
+        .timeout_config(timeouts);
+    let region_set = std::env::var_os("AWS_REGION").is_some()
+        || std::env::var_os("AWS_DEFAULT_REGION").is_some();
+    if !region_set {
+        if let Some(region) = region_hint {
+            tracing::info!(
+                "cloudwatch output: AWS_REGION not set; using {region} from the task ARN"
+            );
+            loader = loader.region(aws_config::Region::new(region));
+        }
+    }
+    aws_sdk_cloudwatch::Client::new(&loader.load().await)
+}
+
+async fn deliver_loop(shared: Arc<Shared>, namespace: String) {
+    let mut client: Option<aws_sdk_cloudwatch::Client> = None;
+    let mut backoff = BACKOFF_MIN;
+    let mut failing: Option<String> = None;
+    loop {
+        let batch = shared.with_queue(|q| {
+            let batch = q.take_batch();
+            shared
+                .in_flight
+                .store(batch.len() as u64, Ordering::Relaxed);
+            batch
+        });
+        if batch.is_empty() {
+            if shared.closing.load(Ordering::Relaxed) {
+                return;
+            }
+            shared.wake.notified().await;
+            continue;
+        }
+        let now = chrono::Utc::now().timestamp_millis();
+        let (batch, stale): (Vec<Pending>, Vec<Pending>) = batch
+            .into_iter()
+            .partition(|p| now - p.timestamp_ms <= MAX_AGE_MS);
+        if !stale.is_empty() {
+            shared
+                .in_flight
+                .fetch_sub(stale.len() as u64, Ordering::Relaxed);
+            Counters::add(&shared.counters.dropped_values, stale.len() as u64);
+            tracing::warn!(
+                "cloudwatch output: dropped {} datums older than CloudWatch accepts (2 weeks)",
+                stale.len()
+            );
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        let cw = match &client {
+            Some(c) => c.clone(),
+            None => {
+                let hint = shared
+                    .region_hint
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone();
+                let c = build_client(hint).await;
+                client = Some(c.clone());
+                c
+            }
+        };
+        let data: Vec<MetricDatum> = batch.iter().map(|p| p.datum.clone()).collect();
+        let result = cw
+            .put_metric_data()
+            .namespace(&namespace)
+            .set_metric_data(Some(data))
+            .send()
+            .await;
+        match result {
+            Ok(_) => {
+                shared.in_flight.store(0, Ordering::Relaxed);
+                Counters::add(&shared.counters.documents, 1);
+                Counters::add(&shared.counters.values, batch.len() as u64);
+                if failing.take().is_some() {
+                    tracing::info!("cloudwatch output: PutMetricData works again");
+                }
+                backoff = BACKOFF_MIN;
+            }
+            Err(err) => match classify(&err) {
+                Failure::Invalid(reason) => {
+                    let first = batch
+                        .first()
+                        .and_then(|p| p.datum.metric_name())
+                        .unwrap_or("?");
+                    tracing::error!(
+                        "cloudwatch output: CloudWatch rejected a batch of {} datums (first: {first}): {reason}; not retried",
+                        batch.len()
+                    );
+                    shared.in_flight.store(0, Ordering::Relaxed);
+                    Counters::add(&shared.counters.dropped_values, batch.len() as u64);
+                    Counters::add(&shared.counters.errors, 1);
+                }
+                Failure::Retry(reason) => {
+                    let pending = batch.len();
+                    shared.with_queue(|q| {
+                        q.put_back(batch);
+                        shared.in_flight.store(0, Ordering::Relaxed);
+                    });
+                    Counters::add(&shared.counters.errors, 1);
+                    if failing.as_deref() != Some(reason.as_str()) {
+                        tracing::warn!(
+                            "cloudwatch output: PutMetricData failed ({reason}); {pending}+ datums kept and retried with backoff"
+                        );
+                        failing = Some(reason);
+                    }
+                    let pause = if shared.closing.load(Ordering::Relaxed) {
+                        BACKOFF_MIN
+                    } else {
+                        backoff
+                    };
+                    tokio::time::sleep(pause).await;
+                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                }
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cycle::Entity;
+    use crate::metrics::{Level, Sample, catalog};
+
+    fn pending(bytes: usize, ts: i64) -> Pending {
+        Pending {
+            datum: MetricDatum::builder().metric_name("M").value(1.0).build(),
+            timestamp_ms: ts,
+            bytes,
+        }
+    }
+
+    #[test]
+    fn batches_hold_at_most_1000_datums_and_keep_order_when_put_back() {
+        let mut q = Queue {
+            datums: VecDeque::new(),
+            bytes: 0,
+            limit: usize::MAX,
+        };
+        for i in 0..2500 {
+            q.push(pending(100, i));
+        }
+        let first = q.take_batch();
+        assert_eq!(first.len(), 1000);
+        assert_eq!((first[0].timestamp_ms, first[999].timestamp_ms), (0, 999));
+        q.put_back(first);
+        assert_eq!(q.datums.len(), 2500);
+        assert_eq!(q.take_batch()[0].timestamp_ms, 0);
+        let sizes: Vec<usize> =
+            std::iter::from_fn(|| Some(q.take_batch().len()).filter(|n| *n > 0)).collect();
+        assert_eq!(sizes, vec![1000, 500]);
+    }
+
+    #[test]
+    fn batches_stay_under_the_request_size_and_the_queue_under_its_bound() {
+        let mut q = Queue {
+            datums: VecDeque::new(),
+            bytes: 0,
+            limit: usize::MAX,
+        };
+        for i in 0..10 {
+            q.push(pending(300_000, i));
+        }
+        assert_eq!(q.take_batch().len(), 3, "3 × 300 KB fit in 900 KB");
+        let mut bounded = Queue {
+            datums: VecDeque::new(),
+            bytes: 0,
+            limit: 1000,
+        };
+        let dropped: u64 = (0..15).map(|i| bounded.push(pending(100, i))).sum();
+        assert_eq!(dropped, 5);
+        assert_eq!(
+            bounded.datums.front().map(|p| p.timestamp_ms),
+            Some(5),
+            "the oldest go first"
+        );
+    }
+
+    #[test]
+    fn region_comes_from_the_task_arn() {
+        assert_eq!(
+            region_from_arn("arn:aws:ecs:eu-west-1:111222333444:task/c/abc"),
+            Some("eu-west-1")
+        );
+        assert_eq!(region_from_arn("arn:aws:ecs::1:task/x"), None);
+        assert_eq!(region_from_arn("not-an-arn"), None);
+    }
+
+    #[test]
+    fn every_value_becomes_one_datum_per_dimension_set() {
+        let cycle = Cycle {
+            timestamp_ms: 1_700_000_000_123,
+            entities: vec![Entity {
+                level: Level::Task,
+                dimension_sets: vec![
+                    vec!["ClusterName".into()],
+                    vec!["ClusterName".into(), "ServiceName".into()],
+                ],
+                fields: vec![
+                    ("ClusterName".into(), "prod".into()),
+                    ("ServiceName".into(), "web".into()),
+                ],
+                samples: vec![
+                    Sample {
+                        metric: &catalog::CpuUtilized,
+                        value: 51.2,
+                    },
+                    Sample {
+                        metric: &catalog::NetworkRxBytes,
+                        value: 1000.0,
+                    },
+                ],
+            }],
+        };
+        let d = datums(&cycle, true);
+        assert_eq!(d.len(), 4);
+        let rx = &d[3].0;
+        assert_eq!(rx.metric_name(), Some("NetworkRxBytes"));
+        assert_eq!(rx.unit(), Some(&StandardUnit::BytesSecond));
+        assert_eq!(rx.value(), Some(1000.0));
+        assert_eq!(rx.storage_resolution(), Some(1));
+        assert_eq!(
+            rx.timestamp().map(|t| t.to_millis().ok()),
+            Some(Some(1_700_000_000_123))
+        );
+        let dims: Vec<(&str, &str)> = rx
+            .dimensions()
+            .iter()
+            .map(|d| (d.name().unwrap_or(""), d.value().unwrap_or("")))
+            .collect();
+        assert_eq!(dims, vec![("ClusterName", "prod"), ("ServiceName", "web")]);
+    }
+}
