@@ -5,6 +5,7 @@
 #
 #   scripts/measure.sh [containers=3] [seconds=30] [platform=fargate]
 #
+# Other outputs: set ECS_EMF_OUTPUT (and its settings) in the environment.
 # containers=0 measures the floor instead: the same binary polling a closed loopback port,
 # so each cycle is only a timer wake-up and a refused connection.
 #
@@ -35,8 +36,8 @@ exporter_pid=$!
 
 cpu_ns() { cat /proc/"$exporter_pid"/task/*/schedstat | awk '{s += $1} END {print s}'; }
 task_docs() { grep -c '"Type":"Task"' "$work/out.jsonl" || true; }
-if [ "$containers" -eq 0 ]; then
-  # No documents to count: one cycle per second by construction.
+if [ "$containers" -eq 0 ] || [ "${ECS_EMF_OUTPUT:-stdout}" != stdout ]; then
+  # No documents on stdout to count: one cycle per second by construction.
   task_docs() { awk -v s="$SECONDS" 'BEGIN {print s}'; }
 fi
 
