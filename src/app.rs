@@ -24,11 +24,6 @@ pub async fn sidecar(settings: Settings, once: bool) -> Result<ExitCode, String>
                     (ECS sets this variable), or try `ecs-emf-exporter demo`"
             .to_string());
     };
-    if settings.tags_from_api {
-        return Err("invalid setting ECS_EMF_TAGS_FROM_API=\"true\": reading tags through the ECS API is not built yet; \
-                    use ECS_EMF_STATIC_DIMENSIONS"
-            .to_string());
-    }
     let client = Client::new(&uri, request_timeout(settings.interval))?;
     let counters = Arc::new(Counters::default());
     let output = make_output(&settings, Arc::clone(&counters))?;

@@ -136,11 +136,13 @@ impl DimensionConfig {
     }
 }
 
-/// Tags as read from `/taskWithTags` (or the ECS API): looked up task first, then instance.
+/// Tags, looked up in this order: task tags and container-instance tags (both from
+/// `/taskWithTags`), then the task's tags read through the ECS API when enabled.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tags {
     pub task: BTreeMap<String, String>,
     pub container_instance: BTreeMap<String, String>,
+    pub api: BTreeMap<String, String>,
 }
 
 impl Tags {
@@ -148,11 +150,12 @@ impl Tags {
         self.task
             .get(key)
             .or_else(|| self.container_instance.get(key))
+            .or_else(|| self.api.get(key))
             .map(String::as_str)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.task.is_empty() && self.container_instance.is_empty()
+        self.task.is_empty() && self.container_instance.is_empty() && self.api.is_empty()
     }
 }
 

@@ -6,6 +6,7 @@
 //! endpoint in `demo`, `simulate` and the tests.
 
 pub mod app;
+pub mod aws;
 pub mod cli;
 pub mod cycle;
 pub mod demo;
@@ -20,3 +21,4 @@ pub mod output;
 pub mod runner;
 pub mod settings;
 pub mod simulator;
+pub mod tags_api;

@@ -75,6 +75,7 @@ struct TagState {
     tags: Tags,
     next_read: Option<Instant>,
     problem: Option<String>,
+    api_problem: Option<String>,
 }
 
 fn tag_map(
@@ -122,25 +123,31 @@ fn describe_tag_errors(errors: &[serde_json::Value]) -> String {
         .join(", ")
 }
 
+/// Logs a problem once when it appears or changes, and once when it is gone.
+fn report_once(current: &mut Option<String>, problem: Option<String>, what: &str) {
+    match (&problem, &*current) {
+        (Some(p), now) if now.as_ref() != Some(p) => {
+            tracing::warn!(
+                "{what}: {p}; tag dimensions keep their last known values ('unknown' if none)"
+            );
+        }
+        (None, Some(_)) => tracing::info!("{what}: read again successfully"),
+        _ => {}
+    }
+    *current = problem;
+}
+
 impl TagState {
     fn due(&self, now: Instant) -> bool {
         self.next_read.is_none_or(|t| now >= t)
     }
 
     fn report(&mut self, problem: Option<String>) {
-        match (&problem, &self.problem) {
-            (Some(p), current) if current.as_ref() != Some(p) => {
-                tracing::warn!(
-                    "tags: {p}; tag dimensions keep their last known values ('unknown' if none)"
-                );
-            }
-            (None, Some(_)) => tracing::info!("tags: read again successfully"),
-            _ => {}
-        }
-        self.problem = problem;
+        report_once(&mut self.problem, problem, "tags");
     }
 
-    fn apply(&mut self, result: Result<TaskTagsResponse, FetchError>) {
+    /// Records a `/taskWithTags` answer. `api_fallback`: tags also come from the ECS API.
+    fn apply(&mut self, result: Result<TaskTagsResponse, FetchError>, api_fallback: bool) {
         match result {
             Ok(response) => {
                 let errors =
@@ -159,10 +166,12 @@ impl TagState {
                 }));
             }
             Err(e) => {
-                let hint = if matches!(e, FetchError::Status { status: 404, .. }) {
-                    "; Fargate documents no /taskWithTags path, use ECS_EMF_STATIC_DIMENSIONS there"
-                } else {
-                    ""
+                let hint = match (&e, api_fallback) {
+                    (_, true) => "; reading the task's tags through the ECS API instead",
+                    (FetchError::Status { status: 404, .. }, false) => {
+                        "; Fargate documents no /taskWithTags path: use ECS_EMF_STATIC_DIMENSIONS, or ECS_EMF_TAGS_FROM_API=true"
+                    }
+                    _ => "",
                 };
                 self.report(Some(format!("{e}{hint}")));
             }
@@ -179,6 +188,7 @@ pub struct Runner {
     counters: Arc<Counters>,
     problems: ProblemLog,
     tags: TagState,
+    ecs_tags: crate::tags_api::EcsTagReader,
     health: Option<HealthFile>,
     observer: Option<CycleObserver>,
     published_errors: u64,
@@ -202,6 +212,7 @@ impl Runner {
             counters,
             problems: ProblemLog::default(),
             tags: TagState::default(),
+            ecs_tags: crate::tags_api::EcsTagReader::default(),
             health: None,
             observer: None,
             published_errors: 0,
@@ -240,7 +251,32 @@ impl Runner {
         if result.is_err() {
             Counters::add(&self.counters.errors, 1);
         }
-        self.tags.apply(result);
+        // The API is asked only where /taskWithTags cannot answer (interface.md).
+        let unavailable = result.as_ref().map_or(true, |r| !r.errors.is_empty());
+        let api_fallback = self.settings.tags_from_api;
+        self.tags.apply(result, api_fallback);
+        let Some(task_arn) = task
+            .task_arn
+            .as_deref()
+            .filter(|_| api_fallback && unavailable)
+        else {
+            return;
+        };
+        let problem = match self.ecs_tags.task_tags(task_arn).await {
+            Ok(tags) => {
+                self.tags.tags.api = tags;
+                None
+            }
+            Err(e) => {
+                Counters::add(&self.counters.errors, 1);
+                Some(e)
+            }
+        };
+        report_once(
+            &mut self.tags.api_problem,
+            problem,
+            "tags through the ECS API",
+        );
     }
 
     fn exporter_samples(&mut self, started: Instant) -> Vec<Sample> {
@@ -392,6 +428,12 @@ async fn next_signal(signal: &mut Option<Signal>) {
 mod tests {
     use super::*;
 
+    impl TagState {
+        fn apply_test(&mut self, result: Result<TaskTagsResponse, FetchError>) {
+            self.apply(result, false);
+        }
+    }
+
     fn response(json: &str) -> Result<TaskTagsResponse, FetchError> {
         Ok(crate::metadata::parse::task_with_tags(json.as_bytes()).expect("valid"))
     }
@@ -399,7 +441,7 @@ mod tests {
     #[test]
     fn tags_that_fail_to_read_keep_their_last_good_values() {
         let mut state = TagState::default();
-        state.apply(response(
+        state.apply_test(response(
             r#"{"TaskTags": {"env": "prod"}, "ContainerInstanceTags": {"team": "platform"}}"#,
         ));
         assert_eq!(
@@ -407,7 +449,7 @@ mod tests {
             (Some("prod"), Some("platform"))
         );
         // The instance tags fail: task tags update, instance tags stay.
-        state.apply(response(
+        state.apply_test(response(
             r#"{"TaskTags": {"env": "staging"}, "Errors": [{"ErrorField": "ContainerInstanceTags", "ErrorCode": "AccessDeniedException"}]}"#,
         ));
         assert_eq!(
@@ -421,13 +463,13 @@ mod tests {
                 .is_some_and(|p| p.contains("ContainerInstanceTags: AccessDeniedException"))
         );
         // The endpoint fails entirely: everything stays.
-        state.apply(Err(FetchError::Status {
+        state.apply_test(Err(FetchError::Status {
             path: crate::metadata::Path::TaskWithTags,
             status: 500,
         }));
         assert_eq!(state.tags.get("env"), Some("staging"));
         // A clean answer without instance tags means there are none.
-        state.apply(response(r#"{"TaskTags": {"env": "prod"}}"#));
+        state.apply_test(response(r#"{"TaskTags": {"env": "prod"}}"#));
         assert_eq!(
             (state.tags.get("env"), state.tags.get("team")),
             (Some("prod"), None)

@@ -6,7 +6,6 @@
 //! from the backlog only once written. UDP: one datagram per document, each under 64 KB.
 //! Past the bound the oldest documents are dropped and counted. Collection never waits.
 
-use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -17,6 +16,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::Notify;
 
+use super::pending::{Backoff, Bounded, Weighed};
 use super::{Counters, DeliveryReport, Output};
 use crate::cycle::Cycle;
 use crate::emf::{self, EncoderConfig};
@@ -37,43 +37,17 @@ struct Line {
     values: u64,
 }
 
-/// Documents not yet delivered, oldest first, bounded in bytes.
-struct Backlog {
-    lines: VecDeque<Line>,
-    bytes: usize,
-    limit: usize,
-}
-
-impl Backlog {
-    /// Appends; returns the values of the oldest lines dropped to stay within the bound.
-    fn push(&mut self, line: Line) -> u64 {
-        self.bytes += line.bytes.len();
-        self.lines.push_back(line);
-        let mut dropped = 0;
-        while self.bytes > self.limit && self.lines.len() > 1 {
-            if let Some(old) = self.lines.pop_front() {
-                self.bytes -= old.bytes.len();
-                dropped += old.values;
-            }
-        }
-        dropped
+impl Weighed for Line {
+    fn bytes(&self) -> usize {
+        self.bytes.len()
     }
-
-    fn pop(&mut self) -> Option<Line> {
-        let line = self.lines.pop_front()?;
-        self.bytes -= line.bytes.len();
-        Some(line)
-    }
-
-    /// Puts a line that could not be delivered back in front, keeping the order.
-    fn unpop(&mut self, line: Line) {
-        self.bytes += line.bytes.len();
-        self.lines.push_front(line);
+    fn values(&self) -> u64 {
+        self.values
     }
 }
 
 struct Shared {
-    backlog: Mutex<Backlog>,
+    backlog: Mutex<Bounded<Line>>,
     /// Values of the line taken out of the backlog and not yet written: still undelivered.
     in_flight: AtomicU64,
     wake: Notify,
@@ -82,7 +56,7 @@ struct Shared {
 }
 
 impl Shared {
-    fn with_backlog<T>(&self, f: impl FnOnce(&mut Backlog) -> T) -> T {
+    fn with_backlog<T>(&self, f: impl FnOnce(&mut Bounded<Line>) -> T) -> T {
         // A poisoned lock only means a panic elsewhere; the backlog itself is still whole.
         let mut guard = self.backlog.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut guard)
@@ -109,11 +83,7 @@ impl AgentOutput {
             Transport::Udp => UDP_MAX_LINE_BYTES,
         };
         let shared = Arc::new(Shared {
-            backlog: Mutex::new(Backlog {
-                lines: VecDeque::new(),
-                bytes: 0,
-                limit: buffer_bytes,
-            }),
+            backlog: Mutex::new(Bounded::new(buffer_bytes)),
             in_flight: AtomicU64::new(0),
             wake: Notify::new(),
             closing: AtomicBool::new(false),
@@ -186,13 +156,8 @@ impl Output for AgentOutput {
             }
             // The line the aborted task held is undelivered too.
             let in_flight = shared.in_flight.load(Ordering::Relaxed);
-            let (left_lines, left_values) = shared.with_backlog(|b| {
-                let values: u64 = b.lines.iter().map(|l| l.values).sum();
-                (
-                    b.lines.len() + usize::from(in_flight > 0),
-                    values + in_flight,
-                )
-            });
+            let (left_lines, left_values) = shared
+                .with_backlog(|b| (b.len() + usize::from(in_flight > 0), b.values() + in_flight));
             let c = &shared.counters;
             Counters::add(&c.dropped_values, left_values);
             if left_lines > 0 {
@@ -280,7 +245,7 @@ impl Link {
 
 async fn deliver_loop(shared: Arc<Shared>, endpoint: AgentEndpoint) {
     let mut link: Option<Link> = None;
-    let mut backoff = BACKOFF_MIN;
+    let mut backoff = Backoff::new(BACKOFF_MIN, BACKOFF_MAX);
     let mut failing: Option<String> = None;
     loop {
         let next = shared.with_backlog(|b| {
@@ -319,11 +284,11 @@ async fn deliver_loop(shared: Arc<Shared>, endpoint: AgentEndpoint) {
                 if failing.take().is_some() {
                     tracing::info!("agent output: {} reachable again", endpoint.address);
                 }
-                backoff = BACKOFF_MIN;
+                backoff.reset();
             }
             Err(e) => {
                 shared.with_backlog(|b| {
-                    b.unpop(line);
+                    b.put_back(vec![line]);
                     shared.in_flight.store(0, Ordering::Relaxed);
                 });
                 link = None;
@@ -336,55 +301,8 @@ async fn deliver_loop(shared: Arc<Shared>, endpoint: AgentEndpoint) {
                     failing = Some(problem);
                 }
                 Counters::add(&shared.counters.errors, 1);
-                // While closing, retry without waiting long: the deadline bounds it.
-                let pause = if shared.closing.load(Ordering::Relaxed) {
-                    BACKOFF_MIN
-                } else {
-                    backoff
-                };
-                tokio::time::sleep(pause).await;
-                backoff = (backoff * 2).min(BACKOFF_MAX);
+                backoff.pause(shared.closing.load(Ordering::Relaxed)).await;
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn line(n: usize, values: u64) -> Line {
-        Line {
-            bytes: vec![b'x'; n],
-            values,
-        }
-    }
-
-    #[test]
-    fn the_backlog_drops_the_oldest_beyond_its_bound_and_keeps_order() {
-        let mut b = Backlog {
-            lines: VecDeque::new(),
-            bytes: 0,
-            limit: 250,
-        };
-        assert_eq!(b.push(line(100, 1)), 0);
-        assert_eq!(b.push(line(100, 2)), 0);
-        assert_eq!(b.push(line(100, 3)), 1, "the oldest (1 value) goes");
-        assert_eq!(b.bytes, 200);
-        let first = b.pop().expect("line");
-        assert_eq!(first.values, 2);
-        b.unpop(first);
-        assert_eq!(
-            b.lines.iter().map(|l| l.values).collect::<Vec<_>>(),
-            vec![2, 3]
-        );
-        // A single line larger than the bound is still kept (it fits the transport).
-        let mut tiny = Backlog {
-            lines: VecDeque::new(),
-            bytes: 0,
-            limit: 10,
-        };
-        assert_eq!(tiny.push(line(50, 7)), 0);
-        assert_eq!(tiny.push(line(50, 8)), 7);
     }
 }

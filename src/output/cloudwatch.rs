@@ -9,7 +9,6 @@
 //! retried. Datums older than CloudWatch accepts (2 weeks) are dropped and counted.
 //! Collection never waits for delivery.
 
-use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -21,6 +20,7 @@ use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 use tokio::sync::Notify;
 
+use super::pending::{Backoff, Bounded, Weighed};
 use super::{Counters, DeliveryReport, Output};
 use crate::cycle::Cycle;
 
@@ -33,10 +33,6 @@ const MAX_AGE_MS: i64 = 14 * 86_400_000 - 3_600_000;
 
 const BACKOFF_MIN: Duration = Duration::from_millis(200);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
-/// The SDK has no operation timeout by default: a hung request would stall delivery.
-const OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
-const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// A datum waiting for delivery, with what the queue needs to know about it.
 struct Pending {
@@ -46,57 +42,33 @@ struct Pending {
     bytes: usize,
 }
 
-struct Queue {
-    datums: VecDeque<Pending>,
-    bytes: usize,
-    limit: usize,
+impl Weighed for Pending {
+    fn bytes(&self) -> usize {
+        self.bytes
+    }
+    fn values(&self) -> u64 {
+        1
+    }
 }
 
-impl Queue {
-    /// Appends; returns how many of the oldest datums were dropped to keep the bound.
-    fn push(&mut self, p: Pending) -> u64 {
-        self.bytes += p.bytes;
-        self.datums.push_back(p);
-        let mut dropped = 0;
-        while self.bytes > self.limit && self.datums.len() > 1 {
-            if let Some(old) = self.datums.pop_front() {
-                self.bytes -= old.bytes;
-                dropped += 1;
-            }
+/// The next request's datums, oldest first: at most 1000, about 900 KB.
+fn take_batch(q: &mut Bounded<Pending>) -> Vec<Pending> {
+    let mut batch = Vec::new();
+    let mut size = 0;
+    while let Some(next) = q.front() {
+        let full = batch.len() == MAX_DATUMS_PER_REQUEST
+            || (!batch.is_empty() && size + next.bytes > MAX_REQUEST_BYTES);
+        if full {
+            break;
         }
-        dropped
+        size += next.bytes;
+        batch.extend(q.pop());
     }
-
-    /// The next request's datums, oldest first.
-    fn take_batch(&mut self) -> Vec<Pending> {
-        let mut batch = Vec::new();
-        let mut size = 0;
-        while let Some(next) = self.datums.front() {
-            let full = batch.len() == MAX_DATUMS_PER_REQUEST
-                || (!batch.is_empty() && size + next.bytes > MAX_REQUEST_BYTES);
-            if full {
-                break;
-            }
-            size += next.bytes;
-            if let Some(p) = self.datums.pop_front() {
-                self.bytes -= p.bytes;
-                batch.push(p);
-            }
-        }
-        batch
-    }
-
-    /// Puts a batch that could not be delivered back in front, in its order.
-    fn put_back(&mut self, batch: Vec<Pending>) {
-        for p in batch.into_iter().rev() {
-            self.bytes += p.bytes;
-            self.datums.push_front(p);
-        }
-    }
+    batch
 }
 
 struct Shared {
-    queue: Mutex<Queue>,
+    queue: Mutex<Bounded<Pending>>,
     /// Datums taken out of the queue for the request in flight: still undelivered.
     in_flight: AtomicU64,
     wake: Notify,
@@ -107,7 +79,7 @@ struct Shared {
 }
 
 impl Shared {
-    fn with_queue<T>(&self, f: impl FnOnce(&mut Queue) -> T) -> T {
+    fn with_queue<T>(&self, f: impl FnOnce(&mut Bounded<Pending>) -> T) -> T {
         let mut guard = self.queue.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut guard)
     }
@@ -119,14 +91,6 @@ pub struct CloudWatchOutput {
     shared: Arc<Shared>,
     task: tokio::task::JoinHandle<()>,
     dropping: bool,
-}
-
-/// `arn:aws:ecs:REGION:ACCOUNT:task/…` → `REGION`.
-pub fn region_from_arn(arn: &str) -> Option<&str> {
-    let mut parts = arn.split(':');
-    (parts.next() == Some("arn")).then_some(())?;
-    let region = parts.nth(2)?;
-    (!region.is_empty()).then_some(region)
 }
 
 /// The datums of one cycle: every value once per dimension set.
@@ -171,11 +135,7 @@ impl CloudWatchOutput {
         counters: Arc<Counters>,
     ) -> CloudWatchOutput {
         let shared = Arc::new(Shared {
-            queue: Mutex::new(Queue {
-                datums: VecDeque::new(),
-                bytes: 0,
-                limit: buffer_bytes,
-            }),
+            queue: Mutex::new(Bounded::new(buffer_bytes)),
             in_flight: AtomicU64::new(0),
             wake: Notify::new(),
             closing: AtomicBool::new(false),
@@ -203,7 +163,7 @@ impl Output for CloudWatchOutput {
             .entities
             .iter()
             .find_map(|e| e.field("TaskARN"))
-            .and_then(region_from_arn)
+            .and_then(crate::aws::region_from_arn)
         {
             let mut hint = self
                 .shared
@@ -254,8 +214,8 @@ impl Output for CloudWatchOutput {
             if !finished {
                 task.abort();
             }
-            let left = shared.with_queue(|q| q.datums.len()) as u64
-                + shared.in_flight.load(Ordering::Relaxed);
+            let left =
+                shared.with_queue(|q| q.len()) as u64 + shared.in_flight.load(Ordering::Relaxed);
             let c = &shared.counters;
             Counters::add(&c.dropped_values, left);
             let delivered = Counters::get(&c.values);
@@ -318,40 +278,16 @@ fn classify<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::
 }
 
 async fn build_client(region_hint: Option<String>) -> aws_sdk_cloudwatch::Client {
-    let timeouts = aws_config::timeout::TimeoutConfig::builder()
-        .operation_timeout(OPERATION_TIMEOUT)
-        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-        .connect_timeout(CONNECT_TIMEOUT)
-        .build();
-    // rustls on ring (see Cargo.toml); the CA roots are loaded from the system store.
-    let https = aws_smithy_http_client::Builder::new()
-        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https();
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(https)
-        .timeout_config(timeouts);
-    let region_set = std::env::var_os("AWS_REGION").is_some()
-        || std::env::var_os("AWS_DEFAULT_REGION").is_some();
-    if !region_set {
-        if let Some(region) = region_hint {
-            tracing::info!(
-                "cloudwatch output: AWS_REGION not set; using {region} from the task ARN"
-            );
-            loader = loader.region(aws_config::Region::new(region));
-        }
-    }
-    aws_sdk_cloudwatch::Client::new(&loader.load().await)
+    aws_sdk_cloudwatch::Client::new(&crate::aws::sdk_config(region_hint.as_deref()).await)
 }
 
 async fn deliver_loop(shared: Arc<Shared>, namespace: String) {
     let mut client: Option<aws_sdk_cloudwatch::Client> = None;
-    let mut backoff = BACKOFF_MIN;
+    let mut backoff = Backoff::new(BACKOFF_MIN, BACKOFF_MAX);
     let mut failing: Option<String> = None;
     loop {
         let batch = shared.with_queue(|q| {
-            let batch = q.take_batch();
+            let batch = take_batch(q);
             shared
                 .in_flight
                 .store(batch.len() as u64, Ordering::Relaxed);
@@ -409,7 +345,7 @@ async fn deliver_loop(shared: Arc<Shared>, namespace: String) {
                 if failing.take().is_some() {
                     tracing::info!("cloudwatch output: PutMetricData works again");
                 }
-                backoff = BACKOFF_MIN;
+                backoff.reset();
             }
             Err(err) => match classify(&err) {
                 Failure::Invalid(reason) => {
@@ -438,13 +374,7 @@ async fn deliver_loop(shared: Arc<Shared>, namespace: String) {
                         );
                         failing = Some(reason);
                     }
-                    let pause = if shared.closing.load(Ordering::Relaxed) {
-                        BACKOFF_MIN
-                    } else {
-                        backoff
-                    };
-                    tokio::time::sleep(pause).await;
-                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                    backoff.pause(shared.closing.load(Ordering::Relaxed)).await;
                 }
             },
         }
@@ -467,58 +397,36 @@ mod tests {
 
     #[test]
     fn batches_hold_at_most_1000_datums_and_keep_order_when_put_back() {
-        let mut q = Queue {
-            datums: VecDeque::new(),
-            bytes: 0,
-            limit: usize::MAX,
-        };
+        let mut q = Bounded::new(usize::MAX);
         for i in 0..2500 {
             q.push(pending(100, i));
         }
-        let first = q.take_batch();
+        let first = take_batch(&mut q);
         assert_eq!(first.len(), 1000);
         assert_eq!((first[0].timestamp_ms, first[999].timestamp_ms), (0, 999));
         q.put_back(first);
-        assert_eq!(q.datums.len(), 2500);
-        assert_eq!(q.take_batch()[0].timestamp_ms, 0);
+        assert_eq!(q.len(), 2500);
+        assert_eq!(take_batch(&mut q)[0].timestamp_ms, 0);
         let sizes: Vec<usize> =
-            std::iter::from_fn(|| Some(q.take_batch().len()).filter(|n| *n > 0)).collect();
+            std::iter::from_fn(|| Some(take_batch(&mut q).len()).filter(|n| *n > 0)).collect();
         assert_eq!(sizes, vec![1000, 500]);
     }
 
     #[test]
     fn batches_stay_under_the_request_size_and_the_queue_under_its_bound() {
-        let mut q = Queue {
-            datums: VecDeque::new(),
-            bytes: 0,
-            limit: usize::MAX,
-        };
+        let mut q = Bounded::new(usize::MAX);
         for i in 0..10 {
             q.push(pending(300_000, i));
         }
-        assert_eq!(q.take_batch().len(), 3, "3 × 300 KB fit in 900 KB");
-        let mut bounded = Queue {
-            datums: VecDeque::new(),
-            bytes: 0,
-            limit: 1000,
-        };
+        assert_eq!(take_batch(&mut q).len(), 3, "3 × 300 KB fit in 900 KB");
+        let mut bounded = Bounded::new(1000);
         let dropped: u64 = (0..15).map(|i| bounded.push(pending(100, i))).sum();
         assert_eq!(dropped, 5);
         assert_eq!(
-            bounded.datums.front().map(|p| p.timestamp_ms),
+            bounded.front().map(|p| p.timestamp_ms),
             Some(5),
             "the oldest go first"
         );
-    }
-
-    #[test]
-    fn region_comes_from_the_task_arn() {
-        assert_eq!(
-            region_from_arn("arn:aws:ecs:eu-west-1:111222333444:task/c/abc"),
-            Some("eu-west-1")
-        );
-        assert_eq!(region_from_arn("arn:aws:ecs::1:task/x"), None);
-        assert_eq!(region_from_arn("not-an-arn"), None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod cloudwatch;
+pub mod pending;
 pub mod stdout;
 
 use std::future::Future;
