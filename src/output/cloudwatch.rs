@@ -51,6 +51,14 @@ impl Weighed for Pending {
     }
 }
 
+/// Separates datums CloudWatch would still accept from those older than two weeks (less an
+/// hour of margin), which a request would only get rejected for.
+fn split_stale(batch: Vec<Pending>, now_ms: i64) -> (Vec<Pending>, Vec<Pending>) {
+    batch
+        .into_iter()
+        .partition(|p| now_ms - p.timestamp_ms <= MAX_AGE_MS)
+}
+
 /// The next request's datums, oldest first: at most 1000, about 900 KB.
 fn take_batch(q: &mut Bounded<Pending>) -> Vec<Pending> {
     let mut batch = Vec::new();
@@ -301,9 +309,7 @@ async fn deliver_loop(shared: Arc<Shared>, namespace: String) {
             continue;
         }
         let now = chrono::Utc::now().timestamp_millis();
-        let (batch, stale): (Vec<Pending>, Vec<Pending>) = batch
-            .into_iter()
-            .partition(|p| now - p.timestamp_ms <= MAX_AGE_MS);
+        let (batch, stale) = split_stale(batch, now);
         if !stale.is_empty() {
             shared
                 .in_flight
@@ -410,6 +416,30 @@ mod tests {
         let sizes: Vec<usize> =
             std::iter::from_fn(|| Some(take_batch(&mut q).len()).filter(|n| *n > 0)).collect();
         assert_eq!(sizes, vec![1000, 500]);
+    }
+
+    #[test]
+    fn datums_older_than_cloudwatch_accepts_are_split_off() {
+        let now = 1_800_000_000_000;
+        let day = 86_400_000;
+        let batch = vec![
+            pending(10, now - 15 * day),
+            pending(10, now - 13 * day),
+            pending(10, now),
+        ];
+        let (fresh, stale) = split_stale(batch, now);
+        assert_eq!(
+            fresh.iter().map(|p| p.timestamp_ms).collect::<Vec<_>>(),
+            vec![now - 13 * day, now]
+        );
+        assert_eq!(stale.len(), 1);
+        // The boundary: 14 days less one hour is still sent, a millisecond more is not.
+        let edge = vec![
+            pending(1, now - MAX_AGE_MS),
+            pending(1, now - MAX_AGE_MS - 1),
+        ];
+        let (fresh, stale) = split_stale(edge, now);
+        assert_eq!((fresh.len(), stale.len()), (1, 1));
     }
 
     #[test]
