@@ -8,15 +8,13 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpStream, UdpSocket};
-use tokio::sync::Notify;
 
-use super::pending::{Backoff, Bounded, Weighed};
+use super::pending::{Backoff, Shared, Weighed};
 use super::{Counters, DeliveryReport, Output};
 use crate::cycle::Cycle;
 use crate::emf::{self, EncoderConfig};
@@ -46,26 +44,9 @@ impl Weighed for Line {
     }
 }
 
-struct Shared {
-    backlog: Mutex<Bounded<Line>>,
-    /// Values of the line taken out of the backlog and not yet written: still undelivered.
-    in_flight: AtomicU64,
-    wake: Notify,
-    closing: AtomicBool,
-    counters: Arc<Counters>,
-}
-
-impl Shared {
-    fn with_backlog<T>(&self, f: impl FnOnce(&mut Bounded<Line>) -> T) -> T {
-        // A poisoned lock only means a panic elsewhere; the backlog itself is still whole.
-        let mut guard = self.backlog.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut guard)
-    }
-}
-
 pub struct AgentOutput {
     encoder: EncoderConfig,
-    shared: Arc<Shared>,
+    shared: Arc<Shared<Line>>,
     task: tokio::task::JoinHandle<()>,
     dropping: bool,
 }
@@ -82,13 +63,7 @@ impl AgentOutput {
             Transport::Tcp => TCP_MAX_LINE_BYTES,
             Transport::Udp => UDP_MAX_LINE_BYTES,
         };
-        let shared = Arc::new(Shared {
-            backlog: Mutex::new(Bounded::new(buffer_bytes)),
-            in_flight: AtomicU64::new(0),
-            wake: Notify::new(),
-            closing: AtomicBool::new(false),
-            counters,
-        });
+        let shared = Arc::new(Shared::new(buffer_bytes, counters));
         let task = tokio::spawn(deliver_loop(Arc::clone(&shared), endpoint));
         AgentOutput {
             encoder,
@@ -117,17 +92,12 @@ impl Output for AgentOutput {
                 r.reason
             );
         }
-        let dropped: u64 = self.shared.with_backlog(|b| {
-            encoded
-                .lines()
-                .map(|(bytes, values)| {
-                    b.push(Line {
-                        bytes: bytes.to_vec(),
-                        values: values as u64,
-                    })
-                })
-                .sum()
-        });
+        let dropped = self
+            .shared
+            .push_all(encoded.lines().map(|(bytes, values)| Line {
+                bytes: bytes.to_vec(),
+                values: values as u64,
+            }));
         if dropped > 0 {
             Counters::add(&counters.dropped_values, dropped);
             if !self.dropping {
@@ -137,29 +107,16 @@ impl Output for AgentOutput {
             }
         }
         self.dropping = dropped > 0;
-        self.shared.wake.notify_one();
     }
 
     fn close(
         self: Box<Self>,
         deadline: Duration,
     ) -> Pin<Box<dyn Future<Output = DeliveryReport> + Send>> {
-        let AgentOutput {
-            shared, mut task, ..
-        } = *self;
-        shared.closing.store(true, Ordering::Relaxed);
-        shared.wake.notify_one();
+        let AgentOutput { shared, task, .. } = *self;
         Box::pin(async move {
-            let flushed = tokio::time::timeout(deadline, &mut task).await.is_ok();
-            if !flushed {
-                task.abort();
-            }
-            // The line the aborted task held is undelivered too.
-            let in_flight = shared.in_flight.load(Ordering::Relaxed);
-            let (left_lines, left_values) = shared
-                .with_backlog(|b| (b.len() + usize::from(in_flight > 0), b.values() + in_flight));
+            let (flushed, left_lines, left_values) = shared.close(task, deadline).await;
             let c = &shared.counters;
-            Counters::add(&c.dropped_values, left_values);
             if left_lines > 0 {
                 tracing::warn!(
                     "agent output: {left_lines} documents ({left_values} values) not delivered before the {} s deadline",
@@ -243,25 +200,16 @@ impl Link {
     }
 }
 
-async fn deliver_loop(shared: Arc<Shared>, endpoint: AgentEndpoint) {
+async fn deliver_loop(shared: Arc<Shared<Line>>, endpoint: AgentEndpoint) {
     let mut link: Option<Link> = None;
     let mut backoff = Backoff::new(BACKOFF_MIN, BACKOFF_MAX);
     let mut failing: Option<String> = None;
     loop {
-        let next = shared.with_backlog(|b| {
-            let line = b.pop();
-            shared
-                .in_flight
-                .store(line.as_ref().map_or(0, |l| l.values), Ordering::Relaxed);
-            line
-        });
-        let Some(line) = next else {
-            if shared.closing.load(Ordering::Relaxed) {
-                return;
-            }
-            shared.wake.notified().await;
-            continue;
+        // One line at a time: a line leaves the backlog only once written.
+        let Some(mut batch) = shared.next(|b| b.pop().into_iter().collect()).await else {
+            return;
         };
+        let Some(line) = batch.pop() else { continue };
         if link.as_ref().is_some_and(Link::peer_closed) {
             link = None;
         }
@@ -278,7 +226,7 @@ async fn deliver_loop(shared: Arc<Shared>, endpoint: AgentEndpoint) {
         };
         match result {
             Ok(()) => {
-                shared.in_flight.store(0, Ordering::Relaxed);
+                shared.settled();
                 Counters::add(&shared.counters.documents, 1);
                 Counters::add(&shared.counters.values, line.values);
                 if failing.take().is_some() {
@@ -287,10 +235,7 @@ async fn deliver_loop(shared: Arc<Shared>, endpoint: AgentEndpoint) {
                 backoff.reset();
             }
             Err(e) => {
-                shared.with_backlog(|b| {
-                    b.put_back(vec![line]);
-                    shared.in_flight.store(0, Ordering::Relaxed);
-                });
+                shared.retry_later(vec![line]);
                 link = None;
                 let problem = e.kind().to_string();
                 if failing.as_deref() != Some(problem.as_str()) {
@@ -301,7 +246,7 @@ async fn deliver_loop(shared: Arc<Shared>, endpoint: AgentEndpoint) {
                     failing = Some(problem);
                 }
                 Counters::add(&shared.counters.errors, 1);
-                backoff.pause(shared.closing.load(Ordering::Relaxed)).await;
+                backoff.pause(shared.is_closing()).await;
             }
         }
     }

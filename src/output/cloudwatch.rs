@@ -11,16 +11,14 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_cloudwatch::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
-use tokio::sync::Notify;
 
-use super::pending::{Backoff, Bounded, Weighed};
+use super::pending::{Backoff, Bounded, Shared, Weighed};
 use super::{Counters, DeliveryReport, Output};
 use crate::cycle::Cycle;
 
@@ -75,28 +73,12 @@ fn take_batch(q: &mut Bounded<Pending>) -> Vec<Pending> {
     batch
 }
 
-struct Shared {
-    queue: Mutex<Bounded<Pending>>,
-    /// Datums taken out of the queue for the request in flight: still undelivered.
-    in_flight: AtomicU64,
-    wake: Notify,
-    closing: AtomicBool,
-    counters: Arc<Counters>,
-    /// From the task ARN, for when `AWS_REGION` is not set.
-    region_hint: Mutex<Option<String>>,
-}
-
-impl Shared {
-    fn with_queue<T>(&self, f: impl FnOnce(&mut Bounded<Pending>) -> T) -> T {
-        let mut guard = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut guard)
-    }
-}
-
 pub struct CloudWatchOutput {
     namespace: String,
     high_resolution: bool,
-    shared: Arc<Shared>,
+    shared: Arc<Shared<Pending>>,
+    /// From the task ARN, for when `AWS_REGION` is not set.
+    region_hint: Arc<Mutex<Option<String>>>,
     task: tokio::task::JoinHandle<()>,
     dropping: bool,
 }
@@ -142,19 +124,18 @@ impl CloudWatchOutput {
         buffer_bytes: usize,
         counters: Arc<Counters>,
     ) -> CloudWatchOutput {
-        let shared = Arc::new(Shared {
-            queue: Mutex::new(Bounded::new(buffer_bytes)),
-            in_flight: AtomicU64::new(0),
-            wake: Notify::new(),
-            closing: AtomicBool::new(false),
-            counters,
-            region_hint: Mutex::new(None),
-        });
-        let task = tokio::spawn(deliver_loop(Arc::clone(&shared), namespace.clone()));
+        let shared = Arc::new(Shared::new(buffer_bytes, counters));
+        let region_hint = Arc::new(Mutex::new(None));
+        let task = tokio::spawn(deliver_loop(
+            Arc::clone(&shared),
+            namespace.clone(),
+            Arc::clone(&region_hint),
+        ));
         CloudWatchOutput {
             namespace,
             high_resolution,
             shared,
+            region_hint,
             task,
             dropping: false,
         }
@@ -173,28 +154,20 @@ impl Output for CloudWatchOutput {
             .find_map(|e| e.field("TaskARN"))
             .and_then(crate::aws::region_from_arn)
         {
-            let mut hint = self
-                .shared
-                .region_hint
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
+            let mut hint = self.region_hint.lock().unwrap_or_else(|p| p.into_inner());
             if hint.is_none() {
                 *hint = Some(region.to_string());
             }
         }
         let timestamp_ms = cycle.timestamp_ms;
         let new = datums(&cycle, self.high_resolution);
-        let dropped: u64 = self.shared.with_queue(|q| {
-            new.into_iter()
-                .map(|(datum, bytes)| {
-                    q.push(Pending {
-                        datum,
-                        timestamp_ms,
-                        bytes,
-                    })
-                })
-                .sum()
-        });
+        let dropped = self
+            .shared
+            .push_all(new.into_iter().map(|(datum, bytes)| Pending {
+                datum,
+                timestamp_ms,
+                bytes,
+            }));
         if dropped > 0 {
             Counters::add(&self.shared.counters.dropped_values, dropped);
             if !self.dropping {
@@ -205,27 +178,16 @@ impl Output for CloudWatchOutput {
             }
         }
         self.dropping = dropped > 0;
-        self.shared.wake.notify_one();
     }
 
     fn close(
         self: Box<Self>,
         deadline: Duration,
     ) -> Pin<Box<dyn Future<Output = DeliveryReport> + Send>> {
-        let CloudWatchOutput {
-            shared, mut task, ..
-        } = *self;
-        shared.closing.store(true, Ordering::Relaxed);
-        shared.wake.notify_one();
+        let CloudWatchOutput { shared, task, .. } = *self;
         Box::pin(async move {
-            let finished = tokio::time::timeout(deadline, &mut task).await.is_ok();
-            if !finished {
-                task.abort();
-            }
-            let left =
-                shared.with_queue(|q| q.len()) as u64 + shared.in_flight.load(Ordering::Relaxed);
+            let (finished, _, left) = shared.close(task, deadline).await;
             let c = &shared.counters;
-            Counters::add(&c.dropped_values, left);
             let delivered = Counters::get(&c.values);
             if left > 0 {
                 tracing::warn!(
@@ -289,45 +251,39 @@ async fn build_client(region_hint: Option<String>) -> aws_sdk_cloudwatch::Client
     aws_sdk_cloudwatch::Client::new(&crate::aws::sdk_config(region_hint.as_deref()).await)
 }
 
-async fn deliver_loop(shared: Arc<Shared>, namespace: String) {
+async fn deliver_loop(
+    shared: Arc<Shared<Pending>>,
+    namespace: String,
+    region_hint: Arc<Mutex<Option<String>>>,
+) {
     let mut client: Option<aws_sdk_cloudwatch::Client> = None;
     let mut backoff = Backoff::new(BACKOFF_MIN, BACKOFF_MAX);
     let mut failing: Option<String> = None;
+    let counters = Arc::clone(&shared.counters);
     loop {
-        let batch = shared.with_queue(|q| {
-            let batch = take_batch(q);
-            shared
-                .in_flight
-                .store(batch.len() as u64, Ordering::Relaxed);
-            batch
-        });
-        if batch.is_empty() {
-            if shared.closing.load(Ordering::Relaxed) {
-                return;
+        // The next batch CloudWatch would still accept; older datums are counted and dropped.
+        let next = shared.next(|q| loop {
+            let taken = take_batch(q);
+            if taken.is_empty() {
+                return taken;
             }
-            shared.wake.notified().await;
-            continue;
-        }
-        let now = chrono::Utc::now().timestamp_millis();
-        let (batch, stale) = split_stale(batch, now);
-        if !stale.is_empty() {
-            shared
-                .in_flight
-                .fetch_sub(stale.len() as u64, Ordering::Relaxed);
-            Counters::add(&shared.counters.dropped_values, stale.len() as u64);
-            tracing::warn!(
-                "cloudwatch output: dropped {} datums older than CloudWatch accepts (2 weeks)",
-                stale.len()
-            );
-        }
-        if batch.is_empty() {
-            continue;
-        }
+            let (fresh, stale) = split_stale(taken, chrono::Utc::now().timestamp_millis());
+            if !stale.is_empty() {
+                Counters::add(&counters.dropped_values, stale.len() as u64);
+                tracing::warn!(
+                    "cloudwatch output: dropped {} datums older than CloudWatch accepts (2 weeks)",
+                    stale.len()
+                );
+            }
+            if !fresh.is_empty() {
+                return fresh;
+            }
+        });
+        let Some(batch) = next.await else { return };
         let cw = match &client {
             Some(c) => c.clone(),
             None => {
-                let hint = shared
-                    .region_hint
+                let hint = region_hint
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .clone();
@@ -345,7 +301,7 @@ async fn deliver_loop(shared: Arc<Shared>, namespace: String) {
             .await;
         match result {
             Ok(_) => {
-                shared.in_flight.store(0, Ordering::Relaxed);
+                shared.settled();
                 Counters::add(&shared.counters.documents, 1);
                 Counters::add(&shared.counters.values, batch.len() as u64);
                 if failing.take().is_some() {
@@ -363,16 +319,13 @@ async fn deliver_loop(shared: Arc<Shared>, namespace: String) {
                         "cloudwatch output: CloudWatch rejected a batch of {} datums (first: {first}): {reason}; not retried",
                         batch.len()
                     );
-                    shared.in_flight.store(0, Ordering::Relaxed);
+                    shared.settled();
                     Counters::add(&shared.counters.dropped_values, batch.len() as u64);
                     Counters::add(&shared.counters.errors, 1);
                 }
                 Failure::Retry(reason) => {
                     let pending = batch.len();
-                    shared.with_queue(|q| {
-                        q.put_back(batch);
-                        shared.in_flight.store(0, Ordering::Relaxed);
-                    });
+                    shared.retry_later(batch);
                     Counters::add(&shared.counters.errors, 1);
                     if failing.as_deref() != Some(reason.as_str()) {
                         tracing::warn!(
@@ -380,7 +333,7 @@ async fn deliver_loop(shared: Arc<Shared>, namespace: String) {
                         );
                         failing = Some(reason);
                     }
-                    backoff.pause(shared.closing.load(Ordering::Relaxed)).await;
+                    backoff.pause(shared.is_closing()).await;
                 }
             },
         }

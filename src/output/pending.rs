@@ -2,7 +2,13 @@
 //! bounded in bytes that drops the oldest first, and the backoff between retries.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use super::Counters;
 
 /// An item waiting for delivery: its size counts against the bound, its values are what
 /// a drop loses.
@@ -75,6 +81,104 @@ impl<T: Weighed> Bounded<T> {
 
     pub fn bytes(&self) -> usize {
         self.bytes
+    }
+}
+
+/// What a delivering output hands to its delivery task: the queue, what the task holds
+/// in flight, the wake-up, the closing flag, and the exporter's counters.
+pub struct Shared<T> {
+    queue: Mutex<Bounded<T>>,
+    /// Items and values taken out of the queue and not yet settled: still undelivered.
+    in_flight: (AtomicUsize, AtomicU64),
+    wake: Notify,
+    closing: AtomicBool,
+    pub counters: Arc<Counters>,
+}
+
+impl<T: Weighed> Shared<T> {
+    pub fn new(limit: usize, counters: Arc<Counters>) -> Shared<T> {
+        Shared {
+            queue: Mutex::new(Bounded::new(limit)),
+            in_flight: (AtomicUsize::new(0), AtomicU64::new(0)),
+            wake: Notify::new(),
+            closing: AtomicBool::new(false),
+            counters,
+        }
+    }
+
+    fn with_queue<R>(&self, f: impl FnOnce(&mut Bounded<T>) -> R) -> R {
+        // A poisoned lock only means a panic elsewhere; the queue itself is still whole.
+        let mut guard = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut guard)
+    }
+
+    fn set_in_flight(&self, items: usize, values: u64) {
+        self.in_flight.0.store(items, Ordering::Relaxed);
+        self.in_flight.1.store(values, Ordering::Relaxed);
+    }
+
+    /// Queues new items for delivery; returns the values dropped to keep the bound.
+    pub fn push_all(&self, items: impl IntoIterator<Item = T>) -> u64 {
+        let dropped = self.with_queue(|q| items.into_iter().map(|item| q.push(item)).sum());
+        self.wake.notify_one();
+        dropped
+    }
+
+    /// The next items to deliver, as `take` picks them from the queue; waits for work.
+    /// `None` once closing with nothing left.
+    pub async fn next(&self, mut take: impl FnMut(&mut Bounded<T>) -> Vec<T>) -> Option<Vec<T>> {
+        loop {
+            let batch = self.with_queue(&mut take);
+            if !batch.is_empty() {
+                self.set_in_flight(batch.len(), batch.iter().map(Weighed::values).sum());
+                return Some(batch);
+            }
+            if self.is_closing() {
+                return None;
+            }
+            self.wake.notified().await;
+        }
+    }
+
+    /// The items in flight were delivered, or given up on and counted by the caller.
+    pub fn settled(&self) {
+        self.set_in_flight(0, 0);
+    }
+
+    /// The items in flight go back in front of the queue, for a later attempt.
+    pub fn retry_later(&self, batch: Vec<T>) {
+        self.with_queue(|q| {
+            q.put_back(batch);
+            self.set_in_flight(0, 0);
+        });
+    }
+
+    pub fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::Relaxed)
+    }
+
+    /// Tells the delivery task to finish what is queued, gives it until `deadline`, then
+    /// stops it. Returns whether it finished, and the items and values left undelivered
+    /// (what it held in flight included), which are also counted as dropped.
+    pub async fn close(
+        &self,
+        mut task: tokio::task::JoinHandle<()>,
+        deadline: Duration,
+    ) -> (bool, usize, u64) {
+        self.closing.store(true, Ordering::Relaxed);
+        self.wake.notify_one();
+        let finished = tokio::time::timeout(deadline, &mut task).await.is_ok();
+        if !finished {
+            task.abort();
+        }
+        let (items, values) = self.with_queue(|q| {
+            (
+                q.len() + self.in_flight.0.load(Ordering::Relaxed),
+                q.values() + self.in_flight.1.load(Ordering::Relaxed),
+            )
+        });
+        Counters::add(&self.counters.dropped_values, values);
+        (finished, items, values)
     }
 }
 
