@@ -19,7 +19,6 @@ pub struct RawSettings {
     #[arg(
         long = "metadata-uri",
         env = "ECS_CONTAINER_METADATA_URI_V4",
-        global = true,
         value_name = "URL"
     )]
     pub metadata_uri: Option<String>,
@@ -36,7 +35,6 @@ pub struct RawSettings {
     #[arg(
         long = "high-resolution",
         env = "ECS_EMF_HIGH_RESOLUTION",
-        global = true,
         value_name = "BOOL"
     )]
     pub high_resolution: Option<String>,
@@ -47,7 +45,6 @@ pub struct RawSettings {
     #[arg(
         long = "container-dimensions",
         env = "ECS_EMF_CONTAINER_DIMENSIONS",
-        global = true,
         value_name = "SETS"
     )]
     pub container_dimensions: Option<String>,
@@ -55,7 +52,6 @@ pub struct RawSettings {
     #[arg(
         long = "tag-dimensions",
         env = "ECS_EMF_TAG_DIMENSIONS",
-        global = true,
         value_name = "KEYS"
     )]
     pub tag_dimensions: Option<String>,
@@ -66,7 +62,6 @@ pub struct RawSettings {
     #[arg(
         long = "exclude-metrics",
         env = "ECS_EMF_EXCLUDE_METRICS",
-        global = true,
         value_name = "NAMES"
     )]
     pub exclude_metrics: Option<String>,
@@ -74,7 +69,6 @@ pub struct RawSettings {
     #[arg(
         long = "container-metrics",
         env = "ECS_EMF_CONTAINER_METRICS",
-        global = true,
         value_name = "BOOL"
     )]
     pub container_metrics: Option<String>,
@@ -82,7 +76,6 @@ pub struct RawSettings {
     #[arg(
         long = "exclude-containers",
         env = "ECS_EMF_EXCLUDE_CONTAINERS",
-        global = true,
         value_name = "NAMES"
     )]
     pub exclude_containers: Option<String>,
@@ -90,7 +83,6 @@ pub struct RawSettings {
     #[arg(
         long = "static-dimensions",
         env = "ECS_EMF_STATIC_DIMENSIONS",
-        global = true,
         value_name = "PAIRS"
     )]
     pub static_dimensions: Option<String>,
@@ -98,7 +90,6 @@ pub struct RawSettings {
     #[arg(
         long = "tags-refresh",
         env = "ECS_EMF_TAGS_REFRESH",
-        global = true,
         value_name = "DURATION"
     )]
     pub tags_refresh: Option<String>,
@@ -106,7 +97,6 @@ pub struct RawSettings {
     #[arg(
         long = "tags-from-api",
         env = "ECS_EMF_TAGS_FROM_API",
-        global = true,
         value_name = "BOOL"
     )]
     pub tags_from_api: Option<String>,
@@ -114,7 +104,6 @@ pub struct RawSettings {
     #[arg(
         long = "max-line-bytes",
         env = "ECS_EMF_MAX_LINE_BYTES",
-        global = true,
         value_name = "BYTES"
     )]
     pub max_line_bytes: Option<String>,
@@ -122,7 +111,6 @@ pub struct RawSettings {
     #[arg(
         long = "self-metrics",
         env = "ECS_EMF_SELF_METRICS",
-        global = true,
         value_name = "BOOL"
     )]
     pub self_metrics: Option<String>,
@@ -161,12 +149,7 @@ pub struct RawSettings {
     )]
     pub buffer_bytes: Option<String>,
     /// Where the sidecar records its last good collection, for `healthcheck`.
-    #[arg(
-        long = "health-file",
-        env = "ECS_EMF_HEALTH_FILE",
-        global = true,
-        value_name = "PATH"
-    )]
+    #[arg(long = "health-file", env = "ECS_EMF_HEALTH_FILE", value_name = "PATH")]
     pub health_file: Option<String>,
 }
 
