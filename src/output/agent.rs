@@ -82,16 +82,7 @@ impl Output for AgentOutput {
     fn deliver(&mut self, cycle: Arc<Cycle>) {
         let encoded = emf::encode(&cycle, &self.encoder);
         let counters = &self.shared.counters;
-        for r in &encoded.rejected {
-            Counters::add(&counters.dropped_values, r.values as u64);
-            Counters::add(&counters.errors, 1);
-            tracing::error!(
-                "{} values of the {} document not published: {}",
-                r.values,
-                r.entity,
-                r.reason
-            );
-        }
+        counters.record_rejected(&encoded.rejected);
         let dropped = self
             .shared
             .push_all(encoded.lines().map(|(bytes, values)| Line {

@@ -53,4 +53,18 @@ impl Counters {
     pub fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
     }
+
+    /// Counts and logs the values the encoder could not fit in any document.
+    pub fn record_rejected(&self, rejected: &[crate::emf::Rejected]) {
+        for r in rejected {
+            Counters::add(&self.dropped_values, r.values as u64);
+            Counters::add(&self.errors, 1);
+            tracing::error!(
+                "{} values of the {} document not published: {}",
+                r.values,
+                r.entity,
+                r.reason
+            );
+        }
+    }
 }

@@ -90,16 +90,7 @@ impl Output for StdoutOutput {
 
     fn deliver(&mut self, cycle: Arc<Cycle>) {
         let encoded = emf::encode(&cycle, &self.encoder);
-        for r in &encoded.rejected {
-            Counters::add(&self.counters.dropped_values, r.values as u64);
-            Counters::add(&self.counters.errors, 1);
-            tracing::error!(
-                "{} values of the {} document not published: {}",
-                r.values,
-                r.entity,
-                r.reason
-            );
-        }
+        self.counters.record_rejected(&encoded.rejected);
         if encoded.bytes.is_empty() {
             return;
         }
