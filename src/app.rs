@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use crate::health;
 use crate::metadata::Client;
-use crate::metrics::CATALOG;
 use crate::output::agent::AgentOutput;
 use crate::output::cloudwatch::CloudWatchOutput;
 use crate::output::stdout::StdoutOutput;
@@ -76,32 +75,6 @@ pub fn make_output(
             settings.buffer_bytes,
             counters,
         ))),
-    }
-}
-
-/// `metrics [--json]`: the catalog, on stdout (a listing, not EMF).
-pub fn print_metrics(json: bool) -> ExitCode {
-    let mut out = std::io::stdout().lock();
-    let written = if json {
-        serde_json::to_writer_pretty(&mut out, &CATALOG[..])
-            .map_err(std::io::Error::other)
-            .and_then(|()| writeln!(out))
-    } else {
-        CATALOG.iter().try_for_each(|m| {
-            writeln!(
-                out,
-                "{:<10} {:<28} {:<14} {}",
-                m.level.as_str(),
-                m.name,
-                m.unit.as_str(),
-                m.description
-            )
-        })
-    };
-    if written.is_ok() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
     }
 }
 

@@ -31,14 +31,20 @@ pub enum Command {
     Demo(Box<DemoArgs>),
     /// Serve only the simulated Task Metadata Endpoint v4 on loopback.
     Simulate(SimulateArgs),
-    /// Print the metric catalog.
-    Metrics {
-        /// Machine-readable JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    /// Print the metric catalog as the current settings publish it.
+    Metrics(Box<MetricsArgs>),
     /// Exit 0 when the running sidecar completed a collection recently, 1 otherwise.
     Healthcheck,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct MetricsArgs {
+    /// Machine-readable JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The settings whose namespace, filters and dimension sets the listing reflects.
+    #[command(flatten)]
+    pub settings: RawSettings,
 }
 
 #[derive(clap::Args, Debug, Clone)]

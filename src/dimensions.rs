@@ -134,6 +134,60 @@ impl DimensionConfig {
     pub fn needs_tags(&self) -> bool {
         !self.tag_keys.is_empty()
     }
+
+    /// The dimension names of every set a document of `level` carries, in the order
+    /// CloudWatch sees them: built-ins, then tags, then statics, each name once, each set
+    /// once. A task without a service publishes `TaskDefinitionFamily` where a set names
+    /// `ServiceName`. The labeler and `metrics --json` both use this, so what the catalog
+    /// reports is what the documents carry.
+    pub fn name_sets(&self, level: Level, has_service: bool) -> Vec<Vec<DimensionName>> {
+        let sets = if level == Level::Container {
+            &self.container_sets
+        } else {
+            &self.task_sets
+        };
+        let mut out: Vec<Vec<DimensionName>> = Vec::with_capacity(sets.len());
+        for set in sets {
+            let mut names: Vec<DimensionName> = Vec::with_capacity(set.len());
+            for &b in set {
+                let b = if b == Builtin::ServiceName && !has_service {
+                    Builtin::TaskDefinitionFamily
+                } else {
+                    b
+                };
+                let name = DimensionName::Builtin(b);
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+            for extra in self.extra_names() {
+                let name = DimensionName::Extra(extra.to_string());
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+            if !out.contains(&names) {
+                out.push(names);
+            }
+        }
+        out
+    }
+}
+
+/// One dimension of a set: a built-in one, or a tag / static name added to every set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DimensionName {
+    Builtin(Builtin),
+    Extra(String),
+}
+
+impl DimensionName {
+    pub fn as_str(&self) -> &str {
+        match self {
+            DimensionName::Builtin(b) => b.name(),
+            DimensionName::Extra(name) => name,
+        }
+    }
 }
 
 /// Tags, looked up in this order: task tags and container-instance tags (both from
@@ -258,8 +312,9 @@ impl Warnings {
 #[derive(Debug, Default)]
 pub struct Labeler {
     config: DimensionConfig,
-    /// Tag then static dimension names, deduplicated: added to every set.
-    extras: Vec<String>,
+    /// `DimensionConfig::name_sets`, computed once: `[task-or-exporter, container]`, each
+    /// `[without a service, with one]`.
+    name_sets: [[Vec<Vec<DimensionName>>; 2]; 2],
     warnings: Warnings,
 }
 
@@ -272,14 +327,11 @@ struct Source<'a> {
 
 impl Labeler {
     pub fn new(config: DimensionConfig) -> Labeler {
-        let extras = config
-            .extra_names()
-            .into_iter()
-            .map(str::to_string)
-            .collect();
+        let sets = |level| [false, true].map(|service| config.name_sets(level, service));
+        let name_sets = [sets(Level::Task), sets(Level::Container)];
         Labeler {
             config,
-            extras,
+            name_sets,
             warnings: Warnings::default(),
         }
     }
@@ -339,53 +391,34 @@ impl Labeler {
     ) -> Entity {
         let Labeler {
             config,
-            extras,
+            name_sets,
             warnings,
         } = self;
-        let sets = if level == Level::Container {
-            &config.container_sets
-        } else {
-            &config.task_sets
-        };
         let id = source.id;
+        let sets =
+            &name_sets[usize::from(level == Level::Container)][usize::from(id.service.is_some())];
         let mut fields: Vec<(String, String)> = Vec::new();
         let mut dimension_sets: Vec<Vec<String>> = Vec::with_capacity(sets.len());
         for set in sets {
-            let mut names: Vec<String> = Vec::with_capacity(set.len() + extras.len());
-            for &b in set {
-                // Without a service, sets that name ServiceName use the family in its place.
-                let b = if b == Builtin::ServiceName && id.service.is_none() {
-                    Builtin::TaskDefinitionFamily
-                } else {
-                    b
-                };
-                let name = b.name();
-                if !names.iter().any(|n| n == name) {
-                    if !fields.iter().any(|(k, _)| k == name) {
-                        fields.push((
-                            name.to_string(),
-                            warnings.clean(name, id.value(b, source.container)),
-                        ));
-                    }
-                    names.push(name.to_string());
-                }
-            }
-            for name in extras.iter() {
-                if !names.contains(name) {
-                    if !fields.iter().any(|(k, _)| k == name) {
+            let mut names: Vec<String> = Vec::with_capacity(set.len());
+            for dimension in set {
+                let name = dimension.as_str();
+                if !fields.iter().any(|(k, _)| k == name) {
+                    let value = match dimension {
+                        DimensionName::Builtin(b) => id.value(*b, source.container),
                         // A static dimension wins over a tag of the same name.
-                        let value = match config.static_dims.iter().find(|(k, _)| k == name) {
-                            Some((_, v)) => Some(v.as_str()),
-                            None => source.tags.get(name),
-                        };
-                        fields.push((name.clone(), warnings.clean(name, value)));
-                    }
-                    names.push(name.clone());
+                        DimensionName::Extra(extra) => {
+                            match config.static_dims.iter().find(|(k, _)| k == extra) {
+                                Some((_, v)) => Some(v.as_str()),
+                                None => source.tags.get(extra),
+                            }
+                        }
+                    };
+                    fields.push((name.to_string(), warnings.clean(name, value)));
                 }
+                names.push(name.to_string());
             }
-            if !dimension_sets.contains(&names) {
-                dimension_sets.push(names);
-            }
+            dimension_sets.push(names);
         }
         let mut props: Vec<(&str, Option<&str>)> = vec![
             ("Type", Some(level.as_str())),

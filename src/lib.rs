@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod aws;
+pub mod catalog_report;
 pub mod cli;
 pub mod cycle;
 pub mod demo;

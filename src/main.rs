@@ -8,7 +8,7 @@ use ecs_emf_exporter::app::{self, EXIT_INVALID_SETTINGS};
 use ecs_emf_exporter::cli::{Cli, Command};
 use ecs_emf_exporter::logging;
 use ecs_emf_exporter::settings::{LogFormat, Settings};
-use ecs_emf_exporter::{demo, simulator};
+use ecs_emf_exporter::{catalog_report, demo, simulator};
 
 fn fail(code: u8, message: &str) -> ExitCode {
     let _ = writeln!(std::io::stderr(), "ecs-emf-exporter: {message}");
@@ -25,28 +25,34 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Some(Command::Metrics { json }) => return app::print_metrics(json),
-        Some(Command::Simulate(args)) => {
-            // The simulator takes none of the exporter's settings.
-            logging::init(LogFormat::Text, tracing::Level::INFO);
-            return match runtime() {
-                Ok(rt) => rt.block_on(simulator::run_simulate(args)),
-                Err(code) => code,
-            };
-        }
-        _ => {}
+    if let Some(Command::Simulate(args)) = cli.command {
+        // The simulator takes none of the exporter's settings.
+        logging::init(LogFormat::Text, tracing::Level::INFO);
+        return match runtime() {
+            Ok(rt) => rt.block_on(simulator::run_simulate(args)),
+            Err(code) => code,
+        };
     }
     let raw = match &cli.command {
         Some(Command::Demo(args)) => demo::settings(args),
+        Some(Command::Metrics(args)) => args.settings.clone(),
         _ => cli.settings.clone(),
     };
     let settings = match Settings::from_raw(&raw) {
         Ok(s) => s,
         Err(e) => return fail(EXIT_INVALID_SETTINGS, &e.to_string()),
     };
-    if let Some(Command::Healthcheck) = cli.command {
-        return app::healthcheck(&settings);
+    match &cli.command {
+        Some(Command::Healthcheck) => return app::healthcheck(&settings),
+        Some(Command::Metrics(args)) => {
+            return match catalog_report::print(&settings, args.json) {
+                Ok(()) => ExitCode::SUCCESS,
+                // `metrics | head` closes the pipe early; that is not a failure.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(e) => fail(1, &format!("cannot write the catalog: {e}")),
+            };
+        }
+        _ => {}
     }
     logging::init(settings.log_format, settings.log_level);
     let rt = match runtime() {

@@ -682,6 +682,17 @@ impl Settings {
             && !self.exclude_metrics.matches(metric.name)
     }
 
+    /// Whether documents will carry this metric: the name filters, plus container metrics
+    /// and the exporter's own metrics each behind their switch.
+    pub fn publishes(&self, metric: &crate::metrics::MetricDef) -> bool {
+        let switched_on = match metric.level {
+            crate::metrics::Level::Task => true,
+            crate::metrics::Level::Container => self.container_metrics,
+            crate::metrics::Level::Exporter => self.self_metrics,
+        };
+        switched_on && self.metric_selected(metric)
+    }
+
     /// A one-line description of what the exporter will do, logged once at start.
     pub fn describe(&self) -> String {
         let sets = |sets: &[Vec<Builtin>]| {

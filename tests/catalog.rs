@@ -1,0 +1,176 @@
+//! `ecs-emf-exporter metrics --json` is what infra/ checks dashboards and alarms against, so
+//! it must report exactly what the documents carry: run it and the sidecar (against
+//! `simulate`) with the same settings and compare namespace, names, units, resolution and
+//! dimension sets. The expected sets are written out by hand from the settings.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+use support::process::{BIN, Exporter, Sim, cycles_done};
+
+fn catalog(env: &[(&str, &str)]) -> Vec<Value> {
+    let out = Command::new(BIN)
+        .env_clear()
+        .envs(env.iter().copied())
+        .args(["metrics", "--json"])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    match serde_json::from_slice(&out.stdout).expect("json") {
+        Value::Array(entries) => entries,
+        other => panic!("not an array: {other}"),
+    }
+}
+
+fn sets(v: &Value) -> Vec<Vec<String>> {
+    serde_json::from_value(v.clone()).expect("a list of lists of names")
+}
+
+fn owned(sets: &[&[&str]]) -> Vec<Vec<String>> {
+    sets.iter()
+        .map(|s| s.iter().map(|n| n.to_string()).collect())
+        .collect()
+}
+
+#[test]
+fn the_catalog_reports_the_namespace_names_units_and_dimension_sets_the_documents_carry() {
+    let env = [
+        ("ECS_EMF_NAMESPACE", "Team/Payments"),
+        (
+            "ECS_EMF_DIMENSIONS",
+            "ClusterName,ServiceName;ClusterName;TaskDefinitionFamily,LaunchType",
+        ),
+        ("ECS_EMF_CONTAINER_DIMENSIONS", "ClusterName,ContainerName"),
+        ("ECS_EMF_TAG_DIMENSIONS", "env"),
+        ("ECS_EMF_STATIC_DIMENSIONS", "team=payments"),
+        ("ECS_EMF_SELF_METRICS", "true"),
+        ("ECS_EMF_EXCLUDE_METRICS", "*Packets"),
+        ("ECS_EMF_HIGH_RESOLUTION", "true"),
+    ];
+    let entries = catalog(&env);
+    let by_name: BTreeMap<&str, &Value> = entries
+        .iter()
+        .map(|e| (e["name"].as_str().expect("name"), e))
+        .collect();
+    assert_eq!(by_name.len(), 35);
+
+    // By hand: built-ins of each set, then the tag, then the static name.
+    let task_sets = owned(&[
+        &["ClusterName", "ServiceName", "env", "team"],
+        &["ClusterName", "env", "team"],
+        &["TaskDefinitionFamily", "LaunchType", "env", "team"],
+    ]);
+    let container_sets = owned(&[&["ClusterName", "ContainerName", "env", "team"]]);
+    for e in &entries {
+        let expected = match e["level"].as_str() {
+            Some("Container") => &container_sets,
+            _ => &task_sets,
+        };
+        assert_eq!(&sets(&e["dimension_sets"]), expected, "{}", e["name"]);
+        assert_eq!(e["namespace"], "Team/Payments");
+        assert_eq!(e["storage_resolution"], 1);
+    }
+    let unpublished: BTreeSet<&str> = entries
+        .iter()
+        .filter(|e| e["published"] == false)
+        .map(|e| e["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(
+        unpublished,
+        BTreeSet::from(["NetworkRxPackets", "NetworkTxPackets"])
+    );
+
+    // The same settings, for real, on a simulated EC2 task (bridge networking, so container
+    // network metrics exist), for two cycles so rates are there.
+    let sim = Sim::start(&["--platform", "ec2"]);
+    let mut exporter = Exporter::start(&sim.base_url, &env, &[]);
+    let docs = exporter.read_until(Duration::from_secs(20), |d| {
+        cycles_done(d, "worker-2", 2) && d.iter().filter(|d| d["Type"] == "Exporter").count() >= 2
+    });
+    assert_eq!(exporter.terminate(Duration::from_secs(10)), Some(0));
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    for doc in &docs {
+        let directives = doc["_aws"]["CloudWatchMetrics"]
+            .as_array()
+            .expect("directives");
+        for directive in directives {
+            assert_eq!(directive["Namespace"], "Team/Payments");
+            let expected = if doc["Type"] == "Container" {
+                &container_sets
+            } else {
+                &task_sets
+            };
+            assert_eq!(&sets(&directive["Dimensions"]), expected, "{doc}");
+            for m in directive["Metrics"].as_array().expect("metrics") {
+                let name = m["Name"].as_str().expect("name");
+                let entry = by_name
+                    .get(name)
+                    .unwrap_or_else(|| panic!("{name} not in catalog"));
+                assert_eq!(entry["published"], true, "{name} is published");
+                assert_eq!(m["Unit"], entry["unit"], "{name}");
+                assert_eq!(
+                    m["StorageResolution"], entry["storage_resolution"],
+                    "{name}"
+                );
+                assert_eq!(doc["Type"], entry["level"], "{name}");
+                seen.insert(name.to_string());
+            }
+        }
+    }
+    // Everything published appears, except what this scenario cannot produce: ephemeral
+    // storage (Fargate only) and restarts (the scenario has no RestartCount field).
+    let published: BTreeSet<String> = entries
+        .iter()
+        .filter(|e| e["published"] == true)
+        .map(|e| e["name"].as_str().expect("name").to_string())
+        .collect();
+    let missing: BTreeSet<&str> = published
+        .iter()
+        .filter(|n| !seen.contains(*n))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        missing,
+        BTreeSet::from([
+            "EphemeralStorageReserved",
+            "EphemeralStorageUtilized",
+            "ContainerRestarts",
+        ])
+    );
+}
+
+#[test]
+fn switches_and_filters_show_as_unpublished() {
+    let entries = catalog(&[
+        ("ECS_EMF_CONTAINER_METRICS", "false"),
+        ("ECS_EMF_METRICS", "Cpu*,Container*,Exporter*"),
+    ]);
+    let published: BTreeSet<&str> = entries
+        .iter()
+        .filter(|e| e["published"] == true)
+        .map(|e| e["name"].as_str().expect("name"))
+        .collect();
+    // Container metrics are off and self metrics default to off: only the task CPU trio.
+    assert_eq!(
+        published,
+        BTreeSet::from(["CpuReserved", "CpuUtilization", "CpuUtilized"])
+    );
+    let cpu = entries
+        .iter()
+        .find(|e| e["name"] == "CpuUtilized")
+        .expect("present");
+    assert_eq!(
+        sets(&cpu["dimension_sets"]),
+        owned(&[&["ClusterName", "ServiceName"]])
+    );
+    assert_eq!(cpu["namespace"], "ECS/TaskMetrics");
+    assert_eq!(cpu["storage_resolution"], 60);
+}
