@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+"""Fails when a dashboard or alarm in infra/ names a metric the exporter does not publish.
+
+Reads what the infrastructure code really renders — a Terraform plan (`terraform show -json`)
+and/or synthesized CDK templates — and, for each, runs `ecs-emf-exporter metrics --json` with
+the environment of the rendered sidecar container, so the catalog reflects the same namespace,
+filters and dimension sets the deployed sidecar will use. Then every dashboard metric line and
+every alarm must name:
+  - the namespace the sidecar publishes to,
+  - a metric the sidecar publishes with those settings,
+  - a set of dimension names equal to one the sidecar publishes for that metric,
+  - (alarms) exactly the metric's unit: an alarm with another unit never sees a data point.
+
+Usage:
+  check_metric_drift.py --binary target/release/ecs-emf-exporter \
+      [--terraform-plan plan.json] [--cdk-template Stack.template.json ...]
+Exit 0 when everything matches, 1 with one line per problem otherwise.
+Only the standard library: runs with any Python 3.9+.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+# Where CDK puts a token inside a joined string; JSON-safe inside a string literal.
+TOKEN = "__TOKEN__"
+DEFAULT_CONTAINER = "ecs-emf-exporter"
+
+
+@dataclass
+class MetricRef:
+    """One metric a dashboard line or an alarm names."""
+
+    where: str
+    namespace: object
+    name: object
+    dimensions: dict
+    unit: object = None  # alarms only
+    checks_unit: bool = False
+
+
+@dataclass
+class Rendered:
+    """What one source (a plan or a template) renders."""
+
+    source: str
+    containers: list = field(default_factory=list)  # (name, {env name: value or None})
+    refs: list = field(default_factory=list)  # MetricRef
+    problems: list = field(default_factory=list)
+    dashboards: int = 0
+    alarms: int = 0
+
+
+# ---------------------------------------------------------------- dashboards (both sources)
+
+
+def dashboard_refs(body: dict, where: str, out: Rendered) -> None:
+    """Metric lines of a dashboard body, in the full array form the contract requires."""
+    out.dashboards += 1
+    widgets = body.get("widgets")
+    if not isinstance(widgets, list):
+        out.problems.append(f"{where}: dashboard body has no widgets list")
+        return
+    for i, widget in enumerate(widgets):
+        props = widget.get("properties") if isinstance(widget, dict) else None
+        if not isinstance(props, dict) or widget.get("type") != "metric":
+            continue
+        title = props.get("title", f"widget {i}")
+        for j, line in enumerate(props.get("metrics") or []):
+            at = f"{where}: widget {title!r} line {j}"
+            if not isinstance(line, list):
+                out.problems.append(f"{at}: not a list")
+                continue
+            parts = [p for p in line if not isinstance(p, dict)]
+            options = [p for p in line if isinstance(p, dict)]
+            if any("expression" in o for o in options):
+                continue  # metric math names no metric of its own
+            if any(p in ("...", ".") for p in parts):
+                out.problems.append(f"{at}: uses the '...'/'.' shorthand; write every line in full")
+                continue
+            if len(parts) < 2 or len(parts) % 2 != 0:
+                out.problems.append(f"{at}: expected [namespace, name, dim, value, ...], got {line}")
+                continue
+            dims = dict(zip(parts[2::2], parts[3::2]))
+            out.refs.append(MetricRef(at, parts[0], parts[1], dims))
+
+
+# ---------------------------------------------------------------- Terraform plan
+
+
+def walk_modules(module: dict):
+    yield from module.get("resources", [])
+    for child in module.get("child_modules", []):
+        yield from walk_modules(child)
+
+
+def env_map(entries, name_key: str, value_key: str) -> dict:
+    env = {}
+    for e in entries or []:
+        value = e.get(value_key)
+        env[e.get(name_key)] = value if isinstance(value, str) else None
+    return env
+
+
+def from_terraform_plan(path: str) -> Rendered:
+    with open(path, encoding="utf-8") as f:
+        plan = json.load(f)
+    out = Rendered(source=f"terraform plan {path}")
+    root = plan.get("planned_values", {}).get("root_module", {})
+    for res in walk_modules(root):
+        kind, values, addr = res.get("type"), res.get("values") or {}, res.get("address")
+        if kind == "aws_ecs_task_definition":
+            text = values.get("container_definitions")
+            if not isinstance(text, str):
+                out.problems.append(f"{addr}: container_definitions unknown at plan time")
+                continue
+            for c in json.loads(text):
+                out.containers.append((c.get("name"), env_map(c.get("environment"), "name", "value")))
+        elif kind == "aws_cloudwatch_dashboard":
+            text = values.get("dashboard_body")
+            if not isinstance(text, str):
+                out.problems.append(f"{addr}: dashboard_body unknown at plan time")
+                continue
+            dashboard_refs(json.loads(text), addr, out)
+        elif kind == "aws_cloudwatch_metric_alarm":
+            out.alarms += 1
+            queries = values.get("metric_query") or []
+            if values.get("metric_name"):
+                out.refs.append(
+                    MetricRef(addr, values.get("namespace"), values.get("metric_name"),
+                              dict(values.get("dimensions") or {}), values.get("unit"), True))
+            for q in queries:
+                for m in q.get("metric") or []:
+                    out.refs.append(
+                        MetricRef(f"{addr} query {q.get('id')}", m.get("namespace"),
+                                  m.get("metric_name"), dict(m.get("dimensions") or {}),
+                                  m.get("unit"), True))
+    return out
+
+
+# ---------------------------------------------------------------- CDK / CloudFormation
+
+
+def literal(value, joined: bool = False):
+    """A CloudFormation value as a string; intrinsics become a token (inside a join) or None."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        sep, parts = value["Fn::Join"]
+        return sep.join(literal(p, joined=True) or TOKEN for p in parts)
+    return TOKEN if joined else None
+
+
+def from_cdk_template(path: str) -> Rendered:
+    with open(path, encoding="utf-8") as f:
+        template = json.load(f)
+    out = Rendered(source=f"cdk template {path}")
+    for logical_id, res in (template.get("Resources") or {}).items():
+        kind, props = res.get("Type"), res.get("Properties") or {}
+        if kind == "AWS::ECS::TaskDefinition":
+            for c in props.get("ContainerDefinitions") or []:
+                env = {e.get("Name"): literal(e.get("Value")) for e in c.get("Environment") or []}
+                out.containers.append((c.get("Name"), env))
+        elif kind == "AWS::CloudWatch::Dashboard":
+            body = literal(props.get("DashboardBody"))
+            if body is None:
+                out.problems.append(f"{logical_id}: DashboardBody is not a string or a join")
+                continue
+            dashboard_refs(json.loads(body), logical_id, out)
+        elif kind == "AWS::CloudWatch::Alarm":
+            out.alarms += 1
+            dims = lambda ds: {d.get("Name"): d.get("Value") for d in ds or []}  # noqa: E731
+            if props.get("MetricName"):
+                out.refs.append(
+                    MetricRef(logical_id, props.get("Namespace"), props.get("MetricName"),
+                              dims(props.get("Dimensions")), props.get("Unit"), True))
+            for q in props.get("Metrics") or []:
+                stat = q.get("MetricStat")
+                if stat:
+                    m = stat.get("Metric") or {}
+                    out.refs.append(
+                        MetricRef(f"{logical_id} query {q.get('Id')}", m.get("Namespace"),
+                                  m.get("MetricName"), dims(m.get("Dimensions")),
+                                  stat.get("Unit"), True))
+    return out
+
+
+# ---------------------------------------------------------------- the check
+
+
+def catalog_for(binary: str, env: dict) -> list:
+    """`metrics --json` with exactly the sidecar's environment (nothing inherited)."""
+    run = subprocess.run([binary, "metrics", "--json"], env=env, capture_output=True, text=True,
+                         check=False)
+    if run.returncode != 0:
+        raise ValueError(f"the sidecar's settings are invalid: {run.stderr.strip()}")
+    return json.loads(run.stdout)
+
+
+def check(rendered: Rendered, binary: str, container: str) -> list:
+    problems = list(rendered.problems)
+    mine = [env for name, env in rendered.containers if name == container]
+    if len(mine) != 1:
+        return problems + [f"{rendered.source}: expected one container named {container!r}, "
+                           f"found {len(mine)}"]
+    env = mine[0]
+    unresolved = sorted(k for k, v in env.items() if v is None)
+    if unresolved:
+        return problems + [f"{rendered.source}: sidecar environment not literal: {unresolved}"]
+    try:
+        catalog = catalog_for(binary, env)
+    except ValueError as e:
+        return problems + [f"{rendered.source}: {e}"]
+    by_name = {e["name"]: e for e in catalog}
+    if not rendered.refs:
+        problems.append(f"{rendered.source}: no dashboard line or alarm found: nothing was checked")
+    for ref in rendered.refs:
+        entry = by_name.get(ref.name)
+        if entry is None:
+            problems.append(f"{ref.where}: {ref.name!r} is not a metric of the exporter")
+            continue
+        if not entry["published"]:
+            problems.append(f"{ref.where}: {ref.name} is not published with the sidecar's settings")
+        if ref.namespace != entry["namespace"]:
+            problems.append(f"{ref.where}: namespace {ref.namespace!r}, but the sidecar "
+                            f"publishes to {entry['namespace']!r}")
+        names = set(ref.dimensions)
+        published_sets = [set(s) for s in entry["dimension_sets"]]
+        if names not in published_sets:
+            problems.append(f"{ref.where}: {ref.name} with dimensions {sorted(names)}; the sidecar "
+                            f"publishes {[sorted(s) for s in published_sets]}")
+        if ref.checks_unit and ref.unit != entry["unit"]:
+            problems.append(f"{ref.where}: {ref.name} unit {ref.unit!r}, published as "
+                            f"{entry['unit']!r}")
+    return problems
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--binary", required=True)
+    parser.add_argument("--container-name", default=DEFAULT_CONTAINER)
+    parser.add_argument("--terraform-plan", action="append", default=[])
+    parser.add_argument("--cdk-template", action="append", default=[])
+    args = parser.parse_args(argv)
+    sources = [from_terraform_plan(p) for p in args.terraform_plan]
+    sources += [from_cdk_template(p) for p in args.cdk_template]
+    if not sources:
+        parser.error("give at least one --terraform-plan or --cdk-template")
+    failed = False
+    for rendered in sources:
+        problems = check(rendered, args.binary, args.container_name)
+        for p in problems:
+            print(f"drift: {p}", file=sys.stderr)
+        failed |= bool(problems)
+        lines = sum(1 for r in rendered.refs if not r.checks_unit)
+        alarms = sum(1 for r in rendered.refs if r.checks_unit)
+        print(f"{rendered.source}: {rendered.dashboards} dashboard(s), {lines} metric lines, "
+              f"{alarms} alarm metrics: {'FAILED' if problems else 'all published'}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

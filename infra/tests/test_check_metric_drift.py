@@ -1,0 +1,166 @@
+"""The drift checker catches each kind of drift, against the real binary's catalog.
+
+A small plan and a small template that match the exporter pass; each mutation (a renamed
+metric, a wrong unit, a missing dimension, another namespace, a metric the settings switch
+off, the '...' shorthand, a missing sidecar) must fail with a line that says what is wrong.
+Run: python3 -m unittest discover -s infra/tests  (ECS_EMF_EXPORTER_BIN overrides the binary).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import tempfile
+import unittest
+from pathlib import Path
+
+import check_metric_drift as drift
+
+REPO = Path(__file__).resolve().parents[2]
+BINARY = os.environ.get("ECS_EMF_EXPORTER_BIN", str(REPO / "target/release/ecs-emf-exporter"))
+
+ENV = [
+    {"name": "ECS_EMF_NAMESPACE", "value": "Team/Payments"},
+    {"name": "ECS_EMF_SELF_METRICS", "value": "true"},
+    {"name": "ECS_EMF_STATIC_DIMENSIONS", "value": "team=payments"},
+]
+TASK_DIMS = ["ClusterName", "prod", "ServiceName", "api", "team", "payments"]
+
+
+def plan() -> dict:
+    """A Terraform plan shaped like `terraform show -json`, sidecar in a child module."""
+    sidecar = {"name": "ecs-emf-exporter", "image": "x", "environment": ENV}
+    dashboard = {"widgets": [{"type": "metric", "properties": {"title": "CPU", "metrics": [
+        ["Team/Payments", "CpuUtilized", *TASK_DIMS, {"stat": "Average"}],
+        ["Team/Payments", "ContainerCpuUtilized", "ClusterName", "prod", "ServiceName", "api",
+         "ContainerName", "app", "team", "payments"],
+        [{"expression": "m1 * 2", "label": "math names no metric"}],
+    ]}}]}
+    alarm = {"namespace": "Team/Payments", "metric_name": "ExporterErrors", "unit": "Count",
+             "dimensions": {"ClusterName": "prod", "ServiceName": "api", "team": "payments"}}
+    return {"planned_values": {"root_module": {
+        "resources": [{"address": "aws_ecs_task_definition.this", "type": "aws_ecs_task_definition",
+                       "values": {"container_definitions": json.dumps([sidecar])}}],
+        "child_modules": [{"resources": [
+            {"address": "module.d.aws_cloudwatch_dashboard.this", "type": "aws_cloudwatch_dashboard",
+             "values": {"dashboard_body": json.dumps(dashboard)}},
+            {"address": "module.d.aws_cloudwatch_metric_alarm.errors",
+             "type": "aws_cloudwatch_metric_alarm", "values": alarm},
+        ]}],
+    }}}
+
+
+def template() -> dict:
+    """A synthesized CDK template: the body is a join around a region token."""
+    env = [{"Name": e["name"], "Value": e["value"]} for e in ENV]
+    line = json.dumps(["Team/Payments", "MemoryUtilization", *TASK_DIMS])
+    body = {"Fn::Join": ["", ['{"widgets":[{"type":"metric","properties":{"region":"',
+                              {"Ref": "AWS::Region"}, f'","metrics":[{line}]}}}}]}}']]}
+    dims = [{"Name": "ClusterName", "Value": {"Ref": "Cluster"}},
+            {"Name": "ServiceName", "Value": "api"}, {"Name": "team", "Value": "payments"}]
+    return {"Resources": {
+        "TaskDef": {"Type": "AWS::ECS::TaskDefinition", "Properties": {"ContainerDefinitions": [
+            {"Name": "app", "Environment": [{"Name": "ECS_EMF_NAMESPACE", "Value": "Other"}]},
+            {"Name": "ecs-emf-exporter", "Environment": env}]}},
+        "Dash": {"Type": "AWS::CloudWatch::Dashboard", "Properties": {"DashboardBody": body}},
+        "MemHigh": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+            "Namespace": "Team/Payments", "MetricName": "MemoryUtilization", "Unit": "Percent",
+            "Dimensions": dims}},
+    }}
+
+
+class DriftTest(unittest.TestCase):
+    def problems(self, doc: dict, kind: str) -> list:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(doc, f)
+        self.addCleanup(os.unlink, f.name)
+        rendered = (drift.from_terraform_plan if kind == "tf" else drift.from_cdk_template)(f.name)
+        return drift.check(rendered, BINARY, "ecs-emf-exporter")
+
+    def assert_one_problem(self, doc: dict, kind: str, *fragments: str) -> None:
+        problems = self.problems(doc, kind)
+        self.assertEqual(len(problems), 1, problems)
+        for fragment in fragments:
+            self.assertIn(fragment, problems[0])
+
+    def test_matching_plan_and_template_pass(self):
+        self.assertEqual(self.problems(plan(), "tf"), [])
+        self.assertEqual(self.problems(template(), "cdk"), [])
+
+    def test_counts_what_it_checked(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(plan(), f)
+        self.addCleanup(os.unlink, f.name)
+        rendered = drift.from_terraform_plan(f.name)
+        self.assertEqual(
+            [(r.name, sorted(r.dimensions), r.checks_unit) for r in rendered.refs],
+            [("CpuUtilized", ["ClusterName", "ServiceName", "team"], False),
+             ("ContainerCpuUtilized", ["ClusterName", "ContainerName", "ServiceName", "team"], False),
+             ("ExporterErrors", ["ClusterName", "ServiceName", "team"], True)])
+
+    def test_a_renamed_metric_fails(self):
+        doc = plan()
+        body = json.loads(doc["planned_values"]["root_module"]["child_modules"][0]["resources"][0]
+                          ["values"]["dashboard_body"])
+        body["widgets"][0]["properties"]["metrics"][0][1] = "CPUUtilized"
+        doc["planned_values"]["root_module"]["child_modules"][0]["resources"][0]["values"][
+            "dashboard_body"] = json.dumps(body)
+        self.assert_one_problem(doc, "tf", "'CPUUtilized' is not a metric of the exporter")
+
+    def test_an_alarm_with_another_unit_fails(self):
+        doc = template()
+        doc["Resources"]["MemHigh"]["Properties"]["Unit"] = "Megabytes"
+        self.assert_one_problem(doc, "cdk", "MemoryUtilization unit 'Megabytes'", "'Percent'")
+
+    def test_an_alarm_without_a_unit_fails(self):
+        doc = plan()
+        del doc["planned_values"]["root_module"]["child_modules"][0]["resources"][1]["values"]["unit"]
+        self.assert_one_problem(doc, "tf", "ExporterErrors unit None")
+
+    def test_a_dimension_set_the_sidecar_does_not_publish_fails(self):
+        doc = template()
+        doc["Resources"]["MemHigh"]["Properties"]["Dimensions"].pop()  # drops the static 'team'
+        self.assert_one_problem(doc, "cdk", "dimensions ['ClusterName', 'ServiceName']")
+
+    def test_another_namespace_fails(self):
+        doc = plan()
+        alarm = doc["planned_values"]["root_module"]["child_modules"][0]["resources"][1]["values"]
+        alarm["namespace"] = "ECS/TaskMetrics"
+        self.assert_one_problem(doc, "tf", "namespace 'ECS/TaskMetrics'", "'Team/Payments'")
+
+    def test_a_metric_the_settings_switch_off_fails(self):
+        doc = plan()
+        res = doc["planned_values"]["root_module"]["resources"][0]["values"]
+        sidecar = json.loads(res["container_definitions"])[0]
+        sidecar["environment"] = [e for e in ENV if e["name"] != "ECS_EMF_SELF_METRICS"]
+        res["container_definitions"] = json.dumps([sidecar])
+        self.assert_one_problem(doc, "tf", "ExporterErrors is not published")
+
+    def test_the_shorthand_is_refused(self):
+        doc = plan()
+        values = doc["planned_values"]["root_module"]["child_modules"][0]["resources"][0]["values"]
+        body = json.loads(values["dashboard_body"])
+        body["widgets"][0]["properties"]["metrics"][1] = ["...", "ContainerName", "worker"]
+        values["dashboard_body"] = json.dumps(body)
+        self.assert_one_problem(doc, "tf", "shorthand")
+
+    def test_a_missing_sidecar_fails(self):
+        doc = template()
+        doc["Resources"]["TaskDef"]["Properties"]["ContainerDefinitions"].pop()
+        self.assert_one_problem(doc, "cdk", "expected one container named 'ecs-emf-exporter'")
+
+    def test_invalid_sidecar_settings_fail(self):
+        doc = copy.deepcopy(template())
+        env = doc["Resources"]["TaskDef"]["Properties"]["ContainerDefinitions"][1]["Environment"]
+        env.append({"Name": "ECS_EMF_DIMENSIONS", "Value": "Cluster"})
+        self.assert_one_problem(doc, "cdk", "invalid setting ECS_EMF_DIMENSIONS")
+
+    def test_nothing_to_check_fails(self):
+        doc = template()
+        del doc["Resources"]["Dash"], doc["Resources"]["MemHigh"]
+        self.assert_one_problem(doc, "cdk", "nothing was checked")
+
+
+if __name__ == "__main__":
+    unittest.main()
