@@ -1,0 +1,39 @@
+# Facts about the exporter binary that validations and outputs need. Keep in step with
+# `ecs-emf-exporter metrics` (src/) and /tmp/contract/infra-contract.md.
+locals {
+  # Built-in dimensions a set may name. ContainerName only makes sense on container metrics.
+  task_dimension_names      = ["ClusterName", "ServiceName", "TaskDefinitionFamily", "TaskDefinitionRevision", "TaskId", "LaunchType", "AvailabilityZone"]
+  container_dimension_names = concat(local.task_dimension_names, ["ContainerName"])
+
+  # Root members of every EMF document; a tag or static dimension of that name would clash.
+  emf_property_names = ["Type", "ClusterName", "ServiceName", "TaskARN", "TaskId", "TaskDefinitionFamily", "TaskDefinitionRevision", "LaunchType", "AvailabilityZone", "ContainerName", "Image", "DockerId", "KnownStatus", "_aws"]
+
+  metric_names = [
+    "CpuUtilized", "CpuReserved", "CpuUtilization", "MemoryUtilized", "MemoryReserved", "MemoryUtilization",
+    "NetworkRxBytes", "NetworkTxBytes", "NetworkRxPackets", "NetworkTxPackets", "NetworkRxDropped", "NetworkTxDropped",
+    "NetworkRxErrors", "NetworkTxErrors", "StorageReadBytes", "StorageWriteBytes", "EphemeralStorageUtilized",
+    "EphemeralStorageReserved", "RunningContainerCount", "ImagePullTime",
+    "ContainerCpuUtilized", "ContainerCpuReserved", "ContainerCpuUtilization", "ContainerMemoryUtilized",
+    "ContainerMemoryReserved", "ContainerMemoryUtilization", "ContainerNetworkRxBytes", "ContainerNetworkTxBytes",
+    "ContainerStorageReadBytes", "ContainerStorageWriteBytes", "ContainerRestarts", "ContainerPidCount",
+    "ExporterErrors", "ExporterDroppedDatapoints", "ExporterCycleDuration",
+  ]
+
+  # Names a tag key or static dimension name must not take (the binary rejects them).
+  reserved_extra_names = distinct(concat(local.emf_property_names, local.metric_names))
+
+  # Every variable the module renders from a dedicated input; extra_environment must not set them,
+  # or the rendered IAM policy and dashboard would describe a different exporter.
+  managed_environment_names = [
+    "ECS_EMF_OUTPUT", "ECS_EMF_NAMESPACE", "AWS_EMF_NAMESPACE", "ECS_EMF_INTERVAL", "ECS_EMF_HIGH_RESOLUTION",
+    "ECS_EMF_DIMENSIONS", "ECS_EMF_CONTAINER_DIMENSIONS", "ECS_EMF_TAG_DIMENSIONS", "ECS_EMF_STATIC_DIMENSIONS",
+    "ECS_EMF_METRICS", "ECS_EMF_EXCLUDE_METRICS", "ECS_EMF_CONTAINER_METRICS", "ECS_EMF_EXCLUDE_CONTAINERS",
+    "ECS_EMF_TAGS_REFRESH", "ECS_EMF_TAGS_FROM_API", "AWS_EMF_AGENT_ENDPOINT", "AWS_EMF_LOG_GROUP_NAME",
+    "AWS_EMF_LOG_STREAM_NAME", "ECS_EMF_MAX_LINE_BYTES", "ECS_EMF_LOG_FORMAT", "ECS_EMF_LOG_LEVEL",
+    "ECS_EMF_SELF_METRICS",
+  ]
+
+  # Milliseconds per duration unit, for the "60s" / "5m" / "1h" / "1500ms" forms the binary parses.
+  duration_unit_ms = { "" = 1000, ms = 1, s = 1000, m = 60000, h = 3600000 }
+  duration_pattern = "^([0-9]+)(ms|s|m|h|)$"
+}
