@@ -1,0 +1,72 @@
+// Example app: a Fargate service with the exporter sidecar, a tag and a static dimension, self
+// metrics, a dashboard and alarms. Environment-agnostic (no account/region, no lookups), so
+// `cdk synth` works offline and without credentials; check.sh lints what it synthesizes.
+import { App, Stack, StackProps, Tags } from "aws-cdk-lib";
+import * as cloudwatchActions from "aws-cdk-lib/aws-cloudwatch-actions";
+import * as ec2 from "aws-cdk-lib/aws-ec2";
+import * as ecs from "aws-cdk-lib/aws-ecs";
+import * as sns from "aws-cdk-lib/aws-sns";
+import { Construct } from "constructs";
+import { EcsEmfExporter } from "../lib/ecs-emf-exporter";
+
+const SERVICE_NAME = "ecs-emf-exporter-demo";
+// Where you pushed the exporter image (see the repository README); `cdk synth -c exporterImage=...`.
+const DEFAULT_EXPORTER_IMAGE = "YOUR_REGISTRY/ecs-emf-exporter:0.1.0";
+
+class ExampleStack extends Stack {
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+    const exporterImage: string = this.node.tryGetContext("exporterImage") ?? DEFAULT_EXPORTER_IMAGE;
+
+    // Public subnets only, no NAT gateway: the smallest network that can pull public images.
+    const vpc = new ec2.Vpc(this, "Vpc", {
+      maxAzs: 2,
+      natGateways: 0,
+      subnetConfiguration: [{ name: "public", subnetType: ec2.SubnetType.PUBLIC }],
+    });
+    const cluster = new ecs.Cluster(this, "Cluster", { vpc });
+
+    const taskDefinition = new ecs.FargateTaskDefinition(this, "TaskDefinition", { cpu: 256, memoryLimitMiB: 512 });
+    // Added first: the exporter's dashboard lines default to the task's default container.
+    taskDefinition.addContainer("app", {
+      containerName: "app",
+      image: ecs.ContainerImage.fromRegistry("public.ecr.aws/nginx/nginx:stable"),
+      essential: true,
+      portMappings: [{ containerPort: 80 }],
+    });
+
+    const alarmTopic = new sns.Topic(this, "AlarmTopic");
+    new EcsEmfExporter(this, "Exporter", {
+      taskDefinition,
+      image: ecs.ContainerImage.fromRegistry(exporterImage),
+      output: "cloudwatch",
+      tagDimensions: ["env"],
+      // The exporter reads task tags itself; the tag reaches the task through propagateTags below.
+      tagsFromApi: true,
+      clusterArn: cluster.clusterArn,
+      staticDimensions: { team: "payments" },
+      selfMetrics: true,
+      dashboard: {
+        dashboardName: "ecs-emf-exporter-demo",
+        dimensionValues: { ClusterName: cluster.clusterName, ServiceName: SERVICE_NAME, env: "demo" },
+        alarmActions: [new cloudwatchActions.SnsAction(alarmTopic)],
+      },
+    });
+
+    new ecs.FargateService(this, "Service", {
+      cluster,
+      taskDefinition,
+      serviceName: SERVICE_NAME,
+      desiredCount: 1,
+      assignPublicIp: true,
+      minHealthyPercent: 100,
+      circuitBreaker: { rollback: true },
+      propagateTags: ecs.PropagatedTagSource.SERVICE,
+    });
+    Tags.of(this).add("env", "demo");
+  }
+}
+
+const app = new App();
+new ExampleStack(app, "EcsEmfExporterExample");
+app.synth();

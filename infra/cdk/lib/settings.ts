@@ -1,0 +1,377 @@
+// The exporter's settings as typed construct props: validation (the same rules the binary
+// applies at start-up, so a bad value fails `cdk synth` instead of a task in production) and
+// the rendering into the container's environment described by the shared infra contract.
+import { Token } from "aws-cdk-lib";
+import { METRIC_CATALOG } from "./metric-catalog";
+
+export type ExporterOutput = "stdout" | "agent" | "cloudwatch";
+export type ExporterLogFormat = "text" | "json";
+export type ExporterLogLevel = "error" | "warn" | "info" | "debug" | "trace";
+
+/** Every exporter setting; unset ones keep the binary's default and are not rendered. */
+export interface ExporterSettings {
+  /** Where metrics go. @default "stdout" (EMF lines in the awslogs log group) */
+  readonly output?: ExporterOutput;
+  /** @default "ECS/TaskMetrics" */
+  readonly namespace?: string;
+  /** Poll interval, 1s..1h, like "90s", "5m", "1h". @default "60s" */
+  readonly interval?: string;
+  readonly highResolution?: boolean;
+  /** Task-level dimension sets. @default [["ClusterName", "ServiceName"]] */
+  readonly dimensions?: string[][];
+  /** Container-level dimension sets. @default [["ClusterName", "ServiceName", "ContainerName"]] */
+  readonly containerDimensions?: string[][];
+  /** Task tag keys appended to every dimension set. @default [] */
+  readonly tagDimensions?: string[];
+  /** Fixed name=value dimensions appended to every set (after the tags). @default {} */
+  readonly staticDimensions?: Record<string, string>;
+  /**
+   * Metric names or `*` globs to publish (all when unset or empty). The binary also takes `?`
+   * for one character. The dashboard and alarms leave out every metric not published.
+   */
+  readonly metrics?: string[];
+  /** Metric names or `*` globs never to publish; wins over `metrics`. */
+  readonly excludeMetrics?: string[];
+  /** Publish the container-level metrics. The binary's default is true. */
+  readonly containerMetrics?: boolean;
+  readonly excludeContainers?: string[];
+  /** How often task tags are re-read, 10s..24h. */
+  readonly tagsRefresh?: string;
+  /** Read task tags with ecs:ListTagsForResource (needs clusterArn for the IAM statement). */
+  readonly tagsFromApi?: boolean;
+  /** Agent output only: tcp://HOST:PORT or udp://HOST:PORT. */
+  readonly agentEndpoint?: string;
+  readonly agentLogGroupName?: string;
+  readonly agentLogStreamName?: string;
+  /** 1024..1048576. */
+  readonly maxLineBytes?: number;
+  readonly logFormat?: ExporterLogFormat;
+  readonly logLevel?: ExporterLogLevel;
+  /**
+   * Publish ExporterErrors, ExporterDroppedDatapoints and ExporterCycleDuration.
+   * @default true — unlike the binary (false), because the exporter-errors alarm needs them.
+   */
+  readonly selfMetrics?: boolean;
+  /** Anything else for the container's environment; may not redefine a variable above. */
+  readonly extraEnvironment?: Record<string, string>;
+}
+
+/** The settings the dashboard, alarms and IAM depend on, with defaults applied. */
+export interface ResolvedSettings {
+  readonly output: ExporterOutput;
+  readonly namespace: string;
+  readonly dimensions: readonly (readonly string[])[];
+  readonly containerDimensions: readonly (readonly string[])[];
+  readonly tagDimensions: readonly string[];
+  /** Sorted by name, the order they are rendered in. */
+  readonly staticDimensions: readonly (readonly [string, string])[];
+  readonly containerMetrics: boolean;
+  readonly tagsFromApi: boolean;
+  readonly selfMetrics: boolean;
+  /**
+   * Catalog names of the metrics the exporter publishes under these settings: metrics /
+   * excludeMetrics applied, container metrics only with containerMetrics, exporter metrics only
+   * with selfMetrics. The dashboard and alarms draw nothing outside this set.
+   */
+  readonly publishedMetrics: ReadonlySet<string>;
+}
+
+const OUTPUTS: readonly string[] = ["stdout", "agent", "cloudwatch"];
+const LOG_FORMATS: readonly string[] = ["text", "json"];
+const LOG_LEVELS: readonly string[] = ["error", "warn", "info", "debug", "trace"];
+
+/** Built-in dimension names a set may hold; ContainerName only in container sets. */
+export const BUILTIN_DIMENSIONS: readonly string[] = [
+  "ClusterName",
+  "ServiceName",
+  "TaskDefinitionFamily",
+  "TaskDefinitionRevision",
+  "TaskId",
+  "ContainerName",
+  "LaunchType",
+  "AvailabilityZone",
+];
+
+/** Root members of every EMF document (src/dimensions.rs PROPERTY_NAMES): tag and static
+ * dimension names may not reuse them, nor a built-in dimension or metric name. */
+const DOCUMENT_PROPERTY_NAMES: readonly string[] = [
+  "Type",
+  "TaskARN",
+  "Image",
+  "DockerId",
+  "KnownStatus",
+  "_aws",
+];
+
+const CLOUDWATCH_MAX_DIMENSIONS = 30;
+
+export const DEFAULT_DIMENSIONS = [["ClusterName", "ServiceName"]];
+export const DEFAULT_CONTAINER_DIMENSIONS = [["ClusterName", "ServiceName", "ContainerName"]];
+
+function fail(message: string): never {
+  throw new Error(`ecs-emf-exporter: ${message}`);
+}
+
+/** True when the value is only known at deploy time; such values are not validated here. */
+function isToken(value: string): boolean {
+  return Token.isUnresolved(value);
+}
+
+/** Milliseconds for the binary's duration forms ("1500ms", "90s", "5m", "1h", "90"). */
+export function parseDurationMillis(text: string): number | undefined {
+  const match = /^(\d+)(ms|s|m|h)?$/.exec(text.trim());
+  if (match === null) {
+    return undefined;
+  }
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? "s"] ?? 1000;
+  return Number(match[1]) * factor;
+}
+
+function checkDuration(setting: string, value: string, minMillis: number, maxMillis: number, bounds: string): void {
+  if (isToken(value)) {
+    return;
+  }
+  const millis = parseDurationMillis(value);
+  if (millis === undefined || millis < minMillis || millis > maxMillis) {
+    fail(`${setting} "${value}" must be a duration from ${bounds}, like 60s, 5m or 1h`);
+  }
+}
+
+function checkNamespace(namespace: string): void {
+  if (isToken(namespace)) {
+    return;
+  }
+  const printableAscii = /^[\x20-\x7e]*$/.test(namespace);
+  if (namespace.trim() === "" || namespace.length > 255 || !printableAscii) {
+    fail(`namespace "${namespace}" must be 1-255 printable ASCII characters`);
+  }
+  if (namespace.startsWith("AWS/")) {
+    fail(`namespace "${namespace}" must not start with "AWS/" (reserved for AWS services)`);
+  }
+}
+
+function checkSets(setting: string, sets: readonly (readonly string[])[], containerLevel: boolean): void {
+  if (sets.length === 0) {
+    fail(`${setting} needs at least one dimension set (an empty set [] is allowed)`);
+  }
+  const allowed = BUILTIN_DIMENSIONS.filter((name) => containerLevel || name !== "ContainerName");
+  for (const set of sets) {
+    for (const name of set) {
+      if (!allowed.includes(name)) {
+        const where = name === "ContainerName" ? " (ContainerName is only allowed in containerDimensions)" : "";
+        fail(`${setting}: unknown dimension "${name}"${where}; accepted: ${allowed.join(", ")}`);
+      }
+    }
+  }
+}
+
+/** A tag or static dimension name: what CloudWatch accepts, what our comma/equals rendering
+ * can carry, and nothing the exporter already puts on the document root. */
+function checkExtraName(setting: string, name: string): void {
+  if (isToken(name)) {
+    fail(`${setting}: dimension names must be known at synth time`);
+  }
+  if (!/^[\x20-\x7e]{1,250}$/.test(name) || name.startsWith(":") || /[,;=]/.test(name) || name.trim() !== name) {
+    fail(`${setting}: dimension name "${name}" must be 1-250 printable ASCII characters without , ; = or surrounding spaces, not starting with ':'`);
+  }
+  const taken =
+    BUILTIN_DIMENSIONS.includes(name) ||
+    DOCUMENT_PROPERTY_NAMES.includes(name) ||
+    METRIC_CATALOG.some((metric) => metric.name === name);
+  if (taken) {
+    fail(`${setting}: dimension name "${name}" collides with a built-in dimension, property or metric name`);
+  }
+}
+
+function checkStaticValue(name: string, value: string): void {
+  if (isToken(value)) {
+    return;
+  }
+  // The binary trims values and splits the list on ",", so neither may be in a value.
+  if (value.length === 0 || [...value].length > 1024 || value.includes(",") || value.trim() !== value) {
+    fail(`staticDimensions: value of "${name}" must be 1-1024 characters without "," or surrounding spaces`);
+  }
+}
+
+function globToRegExp(pattern: string): RegExp {
+  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^${escaped.replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
+}
+
+/** Whether the name matches any of the patterns (src/glob.rs NameFilter::matches). */
+function matchesAny(patterns: readonly string[], name: string): boolean {
+  return patterns.some((pattern) => globToRegExp(pattern).test(name));
+}
+
+/** src/settings.rs Settings::publishes, over the whole catalog. */
+function publishedMetricNames(
+  metrics: readonly string[],
+  excludeMetrics: readonly string[],
+  containerMetrics: boolean,
+  selfMetrics: boolean,
+): ReadonlySet<string> {
+  const switchedOn = { task: true, container: containerMetrics, exporter: selfMetrics };
+  return new Set(
+    METRIC_CATALOG.filter(
+      (metric) =>
+        switchedOn[metric.level] &&
+        (metrics.length === 0 || matchesAny(metrics, metric.name)) &&
+        !matchesAny(excludeMetrics, metric.name),
+    ).map((metric) => metric.name),
+  );
+}
+
+/** The binary rejects a metric pattern that matches nothing; so do we, at synth time. */
+function checkMetricPatterns(setting: string, patterns: readonly string[]): void {
+  for (const pattern of patterns) {
+    if (!METRIC_CATALOG.some((metric) => matchesAny([pattern], metric.name))) {
+      fail(`${setting}: "${pattern}" matches no metric the exporter publishes`);
+    }
+  }
+}
+
+function checkOneOf(setting: string, value: string, allowed: readonly string[]): void {
+  if (!allowed.includes(value)) {
+    fail(`${setting} "${value}" must be one of ${allowed.join(", ")}`);
+  }
+}
+
+function checkListItems(setting: string, items: readonly string[]): void {
+  for (const item of items) {
+    if (item.trim() === "" || item.includes(",")) {
+      fail(`${setting}: "${item}" must be non-empty and contain no ","`);
+    }
+  }
+}
+
+/** Names appended to every set: tags first, then statics, each once (as the binary does). */
+export function extraDimensionNames(settings: ResolvedSettings): string[] {
+  const names: string[] = [];
+  for (const name of [...settings.tagDimensions, ...settings.staticDimensions.map(([key]) => key)]) {
+    if (!names.includes(name)) {
+      names.push(name);
+    }
+  }
+  return names;
+}
+
+/** Validates every setting and applies the defaults; throws an Error naming the bad setting. */
+export function resolveSettings(settings: ExporterSettings): ResolvedSettings {
+  const output = settings.output ?? "stdout";
+  checkOneOf("output", output, OUTPUTS);
+  const namespace = settings.namespace ?? "ECS/TaskMetrics";
+  checkNamespace(namespace);
+  checkDuration("interval", settings.interval ?? "60s", 1000, 3_600_000, "1s to 1h");
+  if (settings.tagsRefresh !== undefined) {
+    checkDuration("tagsRefresh", settings.tagsRefresh, 10_000, 86_400_000, "10s to 24h");
+  }
+
+  const dimensions = settings.dimensions ?? DEFAULT_DIMENSIONS;
+  checkSets("dimensions", dimensions, false);
+  const containerDimensions = settings.containerDimensions ?? DEFAULT_CONTAINER_DIMENSIONS;
+  checkSets("containerDimensions", containerDimensions, true);
+  const tagDimensions = settings.tagDimensions ?? [];
+  tagDimensions.forEach((name) => checkExtraName("tagDimensions", name));
+  const staticDimensions = Object.entries(settings.staticDimensions ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [name, value] of staticDimensions) {
+    checkExtraName("staticDimensions", name);
+    checkStaticValue(name, value);
+  }
+
+  const metrics = settings.metrics ?? [];
+  const excludeMetrics = settings.excludeMetrics ?? [];
+  checkMetricPatterns("metrics", metrics);
+  checkMetricPatterns("excludeMetrics", excludeMetrics);
+  checkListItems("excludeContainers", settings.excludeContainers ?? []);
+  if (settings.maxLineBytes !== undefined && !Token.isUnresolved(settings.maxLineBytes)) {
+    const bytes = settings.maxLineBytes;
+    if (!Number.isInteger(bytes) || bytes < 1024 || bytes > 1_048_576) {
+      fail(`maxLineBytes ${bytes} must be a whole number from 1024 to 1048576`);
+    }
+  }
+  if (settings.agentEndpoint !== undefined && !isToken(settings.agentEndpoint)) {
+    if (!/^(tcp|udp):\/\/\S+:\d{1,5}$/.test(settings.agentEndpoint)) {
+      fail(`agentEndpoint "${settings.agentEndpoint}" must look like tcp://HOST:PORT or udp://HOST:PORT`);
+    }
+  }
+  if (settings.logFormat !== undefined) {
+    checkOneOf("logFormat", settings.logFormat, LOG_FORMATS);
+  }
+  if (settings.logLevel !== undefined) {
+    checkOneOf("logLevel", settings.logLevel, LOG_LEVELS);
+  }
+
+  const containerMetrics = settings.containerMetrics ?? true;
+  const selfMetrics = settings.selfMetrics ?? true;
+  const resolved: ResolvedSettings = {
+    output,
+    namespace,
+    dimensions,
+    containerDimensions,
+    tagDimensions,
+    staticDimensions,
+    containerMetrics,
+    tagsFromApi: settings.tagsFromApi ?? false,
+    selfMetrics,
+    publishedMetrics: publishedMetricNames(metrics, excludeMetrics, containerMetrics, selfMetrics),
+  };
+  const extras = extraDimensionNames(resolved).length;
+  const widest = Math.max(...[...dimensions, ...containerDimensions].map((set) => new Set(set).size));
+  if (widest + extras > CLOUDWATCH_MAX_DIMENSIONS) {
+    fail(`a dimension set would have ${widest + extras} dimensions; CloudWatch allows ${CLOUDWATCH_MAX_DIMENSIONS}`);
+  }
+  return resolved;
+}
+
+function renderSets(sets: readonly (readonly string[])[]): string {
+  return sets.map((set) => set.join(",")).join(";");
+}
+
+/**
+ * The container environment: the always-rendered variables, every other setting only when the
+ * deployer set it, and extraEnvironment — sorted by name (the contract's order).
+ */
+export function renderEnvironment(settings: ExporterSettings, resolved: ResolvedSettings): Record<string, string> {
+  const bool = (value: boolean | undefined) => (value === undefined ? undefined : String(value));
+  const list = (items: readonly string[] | undefined) =>
+    items === undefined || items.length === 0 ? undefined : items.join(",");
+  const statics = resolved.staticDimensions.map(([name, value]) => `${name}=${value}`);
+
+  const managed: Record<string, string | undefined> = {
+    ECS_EMF_OUTPUT: resolved.output,
+    ECS_EMF_NAMESPACE: resolved.namespace,
+    ECS_EMF_INTERVAL: settings.interval ?? "60s",
+    ECS_EMF_DIMENSIONS: renderSets(resolved.dimensions),
+    ECS_EMF_CONTAINER_DIMENSIONS: renderSets(resolved.containerDimensions),
+    ECS_EMF_SELF_METRICS: String(resolved.selfMetrics),
+    ECS_EMF_HIGH_RESOLUTION: bool(settings.highResolution),
+    ECS_EMF_TAG_DIMENSIONS: list(settings.tagDimensions),
+    ECS_EMF_STATIC_DIMENSIONS: list(statics),
+    ECS_EMF_METRICS: list(settings.metrics),
+    ECS_EMF_EXCLUDE_METRICS: list(settings.excludeMetrics),
+    ECS_EMF_CONTAINER_METRICS: bool(settings.containerMetrics),
+    ECS_EMF_EXCLUDE_CONTAINERS: list(settings.excludeContainers),
+    ECS_EMF_TAGS_REFRESH: settings.tagsRefresh,
+    ECS_EMF_TAGS_FROM_API: bool(settings.tagsFromApi),
+    AWS_EMF_AGENT_ENDPOINT: settings.agentEndpoint,
+    AWS_EMF_LOG_GROUP_NAME: settings.agentLogGroupName,
+    AWS_EMF_LOG_STREAM_NAME: settings.agentLogStreamName,
+    ECS_EMF_MAX_LINE_BYTES: settings.maxLineBytes === undefined ? undefined : String(settings.maxLineBytes),
+    ECS_EMF_LOG_FORMAT: settings.logFormat,
+    ECS_EMF_LOG_LEVEL: settings.logLevel,
+  };
+  const environment: Record<string, string> = {};
+  for (const [name, value] of Object.entries(managed)) {
+    if (value !== undefined) {
+      environment[name] = value;
+    }
+  }
+  for (const [name, value] of Object.entries(settings.extraEnvironment ?? {})) {
+    // A second source for a managed variable would let the dashboard and the exporter disagree.
+    if (name in managed) {
+      fail(`extraEnvironment must not set ${name}; use the construct's own setting for it`);
+    }
+    environment[name] = value;
+  }
+  return Object.fromEntries(Object.entries(environment).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

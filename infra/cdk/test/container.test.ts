@@ -1,0 +1,173 @@
+// The sidecar's container definition and environment, compared with values worked out by hand
+// from the shared infra contract.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Size, Stack } from "aws-cdk-lib";
+import { Match, Template } from "aws-cdk-lib/assertions";
+import * as logs from "aws-cdk-lib/aws-logs";
+import { addExporter, containerDefinition, fargateFixture, synthExporter } from "./helpers";
+
+const DEFAULT_ENVIRONMENT = [
+  { Name: "ECS_EMF_CONTAINER_DIMENSIONS", Value: "ClusterName,ServiceName,ContainerName" },
+  { Name: "ECS_EMF_DIMENSIONS", Value: "ClusterName,ServiceName" },
+  { Name: "ECS_EMF_INTERVAL", Value: "60s" },
+  { Name: "ECS_EMF_NAMESPACE", Value: "ECS/TaskMetrics" },
+  { Name: "ECS_EMF_OUTPUT", Value: "stdout" },
+  { Name: "ECS_EMF_SELF_METRICS", Value: "true" },
+];
+
+describe("the default sidecar", () => {
+  const { template, exporter, fixture } = synthExporter();
+  const logGroupId = Stack.of(exporter).getLogicalId(exporter.logGroup.node.defaultChild as logs.CfnLogGroup);
+
+  it("renders the contract's container definition exactly", () => {
+    assert.deepEqual(containerDefinition(template, "ecs-emf-exporter"), {
+      Name: "ecs-emf-exporter",
+      Image: "registry.example/ecs-emf-exporter:0.1.0",
+      Essential: false,
+      User: "65532:65532",
+      ReadonlyRootFilesystem: true,
+      Cpu: 16,
+      MemoryReservation: 32,
+      Memory: 64,
+      MountPoints: [{ SourceVolume: "ecs-emf-exporter-tmp", ContainerPath: "/tmp", ReadOnly: false }],
+      Environment: DEFAULT_ENVIRONMENT,
+      HealthCheck: { Command: ["CMD", "/ecs-emf-exporter", "healthcheck"], Interval: 30, Timeout: 5, Retries: 3, StartPeriod: 60 },
+      LogConfiguration: {
+        LogDriver: "awslogs",
+        Options: {
+          "awslogs-group": { Ref: logGroupId },
+          "awslogs-region": "eu-west-1",
+          "awslogs-stream-prefix": "ecs-emf-exporter",
+          mode: "non-blocking",
+          // CDK writes Size values in bytes: 4 MiB.
+          "max-buffer-size": "4194304b",
+        },
+      },
+    });
+  });
+
+  it("adds the ephemeral /tmp volume to the task, with no host path", () => {
+    template.hasResourceProperties("AWS::ECS::TaskDefinition", { Volumes: [{ Name: "ecs-emf-exporter-tmp" }] });
+  });
+
+  it("creates a log group kept for 30 days", () => {
+    template.resourceCountIs("AWS::Logs::LogGroup", 1);
+    template.hasResourceProperties("AWS::Logs::LogGroup", { RetentionInDays: 30 });
+  });
+
+  it("stays non-essential, so the app container remains the task's default", () => {
+    assert.equal(exporter.container.essential, false);
+    assert.equal(fixture.taskDefinition.defaultContainer?.containerName, "app");
+  });
+});
+
+describe("container options", () => {
+  it("omits the mount point and the volume with a writable root", () => {
+    const { template } = synthExporter({ readonlyRootFilesystem: false });
+    const container = containerDefinition(template, "ecs-emf-exporter");
+    assert.equal(container["ReadonlyRootFilesystem"], false);
+    assert.equal(container["MountPoints"], undefined);
+    template.hasResourceProperties("AWS::ECS::TaskDefinition", { Volumes: Match.absent() });
+  });
+
+  it("omits the hard memory limit when it is null and takes the other sizes", () => {
+    const { template } = synthExporter({
+      containerName: "metrics",
+      cpu: 32,
+      memoryReservationMiB: 48,
+      memoryLimitMiB: null,
+      awslogsMaxBufferSize: Size.mebibytes(25),
+    });
+    const container = containerDefinition(template, "metrics");
+    assert.equal(container["Memory"], undefined);
+    assert.equal(container["MemoryReservation"], 48);
+    assert.equal(container["Cpu"], 32);
+    const options = (container["LogConfiguration"] as { Options: Record<string, unknown> }).Options;
+    assert.equal(options["max-buffer-size"], "26214400b");
+  });
+
+  it("uses a given log group instead of creating one", () => {
+    const fixture = fargateFixture();
+    addExporter(fixture, { logGroup: logs.LogGroup.fromLogGroupName(fixture.stack, "Existing", "/ecs/existing") });
+    const template = Template.fromStack(fixture.stack);
+    template.resourceCountIs("AWS::Logs::LogGroup", 0);
+    const options = (containerDefinition(template, "ecs-emf-exporter")["LogConfiguration"] as { Options: Record<string, unknown> }).Options;
+    assert.equal(options["awslogs-group"], "/ecs/existing");
+  });
+});
+
+describe("environment rendering", () => {
+  const environmentOf = (props: Parameters<typeof synthExporter>[0]) =>
+    containerDefinition(synthExporter(props).template, "ecs-emf-exporter")["Environment"];
+
+  it("appends tag and static dimensions, statics as sorted k=v pairs", () => {
+    assert.deepEqual(environmentOf({ tagDimensions: ["env", "team"], staticDimensions: { tier: "web", region: "emea" } }), [
+      ...DEFAULT_ENVIRONMENT,
+      { Name: "ECS_EMF_STATIC_DIMENSIONS", Value: "region=emea,tier=web" },
+      { Name: "ECS_EMF_TAG_DIMENSIONS", Value: "env,team" },
+    ]);
+  });
+
+  it("joins names with , and sets with ;", () => {
+    const environment = environmentOf({
+      dimensions: [["ClusterName", "ServiceName"], ["ClusterName"], []],
+      containerDimensions: [["ContainerName"], ["ClusterName", "TaskId", "ContainerName"]],
+    }) as { Name: string; Value: string }[];
+    assert.deepEqual(environment.find((v) => v.Name === "ECS_EMF_DIMENSIONS")?.Value, "ClusterName,ServiceName;ClusterName;");
+    assert.deepEqual(
+      environment.find((v) => v.Name === "ECS_EMF_CONTAINER_DIMENSIONS")?.Value,
+      "ContainerName;ClusterName,TaskId,ContainerName",
+    );
+  });
+
+  it("renders every other setting only when set, sorted by name, booleans as true/false", () => {
+    assert.deepEqual(
+      environmentOf({
+        output: "agent",
+        namespace: "Shop/Tasks",
+        interval: "5m",
+        highResolution: false,
+        metrics: ["Cpu*", "MemoryUtilization"],
+        excludeMetrics: ["Network*"],
+        containerMetrics: true,
+        excludeContainers: ["envoy", "xray"],
+        tagsRefresh: "10m",
+        agentEndpoint: "udp://127.0.0.1:25888",
+        agentLogGroupName: "/metrics/shop",
+        agentLogStreamName: "tasks",
+        maxLineBytes: 65536,
+        logFormat: "json",
+        logLevel: "debug",
+        selfMetrics: false,
+        extraEnvironment: { AAA_FIRST: "1", RUST_BACKTRACE: "1" },
+      }),
+      [
+        { Name: "AAA_FIRST", Value: "1" },
+        { Name: "AWS_EMF_AGENT_ENDPOINT", Value: "udp://127.0.0.1:25888" },
+        { Name: "AWS_EMF_LOG_GROUP_NAME", Value: "/metrics/shop" },
+        { Name: "AWS_EMF_LOG_STREAM_NAME", Value: "tasks" },
+        { Name: "ECS_EMF_CONTAINER_DIMENSIONS", Value: "ClusterName,ServiceName,ContainerName" },
+        { Name: "ECS_EMF_CONTAINER_METRICS", Value: "true" },
+        { Name: "ECS_EMF_DIMENSIONS", Value: "ClusterName,ServiceName" },
+        { Name: "ECS_EMF_EXCLUDE_CONTAINERS", Value: "envoy,xray" },
+        { Name: "ECS_EMF_EXCLUDE_METRICS", Value: "Network*" },
+        { Name: "ECS_EMF_HIGH_RESOLUTION", Value: "false" },
+        { Name: "ECS_EMF_INTERVAL", Value: "5m" },
+        { Name: "ECS_EMF_LOG_FORMAT", Value: "json" },
+        { Name: "ECS_EMF_LOG_LEVEL", Value: "debug" },
+        { Name: "ECS_EMF_MAX_LINE_BYTES", Value: "65536" },
+        { Name: "ECS_EMF_METRICS", Value: "Cpu*,MemoryUtilization" },
+        { Name: "ECS_EMF_NAMESPACE", Value: "Shop/Tasks" },
+        { Name: "ECS_EMF_OUTPUT", Value: "agent" },
+        { Name: "ECS_EMF_SELF_METRICS", Value: "false" },
+        { Name: "ECS_EMF_TAGS_REFRESH", Value: "10m" },
+        { Name: "RUST_BACKTRACE", Value: "1" },
+      ],
+    );
+  });
+
+  it("does not render empty lists or maps", () => {
+    assert.deepEqual(environmentOf({ tagDimensions: [], staticDimensions: {}, excludeContainers: [] }), DEFAULT_ENVIRONMENT);
+  });
+});

@@ -1,0 +1,174 @@
+// The dashboard body: the contract's widgets, each metric line in the full array form with the
+// dimension set the exporter publishes, values worked out by hand.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ALL_TITLES, ExtraProps, NS, PROD_API, Widget, dashboardBody, synthExporter, widget, widgetTitles } from "./helpers";
+
+function synthDashboard(props: ExtraProps = {}, concreteEnv = true) {
+  return synthExporter({ dashboard: { dimensionValues: PROD_API }, ...props }, concreteEnv).template;
+}
+
+describe("default dashboard", () => {
+  const template = synthDashboard();
+
+  it("has the contract's 13 widgets in order", () => {
+    assert.deepEqual(widgetTitles(template), ALL_TITLES);
+  });
+
+  it("renders the task CPU widget with full metric lines, region and period", () => {
+    assert.deepEqual(widget(template, "Task CPU (CPU units)"), {
+      type: "metric",
+      x: 0,
+      y: 0,
+      width: 12,
+      height: 6,
+      properties: {
+        title: "Task CPU (CPU units)",
+        view: "timeSeries",
+        stacked: false,
+        region: "eu-west-1",
+        period: 60,
+        metrics: [
+          [NS, "CpuUtilized", "ClusterName", "prod", "ServiceName", "api", { stat: "Average", label: "CpuUtilized" }],
+          [NS, "CpuReserved", "ClusterName", "prod", "ServiceName", "api", { stat: "Average", label: "CpuReserved (reservation)" }],
+        ],
+      } as unknown as Widget["properties"],
+    });
+  });
+
+  it("draws the CPU alarm threshold on the utilization widget", () => {
+    const utilization = widget(template, "Task CPU utilization (%)");
+    assert.deepEqual(utilization.properties.annotations, { horizontal: [{ label: "CPU alarm threshold", value: 80 }] });
+    assert.deepEqual(utilization.properties.metrics, [
+      [NS, "CpuUtilization", "ClusterName", "prod", "ServiceName", "api", { stat: "Average", label: "CpuUtilization" }],
+      [NS, "CpuUtilization", "ClusterName", "prod", "ServiceName", "api", { stat: "Maximum", label: "CpuUtilization (max)" }],
+    ]);
+  });
+
+  it("draws one restart line per container: the task's default container and the exporter", () => {
+    assert.deepEqual(widget(template, "Container restarts").properties.metrics, [
+      [NS, "ContainerRestarts", "ClusterName", "prod", "ServiceName", "api", "ContainerName", "app", { stat: "Sum", label: "app ContainerRestarts" }],
+      [
+        NS,
+        "ContainerRestarts",
+        "ClusterName",
+        "prod",
+        "ServiceName",
+        "api",
+        "ContainerName",
+        "ecs-emf-exporter",
+        { stat: "Sum", label: "ecs-emf-exporter ContainerRestarts" },
+      ],
+    ]);
+  });
+
+  it("sums storage I/O and takes the minimum of running containers", () => {
+    const stats = (title: string) => widget(template, title).properties.metrics.map((line) => [line[1], (line.at(-1) as { stat: string }).stat]);
+    assert.deepEqual(stats("Task storage I/O (bytes per interval)"), [
+      ["StorageReadBytes", "Sum"],
+      ["StorageWriteBytes", "Sum"],
+    ]);
+    assert.deepEqual(stats("Running containers"), [["RunningContainerCount", "Minimum"]]);
+    assert.deepEqual(stats("Exporter health"), [
+      ["ExporterErrors", "Sum"],
+      ["ExporterDroppedDatapoints", "Sum"],
+      ["ExporterCycleDuration", "Average"],
+    ]);
+  });
+
+  it("writes every line as [namespace, metric, name, value, ..., {stat, label}], never the '...' shorthand", () => {
+    for (const { properties } of dashboardBody(template).widgets) {
+      for (const line of properties.metrics) {
+        const options = line.at(-1) as { stat?: unknown; label?: unknown };
+        assert.equal(line[0], NS, properties.title);
+        assert.ok(!line.includes("..."), `${properties.title}: ${JSON.stringify(line)}`);
+        assert.equal((line.length - 3) % 2, 0, `${properties.title}: dimensions come in name/value pairs`);
+        assert.equal(typeof options.stat, "string");
+        assert.equal(typeof options.label, "string");
+      }
+    }
+  });
+
+  it("lays the widgets out two per row", () => {
+    const positions = dashboardBody(template).widgets.slice(0, 4).map((w) => [w.x, w.y]);
+    assert.deepEqual(positions, [
+      [0, 0],
+      [12, 0],
+      [0, 6],
+      [12, 6],
+    ]);
+  });
+});
+
+describe("dashboard dimensions", () => {
+  it("appends tag names, then static names with their static value", () => {
+    const template = synthDashboard({
+      tagDimensions: ["env"],
+      staticDimensions: { team: "payments" },
+      dashboard: { dimensionValues: { ...PROD_API, env: "live" }, containerNames: ["web"] },
+    });
+    assert.deepEqual(widget(template, "Task memory (MiB)").properties.metrics[0], [
+      NS, "MemoryUtilized", "ClusterName", "prod", "ServiceName", "api", "env", "live", "team", "payments", { stat: "Average", label: "MemoryUtilized" },
+    ]);
+    assert.deepEqual(widget(template, "Container memory (MiB)").properties.metrics, [
+      [NS, "ContainerMemoryUtilized", "ClusterName", "prod", "ServiceName", "api", "ContainerName", "web", "env", "live", "team", "payments", { stat: "Average", label: "web ContainerMemoryUtilized" }],
+      [NS, "ContainerMemoryReserved", "ClusterName", "prod", "ServiceName", "api", "ContainerName", "web", "env", "live", "team", "payments", { stat: "Average", label: "web ContainerMemoryReserved" }],
+    ]);
+  });
+
+  it("uses only the FIRST dimension set of each level", () => {
+    const template = synthDashboard({
+      dimensions: [["ClusterName"], ["ClusterName", "ServiceName"]],
+      containerDimensions: [["TaskDefinitionFamily", "ContainerName"], ["ClusterName"]],
+      namespace: "Shop/Tasks",
+      dashboard: { dimensionValues: { ClusterName: "prod", TaskDefinitionFamily: "shop" }, containerNames: ["web"], period: 300 },
+    });
+    const network = widget(template, "Task network (bytes/s)");
+    assert.equal(network.properties.period, 300);
+    assert.deepEqual(network.properties.metrics[0], ["Shop/Tasks", "NetworkRxBytes", "ClusterName", "prod", { stat: "Average", label: "NetworkRxBytes" }]);
+    assert.deepEqual(widget(template, "Container restarts").properties.metrics, [
+      ["Shop/Tasks", "ContainerRestarts", "TaskDefinitionFamily", "shop", "ContainerName", "web", { stat: "Sum", label: "web ContainerRestarts" }],
+    ]);
+  });
+
+  it("draws a single container line when the first container set has no ContainerName", () => {
+    const template = synthDashboard({ containerDimensions: [["ClusterName", "ServiceName"]] });
+    assert.deepEqual(widget(template, "Container restarts").properties.metrics, [
+      [NS, "ContainerRestarts", "ClusterName", "prod", "ServiceName", "api", { stat: "Sum", label: "all-containers ContainerRestarts" }],
+    ]);
+  });
+
+  it("names the deploy-time region in an environment-agnostic stack", () => {
+    const template = synthDashboard({}, false);
+    assert.equal(widget(template, "Running containers").properties.region, "<Ref:AWS::Region>");
+  });
+});
+
+describe("optional widgets", () => {
+  it("leaves out the container widgets without container metrics", () => {
+    const template = synthDashboard({ containerMetrics: false });
+    assert.deepEqual(
+      widgetTitles(template),
+      ALL_TITLES.filter((title) => !title.startsWith("Container ")),
+    );
+  });
+
+  it("leaves out the exporter widget without self metrics", () => {
+    const template = synthDashboard({ selfMetrics: false });
+    assert.deepEqual(widgetTitles(template), ALL_TITLES.slice(0, -1));
+    const lines = dashboardBody(template).widgets.flatMap((w) => w.properties.metrics);
+    assert.ok(!lines.some((line) => String(line[1]).startsWith("Exporter")));
+  });
+
+  it("creates no dashboard (and no alarm) without the dashboard option", () => {
+    const { template, exporter } = synthExporter();
+    template.resourceCountIs("AWS::CloudWatch::Dashboard", 0);
+    template.resourceCountIs("AWS::CloudWatch::Alarm", 0);
+    assert.equal(exporter.dashboard, undefined);
+  });
+
+  it("sets the dashboard name when given", () => {
+    const { template } = synthExporter({ dashboard: { dimensionValues: PROD_API, dashboardName: "api-tasks" } });
+    template.hasResourceProperties("AWS::CloudWatch::Dashboard", { DashboardName: "api-tasks" });
+  });
+});

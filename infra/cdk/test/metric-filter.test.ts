@@ -1,0 +1,177 @@
+// metrics / excludeMetrics reach the dashboard and the alarms: a line, a widget left without
+// lines, or an alarm for a metric the exporter does not publish is left out. Expectations are
+// worked out by hand from the contract's widget list and metric catalog.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { resolveSettings } from "../lib/settings";
+import { ALL_TITLES, ExtraProps, NS, PROD_API, addExporter, alarmsByMetric, containerDefinition, dashboardBody, fargateFixture, synthExporter, widget, widgetTitles } from "./helpers";
+
+const TASK = ["ClusterName", "prod", "ServiceName", "api"];
+const IN_APP = [...TASK, "ContainerName", "app"];
+const IN_EXPORTER = [...TASK, "ContainerName", "ecs-emf-exporter"];
+
+function synth(props: ExtraProps) {
+  return synthExporter({ dashboard: { dimensionValues: PROD_API }, ...props });
+}
+
+function metricNames(template: Parameters<typeof dashboardBody>[0]): Set<string> {
+  return new Set(dashboardBody(template).widgets.flatMap((w) => w.properties.metrics.map((line) => String(line[1]))));
+}
+
+describe("published metric set", () => {
+  const published = (props: Parameters<typeof resolveSettings>[0]) => [...resolveSettings(props).publishedMetrics].sort();
+
+  it("keeps only the names matching metrics", () => {
+    assert.deepEqual(published({ metrics: ["Cpu*", "Memory*"] }), [
+      "CpuReserved",
+      "CpuUtilization",
+      "CpuUtilized",
+      "MemoryReserved",
+      "MemoryUtilization",
+      "MemoryUtilized",
+    ]);
+  });
+
+  it("lets excludeMetrics win over metrics", () => {
+    assert.deepEqual(published({ metrics: ["Cpu*"], excludeMetrics: ["CpuReserved"] }), ["CpuUtilization", "CpuUtilized"]);
+  });
+
+  it("applies the containerMetrics and selfMetrics switches too", () => {
+    assert.deepEqual(
+      published({ metrics: ["ContainerRestarts", "CpuUtilization", "ExporterErrors"], containerMetrics: false, selfMetrics: false }),
+      ["CpuUtilization"],
+    );
+  });
+
+  it("publishes the whole catalog (35 names) by default, and with an empty metrics list", () => {
+    assert.equal(published({}).length, 35);
+    assert.deepEqual(published({ metrics: [] }), published({}));
+  });
+});
+
+describe('excludeMetrics ["*Reserved"]', () => {
+  const { template, exporter } = synth({ excludeMetrics: ["*Reserved"] });
+
+  it("keeps every widget", () => {
+    assert.deepEqual(widgetTitles(template), ALL_TITLES);
+  });
+
+  it("drops the five reservation lines and nothing else from their widgets", () => {
+    assert.deepEqual(widget(template, "Task CPU (CPU units)").properties.metrics, [
+      [NS, "CpuUtilized", ...TASK, { stat: "Average", label: "CpuUtilized" }],
+    ]);
+    assert.deepEqual(widget(template, "Task memory (MiB)").properties.metrics, [
+      [NS, "MemoryUtilized", ...TASK, { stat: "Average", label: "MemoryUtilized" }],
+    ]);
+    assert.deepEqual(widget(template, "Ephemeral storage (MiB)").properties.metrics, [
+      [NS, "EphemeralStorageUtilized", ...TASK, { stat: "Average", label: "EphemeralStorageUtilized" }],
+    ]);
+    assert.deepEqual(widget(template, "Container CPU (CPU units)").properties.metrics, [
+      [NS, "ContainerCpuUtilized", ...IN_APP, { stat: "Average", label: "app ContainerCpuUtilized" }],
+      [NS, "ContainerCpuUtilized", ...IN_EXPORTER, { stat: "Average", label: "ecs-emf-exporter ContainerCpuUtilized" }],
+    ]);
+    assert.deepEqual(widget(template, "Container memory (MiB)").properties.metrics, [
+      [NS, "ContainerMemoryUtilized", ...IN_APP, { stat: "Average", label: "app ContainerMemoryUtilized" }],
+      [NS, "ContainerMemoryUtilized", ...IN_EXPORTER, { stat: "Average", label: "ecs-emf-exporter ContainerMemoryUtilized" }],
+    ]);
+    for (const name of ["CpuReserved", "MemoryReserved", "EphemeralStorageReserved", "ContainerCpuReserved", "ContainerMemoryReserved"]) {
+      assert.equal(metricNames(template).has(name), false, name);
+    }
+  });
+
+  it("keeps all five alarms", () => {
+    assert.deepEqual([...alarmsByMetric(template).keys()].sort(), ["ContainerRestarts", "CpuUtilization", "ExporterErrors", "MemoryUtilization"]);
+    assert.equal(exporter.allAlarms.length, 5);
+  });
+});
+
+describe('metrics ["Cpu*", "Memory*"]', () => {
+  const { template, exporter } = synth({ metrics: ["Cpu*", "Memory*"] });
+
+  it("renders ECS_EMF_METRICS for the sidecar", () => {
+    const environment = containerDefinition(template, "ecs-emf-exporter")["Environment"] as { Name: string; Value: string }[];
+    assert.deepEqual(
+      environment.find((variable) => variable.Name === "ECS_EMF_METRICS"),
+      { Name: "ECS_EMF_METRICS", Value: "Cpu*,Memory*" },
+    );
+  });
+
+  it("leaves only the four task CPU and memory widgets, laid out two per row", () => {
+    assert.deepEqual(widgetTitles(template), ["Task CPU (CPU units)", "Task CPU utilization (%)", "Task memory (MiB)", "Task memory utilization (%)"]);
+    assert.deepEqual(
+      dashboardBody(template).widgets.map((w) => [w.x, w.y]),
+      [
+        [0, 0],
+        [12, 0],
+        [0, 6],
+        [12, 6],
+      ],
+    );
+    assert.deepEqual([...metricNames(template)].sort(), [
+      "CpuReserved",
+      "CpuUtilization",
+      "CpuUtilized",
+      "MemoryReserved",
+      "MemoryUtilization",
+      "MemoryUtilized",
+    ]);
+  });
+
+  it("keeps only the CPU and memory utilization alarms (no restart or exporter-errors alarm)", () => {
+    assert.deepEqual([...alarmsByMetric(template).keys()].sort(), ["CpuUtilization", "MemoryUtilization"]);
+    assert.equal(exporter.allAlarms.length, 2);
+    assert.deepEqual(exporter.alarms?.containerRestarts, {});
+    assert.equal(exporter.alarms?.exporterErrors, undefined);
+    assert.ok(exporter.alarms?.cpuUtilization !== undefined && exporter.alarms?.memoryUtilization !== undefined);
+  });
+});
+
+describe('excludeMetrics ["ContainerRestarts"]', () => {
+  const { template, exporter } = synth({ excludeMetrics: ["ContainerRestarts"] });
+
+  it("removes the restart widget and moves the later widgets up", () => {
+    assert.deepEqual(
+      widgetTitles(template),
+      ALL_TITLES.filter((title) => title !== "Container restarts"),
+    );
+    // 12 widgets: "Running containers" is the 11th (row 5, left), "Exporter health" the 12th.
+    assert.deepEqual([widget(template, "Running containers").x, widget(template, "Running containers").y], [0, 30]);
+    assert.deepEqual([widget(template, "Exporter health").x, widget(template, "Exporter health").y], [12, 30]);
+  });
+
+  it("removes every restart alarm", () => {
+    assert.deepEqual([...alarmsByMetric(template).keys()].sort(), ["CpuUtilization", "ExporterErrors", "MemoryUtilization"]);
+    assert.deepEqual(exporter.alarms?.containerRestarts, {});
+    assert.equal(exporter.allAlarms.length, 3);
+  });
+});
+
+describe("other filters", () => {
+  it('excludeMetrics ["Exporter*"] removes the exporter widget and alarm even with selfMetrics', () => {
+    const { template } = synth({ selfMetrics: true, excludeMetrics: ["Exporter*"] });
+    assert.deepEqual(widgetTitles(template), ALL_TITLES.slice(0, -1));
+    assert.equal(alarmsByMetric(template).has("ExporterErrors"), false);
+  });
+
+  it('excludeMetrics ["CpuUtilization"] removes the CPU utilization widget and alarm', () => {
+    const { template } = synth({ excludeMetrics: ["CpuUtilization"] });
+    assert.deepEqual(
+      widgetTitles(template),
+      ALL_TITLES.filter((title) => title !== "Task CPU utilization (%)"),
+    );
+    assert.deepEqual([...alarmsByMetric(template).keys()].sort(), ["ContainerRestarts", "ExporterErrors", "MemoryUtilization"]);
+  });
+
+  it("fails at synth time when no dashboard metric is published", () => {
+    const fixture = fargateFixture();
+    assert.throws(
+      () => addExporter(fixture, { metrics: ["ImagePullTime"], dashboard: { dimensionValues: PROD_API } }),
+      /the dashboard would be empty/,
+    );
+  });
+
+  it("needs no dashboard for a filter that leaves it empty", () => {
+    const { template } = synthExporter({ metrics: ["ImagePullTime"] });
+    template.resourceCountIs("AWS::CloudWatch::Dashboard", 0);
+  });
+});
