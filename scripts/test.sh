@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Every test of the project: formatting, lints, unit + integration + end-to-end tests,
-# and (when ../shared/tools/emf-lint exists) the demo's output through the published rules.
+# Every test of the project: formatting, lints, unit + integration + end-to-end tests, the
+# infrastructure code (scripts/check-infra.sh), and (when ../shared/tools/emf-lint exists)
+# the demo's output through the published rules.
 # This is the README's test command; .ci/run calls it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,9 @@ cargo build --locked --release
 
 echo "== cargo test (unit, fixture formulas, encoder limits, settings, end-to-end)"
 cargo test --locked --all-targets
+
+echo "== infrastructure: Terraform module, CDK construct, their dashboards and alarms vs the catalog"
+bash scripts/check-infra.sh
 
 lint=../shared/tools/emf-lint
 if [ -x "$lint" ] || [ -f "$lint" ]; then
