@@ -264,6 +264,22 @@ impl Moto {
             .unwrap_or_else(|e| panic!("raw readback of {namespace}: {e}"))
     }
 
+    /// Every event of a CloudWatch Logs stream moto holds, oldest first, as
+    /// `[{"timestamp": epoch_ms, "message": text}]` (`logs_readback.py`).
+    pub fn log_events(&self, group: &str, stream: &str) -> Value {
+        let out = run_with_deadline(
+            python_command()
+                .arg(script("logs_readback.py"))
+                .args(["--endpoint", &self.moto_url])
+                .args(["--group", group, "--stream", stream]),
+            HTTP_TIMEOUT,
+        )
+        .unwrap_or_else(|e| panic!("logs readback of {group}/{stream}: {e}"));
+        assert_eq!(out.0, Some(0), "logs_readback.py failed: {}", out.2);
+        serde_json::from_str(&out.1)
+            .unwrap_or_else(|e| panic!("logs readback is not JSON ({e}): {}", out.1))
+    }
+
     fn run_readback(&self, args: &[&str]) -> Result<Value, String> {
         let out = run_with_deadline(
             python_command()

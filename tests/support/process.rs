@@ -259,6 +259,16 @@ pub fn run_once(
     metadata_uri: &str,
     env: &[(&str, &str)],
 ) -> (Option<i32>, Vec<serde_json::Value>, String) {
+    run_once_with(metadata_uri, env, 16_383)
+}
+
+/// As [`run_once`], the lines validated against `max_line_bytes` (the exporter's
+/// `ECS_EMF_MAX_LINE_BYTES`, which `env` sets when it is not the default).
+pub fn run_once_with(
+    metadata_uri: &str,
+    env: &[(&str, &str)],
+    max_line_bytes: usize,
+) -> (Option<i32>, Vec<serde_json::Value>, String) {
     let out = Command::new(BIN)
         .env_clear()
         .env("ECS_CONTAINER_METADATA_URI_V4", metadata_uri)
@@ -267,7 +277,7 @@ pub fn run_once(
         .output()
         .expect("the binary runs");
     let stdout = String::from_utf8(out.stdout).expect("stdout is UTF-8");
-    let docs = super::emf_rules::assert_valid_lines(&stdout, 16_383);
+    let docs = super::emf_rules::assert_valid_lines(&stdout, max_line_bytes);
     (
         out.status.code(),
         docs,
