@@ -22,6 +22,13 @@ pub struct RawSettings {
         value_name = "URL"
     )]
     pub metadata_uri: Option<String>,
+    /// Accept a metadata URL on a host that is neither loopback nor link-local.
+    #[arg(
+        long = "allow-any-metadata-host",
+        env = "ECS_EMF_ALLOW_ANY_METADATA_HOST",
+        value_name = "BOOL"
+    )]
+    pub allow_any_metadata_host: Option<String>,
     /// stdout | agent | cloudwatch
     #[arg(long, env = "ECS_EMF_OUTPUT")]
     pub output: Option<String>,
@@ -260,6 +267,60 @@ fn err(variable: &'static str, value: &str, expected: impl Into<String>) -> Sett
     }
 }
 
+/// `healthcheck` runs as a separate process (from the container's health check, whose working
+/// directory is not ours to choose), so both must name the same file: an absolute path.
+fn health_file(value: Option<&str>) -> Result<PathBuf, SettingsError> {
+    match value.map(str::trim) {
+        None => Ok(PathBuf::from(DEFAULT_HEALTH_FILE)),
+        Some(path) if path.starts_with('/') && !path.ends_with('/') => Ok(PathBuf::from(path)),
+        Some(path) => Err(err(
+            "ECS_EMF_HEALTH_FILE",
+            path,
+            "expected an absolute file path, e.g. /tmp/ecs-emf-exporter.health",
+        )),
+    }
+}
+
+/// The endpoint is plain HTTP on a link-local address (169.254.170.2), or loopback for the
+/// simulator. Anything else would send the poller's requests, and trust the answers, to a host
+/// the task does not control; that takes ECS_EMF_ALLOW_ANY_METADATA_HOST=true. Host names other
+/// than `localhost` are refused too: DNS could point them anywhere.
+fn validate_metadata_uri(uri: &str, allow_any_host: bool) -> Result<String, SettingsError> {
+    const VAR: &str = "ECS_CONTAINER_METADATA_URI_V4";
+    let parsed = reqwest::Url::parse(uri)
+        .ok()
+        .filter(|u| u.scheme() == "http" && u.host_str().is_some_and(|h| !h.is_empty()))
+        .ok_or_else(|| {
+            err(
+                VAR,
+                uri,
+                "expected an http:// URL (ECS sets it; the endpoint is plain HTTP on a link-local address)",
+            )
+        })?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(err(
+            VAR,
+            "(a URL with credentials)",
+            "a URL without user:password@",
+        ));
+    }
+    let host = parsed.host_str().unwrap_or_default();
+    // IPv6 hosts come bracketed ("[::1]").
+    let local = match host.trim_start_matches('[').trim_end_matches(']').parse() {
+        Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback() || ip.is_link_local(),
+        Ok(std::net::IpAddr::V6(ip)) => ip.is_loopback() || (ip.segments()[0] & 0xffc0) == 0xfe80,
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
+    };
+    if !local && !allow_any_host {
+        return Err(err(
+            VAR,
+            uri,
+            "a loopback or link-local host (ECS uses 169.254.170.2); set ECS_EMF_ALLOW_ANY_METADATA_HOST=true to poll another host",
+        ));
+    }
+    Ok(uri.to_string())
+}
+
 /// `90s`, `5m`, `1h`, `1500ms`, or a bare number of seconds.
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let t = text.trim();
@@ -416,18 +477,14 @@ fn parse_metric_list(
 
 impl Settings {
     pub fn from_raw(raw: &RawSettings) -> Result<Settings, SettingsError> {
+        let allow_any_metadata_host = parse_bool(
+            "ECS_EMF_ALLOW_ANY_METADATA_HOST",
+            raw.allow_any_metadata_host.as_deref(),
+            false,
+        )?;
         let metadata_uri = match raw.metadata_uri.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(uri) if uri.starts_with("http://") && uri.len() > "http://".len() => {
-                Some(uri.to_string())
-            }
-            Some(uri) => {
-                return Err(err(
-                    "ECS_CONTAINER_METADATA_URI_V4",
-                    uri,
-                    "expected an http:// URL (ECS sets it; the endpoint is plain HTTP on a link-local address)",
-                ));
-            }
+            Some(uri) => Some(validate_metadata_uri(uri, allow_any_metadata_host)?),
         };
         let output = match raw.output.as_deref().map(str::trim) {
             None | Some("stdout") => OutputKind::Stdout,
@@ -587,27 +644,33 @@ impl Settings {
                 "expected tcp://HOST:PORT or udp://HOST:PORT",
             )
         })?;
+        // CloudWatch Logs' own rules: group names are [A-Za-z0-9._/#-]; stream names may not
+        // hold ':' or '*'. Both 1-512 characters; no quotes or controls (they go into JSON).
         let log_name = |variable: &'static str,
-                        value: &Option<String>|
+                        value: &Option<String>,
+                        allowed: fn(char) -> bool,
+                        expected: &str|
          -> Result<Option<String>, SettingsError> {
             match value.as_deref().map(str::trim) {
                 None | Some("") => Ok(None),
-                Some(v)
-                    if v.len() <= 512
-                        && !v.contains(['"', '\\'])
-                        && !v.chars().any(char::is_control) =>
-                {
+                Some(v) if v.chars().count() <= 512 && v.chars().all(allowed) => {
                     Ok(Some(v.to_string()))
                 }
-                Some(v) => Err(err(
-                    variable,
-                    v,
-                    "expected a CloudWatch Logs name (1-512 characters, no quotes)",
-                )),
+                Some(v) => Err(err(variable, v, expected)),
             }
         };
-        let log_group_name = log_name("AWS_EMF_LOG_GROUP_NAME", &raw.log_group_name)?;
-        let log_stream_name = log_name("AWS_EMF_LOG_STREAM_NAME", &raw.log_stream_name)?;
+        let log_group_name = log_name(
+            "AWS_EMF_LOG_GROUP_NAME",
+            &raw.log_group_name,
+            |c| c.is_ascii_alphanumeric() || "._/#-".contains(c),
+            "expected a CloudWatch Logs name (1-512 characters: letters, digits, . _ / # -)",
+        )?;
+        let log_stream_name = log_name(
+            "AWS_EMF_LOG_STREAM_NAME",
+            &raw.log_stream_name,
+            |c| !matches!(c, ':' | '*' | '"' | '\\') && !c.is_control(),
+            "expected a CloudWatch Logs name (1-512 characters, no : * or quotes)",
+        )?;
         let buffer_bytes = match raw.buffer_bytes.as_deref() {
             None => DEFAULT_BUFFER_BYTES,
             Some(text) => match text.trim().parse::<usize>() {
@@ -662,7 +725,7 @@ impl Settings {
             self_metrics: parse_bool("ECS_EMF_SELF_METRICS", raw.self_metrics.as_deref(), false)?,
             log_format,
             log_level,
-            health_file: PathBuf::from(raw.health_file.as_deref().unwrap_or(DEFAULT_HEALTH_FILE)),
+            health_file: health_file(raw.health_file.as_deref())?,
         })
     }
 
@@ -718,5 +781,63 @@ impl Settings {
             self.high_resolution,
             self.max_line_bytes,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metadata(uri: &str, allow_any_host: Option<&str>) -> Result<Option<String>, SettingsError> {
+        let raw = RawSettings {
+            metadata_uri: Some(uri.to_string()),
+            allow_any_metadata_host: allow_any_host.map(str::to_string),
+            ..RawSettings::default()
+        };
+        Settings::from_raw(&raw).map(|s| s.metadata_uri)
+    }
+
+    #[test]
+    fn the_metadata_url_must_be_plain_http_to_a_loopback_or_link_local_host() {
+        for ok in [
+            "http://169.254.170.2/v4/0123abcd-4567",
+            "http://127.0.0.1:51234/v4/sim-0001",
+            "http://localhost:8080/v4/x",
+            "http://[::1]:8080/v4/x",
+            "http://[fe80::1]/v4/x",
+        ] {
+            assert_eq!(metadata(ok, None), Ok(Some(ok.to_string())), "{ok}");
+        }
+        for refused in [
+            "http://10.0.0.5/v4/x",
+            "http://169.255.0.1/v4/x",
+            "http://metadata.example.com/v4/x",
+            "http://[2001:db8::1]/v4/x",
+        ] {
+            let e = metadata(refused, None).expect_err(refused);
+            assert_eq!(e.variable, "ECS_CONTAINER_METADATA_URI_V4");
+            assert!(e.expected.contains("loopback or link-local"), "{e:?}");
+            // An explicit opt-in accepts it.
+            assert_eq!(
+                metadata(refused, Some("true")),
+                Ok(Some(refused.to_string()))
+            );
+        }
+        for not_http in [
+            "https://169.254.170.2/v4/x",
+            "ftp://127.0.0.1/v4",
+            "http://",
+            "169.254.170.2/v4",
+        ] {
+            let e = metadata(not_http, Some("true")).expect_err(not_http);
+            assert!(e.expected.contains("http:// URL"), "{not_http}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn a_metadata_url_with_credentials_is_refused_without_echoing_them() {
+        let e = metadata("http://user:s3cret@169.254.170.2/v4/x", None).expect_err("refused");
+        assert!(!format!("{e:?}").contains("s3cret"), "{e:?}");
+        assert!(e.expected.contains("without user:password@"));
     }
 }

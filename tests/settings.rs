@@ -84,7 +84,41 @@ fn every_invalid_value_is_rejected_with_exit_2_and_one_line_naming_it() {
             "ftp://169.254.170.2/v4",
             "http:// URL",
         ),
+        (
+            "ECS_CONTAINER_METADATA_URI_V4",
+            "https://169.254.170.2/v4/x",
+            "http:// URL",
+        ),
+        (
+            "ECS_CONTAINER_METADATA_URI_V4",
+            "http://10.0.0.5/v4/x",
+            "loopback or link-local",
+        ),
+        (
+            "ECS_CONTAINER_METADATA_URI_V4",
+            "http://metadata.example.com/v4/x",
+            "loopback or link-local",
+        ),
+        (
+            "ECS_EMF_ALLOW_ANY_METADATA_HOST",
+            "perhaps",
+            "true or false",
+        ),
         ("ECS_EMF_SELF_METRICS", "2", "true or false"),
+        ("ECS_EMF_HEALTH_FILE", "", "absolute file path"),
+        ("ECS_EMF_HEALTH_FILE", "health", "absolute file path"),
+        ("ECS_EMF_HEALTH_FILE", "/tmp/", "absolute file path"),
+        ("ECS_EMF_INTERVAL", "1.5m", "1s to 1h"),
+        ("ECS_EMF_INTERVAL", "999ms", "1s to 1h"),
+        ("ECS_EMF_TAGS_REFRESH", "25h", "10s to 24h"),
+        ("ECS_EMF_MAX_LINE_BYTES", "1048577", "1024 to 1048576"),
+        ("ECS_EMF_BUFFER_BYTES", "1073741825", "65536 to 1073741824"),
+        ("ECS_EMF_OUTPUT", "", "expected stdout, agent or cloudwatch"),
+        (
+            "AWS_EMF_LOG_STREAM_NAME",
+            "bad:name",
+            "CloudWatch Logs name",
+        ),
         (
             "AWS_EMF_AGENT_ENDPOINT",
             "localhost:25888",
@@ -103,6 +137,23 @@ fn every_invalid_value_is_rejected_with_exit_2_and_one_line_naming_it() {
         ),
         ("ECS_EMF_BUFFER_BYTES", "1000", "65536 to 1073741824"),
     ];
+    // Every setting the binary reads has at least one rejected value above, except those
+    // where every value is meaningful: container names and globs (any text names a container).
+    let accepts_anything = ["ECS_EMF_EXCLUDE_CONTAINERS"];
+    let source = include_str!("../src/settings.rs");
+    let settings: std::collections::BTreeSet<&str> = source
+        .split("env = \"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    assert!(settings.len() >= 25, "the scan found {settings:?}");
+    for setting in settings {
+        assert!(
+            accepts_anything.contains(&setting) || cases.iter().any(|(var, _, _)| *var == setting),
+            "{setting} has no invalid value in the table"
+        );
+    }
+
     for (var, value, expected) in cases {
         let (code, stdout, stderr) = run(&[(var, value)]);
         assert_eq!(
