@@ -474,7 +474,7 @@ mod tests {
                 metric: &catalog::CpuUtilized,
                 value: 1.0,
             }],
-            containers: vec![],
+            ..Measurements::default()
         }
     }
 
@@ -608,6 +608,7 @@ mod tests {
                     value: 3.0,
                 }],
             }],
+            ..Measurements::default()
         };
         let mut labeler = Labeler::new(DimensionConfig::default());
         let entities = labeler.label(

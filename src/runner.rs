@@ -194,6 +194,8 @@ pub struct Runner {
     published_errors: u64,
     published_drops: u64,
     reported_malformed: Vec<String>,
+    /// The containers' gaps logged last cycle: a gap is logged when it begins, not every cycle.
+    reported_gaps: Vec<(String, crate::metrics::compute::Gap)>,
 }
 
 impl Runner {
@@ -218,6 +220,7 @@ impl Runner {
             published_errors: 0,
             published_drops: 0,
             reported_malformed: Vec::new(),
+            reported_gaps: Vec::new(),
         }
     }
 
@@ -333,6 +336,25 @@ impl Runner {
         self.refresh_tags(&snapshot.task).await;
         let timestamp_ms = snapshot.received_at.timestamp_millis();
         let mut measured = self.collector.collect(snapshot);
+        // One line per kind of gap, naming the containers it newly affects (gaps are sorted).
+        let new_gaps: Vec<&(String, crate::metrics::compute::Gap)> = measured
+            .gaps
+            .iter()
+            .filter(|g| !self.reported_gaps.contains(g))
+            .collect();
+        for kind in new_gaps
+            .iter()
+            .map(|(_, gap)| *gap)
+            .collect::<std::collections::BTreeSet<_>>()
+        {
+            let names: Vec<&str> = new_gaps
+                .iter()
+                .filter(|(_, g)| *g == kind)
+                .map(|(n, _)| n.as_str())
+                .collect();
+            tracing::info!("containers {names:?}: {kind}");
+        }
+        self.reported_gaps = std::mem::take(&mut measured.gaps);
         measured
             .task
             .retain(|s| self.settings.metric_selected(s.metric));

@@ -36,6 +36,39 @@ pub struct ContainerMeasurement {
 pub struct Measurements {
     pub task: Vec<Sample>,
     pub containers: Vec<ContainerMeasurement>,
+    /// Running containers that are missing values this cycle, and why (the runner logs each
+    /// once while it lasts). Sorted, so two cycles compare equal when nothing changed.
+    pub gaps: Vec<(String, Gap)>,
+}
+
+/// Why a RUNNING container has no rates or no values this cycle. None of these is published
+/// as a number: the values are left out, never guessed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Gap {
+    /// `/task/stats` holds `null` or `{}` for it (starting, restarting, or stats lagging).
+    NoStats,
+    /// Its CPU counter is below its previous sample's: it restarted or its counters were
+    /// reset, so this interval has no rates.
+    CountersWentDown,
+    /// Its stats clock (`read`) went backwards or stood still with new counters; rates use the
+    /// time between the two polls instead.
+    ClockNotForward,
+}
+
+impl std::fmt::Display for Gap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Gap::NoStats => {
+                "no stats in /task/stats (null or empty); counted again from their next sample"
+            }
+            Gap::CountersWentDown => {
+                "counters went down (restart or reset); no rates for this interval"
+            }
+            Gap::ClockNotForward => {
+                "stats time `read` did not move forward; rates use the time between polls"
+            }
+        })
+    }
 }
 
 impl Measurements {
@@ -215,6 +248,7 @@ fn measure(
         .filter(|c| !c.name.as_deref().is_some_and(|n| exclude.matches(n)))
         .collect();
     let mut repeats = Vec::new();
+    let mut gaps = Vec::new();
     let running: Vec<Counted> = users
         .iter()
         .filter(|c| platform::is_running(c))
@@ -225,6 +259,10 @@ fn measure(
                 (Some(s), Some(id)) => baseline(snap, s, previous.get(id)),
                 _ => Baseline::Embedded,
             };
+            let prev = id.and_then(|id| previous.get(id)).map(|p| &p.stats);
+            if let (Some(gap), Some(name)) = (gap(stats, prev, &baseline), meta.name.as_deref()) {
+                gaps.push((name.to_string(), gap));
+            }
             if let (Baseline::Repeat, Some(id)) = (&baseline, id) {
                 repeats.push(id.to_string());
             }
@@ -244,7 +282,32 @@ fn measure(
         }
     }
     out.task = measure_task(snap, &users, &running, &out.containers, awsvpc, first_cycle);
+    gaps.sort();
+    out.gaps = gaps;
     (out, repeats)
+}
+
+/// Why a running container's sample leaves values out this cycle, if it does. A sample served
+/// again unchanged (Fargate refreshes stats about every 10 s) is normal, not a gap.
+fn gap(
+    stats: Option<&ContainerStats>,
+    prev: Option<&ContainerStats>,
+    baseline: &Baseline,
+) -> Option<Gap> {
+    let Some(stats) = stats.filter(|s| s.read.is_some() || s.cpu_stats.is_some()) else {
+        return Some(Gap::NoStats);
+    };
+    let prev = prev?;
+    let now = platform::total_cpu_ns(stats.cpu_stats.as_ref());
+    let before = platform::total_cpu_ns(prev.cpu_stats.as_ref());
+    if now.zip(before).is_some_and(|(n, b)| n < b) {
+        return Some(Gap::CountersWentDown);
+    }
+    let clock =
+        platform::real_time(stats.read.as_deref()).zip(platform::real_time(prev.read.as_deref()));
+    let forward = clock.is_some_and(|(c, p)| c > p);
+    (clock.is_some() && !forward && !matches!(baseline, Baseline::Repeat))
+        .then_some(Gap::ClockNotForward)
 }
 
 fn cpu_rate(stats: &ContainerStats, baseline: &Baseline) -> Option<f64> {
