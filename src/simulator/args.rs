@@ -73,9 +73,10 @@ pub struct SimulateArgs {
     #[arg(long = "restart", value_name = "K@N")]
     pub restarts: Vec<RestartEvent>,
 
-    /// Serve this file verbatim as /task (needs --replay-stats).
-    #[arg(long, value_name = "FILE")]
-    pub replay_task: Option<PathBuf>,
+    /// Serve these files verbatim as /task, one per request, the last one repeating (needs
+    /// --replay-stats).
+    #[arg(long = "replay-task", value_name = "FILE")]
+    pub replay_task: Vec<PathBuf>,
 
     /// Serve these files verbatim as /task/stats, one per request, the last one repeating.
     #[arg(long = "replay-stats", value_name = "FILE")]
@@ -148,19 +149,19 @@ impl SimulateArgs {
     }
 
     fn replay(&self) -> Result<Option<Replay>, String> {
-        let Some(task) = &self.replay_task else {
+        if self.replay_task.is_empty() {
             if !self.replay_stats.is_empty() || self.replay_task_with_tags.is_some() {
                 return Err(
                     "--replay-stats and --replay-task-with-tags need --replay-task".to_owned(),
                 );
             }
             return Ok(None);
-        };
+        }
         if self.replay_stats.is_empty() {
             return Err("--replay-task needs at least one --replay-stats FILE".to_owned());
         }
         Replay::from_files(
-            task,
+            &self.replay_task,
             &self.replay_stats,
             self.replay_task_with_tags.as_deref(),
         )
@@ -171,7 +172,7 @@ impl SimulateArgs {
     /// Which replay flag gave the file an error message names (the message names the file).
     fn replay_flag_named_in(&self, message: &str) -> &'static str {
         let names = |path: &PathBuf| message.contains(&format!("file {}:", path.display()));
-        if self.replay_task.as_ref().is_some_and(names) {
+        if self.replay_task.iter().any(names) {
             "--replay-task"
         } else if self.replay_task_with_tags.as_ref().is_some_and(names) {
             "--replay-task-with-tags"

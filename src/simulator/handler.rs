@@ -176,7 +176,7 @@ impl Simulator {
         let scenario = &self.options.scenario;
         if let Some(replay) = &self.options.replay {
             return match route {
-                Route::Task => Reply::new(200, JSON, replay.task.clone()),
+                Route::Task => Reply::new(200, JSON, replay.task_for(n).to_owned()),
                 Route::Stats => Reply::new(200, JSON, replay.stats_for(n).to_owned()),
                 Route::TaskWithTags => replay
                     .task_with_tags

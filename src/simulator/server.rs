@@ -580,7 +580,7 @@ mod tests {
         let task = dir.file("task.json", task_text);
         let s1 = dir.file("s1.json", "{\"d1\": {\"read\": \"one\"}}");
         let s2 = dir.file("s2.json", "{ \"d1\" : {\"read\": \"two\"} }\n");
-        let replay = crate::simulator::replay::Replay::from_files(&task, &[s1, s2], None)
+        let replay = crate::simulator::replay::Replay::from_files(&[task], &[s1, s2], None)
             .expect("replay files");
         let server = serve(SimOptions {
             replay: Some(replay),
