@@ -190,6 +190,11 @@ impl Exporter {
         docs
     }
 
+    /// The process id (to read /proc/<pid>).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGTERM, then the exit code (waits at most `timeout`).
     pub fn terminate(&mut self, timeout: Duration) -> Option<i32> {
         self.signal("-TERM", timeout)
