@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every test of the project: formatting, lints, unit + integration + end-to-end tests, the
-# infrastructure code (scripts/check-infra.sh), the Dockerfile (hadolint) and the image end to
-# end through Docker's awslogs driver (scripts/e2e-docker.sh), and (when
-# ../shared/tools/emf-lint exists) the demo's output through the published rules.
+# infrastructure code (scripts/check-infra.sh), the Dockerfile (hadolint), the dependency
+# policy (scripts/check-deps.sh), the image end to end through Docker's awslogs driver
+# (scripts/e2e-docker.sh), and (when ../shared/tools/emf-lint exists) the demo's output
+# through the published rules.
 # A part that cannot run on this machine (exit 77) is reported as SKIPPED, never as passed.
 # This is the README's test command; .ci/run calls it.
 set -euo pipefail
@@ -31,6 +32,15 @@ bash scripts/setup-infra-tools.sh
 .venv-infra/bin/hadolint Dockerfile
 
 skipped=()
+echo "== dependency policy: cargo deny licences, bans, sources, advisories (scripts/check-deps.sh)"
+rc=0
+bash scripts/check-deps.sh || rc=$?
+if [ "$rc" -eq 77 ]; then
+  skipped+=("cargo deny advisories (RustSec database unreachable)")
+elif [ "$rc" -ne 0 ]; then
+  exit "$rc"
+fi
+
 echo "== the image end to end: static build, image, awslogs driver into moto (scripts/e2e-docker.sh)"
 rc=0
 bash scripts/e2e-docker.sh || rc=$?
