@@ -15,8 +15,8 @@ cd "$(dirname "$0")/.."
 containers=${1:-3}
 seconds=${2:-30}
 platform=${3:-fargate}
-bin=target/release/ecs-emf-exporter
-[ -x "$bin" ] || cargo build --release --locked >&2
+. scripts/sidecar-proc.sh
+ensure_release_binary
 work=$(mktemp -d)
 cleanup() { kill "${exporter_pid:-}" "${sim_pid:-}" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
@@ -24,17 +24,14 @@ trap cleanup EXIT
 if [ "$containers" -eq 0 ]; then
   uri=http://127.0.0.1:9/v4/closed
 else
-  "$bin" simulate --platform "$platform" --containers "$containers" 2>"$work/sim.err" >/dev/null &
-  sim_pid=$!
-  for _ in $(seq 100); do grep -q '^ECS_CONTAINER_METADATA_URI_V4=' "$work/sim.err" && break; sleep 0.05; done
-  uri=$(grep -m1 '^ECS_CONTAINER_METADATA_URI_V4=' "$work/sim.err" | cut -d= -f2-)
+  start_simulator "$containers" "$platform" "$work/sim.err" ||
+    { echo "the simulator printed no URL:" >&2; cat "$work/sim.err" >&2; exit 1; }
 fi
 
 ECS_CONTAINER_METADATA_URI_V4=$uri ECS_EMF_INTERVAL=1s ECS_EMF_HEALTH_FILE=$work/health \
   "$bin" >"$work/out.jsonl" 2>"$work/exporter.err" &
 exporter_pid=$!
 
-cpu_ns() { cat /proc/"$exporter_pid"/task/*/schedstat | awk '{s += $1} END {print s}'; }
 task_docs() { grep -c '"Type":"Task"' "$work/out.jsonl" || true; }
 if [ "$containers" -eq 0 ] || [ "${ECS_EMF_OUTPUT:-stdout}" != stdout ]; then
   # No documents on stdout to count: one cycle per second by construction.
@@ -42,11 +39,11 @@ if [ "$containers" -eq 0 ] || [ "${ECS_EMF_OUTPUT:-stdout}" != stdout ]; then
 fi
 
 sleep 3 # start-up and first cycles are not steady state
-c0=$(task_docs); t0=$(cpu_ns)
+c0=$(task_docs); t0=$(cpu_ns "$exporter_pid")
 sleep "$seconds"
-c1=$(task_docs); t1=$(cpu_ns)
-rss=$(awk '/^VmRSS/ {print $2}' /proc/"$exporter_pid"/status)
-hwm=$(awk '/^VmHWM/ {print $2}' /proc/"$exporter_pid"/status)
+c1=$(task_docs); t1=$(cpu_ns "$exporter_pid")
+rss=$(status_kib "$exporter_pid" VmRSS)
+hwm=$(status_kib "$exporter_pid" VmHWM)
 cycles=$((c1 - c0))
 [ "$cycles" -gt 0 ] || { echo "no cycles measured; exporter log:" >&2; cat "$work/exporter.err" >&2; exit 1; }
 per_cycle_us=$(awk -v a="$t0" -v b="$t1" -v n="$cycles" 'BEGIN {printf "%.1f", (b - a) / n / 1000}')

@@ -27,6 +27,9 @@ cargo test --locked --all-targets
 echo "== infrastructure: Terraform module, CDK construct, their dashboards and alarms vs the catalog"
 bash scripts/check-infra.sh
 
+echo "== soak, CI-sized: 45 s at a 1 s interval against 10 containers (scripts/soak.sh; 600 s by default)"
+bash scripts/soak.sh 45
+
 echo "== hadolint Dockerfile"
 bash scripts/setup-infra-tools.sh
 .venv-infra/bin/hadolint Dockerfile
