@@ -36,11 +36,9 @@ pub async fn sdk_config(region_hint: Option<&str>) -> aws_config::SdkConfig {
         .timeout_config(timeouts);
     let region_set = std::env::var_os("AWS_REGION").is_some()
         || std::env::var_os("AWS_DEFAULT_REGION").is_some();
-    if !region_set {
-        if let Some(region) = region_hint {
-            tracing::info!("AWS_REGION not set; using {region} from the task ARN");
-            loader = loader.region(aws_config::Region::new(region.to_string()));
-        }
+    if !region_set && let Some(region) = region_hint {
+        tracing::info!("AWS_REGION not set; using {region} from the task ARN");
+        loader = loader.region(aws_config::Region::new(region.to_string()));
     }
     loader.load().await
 }

@@ -286,8 +286,18 @@ impl Warnings {
                 v.to_string()
             }
             Some(v) if !v.trim().is_empty() => {
+                let cut: String = v.chars().take(MAX_VALUE_CHARS).collect();
+                // The first 1024 characters may all be blank (seen while writing the fuzz targets): CloudWatch
+                // rejects a blank value, so that is 'unknown' like any other blank value.
+                if cut.trim().is_empty() {
+                    self.once(
+                        name,
+                        "is blank in its first 1024 characters; published as 'unknown'",
+                    );
+                    return UNKNOWN.to_string();
+                }
                 self.once(name, "is longer than 1024 characters; truncated to 1024");
-                v.chars().take(MAX_VALUE_CHARS).collect()
+                cut
             }
             Some(_) => {
                 self.once(name, "is empty or blank; published as 'unknown'");
@@ -435,10 +445,10 @@ impl Labeler {
             props.push(("ContainerName", source.container));
         }
         for (k, v) in props {
-            if let Some(v) = v {
-                if !fields.iter().any(|(name, _)| name == k) {
-                    fields.push((k.to_string(), v.to_string()));
-                }
+            if let Some(v) = v
+                && !fields.iter().any(|(name, _)| name == k)
+            {
+                fields.push((k.to_string(), v.to_string()));
             }
         }
         Entity {

@@ -411,10 +411,10 @@ impl Runner {
             if self.cycle().await {
                 collected += 1;
             }
-            if let Stop::AfterCycles(n) = stop {
-                if cycles >= n {
-                    break;
-                }
+            if let Stop::AfterCycles(n) = stop
+                && cycles >= n
+            {
+                break;
             }
         }
         let delivery = self.output.close(FLUSH_DEADLINE).await;

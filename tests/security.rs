@@ -24,10 +24,8 @@ fn listening_inodes() -> BTreeSet<String> {
                 f.get(2)
                     .is_some_and(|remote| remote.trim_start_matches(['0', ':']).is_empty())
             };
-            if listening {
-                if let Some(inode) = f.get(9) {
-                    out.insert((*inode).to_string());
-                }
+            if listening && let Some(inode) = f.get(9) {
+                out.insert((*inode).to_string());
             }
         }
     }

@@ -74,10 +74,10 @@ pub fn problems(line: &str, max_line_bytes: usize, now_ms: Option<i64>) -> Vec<S
     match aws.get("Timestamp").and_then(Value::as_i64) {
         None => p.push("_aws.Timestamp must be an integer".into()),
         Some(ts) => {
-            if let Some(now) = now_ms {
-                if ts < now - 14 * DAY_MS || ts > now + 2 * 3_600_000 {
-                    p.push(format!("timestamp {ts} outside [now-14d, now+2h]"));
-                }
+            if let Some(now) = now_ms
+                && (ts < now - 14 * DAY_MS || ts > now + 2 * 3_600_000)
+            {
+                p.push(format!("timestamp {ts} outside [now-14d, now+2h]"));
             }
         }
     }
@@ -165,10 +165,11 @@ pub fn problems(line: &str, max_line_bytes: usize, now_ms: Option<i64>) -> Vec<S
             if !UNITS.contains(&unit) {
                 p.push(format!("metric {name:?} has invalid unit {unit:?}"));
             }
-            if let Some(r) = m.get("StorageResolution") {
-                if r.as_i64() != Some(1) && r.as_i64() != Some(60) {
-                    p.push(format!("metric {name:?} has invalid StorageResolution {r}"));
-                }
+            if let Some(r) = m.get("StorageResolution")
+                && r.as_i64() != Some(1)
+                && r.as_i64() != Some(60)
+            {
+                p.push(format!("metric {name:?} has invalid StorageResolution {r}"));
             }
             match root.get(name) {
                 Some(v) if finite_number(v) => {}

@@ -376,10 +376,10 @@ fn wait_for_moto(child: &mut Child, port: u16) -> Result<(), String> {
         if let Ok(Some(status)) = child.try_wait() {
             return Err(format!("moto exited with {status}"));
         }
-        if let Ok((status, _)) = http(addr, "GET", "/moto-api/config", None) {
-            if (200..300).contains(&status) {
-                return Ok(());
-            }
+        if let Ok((status, _)) = http(addr, "GET", "/moto-api/config", None)
+            && (200..300).contains(&status)
+        {
+            return Ok(());
         }
         std::thread::sleep(Duration::from_millis(50));
     }

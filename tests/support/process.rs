@@ -113,14 +113,14 @@ impl Sim {
         let stderr = Lines::spawn(child.stderr.take().expect("stderr"));
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            if let Some(line) = stderr.next(Duration::from_millis(200)) {
-                if let Some(url) = line.strip_prefix("ECS_CONTAINER_METADATA_URI_V4=") {
-                    return Sim {
-                        child,
-                        base_url: url.trim().to_string(),
-                        stderr,
-                    };
-                }
+            if let Some(line) = stderr.next(Duration::from_millis(200))
+                && let Some(url) = line.strip_prefix("ECS_CONTAINER_METADATA_URI_V4=")
+            {
+                return Sim {
+                    child,
+                    base_url: url.trim().to_string(),
+                    stderr,
+                };
             }
         }
         let _ = child.kill();
