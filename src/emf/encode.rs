@@ -91,8 +91,8 @@ impl MetricPieces {
         let mut member = String::with_capacity(name.len() + 24);
         push_json_string(&mut member, name);
         member.push(':');
-        // Values are finite by construction (compute never builds others); zmij (what serde_json uses) gives the
-        // shortest text that reads back as the same f64.
+        // Values are finite here (`encode_entity` leaves the others out); zmij (what
+        // serde_json uses) gives the shortest text that reads back as the same f64.
         let mut number = zmij::Buffer::new();
         member.push_str(if sample.value.is_finite() {
             number.format_finite(sample.value)
@@ -218,14 +218,31 @@ fn pack(
 }
 
 fn encode_entity(entity: &Entity, timestamp_ms: i64, config: &EncoderConfig, out: &mut Encoded) {
-    if entity.samples.is_empty() {
-        return;
+    // JSON has no NaN or infinity, and writing a stand-in (this wrote `0`) would publish a
+    // value nobody measured (found by fuzzing, see tests/fuzz_regressions.rs): such values
+    // are left out and counted as rejected. `compute` never builds them; this keeps the
+    // encoder right on its own.
+    let non_finite = entity
+        .samples
+        .iter()
+        .filter(|s| !s.value.is_finite())
+        .count();
+    if non_finite > 0 {
+        out.rejected.push(Rejected {
+            entity: describe(entity),
+            values: non_finite,
+            reason: "not a finite number (NaN or infinite), which EMF cannot carry".to_string(),
+        });
     }
     let metrics: Vec<MetricPieces> = entity
         .samples
         .iter()
+        .filter(|s| s.value.is_finite())
         .map(|s| MetricPieces::new(s, config.high_resolution))
         .collect();
+    if metrics.is_empty() {
+        return;
+    }
     let max = config.max_line_bytes;
     let all_fields: Vec<&(String, String)> = entity.fields.iter().collect();
     // Only the dimension values (and the document type) are required on the root.
@@ -256,7 +273,7 @@ fn encode_entity(entity: &Entity, timestamp_ms: i64, config: &EncoderConfig, out
             None => {
                 out.rejected.push(Rejected {
                     entity: describe(entity),
-                    values: entity.samples.len(),
+                    values: metrics.len(),
                     reason: format!(
                         "its dimension values alone make a document longer than the {max}-byte line limit (ECS_EMF_MAX_LINE_BYTES)"
                     ),

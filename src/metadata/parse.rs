@@ -40,13 +40,28 @@ fn json_error(body: &[u8], err: &serde_json::Error) -> ParseError {
     ParseError(format!("invalid JSON ({err})"))
 }
 
+/// serde's derived `Deserialize` also reads a struct from a JSON array, field by field in
+/// order: `[]` read as an empty task and `["prod"]` as cluster `prod` (found by fuzzing).
+/// The endpoint answers with an object; a body that parsed but is not one is the wrong shape.
+fn object_body(body: &[u8]) -> Result<(), ParseError> {
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => Ok(()),
+        _ => Err(ParseError(
+            "unexpected JSON shape (expected an object)".to_string(),
+        )),
+    }
+}
+
 pub fn task(body: &[u8]) -> Result<TaskMetadata, ParseError> {
     let task: TaskMetadata = serde_json::from_slice(body).map_err(|e| json_error(body, &e))?;
+    object_body(body)?;
     Ok(task)
 }
 
 pub fn task_with_tags(body: &[u8]) -> Result<TaskTagsResponse, ParseError> {
-    serde_json::from_slice(body).map_err(|e| json_error(body, &e))
+    let tags = serde_json::from_slice(body).map_err(|e| json_error(body, &e))?;
+    object_body(body)?;
+    Ok(tags)
 }
 
 /// One stats entry as read in the single-pass parse.
@@ -131,12 +146,15 @@ fn stats_entry_by_entry(body: &[u8]) -> Result<StatsResponse, ParseError> {
     for (docker_id, entry) in raw {
         // `null` (Fargate, stopped) and `{}` (EC2, stopped) mean "no stats this cycle".
         let Some(entry) = entry else { continue };
-        match serde_json::from_str::<ContainerStats>(entry.get()) {
-            Ok(stats) if has_samples(&stats) => {
-                out.containers.insert(docker_id, stats);
+        // Read as `Entry`, as in the one-pass parse: `ContainerStats` alone also reads a JSON
+        // array (field by field), so an entry that is not an object was dropped or even read
+        // as stats here instead of reported (found by fuzzing).
+        match serde_json::from_str::<Entry>(entry.get()) {
+            Ok(Entry::Stats(stats)) if has_samples(&stats) => {
+                out.containers.insert(docker_id, *stats);
             }
-            Ok(_) => {}
-            Err(_) => out.malformed.push(docker_id),
+            Ok(Entry::Stats(_) | Entry::Absent) => {}
+            Ok(Entry::Malformed) | Err(_) => out.malformed.push(docker_id),
         }
     }
     out.malformed.sort();

@@ -1,0 +1,14 @@
+//! cargo fuzz target: see `harness::run_parse`. An `Err` (a broken promise) or a panic is a crash.
+#![no_main]
+
+#[path = "../../tests/support/emf_rules.rs"]
+#[allow(dead_code)]
+mod emf_rules;
+#[path = "../harness.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    if let Err(finding) = harness::run_parse(data) {
+        panic!("{finding}");
+    }
+});
