@@ -173,6 +173,9 @@ impl Collector {
 struct Interval<'a> {
     prev: &'a ContainerStats,
     seconds: f64,
+    /// Both samples carry a `read` time but it did not move forward, so `seconds` is the
+    /// wall-clock time between the polls ([`Gap::ClockNotForward`]).
+    clock_not_forward: bool,
 }
 
 /// Where a container's rates and deltas can come from this cycle.
@@ -220,13 +223,14 @@ fn baseline<'a>(snap: &Snapshot, cur: &ContainerStats, prev: Option<&'a Previous
     }
     // The stats' own clock first; when it is missing, zero or stands still, wall-clock time
     // between the two polls (metrics.md, Notation).
-    let by_read = platform::real_time(prev.stats.read.as_deref())
-        .zip(platform::real_time(cur.read.as_deref()))
-        .and_then(|(p, c)| platform::seconds_between(p, c));
+    let reads = platform::real_time(prev.stats.read.as_deref())
+        .zip(platform::real_time(cur.read.as_deref()));
+    let by_read = reads.and_then(|(p, c)| platform::seconds_between(p, c));
     match by_read.or_else(|| platform::seconds_between(prev.received_at, snap.received_at)) {
         Some(seconds) => Baseline::Own(Interval {
             prev: &prev.stats,
             seconds,
+            clock_not_forward: reads.is_some() && by_read.is_none(),
         }),
         None => Baseline::Repeat,
     }
@@ -303,11 +307,7 @@ fn gap(
     if now.zip(before).is_some_and(|(n, b)| n < b) {
         return Some(Gap::CountersWentDown);
     }
-    let clock =
-        platform::real_time(stats.read.as_deref()).zip(platform::real_time(prev.read.as_deref()));
-    let forward = clock.is_some_and(|(c, p)| c > p);
-    (clock.is_some() && !forward && !matches!(baseline, Baseline::Repeat))
-        .then_some(Gap::ClockNotForward)
+    matches!(baseline, Baseline::Own(i) if i.clock_not_forward).then_some(Gap::ClockNotForward)
 }
 
 fn cpu_rate(stats: &ContainerStats, baseline: &Baseline) -> Option<f64> {
