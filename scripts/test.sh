@@ -35,23 +35,25 @@ bash scripts/setup-infra-tools.sh
 .venv-infra/bin/hadolint Dockerfile
 
 skipped=()
+# Runs a part that may not be able to run here: exit 77 records it (with why) as skipped,
+# any other failure stops the run. check-infra.sh keeps its own parts the same way.
+part() {
+  local why=$1
+  shift
+  local rc=0
+  "$@" || rc=$?
+  if [ "$rc" -eq 77 ]; then
+    skipped+=("$why")
+  elif [ "$rc" -ne 0 ]; then
+    exit "$rc"
+  fi
+}
+
 echo "== dependency policy: cargo deny licences, bans, sources, advisories (scripts/check-deps.sh)"
-rc=0
-bash scripts/check-deps.sh || rc=$?
-if [ "$rc" -eq 77 ]; then
-  skipped+=("cargo deny advisories (RustSec database unreachable)")
-elif [ "$rc" -ne 0 ]; then
-  exit "$rc"
-fi
+part "cargo deny advisories (RustSec database unreachable)" bash scripts/check-deps.sh
 
 echo "== the image end to end: static build, image, awslogs driver into moto (scripts/e2e-docker.sh)"
-rc=0
-bash scripts/e2e-docker.sh || rc=$?
-if [ "$rc" -eq 77 ]; then
-  skipped+=("docker end-to-end (dockerd could not run here)")
-elif [ "$rc" -ne 0 ]; then
-  exit "$rc"
-fi
+part "docker end-to-end (dockerd could not run here)" bash scripts/e2e-docker.sh
 
 lint=../shared/tools/emf-lint
 if [ -x "$lint" ] || [ -f "$lint" ]; then
