@@ -17,18 +17,9 @@ fn value(doc: &Value, name: &str) -> Option<f64> {
 }
 
 fn all_values(docs: &[Value]) -> Vec<(String, f64)> {
-    let mut out = Vec::new();
-    for d in docs {
-        for m in d["_aws"]["CloudWatchMetrics"][0]["Metrics"]
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
-            let name = m["Name"].as_str().unwrap_or_default().to_string();
-            out.push((name.clone(), value(d, &name).unwrap_or(f64::NAN)));
-        }
-    }
-    out
+    docs.iter()
+        .flat_map(support::process::metric_values)
+        .collect()
 }
 
 #[test]

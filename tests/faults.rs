@@ -9,7 +9,7 @@ mod support;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::process::{Exporter, Sim, approx, container_docs, task_docs};
+use support::process::{Exporter, Sim, approx, container_docs, metric_values, task_docs};
 
 const WAIT: Duration = Duration::from_secs(25);
 
@@ -26,16 +26,6 @@ const FARGATE_TASK: [(&str, f64); 8] = [
     ("NetworkTxBytes", 40_000.0),
     ("RunningContainerCount", 3.0),
 ];
-
-fn metric_values(doc: &Value) -> Vec<(String, f64)> {
-    doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|m| m["Name"].as_str())
-        .map(|name| (name.to_string(), doc[name].as_f64().unwrap_or(f64::NAN)))
-        .collect()
-}
 
 /// Every published value is finite and not negative, and every task value the scenario
 /// defines is exactly (rates: within 0.1 %) the scenario's.

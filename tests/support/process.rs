@@ -254,6 +254,18 @@ pub fn container_docs<'a>(docs: &'a [serde_json::Value], name: &str) -> Vec<&'a 
         .collect()
 }
 
+/// Every metric a document declares, with its value (NaN when the member is missing or not a
+/// number, so a check on finite values catches it).
+pub fn metric_values(doc: &serde_json::Value) -> Vec<(String, f64)> {
+    doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["Name"].as_str())
+        .map(|name| (name.to_string(), doc[name].as_f64().unwrap_or(f64::NAN)))
+        .collect()
+}
+
 pub fn approx(actual: Option<f64>, expected: f64, rel: f64) -> bool {
     actual.is_some_and(|a| (a - expected).abs() <= rel * expected.abs().max(1e-9))
 }
