@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::health;
 use crate::metadata::Client;
-use crate::output::agent::AgentOutput;
+use crate::output::agent::{self, AgentOutput};
 use crate::output::cloudwatch::CloudWatchOutput;
 use crate::output::stdout::StdoutOutput;
 use crate::output::{Counters, Output};
@@ -58,12 +58,9 @@ pub fn make_output(
             Ok(Box::new(out))
         }
         OutputKind::Agent => {
-            let mut encoder = settings.encoder();
-            encoder.log_group = settings.log_group_name.clone();
-            encoder.log_stream = settings.log_stream_name.clone();
             let endpoint = settings.agent_endpoint.clone();
             Ok(Box::new(AgentOutput::new(
-                encoder,
+                agent::encoder_config(settings),
                 endpoint,
                 settings.buffer_bytes,
                 counters,

@@ -33,6 +33,9 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Print the metric catalog as the current settings publish it.
     Metrics(Box<MetricsArgs>),
+    /// Read the task once and print every CloudWatch metric the settings create, with the
+    /// estimated monthly cost.
+    Plan(Box<PlanArgs>),
     /// Exit 0 when the running sidecar completed a collection recently, 1 otherwise.
     Healthcheck,
 }
@@ -62,6 +65,31 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 3)]
     pub containers: usize,
     /// The sidecar's settings (the demo polls every second unless --interval says otherwise).
+    #[command(flatten)]
+    pub settings: RawSettings,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct PlanArgs {
+    /// Machine-readable JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Plan for the built-in simulated task instead of ECS_CONTAINER_METADATA_URI_V4.
+    #[arg(long)]
+    pub demo: bool,
+    /// With --demo: the simulated platform, fargate (default) or ec2.
+    #[arg(long, requires = "demo", value_name = "fargate|ec2")]
+    pub platform: Option<String>,
+    /// With --demo: the simulated containers (default 3).
+    #[arg(long, requires = "demo", value_name = "N")]
+    pub containers: Option<usize>,
+    /// Tasks per service to project the counts and costs for (the average number running).
+    #[arg(long, default_value_t = 1, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub tasks: u64,
+    #[command(flatten)]
+    pub prices: crate::plan::prices::PriceArgs,
+    /// The sidecar's settings, read like the sidecar reads them.
     #[command(flatten)]
     pub settings: RawSettings,
 }

@@ -19,6 +19,7 @@ pub mod logging;
 pub mod metadata;
 pub mod metrics;
 pub mod output;
+pub mod plan;
 pub mod runner;
 pub mod settings;
 pub mod simulator;

@@ -8,7 +8,7 @@ use ecs_emf_exporter::app::{self, EXIT_INVALID_SETTINGS};
 use ecs_emf_exporter::cli::{Cli, Command};
 use ecs_emf_exporter::logging;
 use ecs_emf_exporter::settings::{LogFormat, Settings};
-use ecs_emf_exporter::{catalog_report, demo, simulator};
+use ecs_emf_exporter::{catalog_report, demo, plan, simulator};
 
 fn fail(code: u8, message: &str) -> ExitCode {
     let _ = writeln!(std::io::stderr(), "ecs-emf-exporter: {message}");
@@ -36,6 +36,7 @@ fn main() -> ExitCode {
     let raw = match &cli.command {
         Some(Command::Demo(args)) => demo::settings(args),
         Some(Command::Metrics(args)) => args.settings.clone(),
+        Some(Command::Plan(args)) => args.settings.clone(),
         _ => cli.settings.clone(),
     };
     let settings = match Settings::from_raw(&raw) {
@@ -62,6 +63,10 @@ fn main() -> ExitCode {
     let result = rt.block_on(async {
         match cli.command {
             Some(Command::Demo(args)) => demo::run(*args, settings).await,
+            Some(Command::Plan(args)) => Ok(match plan::run(&args, &settings).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(e.code, &e.message),
+            }),
             _ => app::sidecar(settings, cli.once).await,
         }
     });

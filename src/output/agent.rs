@@ -18,7 +18,7 @@ use super::pending::{Backoff, Shared, Weighed};
 use super::{Counters, DeliveryReport, Output};
 use crate::cycle::Cycle;
 use crate::emf::{self, EncoderConfig};
-use crate::settings::{AgentEndpoint, Transport};
+use crate::settings::{AgentEndpoint, Settings, Transport};
 
 /// The largest CloudWatch Logs event (256 KiB less its 26 bytes of overhead): the agent
 /// forwards each line as one event.
@@ -51,18 +51,29 @@ pub struct AgentOutput {
     dropping: bool,
 }
 
+/// The agent's lines: `_aws` names the log group and stream the agent routes them to, and
+/// a line may be as long as the transport carries (not stdout's 16 KiB). `plan` measures
+/// bytes with the same configuration.
+pub fn encoder_config(settings: &Settings) -> EncoderConfig {
+    let mut encoder = settings.encoder();
+    encoder.log_group = settings.log_group_name.clone();
+    encoder.log_stream = settings.log_stream_name.clone();
+    encoder.max_line_bytes = match settings.agent_endpoint.transport {
+        Transport::Tcp => TCP_MAX_LINE_BYTES,
+        Transport::Udp => UDP_MAX_LINE_BYTES,
+    };
+    encoder
+}
+
 impl AgentOutput {
-    /// Starts the delivery task; must be called inside the tokio runtime.
+    /// Starts the delivery task; must be called inside the tokio runtime. `encoder` comes
+    /// from `encoder_config`.
     pub fn new(
-        mut encoder: EncoderConfig,
+        encoder: EncoderConfig,
         endpoint: AgentEndpoint,
         buffer_bytes: usize,
         counters: Arc<Counters>,
     ) -> AgentOutput {
-        encoder.max_line_bytes = match endpoint.transport {
-            Transport::Tcp => TCP_MAX_LINE_BYTES,
-            Transport::Udp => UDP_MAX_LINE_BYTES,
-        };
         let shared = Arc::new(Shared::new(buffer_bytes, counters));
         let task = tokio::spawn(deliver_loop(Arc::clone(&shared), endpoint));
         AgentOutput {

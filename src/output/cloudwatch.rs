@@ -116,6 +116,21 @@ pub fn datums(cycle: &Cycle, high_resolution: bool) -> Vec<(MetricDatum, usize)>
     out
 }
 
+/// How many PutMetricData requests one cycle makes when it is delivered on its own (the
+/// usual case: the delivery task sends as soon as a cycle arrives): the cycle's datums split
+/// by the delivery loop's own batching (`take_batch`). `plan` prices requests with it.
+pub fn requests_for_cycle(cycle: &Cycle, high_resolution: bool) -> usize {
+    let mut queue = Bounded::new(usize::MAX);
+    for (datum, bytes) in datums(cycle, high_resolution) {
+        queue.push(Pending {
+            datum,
+            timestamp_ms: cycle.timestamp_ms,
+            bytes,
+        });
+    }
+    std::iter::from_fn(|| Some(take_batch(&mut queue).len()).filter(|n| *n > 0)).count()
+}
+
 impl CloudWatchOutput {
     /// Starts the delivery task; must be called inside the tokio runtime.
     pub fn new(
@@ -410,6 +425,32 @@ mod tests {
             Some(5),
             "the oldest go first"
         );
+    }
+
+    #[test]
+    fn a_cycle_needs_one_request_per_1000_datums() {
+        let sample = Sample {
+            metric: &catalog::CpuUtilized,
+            value: 1.0,
+        };
+        let sets = vec![vec!["ClusterName".to_string()], vec!["TaskId".to_string()]];
+        let requests = |values_per_entity: &[usize]| {
+            let entities = values_per_entity.iter().map(|n| Entity {
+                level: Level::Task,
+                dimension_sets: sets.clone(),
+                fields: Vec::new(),
+                samples: vec![sample; *n],
+            });
+            let cycle = Cycle {
+                timestamp_ms: 0,
+                entities: entities.collect(),
+            };
+            requests_for_cycle(&cycle, false)
+        };
+        // 2 sets × 500 values = 1000 datums: one request; one datum more: two.
+        assert_eq!(requests(&[500]), 1);
+        assert_eq!(requests(&[500, 1]), 2);
+        assert_eq!(requests(&[]), 0);
     }
 
     #[test]

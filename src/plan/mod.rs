@@ -1,0 +1,67 @@
+//! `ecs-emf-exporter plan [--json] [--demo] [--tasks N]`: every CloudWatch metric the
+//! current settings create, how their number grows with tasks, and the estimated monthly
+//! cost. Nothing is computed twice: the task is read by the real run loop (`observe`), the
+//! metrics are the distinct name + dimension values of the cycle it would deliver
+//! (`count`), and the bytes and requests come from the outputs' own encoder and batching
+//! (`cost`). Prices are documented constants, overridable by flags (`prices`).
+
+pub mod cost;
+pub mod count;
+pub mod observe;
+pub mod prices;
+pub mod report;
+
+use std::io::Write;
+
+use crate::cli::PlanArgs;
+use crate::settings::Settings;
+
+/// Why `plan` stopped, with its exit code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanError {
+    pub code: u8,
+    pub message: String,
+}
+
+impl PlanError {
+    /// A usage problem (missing endpoint, bad flag): exit 2, like invalid settings.
+    pub fn invalid(message: impl Into<String>) -> PlanError {
+        PlanError {
+            code: crate::app::EXIT_INVALID_SETTINGS,
+            message: message.into(),
+        }
+    }
+
+    /// The task could not be read: exit 1.
+    pub fn failed(message: impl Into<String>) -> PlanError {
+        PlanError {
+            code: 1,
+            message: message.into(),
+        }
+    }
+}
+
+/// Reads the task, plans, prints the plan on stdout.
+pub async fn run(args: &PlanArgs, settings: &Settings) -> Result<(), PlanError> {
+    let prices = prices::Prices::with_overrides(&args.prices);
+    let observed = observe::observe(settings, args).await?;
+    let plan = report::Plan::build(&observed, settings, args.tasks, prices);
+    let text = if args.json {
+        serde_json::to_string_pretty(&plan)
+            .map(|mut s| {
+                s.push('\n');
+                s
+            })
+            .map_err(|e| PlanError::failed(format!("cannot serialize the plan: {e}")))?
+    } else {
+        report::render(&plan)
+    };
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        // `plan | head` closes the pipe early; that is not a failure.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(PlanError::failed(format!(
+            "cannot write the plan to stdout: {e}"
+        ))),
+        _ => Ok(()),
+    }
+}
