@@ -23,3 +23,4 @@ pub mod runner;
 pub mod settings;
 pub mod simulator;
 pub mod tags_api;
+pub mod ticker;
