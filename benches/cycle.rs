@@ -1,14 +1,16 @@
 //! Per-cycle CPU cost of the exporter's own work: parse the two responses, compute the
 //! metrics against the previous poll, label them and encode EMF lines. Bodies are built
 //! from the real Fargate fixture (tests/fixtures/ecs_exporter), with its `prometheus`
-//! container repeated N times under distinct DockerIds.
+//! container repeated N times under distinct DockerIds, for 1, 3, 10 and 50 containers.
+//! `cycle/…` is the whole path; `stage/parse`, `stage/compute+label` and `stage/encode`
+//! are its parts on their own.
 //!
 //! `cargo bench --bench cycle` — results are recorded in docs/performance.md.
 
 use std::hint::black_box;
 
 use chrono::{Duration, Utc};
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
 use ecs_emf_exporter::cycle::Cycle;
 use ecs_emf_exporter::dimensions::{DimensionConfig, Labeler, Tags};
 use ecs_emf_exporter::emf::{EncoderConfig, encode};
@@ -53,45 +55,106 @@ fn bodies(n: usize) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     )
 }
 
-fn cycle(c: &mut Criterion) {
-    let encoder = EncoderConfig {
+fn encoder() -> EncoderConfig {
+    EncoderConfig {
         namespace: "ECS/TaskMetrics".into(),
         high_resolution: false,
         max_line_bytes: 16_383,
         log_group: None,
         log_stream: None,
-    };
-    let mut group = c.benchmark_group("cycle");
-    for n in [1usize, 3, 10, 50] {
+    }
+}
+
+const CONTAINERS: [usize; 4] = [1, 3, 10, 50];
+
+/// A collector that has seen the first poll, so the next one yields every rate.
+fn primed(task: &[u8], stats1: &[u8], t0: chrono::DateTime<Utc>) -> Collector {
+    let mut collector = Collector::new(NameFilter::default());
+    collector.collect(Snapshot::from_bodies(task, stats1, t0).expect("parses"));
+    collector
+}
+
+/// The whole per-cycle path, and each of its stages on its own.
+fn cycle(c: &mut Criterion) {
+    let encoder = encoder();
+    let t0 = Utc::now();
+    let t1 = t0 + Duration::seconds(10);
+    let mut whole = c.benchmark_group("cycle");
+    for n in CONTAINERS {
         let (task, stats1, stats2) = bodies(n);
-        let t0 = Utc::now();
-        group.bench_with_input(BenchmarkId::new("parse+compute+encode", n), &n, |b, _| {
-            let mut collector = Collector::new(NameFilter::default());
+        // Each iteration gets a collector that has seen only the first poll: a collector
+        // fed the same second poll again would see its stats clock stand still and leave
+        // the rates out, which is not the work of a real cycle.
+        whole.bench_with_input(BenchmarkId::new("parse+compute+encode", n), &n, |b, _| {
             let mut labeler = Labeler::new(DimensionConfig::default());
-            let first = Snapshot::from_bodies(&task, &stats1, t0).expect("parses");
-            collector.collect(first);
-            b.iter(|| {
-                let snap = Snapshot::from_bodies(
-                    black_box(&task),
-                    black_box(&stats2),
-                    t0 + Duration::seconds(10),
-                )
-                .expect("parses");
-                let task_meta = snap.task.clone();
-                let measured = collector.collect(snap);
-                let entities = labeler.label(&task_meta, &Tags::default(), measured, Vec::new());
-                let out = encode(
-                    &Cycle {
+            b.iter_batched(
+                || primed(&task, &stats1, t0),
+                |mut collector| {
+                    let snap = Snapshot::from_bodies(black_box(&task), black_box(&stats2), t1)
+                        .expect("parses");
+                    let task_meta = snap.task.clone();
+                    let measured = collector.collect(snap);
+                    let entities =
+                        labeler.label(&task_meta, &Tags::default(), measured, Vec::new());
+                    let cycle = Cycle {
                         timestamp_ms: 0,
                         entities,
-                    },
-                    &encoder,
-                );
-                black_box(out.bytes.len())
-            });
+                    };
+                    encode(&cycle, &encoder).bytes.len()
+                },
+                BatchSize::SmallInput,
+            );
         });
     }
-    group.finish();
+    whole.finish();
+
+    let mut stages = c.benchmark_group("stage");
+    for n in CONTAINERS {
+        let (task, stats1, stats2) = bodies(n);
+        stages.bench_with_input(BenchmarkId::new("parse", n), &n, |b, _| {
+            b.iter(|| {
+                Snapshot::from_bodies(black_box(&task), black_box(&stats2), t1).expect("parses")
+            });
+        });
+        let snap = Snapshot::from_bodies(&task, &stats2, t1).expect("parses");
+        stages.bench_with_input(BenchmarkId::new("compute+label", n), &n, |b, _| {
+            let mut labeler = Labeler::new(DimensionConfig::default());
+            b.iter_batched(
+                || (primed(&task, &stats1, t0), snap.clone()),
+                |(mut collector, snap)| {
+                    let task_meta = snap.task.clone();
+                    let measured = collector.collect(snap);
+                    labeler.label(&task_meta, &Tags::default(), measured, Vec::new())
+                },
+                BatchSize::SmallInput,
+            );
+        });
+        let mut collector = primed(&task, &stats1, t0);
+        let task_meta = snap.task.clone();
+        let entities = Labeler::new(DimensionConfig::default()).label(
+            &task_meta,
+            &Tags::default(),
+            collector.collect(snap.clone()),
+            Vec::new(),
+        );
+        let cycle = Cycle {
+            timestamp_ms: 0,
+            entities,
+        };
+        // The rates need both polls: a cycle without them would measure too little work.
+        let values = cycle.value_count();
+        assert!(
+            cycle.entities[0]
+                .samples
+                .iter()
+                .any(|s| s.metric.name == "CpuUtilized"),
+            "the benchmark's cycle has no CPU rate ({values} values)"
+        );
+        stages.bench_with_input(BenchmarkId::new("encode", n), &n, |b, _| {
+            b.iter(|| encode(black_box(&cycle), &encoder).bytes.len());
+        });
+    }
+    stages.finish();
 }
 
 criterion_group!(benches, cycle);

@@ -42,7 +42,7 @@ else
 fi
 
 work=$(mktemp -d)
-exporter_pid='' sim_pid='' sleep_pid=''
+exporter_pid='' sim_pid='' sleep_pid='' cat_pid=''
 # alive PID: the process runs (an exited child stays a zombie until waited for).
 alive() {
   local state
@@ -62,7 +62,7 @@ stop() {
 }
 cleanup() {
   trap - EXIT INT TERM HUP
-  stop "$sleep_pid" "$exporter_pid" "$sim_pid"
+  stop "$sleep_pid" "$exporter_pid" "$sim_pid" "$cat_pid"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -75,9 +75,11 @@ die() { echo "soak: FAIL: $*" >&2; exit 1; }
 
 start_simulator "$containers" fargate "$work/sim.err" ||
   { cat "$work/sim.err" >&2; die "the simulator printed no URL"; }
+# stdout is a FIFO, as under Docker's log drivers (the exporter writes it non-blocking).
+stdout_through_fifo "$work"
 ECS_CONTAINER_METADATA_URI_V4=$uri ECS_EMF_INTERVAL=1s ECS_EMF_OUTPUT=stdout \
   ECS_EMF_LOG_FORMAT=text ECS_EMF_LOG_LEVEL=info ECS_EMF_HEALTH_FILE=$work/health \
-  "$bin" >"$work/out.jsonl" 2>"$work/exporter.err" &
+  "$bin" >"$work/out.fifo" 2>"$work/exporter.err" &
 exporter_pid=$!
 start_us=${EPOCHREALTIME/./}
 echo "soak: $bin, 1 s interval, $containers containers, $seconds s, a sample every $every s" >&2
@@ -129,6 +131,8 @@ for _ in $(seq 100); do alive "$exporter_pid" || break; sleep 0.1; done
 exporter_rc=0
 wait "$exporter_pid" || exporter_rc=$?
 exporter_pid=''
+wait "$cat_pid" || true # the copy ends when the exporter's stdout closes
+cat_pid=''
 stop "$sim_pid"
 sim_pid=''
 [ -z "${SOAK_SAMPLES:-}" ] || cp "$work/samples" "$SOAK_SAMPLES"

@@ -1,13 +1,15 @@
 //! `healthcheck` without a shell, curl or an open port: the sidecar keeps a small file whose
 //! modification time is its last good collection, and `ecs-emf-exporter healthcheck` (run by
 //! ECS inside the same container) reads it. The file is written once (it holds the poll
-//! interval); each good cycle only updates its modification time, one syscall. With a
+//! interval); a good cycle then only updates its modification time, one syscall, and at most
+//! once per `TOUCH_GAP` (at a 1 s interval a touch every cycle was a tenth of the
+//! exporter's CPU, docs/performance.md; the file is stale only after 30 s). With a
 //! read-only root filesystem, mount a writable volume at the file's folder (`/tmp` by
 //! default) or point `ECS_EMF_HEALTH_FILE` at one.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
@@ -25,10 +27,16 @@ impl HealthInfo {
     }
 }
 
+/// The least time between two updates of the modification time. Every interval from 5 s up
+/// updates it every cycle; shorter ones every few cycles, so the file is at most about 6 s
+/// behind, far inside `stale_after`'s 30 s minimum.
+pub const TOUCH_GAP: Duration = Duration::from_millis(4_500);
+
 pub struct HealthFile {
     path: PathBuf,
     interval: Duration,
     file: Option<File>,
+    last_touch: Option<Instant>,
     warned: bool,
 }
 
@@ -41,6 +49,7 @@ impl HealthFile {
             path,
             interval,
             file: None,
+            last_touch: None,
             warned: false,
         }
     }
@@ -48,8 +57,13 @@ impl HealthFile {
     /// Records a good collection. A failure is logged once and otherwise ignored: health
     /// reporting must not stop metrics.
     pub fn record(&mut self) {
+        let recent = self.last_touch.is_some_and(|t| t.elapsed() < TOUCH_GAP);
+        if self.file.is_some() && recent {
+            return;
+        }
         if let Err(e) = self.touch() {
             self.file = None;
+            self.last_touch = None;
             if !self.warned {
                 tracing::warn!(
                     "cannot write the health file {}: {e}; `healthcheck` will report unhealthy (mount a writable volume there or set ECS_EMF_HEALTH_FILE)",
@@ -72,10 +86,11 @@ impl HealthFile {
             std::fs::rename(&tmp, &self.path)?;
             self.file = Some(File::options().append(true).open(&self.path)?);
         }
-        match &self.file {
-            Some(f) => f.set_modified(SystemTime::now()),
-            None => Ok(()),
+        if let Some(f) = &self.file {
+            f.set_modified(SystemTime::now())?;
+            self.last_touch = Some(Instant::now());
         }
+        Ok(())
     }
 }
 
@@ -143,6 +158,37 @@ mod tests {
             .and_then(|m| m.modified())
             .expect("mtime");
         assert!(modified > now, "record() updates the modification time");
+    }
+
+    #[test]
+    fn the_time_is_updated_at_most_once_per_touch_gap() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("health");
+        let mut file = HealthFile::new(path.clone(), Duration::from_secs(1));
+        let mtime = || {
+            std::fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .expect("mtime")
+        };
+        file.record();
+        let old = SystemTime::now() - Duration::from_secs(100);
+        std::fs::File::options()
+            .append(true)
+            .open(&path)
+            .and_then(|f| f.set_modified(old))
+            .expect("set mtime");
+        file.record();
+        assert_eq!(
+            mtime(),
+            old,
+            "a second good cycle within 4.5 s leaves the file alone"
+        );
+        file.last_touch = Some(Instant::now() - TOUCH_GAP);
+        file.record();
+        assert!(
+            mtime() > old + Duration::from_secs(99),
+            "updated once 4.5 s have passed"
+        );
     }
 
     #[test]

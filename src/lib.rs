@@ -24,3 +24,4 @@ pub mod runner;
 pub mod settings;
 pub mod simulator;
 pub mod tags_api;
+pub mod ticker;

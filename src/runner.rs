@@ -4,7 +4,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::signal::unix::{Signal, SignalKind, signal};
-use tokio::time::MissedTickBehavior;
 
 use crate::cycle::Cycle;
 use crate::dimensions::{Labeler, Tags};
@@ -13,6 +12,7 @@ use crate::metadata::{Client, FetchError, TaskMetadata, TaskTagsResponse};
 use crate::metrics::{Collector, Sample, catalog};
 use crate::output::{Counters, DeliveryReport, Output};
 use crate::settings::Settings;
+use crate::ticker::Ticker;
 
 /// Sees every cycle the run loop delivers (the demo's table).
 pub type CycleObserver = Box<dyn FnMut(&Cycle) + Send>;
@@ -396,8 +396,7 @@ impl Runner {
         );
         let mut term = signal(SignalKind::terminate()).ok();
         let mut int = signal(SignalKind::interrupt()).ok();
-        let mut ticker = tokio::time::interval(self.settings.interval);
-        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut ticker = Ticker::new(self.settings.interval);
         let (mut cycles, mut collected) = (0u64, 0u64);
         loop {
             // A signal only interrupts the wait between cycles: a cycle in flight finishes.

@@ -287,7 +287,7 @@ fn health_file(value: Option<&str>) -> Result<PathBuf, SettingsError> {
 /// than `localhost` are refused too: DNS could point them anywhere.
 fn validate_metadata_uri(uri: &str, allow_any_host: bool) -> Result<String, SettingsError> {
     const VAR: &str = "ECS_CONTAINER_METADATA_URI_V4";
-    let parsed = reqwest::Url::parse(uri)
+    let parsed = url::Url::parse(uri)
         .ok()
         .filter(|u| u.scheme() == "http" && u.host_str().is_some_and(|h| !h.is_empty()))
         .ok_or_else(|| {

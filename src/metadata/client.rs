@@ -5,6 +5,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::Snapshot;
+use super::http::{HttpClient, HttpError};
 use super::model::{TaskMetadata, TaskTagsResponse};
 use super::parse::{self, ParseError};
 
@@ -99,41 +100,42 @@ impl std::fmt::Display for FetchError {
 
 impl std::error::Error for FetchError {}
 
-/// Reads the endpoint. Cheap to clone (the connection pool is shared).
+/// Reads the endpoint. Cheap to clone (idle connections are shared).
 #[derive(Clone)]
 pub struct Client {
-    http: reqwest::Client,
+    http: HttpClient,
     base: String,
-    /// The three URLs, parsed once (URL parsing was a visible share of a cycle).
-    urls: [reqwest::Url; 3],
+    /// The three request paths (path and query), built once.
+    paths: [String; 3],
     timeout: Duration,
 }
 
 impl Client {
     /// `base` is `${ECS_CONTAINER_METADATA_URI_V4}`; `timeout` bounds each request.
     pub fn new(base: &str, timeout: Duration) -> Result<Client, String> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(2)))
-            .pool_max_idle_per_host(2)
-            // The endpoint is link-local: a proxy from the environment must not capture it.
-            .no_proxy()
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         let base = base.trim_end_matches('/').to_string();
-        let url = |path: Path| {
-            reqwest::Url::parse(&format!("{base}{}", path.suffix()))
-                .map_err(|e| format!("invalid metadata endpoint URL {base:?}: {e}"))
+        let invalid = |why: &str| format!("invalid metadata endpoint URL {base:?}: {why}");
+        let url = url::Url::parse(&base).map_err(|e| invalid(&e.to_string()))?;
+        if url.scheme() != "http" {
+            return Err(invalid("the endpoint is plain http"));
+        }
+        let host = match url.host() {
+            Some(url::Host::Ipv6(ip)) => format!("[{ip}]"),
+            Some(host) => host.to_string(),
+            None => return Err(invalid("no host")),
         };
-        let urls = [
-            url(Path::Task)?,
-            url(Path::Stats)?,
-            url(Path::TaskWithTags)?,
-        ];
+        let authority = format!("{host}:{}", url.port_or_known_default().unwrap_or(80));
+        let prefix = url.path().trim_end_matches('/');
+        let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
+        let path = |p: Path| format!("{prefix}{}{query}", p.suffix());
         Ok(Client {
-            http,
+            http: HttpClient::new(&authority, timeout, timeout.min(Duration::from_secs(2))),
             base,
-            urls,
+            paths: [
+                path(Path::Task),
+                path(Path::Stats),
+                path(Path::TaskWithTags),
+            ],
             timeout,
         })
     }
@@ -142,27 +144,28 @@ impl Client {
         &self.base
     }
 
-    async fn get(&self, path: Path) -> Result<bytes::Bytes, FetchError> {
-        let url = self.urls[path as usize].clone();
-        let classify = |e: reqwest::Error| {
-            if e.is_timeout() {
-                FetchError::Timeout {
+    async fn get(&self, path: Path) -> Result<Vec<u8>, FetchError> {
+        let response = self
+            .http
+            .get(&self.paths[path as usize])
+            .await
+            .map_err(|e| match e {
+                HttpError::Timeout => FetchError::Timeout {
                     path,
                     after: self.timeout,
-                }
-            } else {
-                FetchError::Unreachable {
+                },
+                other => FetchError::Unreachable {
                     path,
-                    detail: error_chain(&e),
-                }
-            }
-        };
-        let response = self.http.get(url).send().await.map_err(classify)?;
-        let status = response.status().as_u16();
-        if status != 200 {
-            return Err(FetchError::Status { path, status });
+                    detail: other.to_string(),
+                },
+            })?;
+        if response.status != 200 {
+            return Err(FetchError::Status {
+                path,
+                status: response.status,
+            });
         }
-        response.bytes().await.map_err(classify)
+        Ok(response.body)
     }
 
     pub async fn task(&self) -> Result<TaskMetadata, FetchError> {
@@ -196,16 +199,4 @@ impl Client {
             received_at,
         })
     }
-}
-
-/// reqwest's top-level message is generic ("error sending request"); the cause says why.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

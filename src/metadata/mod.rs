@@ -2,6 +2,7 @@
 //! Knows nothing about metrics.
 
 pub mod client;
+pub mod http;
 pub mod lenient;
 pub mod model;
 pub mod parse;

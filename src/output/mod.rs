@@ -5,6 +5,7 @@ pub mod agent;
 pub mod cloudwatch;
 pub mod pending;
 pub mod stdout;
+pub mod stdout_fd;
 
 use std::future::Future;
 use std::pin::Pin;

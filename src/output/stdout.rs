@@ -1,17 +1,22 @@
 //! EMF lines on stdout, for the `awslogs` or FireLens log driver.
 //!
-//! Encoding happens in the caller (it is fast and pure); writing happens on a dedicated
-//! thread fed by a bounded queue, because a blocking-mode log driver can make stdout slow
-//! and polling must not stall behind it. When the queue is full the newest cycle is dropped
-//! whole, counted and logged — lines are never cut or interleaved.
+//! Encoding happens in the caller (it is fast and pure). A blocking-mode log driver can make
+//! stdout slow and polling must not stall behind it, so the caller writes a cycle itself only
+//! when it fits at once (`stdout_fd`: stdout in non-blocking mode) and nothing is waiting
+//! before it; everything else goes to a dedicated writer thread through a bounded queue.
+//! When the queue is full the newest cycle is dropped whole, counted and logged — lines are
+//! never cut or interleaved (a line the pipe took only part of is finished by the thread
+//! before anything else is written).
 
 use std::future::Future;
 use std::io::Write;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
 use std::time::Duration;
 
+use super::stdout_fd::StdoutFd;
 use super::{Counters, DeliveryReport, Output};
 use crate::cycle::Cycle;
 use crate::emf::{self, EncoderConfig};
@@ -31,20 +36,44 @@ pub struct StdoutOutput {
     sender: Option<SyncSender<Batch>>,
     done: tokio::sync::oneshot::Receiver<()>,
     dropping: bool,
+    /// Stdout written by the caller when a cycle fits at once; `None` for a terminal and
+    /// for the tests' writers.
+    direct: Option<StdoutFd>,
+    /// Batches handed to the writer thread and not written yet: the caller writes directly
+    /// only when this is 0, so output keeps its order.
+    in_thread: Arc<AtomicUsize>,
 }
 
 impl StdoutOutput {
     /// Writes to the process's stdout.
     pub fn new(encoder: EncoderConfig, counters: Arc<Counters>) -> std::io::Result<StdoutOutput> {
-        StdoutOutput::with_writer(encoder, counters, Box::new(std::io::stdout()))
+        match StdoutFd::open() {
+            Some(direct) => {
+                let writer = Box::new(direct.writer());
+                StdoutOutput::start(encoder, counters, writer, Some(direct))
+            }
+            None => StdoutOutput::with_writer(encoder, counters, Box::new(std::io::stdout())),
+        }
     }
 
-    /// Writes to any sink (tests, the demo).
+    /// Writes to any sink, every cycle through the writer thread (tests).
     pub fn with_writer(
         encoder: EncoderConfig,
         counters: Arc<Counters>,
-        mut writer: Box<dyn Write + Send>,
+        writer: Box<dyn Write + Send>,
     ) -> std::io::Result<StdoutOutput> {
+        StdoutOutput::start(encoder, counters, writer, None)
+    }
+
+    /// Writes to `direct` when a cycle fits at once, else through the writer thread.
+    pub(crate) fn start(
+        encoder: EncoderConfig,
+        counters: Arc<Counters>,
+        mut writer: Box<dyn Write + Send>,
+        direct: Option<StdoutFd>,
+    ) -> std::io::Result<StdoutOutput> {
+        let in_thread = Arc::new(AtomicUsize::new(0));
+        let thread_in_thread = Arc::clone(&in_thread);
         let (sender, receiver) = sync_channel::<Batch>(QUEUE_CYCLES);
         let (done_tx, done) = tokio::sync::oneshot::channel();
         let thread_counters = Arc::clone(&counters);
@@ -53,7 +82,9 @@ impl StdoutOutput {
             .spawn(move || {
                 let mut failing = false;
                 for batch in receiver {
-                    match writer.write_all(&batch.bytes).and_then(|()| writer.flush()) {
+                    let written = writer.write_all(&batch.bytes).and_then(|()| writer.flush());
+                    thread_in_thread.fetch_sub(1, Ordering::AcqRel);
+                    match written {
                         Ok(()) => {
                             failing = false;
                             Counters::add(&thread_counters.documents, batch.documents);
@@ -79,7 +110,19 @@ impl StdoutOutput {
             sender: Some(sender),
             done,
             dropping: false,
+            direct,
+            in_thread,
         })
+    }
+}
+
+impl StdoutOutput {
+    /// A cycle was written or queued: the end of a stretch of dropped cycles, if any.
+    fn accepted(&mut self) {
+        if self.dropping {
+            tracing::info!("stdout accepts lines again");
+        }
+        self.dropping = false;
     }
 }
 
@@ -94,20 +137,31 @@ impl Output for StdoutOutput {
         if encoded.bytes.is_empty() {
             return;
         }
-        let batch = Batch {
+        let mut batch = Batch {
             bytes: encoded.bytes,
             documents: encoded.documents as u64,
             values: encoded.values as u64,
         };
-        let Some(sender) = &self.sender else { return };
-        match sender.try_send(batch) {
-            Ok(()) => {
-                if self.dropping {
-                    tracing::info!("stdout accepts lines again");
-                }
-                self.dropping = false;
+        if let Some(direct) = &self.direct
+            && self.in_thread.load(Ordering::Acquire) == 0
+        {
+            // Errors (a closed pipe) go to the thread, which reports and counts them.
+            let written = direct.write_now(&batch.bytes).unwrap_or(0);
+            if written == batch.bytes.len() {
+                Counters::add(&self.counters.documents, batch.documents);
+                Counters::add(&self.counters.values, batch.values);
+                self.accepted();
+                return;
             }
+            // The rest of a line the pipe took only part of: the thread finishes it first.
+            batch.bytes.drain(..written);
+        }
+        let Some(sender) = &self.sender else { return };
+        self.in_thread.fetch_add(1, Ordering::AcqRel);
+        match sender.try_send(batch) {
+            Ok(()) => self.accepted(),
             Err(TrySendError::Full(batch) | TrySendError::Disconnected(batch)) => {
+                self.in_thread.fetch_sub(1, Ordering::AcqRel);
                 Counters::add(&self.counters.dropped_values, batch.values);
                 if !self.dropping {
                     tracing::warn!(
@@ -280,5 +334,154 @@ mod tests {
             text.lines()
                 .all(|l| l.starts_with("{\"_aws\"") && l.ends_with('}'))
         );
+    }
+
+    /// A pipe: (read end, write end), both closed on drop.
+    fn pipe() -> (std::fs::File, std::os::fd::OwnedFd) {
+        use std::os::fd::FromRawFd;
+        let mut fds = [0; 2];
+        // SAFETY: pipe fills two descriptors we then own.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0, "pipe");
+        unsafe {
+            (
+                std::fs::File::from_raw_fd(fds[0]),
+                std::os::fd::OwnedFd::from_raw_fd(fds[1]),
+            )
+        }
+    }
+
+    /// The output writing directly to `write_end`, a pipe shrunk to one page: a 7 KB cycle
+    /// only partly fits, so the thread has to finish its line.
+    fn output_on_small_pipe(
+        write_end: &std::os::fd::OwnedFd,
+        counters: &Arc<Counters>,
+    ) -> StdoutOutput {
+        use std::os::fd::AsRawFd;
+        // SAFETY: F_SETPIPE_SZ on a pipe the test owns.
+        let size = unsafe { libc::fcntl(write_end.as_raw_fd(), libc::F_SETPIPE_SZ, 4096) };
+        assert_eq!(size, 4096, "pipe size");
+        let direct =
+            StdoutFd::for_fd(write_end.as_raw_fd()).expect("a pipe can be written directly");
+        StdoutOutput::start(
+            encoder(),
+            Arc::clone(counters),
+            Box::new(direct.writer()),
+            Some(direct),
+        )
+        .expect("writer thread")
+    }
+
+    /// Cycle `n`: 30 documents, about 7 KB.
+    fn numbered_cycle(n: i64) -> Arc<Cycle> {
+        let mut c = (*cycle()).clone();
+        c.timestamp_ms = 1_700_000_000_000 + n;
+        c.entities = vec![c.entities[0].clone(); 30];
+        Arc::new(c)
+    }
+
+    #[tokio::test]
+    async fn a_pipe_nobody_reads_never_blocks_delivery_and_every_line_arrives_whole_in_order() {
+        use std::io::Read;
+        let (mut read_end, write_end) = pipe();
+        let counters = Arc::new(Counters::default());
+        let mut out = output_on_small_pipe(&write_end, &counters);
+        // 300 cycles of about 7 KB, into a pipe that holds 4 KiB.
+        let total = 300;
+        let started = Instant::now();
+        for n in 0..total {
+            out.deliver(numbered_cycle(n));
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "deliver must not wait for a full pipe"
+        );
+        let dropped = Counters::get(&counters.dropped_values);
+        assert!(
+            dropped > 0,
+            "a full pipe and a full queue drop whole cycles"
+        );
+        let reader = std::thread::spawn(move || {
+            let mut text = String::new();
+            read_end.read_to_string(&mut text).map(|_| text)
+        });
+        let report = Box::new(out).close(Duration::from_secs(5)).await;
+        assert!(report.flushed);
+        drop(write_end);
+        let text = reader.join().expect("reader").expect("read");
+        let stamps: Vec<i64> = text
+            .lines()
+            .map(|line| {
+                let doc: serde_json::Value = serde_json::from_str(line).expect("a whole JSON line");
+                doc["_aws"]["Timestamp"].as_i64().expect("timestamp")
+            })
+            .collect();
+        assert_eq!(stamps.len() as u64, report.documents);
+        assert!(stamps.windows(2).all(|w| w[0] <= w[1]), "cycles in order");
+        assert_eq!(stamps.len() % 30, 0, "whole cycles only");
+        assert_eq!(
+            report.values + report.dropped_values,
+            2 * 30 * total as u64,
+            "every value written or counted as dropped"
+        );
+    }
+
+    #[tokio::test]
+    async fn with_a_reader_draining_the_pipe_lines_stay_whole_and_in_order() {
+        use std::io::Read;
+        let (mut read_end, write_end) = pipe();
+        let counters = Arc::new(Counters::default());
+        let mut out = output_on_small_pipe(&write_end, &counters);
+        let reader = std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let mut chunk = [0u8; 1000];
+            loop {
+                match read_end.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => text.extend_from_slice(&chunk[..n]),
+                }
+            }
+            text
+        });
+        // The caller and the thread both write while the reader makes room a little at a
+        // time: the caller must not write while the thread holds earlier lines.
+        for n in 0..300 {
+            out.deliver(numbered_cycle(n));
+            if n % 10 == 0 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
+        let report = Box::new(out).close(Duration::from_secs(10)).await;
+        assert!(report.flushed);
+        drop(write_end);
+        let text = String::from_utf8(reader.join().expect("reader")).expect("UTF-8");
+        let mut last = 0;
+        for line in text.lines() {
+            let doc: serde_json::Value = serde_json::from_str(line).expect("a whole JSON line");
+            let stamp = doc["_aws"]["Timestamp"].as_i64().expect("timestamp");
+            assert!(stamp >= last, "cycle {stamp} written after {last}");
+            last = stamp;
+        }
+        assert_eq!(text.lines().count() as u64, report.documents);
+        assert_eq!(report.values + report.dropped_values, 2 * 30 * 300);
+    }
+
+    #[test]
+    fn a_pipe_gets_its_blocking_mode_back_and_a_file_is_left_alone() {
+        use std::os::fd::AsRawFd;
+        let flags = |fd| unsafe { libc::fcntl(fd, libc::F_GETFL) };
+        let (_read_end, write_end) = pipe();
+        let fd = write_end.as_raw_fd();
+        assert_eq!(flags(fd) & libc::O_NONBLOCK, 0);
+        let direct = StdoutFd::for_fd(fd).expect("pipe");
+        assert_ne!(flags(fd) & libc::O_NONBLOCK, 0, "non-blocking while in use");
+        drop(direct);
+        assert_eq!(flags(fd) & libc::O_NONBLOCK, 0, "restored");
+
+        let file = tempfile::tempfile().expect("file");
+        let before = flags(file.as_raw_fd());
+        let direct =
+            StdoutFd::for_fd(file.as_raw_fd()).expect("a regular file is written directly");
+        assert_eq!(direct.write_now(b"line\n").expect("write"), 5);
+        assert_eq!(flags(file.as_raw_fd()), before);
     }
 }
