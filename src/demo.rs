@@ -27,23 +27,28 @@ pub fn settings(args: &DemoArgs) -> RawSettings {
     raw
 }
 
-pub async fn run(args: DemoArgs, settings: Settings) -> Result<ExitCode, String> {
-    let mut scenario = match args.platform.as_str() {
+/// The simulated task for `--platform` and `--containers` (demo and `plan --demo`).
+pub fn scenario(platform: &str, containers: usize) -> Result<Scenario, String> {
+    let mut scenario = match platform {
         "fargate" => Scenario::fargate(),
         "ec2" => Scenario::ec2(),
         other => {
             return Err(format!(
-                "invalid demo --platform {other:?}: expected fargate or ec2"
+                "invalid --platform {other:?}: expected fargate or ec2"
             ));
         }
     };
-    if !(1..=500).contains(&args.containers) {
+    if !(1..=500).contains(&containers) {
         return Err(format!(
-            "invalid demo --containers {}: expected 1 to 500",
-            args.containers
+            "invalid --containers {containers}: expected 1 to 500"
         ));
     }
-    scenario.containers = args.containers;
+    scenario.containers = containers;
+    Ok(scenario)
+}
+
+pub async fn run(args: DemoArgs, settings: Settings) -> Result<ExitCode, String> {
+    let scenario = scenario(&args.platform, args.containers)?;
     let server = simulator::start(
         SimOptions {
             scenario,

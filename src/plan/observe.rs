@@ -16,7 +16,7 @@ use crate::metadata::Client;
 use crate::output::{Counters, DeliveryReport, Output};
 use crate::runner::{Runner, request_timeout};
 use crate::settings::Settings;
-use crate::simulator::{self, Platform, Scenario, SimOptions};
+use crate::simulator::{self, SimOptions};
 
 /// Time between the two polls: enough for every rate to have a sample interval.
 pub const POLL_GAP: Duration = Duration::from_secs(1);
@@ -60,24 +60,6 @@ impl Output for Recorder {
     }
 }
 
-/// The simulated task `--demo` plans for.
-fn demo_scenario(args: &PlanArgs) -> Result<Scenario, PlanError> {
-    let platform = args.platform.as_deref().unwrap_or("fargate");
-    let mut scenario = match platform.parse::<Platform>() {
-        Ok(Platform::Fargate) => Scenario::fargate(),
-        Ok(Platform::Ec2) => Scenario::ec2(),
-        Err(e) => return Err(PlanError::invalid(format!("invalid plan --platform: {e}"))),
-    };
-    let containers = args.containers.unwrap_or(scenario.containers);
-    if !(1..=500).contains(&containers) {
-        return Err(PlanError::invalid(format!(
-            "invalid plan --containers {containers}: expected 1 to 500"
-        )));
-    }
-    scenario.containers = containers;
-    Ok(scenario)
-}
-
 /// Reads the task (the simulator with `--demo`) as the sidecar would, twice.
 pub async fn observe(settings: &Settings, args: &PlanArgs) -> Result<Observed, PlanError> {
     let source = |kind, description| Source {
@@ -101,7 +83,11 @@ pub async fn observe(settings: &Settings, args: &PlanArgs) -> Result<Observed, P
             steady,
         });
     }
-    let scenario = demo_scenario(args)?;
+    let scenario = crate::demo::scenario(
+        args.platform.as_deref().unwrap_or("fargate"),
+        args.containers.unwrap_or(3),
+    )
+    .map_err(PlanError::invalid)?;
     let description = format!(
         "the built-in simulated task ({}, containers: {})",
         scenario.platform, scenario.containers
