@@ -38,15 +38,9 @@ impl StdoutFd {
         let kind = st.st_mode & libc::S_IFMT;
         // SAFETY: isatty only inspects the descriptor.
         let terminal = unsafe { libc::isatty(fd) } == 1;
-        match kind {
-            libc::S_IFREG => Some(StdoutFd {
-                fd,
-                restore_flags: None,
-            }),
-            libc::S_IFCHR if !terminal => Some(StdoutFd {
-                fd,
-                restore_flags: None,
-            }),
+        let restore_flags = match kind {
+            libc::S_IFREG => None,
+            libc::S_IFCHR if !terminal => None,
             libc::S_IFIFO | libc::S_IFSOCK => {
                 // SAFETY: F_GETFL/F_SETFL on a descriptor we write to; failures are checked.
                 let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
@@ -54,21 +48,16 @@ impl StdoutFd {
                     return None;
                 }
                 if flags & libc::O_NONBLOCK != 0 {
-                    return Some(StdoutFd {
-                        fd,
-                        restore_flags: None,
-                    });
-                }
-                if unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } != 0 {
+                    None
+                } else if unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } == 0 {
+                    Some(flags)
+                } else {
                     return None;
                 }
-                Some(StdoutFd {
-                    fd,
-                    restore_flags: Some(flags),
-                })
             }
-            _ => None,
-        }
+            _ => return None,
+        };
+        Some(StdoutFd { fd, restore_flags })
     }
 
     /// Writes as much of `buf` as fits now: `Ok(0)` when nothing does.
