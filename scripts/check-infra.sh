@@ -22,19 +22,8 @@ skipped=()
 echo "== infra/tests: the drift checker catches each kind of drift"
 python3 -m unittest discover -s infra/tests
 
-# Runs one part; 77 means "cannot run here" and is recorded as skipped.
-part() {
-  local name=$1
-  shift
-  local rc=0
-  "$@" || rc=$?
-  if [ "$rc" -eq 77 ]; then
-    skipped+=("$name")
-  elif [ "$rc" -ne 0 ]; then
-    echo "check-infra: $name failed (exit $rc)" >&2
-    exit "$rc"
-  fi
-}
+# part NAME COMMAND...: exit 77 records NAME as skipped; other failures stop here.
+. scripts/part.sh
 
 echo "== infra/terraform: fmt, validate, terraform test, checkov, offline plan of the example"
 part terraform bash infra/terraform/check.sh --plan-json "$work/plan.json"

@@ -35,19 +35,8 @@ bash scripts/setup-infra-tools.sh
 .venv-infra/bin/hadolint Dockerfile
 
 skipped=()
-# Runs a part that may not be able to run here: exit 77 records it (with why) as skipped,
-# any other failure stops the run. check-infra.sh keeps its own parts the same way.
-part() {
-  local why=$1
-  shift
-  local rc=0
-  "$@" || rc=$?
-  if [ "$rc" -eq 77 ]; then
-    skipped+=("$why")
-  elif [ "$rc" -ne 0 ]; then
-    exit "$rc"
-  fi
-}
+# part NAME COMMAND...: exit 77 records NAME as skipped; other failures stop here.
+. scripts/part.sh
 
 echo "== dependency policy: cargo deny licences, bans, sources, advisories (scripts/check-deps.sh)"
 part "cargo deny advisories (RustSec database unreachable)" bash scripts/check-deps.sh
