@@ -17,6 +17,7 @@ use ecs_emf_exporter::emf::{EncoderConfig, encode};
 use ecs_emf_exporter::glob::NameFilter;
 use ecs_emf_exporter::metadata::Snapshot;
 use ecs_emf_exporter::metrics::Collector;
+use ecs_emf_exporter::settings::{RawSettings, Settings};
 use serde_json::Value;
 
 const TASK: &str = include_str!("../tests/fixtures/ecs_exporter/fargate_task_metadata.json");
@@ -55,14 +56,11 @@ fn bodies(n: usize) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     )
 }
 
+/// The encoder as the sidecar builds it with every setting at its default.
 fn encoder() -> EncoderConfig {
-    EncoderConfig {
-        namespace: "ECS/TaskMetrics".into(),
-        high_resolution: false,
-        max_line_bytes: 16_383,
-        log_group: None,
-        log_stream: None,
-    }
+    Settings::from_raw(&RawSettings::default())
+        .expect("the defaults are valid")
+        .encoder()
 }
 
 const CONTAINERS: [usize; 4] = [1, 3, 10, 50];

@@ -12,6 +12,16 @@ mod harness;
 
 use std::path::{Path, PathBuf};
 
+use ecs_emf_exporter::emf::EncoderConfig;
+use ecs_emf_exporter::settings::{RawSettings, Settings};
+
+/// The encoder as the sidecar builds it with every setting at its default.
+fn default_encoder() -> EncoderConfig {
+    Settings::from_raw(&RawSettings::default())
+        .expect("the defaults are valid")
+        .encoder()
+}
+
 /// Files of `dir`, sorted; none when it does not exist.
 fn inputs(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -71,7 +81,7 @@ fn pipeline_inputs() {
 #[test]
 fn encode_non_finite_values_are_not_written_as_zero() {
     use ecs_emf_exporter::cycle::{Cycle, Entity};
-    use ecs_emf_exporter::emf::{EncoderConfig, encode};
+    use ecs_emf_exporter::emf::encode;
     use ecs_emf_exporter::metrics::{Level, Sample};
 
     let pool = harness::metric_pool();
@@ -92,13 +102,7 @@ fn encode_non_finite_values_are_not_written_as_zero() {
                 .collect(),
         }],
     };
-    let config = EncoderConfig {
-        namespace: "ECS/TaskMetrics".into(),
-        high_resolution: false,
-        max_line_bytes: 16_383,
-        log_group: None,
-        log_stream: None,
-    };
+    let config = default_encoder();
     harness::check_cycle(&cycle, &config, None).expect("valid and complete");
     let out = encode(&cycle, &config);
     let text = String::from_utf8(out.bytes).expect("UTF-8");
@@ -172,7 +176,6 @@ fn parse_a_stats_entry_that_is_a_list_is_malformed_in_both_parses() {
 fn labeler_never_publishes_a_value_that_is_blank_after_truncation() {
     use ecs_emf_exporter::cycle::Cycle;
     use ecs_emf_exporter::dimensions::{DimensionConfig, Labeler, Tags};
-    use ecs_emf_exporter::emf::EncoderConfig;
     use ecs_emf_exporter::metadata::TaskMetadata;
     use ecs_emf_exporter::metrics::{Measurements, Sample, catalog};
 
@@ -194,12 +197,6 @@ fn labeler_never_publishes_a_value_that_is_blank_after_truncation() {
         timestamp_ms: harness::NOW_MS,
         entities,
     };
-    let config = EncoderConfig {
-        namespace: "ECS/TaskMetrics".into(),
-        high_resolution: false,
-        max_line_bytes: 16_383,
-        log_group: None,
-        log_stream: None,
-    };
+    let config = default_encoder();
     harness::check_cycle(&cycle, &config, None).expect("valid EMF");
 }
