@@ -310,8 +310,9 @@ impl Runner {
             .collect()
     }
 
-    /// One poll and delivery. Returns whether anything was collected.
-    pub async fn cycle(&mut self) -> bool {
+    /// One poll and delivery. `Err` says why nothing was collected (already logged, once
+    /// per distinct problem).
+    pub async fn cycle(&mut self) -> Result<(), String> {
         let started = Instant::now();
         Counters::add(&self.counters.cycles, 1);
         let snapshot = match self.client.snapshot().await {
@@ -319,7 +320,7 @@ impl Runner {
             Err(e) => {
                 Counters::add(&self.counters.errors, 1);
                 self.problems.failed(&e);
-                return false;
+                return Err(e.to_string());
             }
         };
         self.problems.succeeded();
@@ -368,7 +369,7 @@ impl Runner {
         measured.containers.retain(|c| !c.samples.is_empty());
         let exporter = self.exporter_samples(started);
         let Some(task) = self.collector.latest_task() else {
-            return false;
+            return Err("the poll left no task to label".to_string());
         };
         let entities = self
             .labeler
@@ -384,7 +385,7 @@ impl Runner {
         if let Some(health) = self.health.as_mut() {
             health.record();
         }
-        true
+        Ok(())
     }
 
     /// Runs until `stop`, then finishes the cycle in flight, flushes the output and reports.
@@ -407,7 +408,7 @@ impl Runner {
                 _ = ticker.tick() => {}
             }
             cycles += 1;
-            if self.cycle().await {
+            if self.cycle().await.is_ok() {
                 collected += 1;
             }
             if let Stop::AfterCycles(n) = stop

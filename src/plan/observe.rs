@@ -117,7 +117,6 @@ pub async fn observe(settings: &Settings, args: &PlanArgs) -> Result<Observed, P
 async fn poll(settings: &Settings, base: &str) -> Result<(Arc<Cycle>, Arc<Cycle>), PlanError> {
     let client =
         Client::new(base, request_timeout(settings.interval)).map_err(PlanError::failed)?;
-    let probe = client.clone();
     let kept = Arc::new(Mutex::new(Vec::new()));
     let recorder = Box::new(Recorder(Arc::clone(&kept)));
     let mut runner = Runner::new(
@@ -130,13 +129,7 @@ async fn poll(settings: &Settings, base: &str) -> Result<(Arc<Cycle>, Arc<Cycle>
         if n > 0 {
             tokio::time::sleep(POLL_GAP).await;
         }
-        if !runner.cycle().await {
-            // The run loop logs the problem; ask once more to put it in the message.
-            let why = match probe.snapshot().await {
-                Err(e) => e.to_string(),
-                Ok(_) => "it failed on that poll and answered the next request; run plan again"
-                    .to_string(),
-            };
+        if let Err(why) = runner.cycle().await {
             return Err(PlanError::failed(format!(
                 "cannot read the task from the metadata endpoint {base} (poll {} of {POLLS}): {why}",
                 n + 1
