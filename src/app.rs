@@ -16,12 +16,19 @@ use crate::settings::{OutputKind, Settings};
 /// Exit code for invalid settings (interface.md).
 pub const EXIT_INVALID_SETTINGS: u8 = 2;
 
+/// Why a command that reads the endpoint cannot start outside ECS; `instead` is the
+/// command that works without it.
+pub fn no_metadata_uri(instead: &str) -> String {
+    format!(
+        "ECS_CONTAINER_METADATA_URI_V4 is not set: ecs-emf-exporter must run inside an ECS task \
+         (ECS sets this variable), or try `{instead}`"
+    )
+}
+
 /// The sidecar (`once` = `--once`).
 pub async fn sidecar(settings: Settings, once: bool) -> Result<ExitCode, String> {
     let Some(uri) = settings.metadata_uri.clone() else {
-        return Err("ECS_CONTAINER_METADATA_URI_V4 is not set: ecs-emf-exporter must run inside an ECS task \
-                    (ECS sets this variable), or try `ecs-emf-exporter demo`"
-            .to_string());
+        return Err(no_metadata_uri("ecs-emf-exporter demo"));
     };
     let client = Client::new(&uri, request_timeout(settings.interval))?;
     let counters = Arc::new(Counters::default());

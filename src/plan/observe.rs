@@ -70,10 +70,9 @@ pub async fn observe(settings: &Settings, args: &PlanArgs) -> Result<Observed, P
     };
     if !args.demo {
         let Some(uri) = settings.metadata_uri.as_deref() else {
-            return Err(PlanError::invalid(
-                "ECS_CONTAINER_METADATA_URI_V4 is not set: ecs-emf-exporter must run inside an ECS task \
-                 (ECS sets this variable), or try `ecs-emf-exporter plan --demo`",
-            ));
+            return Err(PlanError::invalid(crate::app::no_metadata_uri(
+                "ecs-emf-exporter plan --demo",
+            )));
         };
         let (first, steady) = poll(settings, uri).await?;
         let src = source("endpoint", format!("the task at {uri}"));
