@@ -18,6 +18,7 @@ SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src/ src/
+COPY crates/ crates/
 COPY benches/ benches/
 COPY scripts/image-rootfs.sh scripts/
 # +crt-static links glibc statically (scratch has no libc); it needs an explicit --target so

@@ -11,13 +11,13 @@ use std::hint::black_box;
 
 use chrono::{Duration, Utc};
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
-use ecs_emf_exporter::cycle::Cycle;
-use ecs_emf_exporter::dimensions::{DimensionConfig, Labeler, Tags};
 use ecs_emf_exporter::emf::{EncoderConfig, encode};
-use ecs_emf_exporter::glob::NameFilter;
-use ecs_emf_exporter::metadata::Snapshot;
-use ecs_emf_exporter::metrics::Collector;
+use ecs_emf_exporter::pipeline::Collector;
+use ecs_emf_exporter::pipeline::cycle::Cycle;
+use ecs_emf_exporter::pipeline::dimensions::{DimensionConfig, Labeler, Tags};
+use ecs_emf_exporter::settings::glob::NameFilter;
 use ecs_emf_exporter::settings::{RawSettings, Settings};
+use ecs_emf_exporter::source::metadata::Snapshot;
 use serde_json::Value;
 
 const TASK: &str = include_str!("../tests/fixtures/ecs_exporter/fargate_task_metadata.json");

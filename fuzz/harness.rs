@@ -23,14 +23,16 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
 
 use chrono::{DateTime, TimeZone, Utc};
-use ecs_emf_exporter::cycle::{Cycle, Entity};
-use ecs_emf_exporter::dimensions::{Builtin, DimensionConfig, Labeler, PROPERTY_NAMES, Tags};
 use ecs_emf_exporter::emf::{Encoded, EncoderConfig, encode};
-use ecs_emf_exporter::glob::NameFilter;
-use ecs_emf_exporter::metadata::{Snapshot, TaskMetadata, parse};
-use ecs_emf_exporter::metrics::{
+use ecs_emf_exporter::pipeline::cycle::{Cycle, Entity};
+use ecs_emf_exporter::pipeline::dimensions::{
+    Builtin, DimensionConfig, Labeler, PROPERTY_NAMES, Tags,
+};
+use ecs_emf_exporter::pipeline::{
     CATALOG, Collector, ContainerMeasurement, Level, Measurements, MetricDef, Sample, Unit,
 };
+use ecs_emf_exporter::settings::glob::NameFilter;
+use ecs_emf_exporter::source::metadata::{Snapshot, TaskMetadata, parse};
 use serde::Deserialize;
 use serde::de::{MapAccess, Visitor};
 use serde_json::Value;
@@ -893,7 +895,7 @@ fn check_document<'e>(
 // ---------------------------------------------------------------------------------------
 // Parsing.
 
-fn has_samples(s: &ecs_emf_exporter::metadata::ContainerStats) -> bool {
+fn has_samples(s: &ecs_emf_exporter::source::metadata::ContainerStats) -> bool {
     s.cpu_stats.is_some()
         || s.memory_stats.is_some()
         || s.networks.is_some()

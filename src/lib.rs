@@ -1,27 +1,17 @@
 //! ecs-emf-exporter: Amazon ECS Task Metadata Endpoint v4 → CloudWatch metrics.
 //!
-//! The program is one pipeline per interval:
-//! `settings` → `metadata` (poll) → `metrics` (compute) → `dimensions` (label) →
-//! `emf` (encode) → `output` (deliver). `runner` drives it; `simulator` stands in for the
-//! endpoint in `demo`, `simulate` and the tests.
+//! One pipeline per interval, one folder per stage:
+//! `settings` (validated once) → `source` (read the task: the metadata endpoint, tags) →
+//! `pipeline` (compute, label: a cycle of values with dimensions) → `emf` (encode) →
+//! `output` (deliver: stdout, agent, cloudwatch). `run` is the async shell that drives it
+//! once per interval; `cli` holds the commands. The endpoint simulator the demo and the
+//! tests use is its own crate, `tmde-simulator`.
 
-pub mod app;
 pub mod aws;
-pub mod catalog_report;
 pub mod cli;
-pub mod cycle;
-pub mod demo;
-pub mod dimensions;
 pub mod emf;
-pub mod glob;
-pub mod health;
-pub mod logging;
-pub mod metadata;
-pub mod metrics;
 pub mod output;
-pub mod plan;
-pub mod runner;
+pub mod pipeline;
+pub mod run;
 pub mod settings;
-pub mod simulator;
-pub mod tags_api;
-pub mod ticker;
+pub mod source;

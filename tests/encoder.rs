@@ -3,9 +3,9 @@
 
 mod support;
 
-use ecs_emf_exporter::cycle::{Cycle, Entity};
 use ecs_emf_exporter::emf::{EncoderConfig, encode};
-use ecs_emf_exporter::metrics::{CATALOG, Level, MetricDef, Sample, Unit, catalog};
+use ecs_emf_exporter::pipeline::cycle::{Cycle, Entity};
+use ecs_emf_exporter::pipeline::{CATALOG, Level, MetricDef, Sample, Unit, catalog};
 use serde_json::Value;
 use support::emf_rules::{assert_valid_lines, problems};
 

@@ -25,11 +25,13 @@ mod harness;
 
 use std::collections::BTreeMap;
 
-use ecs_emf_exporter::cycle::{Cycle, Entity};
-use ecs_emf_exporter::dimensions::{Builtin, DimensionConfig, Labeler, PROPERTY_NAMES, Tags};
 use ecs_emf_exporter::emf::{EncoderConfig, encode};
-use ecs_emf_exporter::metadata::TaskMetadata;
-use ecs_emf_exporter::metrics::{ContainerMeasurement, Level, Measurements, Sample};
+use ecs_emf_exporter::pipeline::cycle::{Cycle, Entity};
+use ecs_emf_exporter::pipeline::dimensions::{
+    Builtin, DimensionConfig, Labeler, PROPERTY_NAMES, Tags,
+};
+use ecs_emf_exporter::pipeline::{ContainerMeasurement, Level, Measurements, Sample};
+use ecs_emf_exporter::source::metadata::TaskMetadata;
 use proptest::prelude::*;
 use proptest::sample::subsequence;
 use proptest::test_runner::Config;

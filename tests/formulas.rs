@@ -8,10 +8,10 @@
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use serde_json::{Value, json};
 
-use ecs_emf_exporter::glob::NameFilter;
-use ecs_emf_exporter::metadata::Snapshot;
-use ecs_emf_exporter::metrics::catalog::{self, MetricDef};
-use ecs_emf_exporter::metrics::{Collector, Measurements};
+use ecs_emf_exporter::pipeline::catalog::{self, MetricDef};
+use ecs_emf_exporter::pipeline::{Collector, Measurements};
+use ecs_emf_exporter::settings::glob::NameFilter;
+use ecs_emf_exporter::source::metadata::Snapshot;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/");
 

@@ -80,9 +80,9 @@ fn pipeline_inputs() {
 /// Now it is left out and counted as rejected; the entity's other values are published.
 #[test]
 fn encode_non_finite_values_are_not_written_as_zero() {
-    use ecs_emf_exporter::cycle::{Cycle, Entity};
     use ecs_emf_exporter::emf::encode;
-    use ecs_emf_exporter::metrics::{Level, Sample};
+    use ecs_emf_exporter::pipeline::cycle::{Cycle, Entity};
+    use ecs_emf_exporter::pipeline::{Level, Sample};
 
     let pool = harness::metric_pool();
     let values = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 2.5];
@@ -126,7 +126,7 @@ fn encode_non_finite_values_are_not_written_as_zero() {
 /// so `[]` was an empty task and `["prod", …]` a task of cluster `prod`.
 #[test]
 fn parse_a_task_body_that_is_not_an_object_is_an_error() {
-    use ecs_emf_exporter::metadata::parse;
+    use ecs_emf_exporter::source::metadata::parse;
 
     for body in [
         &b"[]"[..],
@@ -151,7 +151,7 @@ fn parse_a_task_body_that_is_not_an_object_is_an_error() {
 /// instead of reported as malformed as the one-pass parse does.
 #[test]
 fn parse_a_stats_entry_that_is_a_list_is_malformed_in_both_parses() {
-    use ecs_emf_exporter::metadata::parse;
+    use ecs_emf_exporter::source::metadata::parse;
 
     let list = r#"[null, null, {"cpu_usage": {"total_usage": 5}}]"#;
     let one_pass = format!(r#"{{"l": {list}, "e": [], "ok": {{"memory_stats": {{"usage": 7}}}}}}"#);
@@ -174,10 +174,10 @@ fn parse_a_stats_entry_that_is_a_list_is_malformed_in_both_parses() {
 /// dropped). Now such a value is 'unknown', like any other blank value.
 #[test]
 fn labeler_never_publishes_a_value_that_is_blank_after_truncation() {
-    use ecs_emf_exporter::cycle::Cycle;
-    use ecs_emf_exporter::dimensions::{DimensionConfig, Labeler, Tags};
-    use ecs_emf_exporter::metadata::TaskMetadata;
-    use ecs_emf_exporter::metrics::{Measurements, Sample, catalog};
+    use ecs_emf_exporter::pipeline::cycle::Cycle;
+    use ecs_emf_exporter::pipeline::dimensions::{DimensionConfig, Labeler, Tags};
+    use ecs_emf_exporter::pipeline::{Measurements, Sample, catalog};
+    use ecs_emf_exporter::source::metadata::TaskMetadata;
 
     let task = TaskMetadata {
         cluster: Some(format!("{}x", " ".repeat(1100))),

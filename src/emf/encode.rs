@@ -9,8 +9,8 @@
 
 use std::io::Write;
 
-use crate::cycle::{Cycle, Entity};
-use crate::metrics::Sample;
+use crate::pipeline::Sample;
+use crate::pipeline::cycle::{Cycle, Entity};
 
 /// At most this many metric definitions per directive (EMF specification).
 pub const MAX_METRICS_PER_DOCUMENT: usize = 100;

@@ -16,8 +16,8 @@ use tokio::net::{TcpStream, UdpSocket};
 
 use super::pending::{Backoff, Shared, Weighed};
 use super::{Counters, DeliveryReport, Output};
-use crate::cycle::Cycle;
 use crate::emf::{self, EncoderConfig};
+use crate::pipeline::cycle::Cycle;
 use crate::settings::{AgentEndpoint, Settings, Transport};
 
 /// The largest CloudWatch Logs event (256 KiB less its 26 bytes of overhead): the agent

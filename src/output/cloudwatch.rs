@@ -20,7 +20,7 @@ use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 
 use super::pending::{Backoff, Bounded, Shared, Weighed};
 use super::{Counters, DeliveryReport, Output};
-use crate::cycle::Cycle;
+use crate::pipeline::cycle::Cycle;
 
 /// PutMetricData limits (CloudWatch API reference).
 const MAX_DATUMS_PER_REQUEST: usize = 1000;
@@ -358,8 +358,8 @@ async fn deliver_loop(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cycle::Entity;
-    use crate::metrics::{Level, Sample, catalog};
+    use crate::pipeline::cycle::Entity;
+    use crate::pipeline::{Level, Sample, catalog};
 
     fn pending(bytes: usize, ts: i64) -> Pending {
         Pending {

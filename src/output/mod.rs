@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::cycle::Cycle;
+use crate::pipeline::cycle::Cycle;
 
 /// What an output did over its life, reported at shutdown.
 #[derive(Debug, Clone, Default, PartialEq)]

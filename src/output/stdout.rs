@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use super::stdout_fd::StdoutFd;
 use super::{Counters, DeliveryReport, Output};
-use crate::cycle::Cycle;
 use crate::emf::{self, EncoderConfig};
+use crate::pipeline::cycle::Cycle;
 
 /// Cycles that may wait for a slow stdout (at a 60 s interval: an hour).
 pub const QUEUE_CYCLES: usize = 60;
@@ -195,8 +195,8 @@ impl Output for StdoutOutput {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cycle::Entity;
-    use crate::metrics::{Level, Sample, catalog};
+    use crate::pipeline::cycle::Entity;
+    use crate::pipeline::{Level, Sample, catalog};
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::Instant;
 

@@ -98,7 +98,7 @@ fn read_json(path: &Path) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simulator::test_support::Scratch;
+    use crate::test_support::Scratch;
 
     #[test]
     fn reads_files_verbatim() {

@@ -1,10 +1,20 @@
-//! Command line: subcommands and the global settings flags (each with its environment
-//! variable). Parsing only; `main.rs` wires the pieces.
+//! The command line: subcommands and the global settings flags (each with its environment
+//! variable), and [`main`], which wires settings, logging and the runtime to the command.
+
+pub mod demo;
+pub mod logging;
+pub mod metrics;
+pub mod plan;
+pub mod sidecar;
+
+use std::io::Write;
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::settings::RawSettings;
-use crate::simulator::SimulateArgs;
+use crate::settings::{LogFormat, RawSettings, Settings};
+use sidecar::EXIT_INVALID_SETTINGS;
+use tmde_simulator::SimulateArgs;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -88,8 +98,75 @@ pub struct PlanArgs {
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub tasks: u64,
     #[command(flatten)]
-    pub prices: crate::plan::prices::PriceArgs,
+    pub prices: plan::prices::PriceArgs,
     /// The sidecar's settings, read like the sidecar reads them.
     #[command(flatten)]
     pub settings: RawSettings,
+}
+
+fn fail(code: u8, message: &str) -> ExitCode {
+    let _ = writeln!(std::io::stderr(), "ecs-emf-exporter: {message}");
+    ExitCode::from(code)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    // One thread: the work per cycle is small, and one thread keeps memory low.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail(1, &format!("cannot start the async runtime: {e}")))
+}
+
+/// Runs the command line: parse, set up logging, run the command, its exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Simulate(args)) = cli.command {
+        // The simulator takes none of the exporter's settings.
+        logging::init(LogFormat::Text, tracing::Level::INFO);
+        return match runtime() {
+            Ok(rt) => rt.block_on(tmde_simulator::run_simulate(args)),
+            Err(code) => code,
+        };
+    }
+    let raw = match &cli.command {
+        Some(Command::Demo(args)) => demo::settings(args),
+        Some(Command::Metrics(args)) => args.settings.clone(),
+        Some(Command::Plan(args)) => args.settings.clone(),
+        _ => cli.settings.clone(),
+    };
+    let settings = match Settings::from_raw(&raw) {
+        Ok(s) => s,
+        Err(e) => return fail(EXIT_INVALID_SETTINGS, &e.to_string()),
+    };
+    match &cli.command {
+        Some(Command::Healthcheck) => return sidecar::healthcheck(&settings),
+        Some(Command::Metrics(args)) => {
+            return match metrics::print(&settings, args.json) {
+                Ok(()) => ExitCode::SUCCESS,
+                // `metrics | head` closes the pipe early; that is not a failure.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(e) => fail(1, &format!("cannot write the catalog: {e}")),
+            };
+        }
+        _ => {}
+    }
+    logging::init(settings.log_format, settings.log_level);
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let result = rt.block_on(async {
+        match cli.command {
+            Some(Command::Demo(args)) => demo::run(*args, settings).await,
+            Some(Command::Plan(args)) => Ok(match plan::run(&args, &settings).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(e.code, &e.message),
+            }),
+            _ => sidecar::sidecar(settings, cli.once).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(message) => fail(EXIT_INVALID_SETTINGS, &message),
+    }
 }

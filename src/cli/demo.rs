@@ -8,13 +8,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::DemoArgs;
-use crate::cycle::Cycle;
-use crate::metadata::Client;
 use crate::output::Counters;
 use crate::output::stdout::StdoutOutput;
-use crate::runner::{Runner, Stop, request_timeout};
+use crate::pipeline::cycle::Cycle;
+use crate::run::{Runner, Stop, request_timeout};
 use crate::settings::{RawSettings, Settings};
-use crate::simulator::{self, Scenario, SimOptions};
+use crate::source::metadata::Client;
+use tmde_simulator::{self as simulator, Scenario, SimOptions};
 
 /// The demo polls every second unless `--interval` / `ECS_EMF_INTERVAL` says otherwise.
 const DEMO_INTERVAL: &str = "1s";

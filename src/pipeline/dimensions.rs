@@ -6,9 +6,9 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::cycle::Entity;
-use crate::metadata::TaskMetadata;
-use crate::metrics::{Level, Measurements};
+use crate::pipeline::cycle::Entity;
+use crate::pipeline::{Level, Measurements};
+use crate::source::metadata::TaskMetadata;
 
 /// The dimensions a set may name (metrics.md); tag and static dimensions come on top.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -356,7 +356,7 @@ impl Labeler {
         task: &TaskMetadata,
         tags: &Tags,
         measured: Measurements,
-        exporter: Vec<crate::metrics::Sample>,
+        exporter: Vec<crate::pipeline::Sample>,
     ) -> Vec<Entity> {
         let id = TaskIdentity::new(task, tags);
         let task_source = Source {
@@ -397,7 +397,7 @@ impl Labeler {
         &mut self,
         level: Level,
         source: &Source,
-        samples: Vec<crate::metrics::Sample>,
+        samples: Vec<crate::pipeline::Sample>,
     ) -> Entity {
         let Labeler {
             config,
@@ -463,7 +463,7 @@ impl Labeler {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::{Sample, catalog};
+    use crate::pipeline::{Sample, catalog};
 
     fn task(cluster: &str, service: Option<&str>) -> TaskMetadata {
         TaskMetadata {
@@ -608,7 +608,7 @@ mod tests {
     fn container_documents_carry_container_properties_and_task_properties() {
         let measured = Measurements {
             task: vec![],
-            containers: vec![crate::metrics::ContainerMeasurement {
+            containers: vec![crate::pipeline::ContainerMeasurement {
                 name: "app".into(),
                 docker_id: Some("abc".into()),
                 image: Some("nginx:1".into()),

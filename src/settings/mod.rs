@@ -2,15 +2,17 @@
 //! wins. Values are read as text and validated here, so every invalid value gets one line
 //! that names the variable, the value and what is accepted, and exit code 2.
 
+pub mod glob;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
 
-use crate::dimensions::{Builtin, DimensionConfig, PROPERTY_NAMES};
 use crate::emf::EncoderConfig;
-use crate::glob::{NameFilter, is_glob};
-use crate::metrics::{CATALOG, catalog};
+use crate::pipeline::dimensions::{Builtin, DimensionConfig, PROPERTY_NAMES};
+use crate::pipeline::{CATALOG, catalog};
+use glob::{NameFilter, is_glob};
 
 /// The raw settings as given by flags or environment.
 #[derive(Args, Debug, Clone, Default)]
@@ -460,7 +462,9 @@ fn parse_metric_list(
     let patterns = split_list(text);
     for p in &patterns {
         let known = if is_glob(p) {
-            CATALOG.iter().any(|m| crate::glob::glob_match(p, m.name))
+            CATALOG
+                .iter()
+                .any(|m| crate::settings::glob::glob_match(p, m.name))
         } else {
             catalog::find(p).is_some()
         };
@@ -740,18 +744,18 @@ impl Settings {
     }
 
     /// Whether `metric` passes `ECS_EMF_METRICS` / `ECS_EMF_EXCLUDE_METRICS`.
-    pub fn metric_selected(&self, metric: &crate::metrics::MetricDef) -> bool {
+    pub fn metric_selected(&self, metric: &crate::pipeline::MetricDef) -> bool {
         (self.include_metrics.is_empty() || self.include_metrics.matches(metric.name))
             && !self.exclude_metrics.matches(metric.name)
     }
 
     /// Whether documents will carry this metric: the name filters, plus container metrics
     /// and the exporter's own metrics each behind their switch.
-    pub fn publishes(&self, metric: &crate::metrics::MetricDef) -> bool {
+    pub fn publishes(&self, metric: &crate::pipeline::MetricDef) -> bool {
         let switched_on = match metric.level {
-            crate::metrics::Level::Task => true,
-            crate::metrics::Level::Container => self.container_metrics,
-            crate::metrics::Level::Exporter => self.self_metrics,
+            crate::pipeline::Level::Task => true,
+            crate::pipeline::Level::Container => self.container_metrics,
+            crate::pipeline::Level::Exporter => self.self_metrics,
         };
         switched_on && self.metric_selected(metric)
     }

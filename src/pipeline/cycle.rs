@@ -1,7 +1,7 @@
 //! What one collection cycle produced, ready for any output: values with their dimension
 //! sets and properties. Outputs only encode and deliver it.
 
-use crate::metrics::{Level, Sample};
+use crate::pipeline::{Level, Sample};
 
 /// One group of metrics that share dimensions: the task, one container, or the exporter.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,10 +6,10 @@ use serde::Serialize;
 
 use super::count::Projection;
 use super::prices::{self, Prices, TierUse};
-use crate::cycle::Cycle;
 use crate::emf::{self, EncoderConfig};
 use crate::output::agent;
 use crate::output::cloudwatch;
+use crate::pipeline::cycle::Cycle;
 use crate::settings::{OutputKind, Settings};
 
 /// One task's cycle, as each kind of output would send it.

@@ -10,8 +10,8 @@ use std::collections::HashSet;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
-use crate::cycle::Cycle;
-use crate::dimensions::Builtin;
+use crate::pipeline::cycle::Cycle;
+use crate::pipeline::dimensions::Builtin;
 use crate::settings::Settings;
 
 /// How a metric's count changes when the service runs more tasks.
@@ -112,7 +112,7 @@ pub fn metrics(cycle: &Cycle, settings: &Settings) -> Vec<PlannedMetric> {
                     level: entity.level.as_str(),
                     container: entity
                         .field(Builtin::ContainerName.name())
-                        .filter(|_| entity.level == crate::metrics::Level::Container)
+                        .filter(|_| entity.level == crate::pipeline::Level::Container)
                         .map(str::to_string),
                     dimensions: dimensions.clone(),
                     storage_resolution: if settings.high_resolution { 1 } else { 60 },
@@ -200,8 +200,8 @@ pub fn project(c: &Counts, tasks: u64) -> Projection {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cycle::Entity;
-    use crate::metrics::{Level, Sample, catalog};
+    use crate::pipeline::cycle::Entity;
+    use crate::pipeline::{Level, Sample, catalog};
     use crate::settings::RawSettings;
 
     fn settings(raw: RawSettings) -> Settings {

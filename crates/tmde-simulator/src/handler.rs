@@ -284,8 +284,8 @@ fn nanos_between(from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simulator::faults::{Fault, RestartEvent};
-    use crate::simulator::scenario::Scenario;
+    use crate::faults::{Fault, RestartEvent};
+    use crate::scenario::Scenario;
 
     fn sim(options: SimOptions) -> Simulator {
         Simulator::new(options, "/v4/sim-0001".to_owned(), Utc::now())

@@ -7,7 +7,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::metrics::{CATALOG, Level, MetricDef};
+use crate::pipeline::{CATALOG, Level, MetricDef};
 use crate::settings::Settings;
 
 /// One catalog entry with what the settings make of it.

@@ -11,12 +11,12 @@ use serde::Serialize;
 
 use super::PlanError;
 use crate::cli::PlanArgs;
-use crate::cycle::Cycle;
-use crate::metadata::Client;
 use crate::output::{Counters, DeliveryReport, Output};
-use crate::runner::{Runner, request_timeout};
+use crate::pipeline::cycle::Cycle;
+use crate::run::{Runner, request_timeout};
 use crate::settings::Settings;
-use crate::simulator::{self, SimOptions};
+use crate::source::metadata::Client;
+use tmde_simulator::{self as simulator, SimOptions};
 
 /// Time between the two polls: enough for every rate to have a sample interval.
 pub const POLL_GAP: Duration = Duration::from_secs(1);
@@ -70,7 +70,7 @@ pub async fn observe(settings: &Settings, args: &PlanArgs) -> Result<Observed, P
     };
     if !args.demo {
         let Some(uri) = settings.metadata_uri.as_deref() else {
-            return Err(PlanError::invalid(crate::app::no_metadata_uri(
+            return Err(PlanError::invalid(crate::cli::sidecar::no_metadata_uri(
                 "ecs-emf-exporter plan --demo",
             )));
         };
@@ -82,7 +82,7 @@ pub async fn observe(settings: &Settings, args: &PlanArgs) -> Result<Observed, P
             steady,
         });
     }
-    let scenario = crate::demo::scenario(
+    let scenario = crate::cli::demo::scenario(
         args.platform.as_deref().unwrap_or("fargate"),
         args.containers.unwrap_or(3),
     )

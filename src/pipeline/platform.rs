@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::metadata::model::{
+use crate::source::metadata::model::{
     ContainerMetadata, ContainerStats, CpuStats, MemoryStats, TaskMetadata,
 };
 

@@ -4,14 +4,14 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use crate::health;
-use crate::metadata::Client;
 use crate::output::agent::{self, AgentOutput};
 use crate::output::cloudwatch::CloudWatchOutput;
 use crate::output::stdout::StdoutOutput;
 use crate::output::{Counters, Output};
-use crate::runner::{Runner, Stop, request_timeout};
+use crate::run::health;
+use crate::run::{Runner, Stop, request_timeout};
 use crate::settings::{OutputKind, Settings};
+use crate::source::metadata::Client;
 
 /// Exit code for invalid settings (interface.md).
 pub const EXIT_INVALID_SETTINGS: u8 = 2;

@@ -272,7 +272,7 @@ fn parse_tag(s: &str) -> Result<(String, String), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simulator::faults::{FaultKind, FaultPath, RequestRange};
+    use crate::faults::{FaultKind, FaultPath, RequestRange};
     use clap::Parser;
 
     #[derive(Parser, Debug)]
@@ -417,7 +417,7 @@ mod tests {
 
     #[test]
     fn replay_errors_name_the_flag_of_the_bad_file() {
-        let dir = crate::simulator::test_support::Scratch::new("args-replay");
+        let dir = crate::test_support::Scratch::new("args-replay");
         let good = dir.file("task.json", "{}");
         let good = good.to_string_lossy().into_owned();
         let bad = dir.file("bad.json", "not json");

@@ -27,7 +27,7 @@ impl PlanError {
     /// A usage problem (missing endpoint, bad flag): exit 2, like invalid settings.
     pub fn invalid(message: impl Into<String>) -> PlanError {
         PlanError {
-            code: crate::app::EXIT_INVALID_SETTINGS,
+            code: crate::cli::sidecar::EXIT_INVALID_SETTINGS,
             message: message.into(),
         }
     }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{FARGATE_NO_LIMIT, MIB};
-use crate::simulator::scenario::{Cgroup, Platform, Scenario};
+use crate::scenario::{Cgroup, Platform, Scenario};
 
 #[derive(Debug, Serialize)]
 pub(super) struct MemoryStats {

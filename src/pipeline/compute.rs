@@ -10,9 +10,9 @@ use std::collections::HashMap;
 
 use super::catalog::{self as m, MetricDef};
 use super::platform::{self, MIB};
-use crate::glob::NameFilter;
-use crate::metadata::model::{ContainerMetadata, ContainerStats, NetworkStats};
-use crate::metadata::{Snapshot, TaskMetadata};
+use crate::settings::glob::NameFilter;
+use crate::source::metadata::model::{ContainerMetadata, ContainerStats, NetworkStats};
+use crate::source::metadata::{Snapshot, TaskMetadata};
 use chrono::{DateTime, Utc};
 
 /// One metric value. Only finite, non-negative values are ever constructed.

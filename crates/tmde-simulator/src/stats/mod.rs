@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use serde::Serialize;
 
-use crate::simulator::identity::{Kind, Roster, SimContainer};
-use crate::simulator::scenario::{Cgroup, NetworkMode, Platform, Scenario};
+use crate::identity::{Kind, Roster, SimContainer};
+use crate::scenario::{Cgroup, NetworkMode, Platform, Scenario};
 
 mod blkio;
 mod memory;

@@ -202,9 +202,9 @@ fn to_response(reply: Reply) -> Response<Full<Bytes>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simulator::faults::FaultKind;
-    use crate::simulator::scenario::{NetworkMode, Platform};
-    use crate::simulator::test_support::{Fetched, Scratch, get, request};
+    use crate::faults::FaultKind;
+    use crate::scenario::{NetworkMode, Platform};
+    use crate::test_support::{Fetched, Scratch, get, request};
     use chrono::DateTime;
     use serde_json::{Value, json};
 
@@ -580,8 +580,8 @@ mod tests {
         let task = dir.file("task.json", task_text);
         let s1 = dir.file("s1.json", "{\"d1\": {\"read\": \"one\"}}");
         let s2 = dir.file("s2.json", "{ \"d1\" : {\"read\": \"two\"} }\n");
-        let replay = crate::simulator::replay::Replay::from_files(&[task], &[s1, s2], None)
-            .expect("replay files");
+        let replay =
+            crate::replay::Replay::from_files(&[task], &[s1, s2], None).expect("replay files");
         let server = serve(SimOptions {
             replay: Some(replay),
             faults: vec!["stats:500@2".parse().expect("valid fault")],

@@ -1,18 +1,21 @@
 //! The run loop: poll → compute → label → deliver, once per interval, until told to stop.
 
+pub mod health;
+pub mod ticker;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
-use crate::cycle::Cycle;
-use crate::dimensions::{Labeler, Tags};
-use crate::health::HealthFile;
-use crate::metadata::{Client, FetchError, TaskMetadata, TaskTagsResponse};
-use crate::metrics::{Collector, Sample, catalog};
 use crate::output::{Counters, DeliveryReport, Output};
+use crate::pipeline::cycle::Cycle;
+use crate::pipeline::dimensions::{Labeler, Tags};
+use crate::pipeline::{Collector, Sample, catalog};
+use crate::run::health::HealthFile;
+use crate::run::ticker::Ticker;
 use crate::settings::Settings;
-use crate::ticker::Ticker;
+use crate::source::metadata::{Client, FetchError, TaskMetadata, TaskTagsResponse};
 
 /// Sees every cycle the run loop delivers (the demo's table).
 pub type CycleObserver = Box<dyn FnMut(&Cycle) + Send>;
@@ -188,14 +191,14 @@ pub struct Runner {
     counters: Arc<Counters>,
     problems: ProblemLog,
     tags: TagState,
-    ecs_tags: crate::tags_api::EcsTagReader,
+    ecs_tags: crate::source::ecs_api::EcsTagReader,
     health: Option<HealthFile>,
     observer: Option<CycleObserver>,
     published_errors: u64,
     published_drops: u64,
     reported_malformed: Vec<String>,
     /// The containers' gaps logged last cycle: a gap is logged when it begins, not every cycle.
-    reported_gaps: Vec<(String, crate::metrics::compute::Gap)>,
+    reported_gaps: Vec<(String, crate::pipeline::compute::Gap)>,
 }
 
 impl Runner {
@@ -214,7 +217,7 @@ impl Runner {
             counters,
             problems: ProblemLog::default(),
             tags: TagState::default(),
-            ecs_tags: crate::tags_api::EcsTagReader::default(),
+            ecs_tags: crate::source::ecs_api::EcsTagReader::default(),
             health: None,
             observer: None,
             published_errors: 0,
@@ -338,7 +341,7 @@ impl Runner {
         let timestamp_ms = snapshot.received_at.timestamp_millis();
         let mut measured = self.collector.collect(snapshot);
         // One line per kind of gap, naming the containers it newly affects (gaps are sorted).
-        let new_gaps: Vec<&(String, crate::metrics::compute::Gap)> = measured
+        let new_gaps: Vec<&(String, crate::pipeline::compute::Gap)> = measured
             .gaps
             .iter()
             .filter(|g| !self.reported_gaps.contains(g))
@@ -457,7 +460,7 @@ mod tests {
     }
 
     fn response(json: &str) -> Result<TaskTagsResponse, FetchError> {
-        Ok(crate::metadata::parse::task_with_tags(json.as_bytes()).expect("valid"))
+        Ok(crate::source::metadata::parse::task_with_tags(json.as_bytes()).expect("valid"))
     }
 
     #[test]
@@ -486,7 +489,7 @@ mod tests {
         );
         // The endpoint fails entirely: everything stays.
         state.apply_test(Err(FetchError::Status {
-            path: crate::metadata::Path::TaskWithTags,
+            path: crate::source::metadata::Path::TaskWithTags,
             status: 500,
         }));
         assert_eq!(state.tags.get("env"), Some("staging"));
@@ -503,7 +506,7 @@ mod tests {
     fn one_log_line_per_distinct_endpoint_problem() {
         let mut log = ProblemLog::default();
         let e500 = FetchError::Status {
-            path: crate::metadata::Path::Stats,
+            path: crate::source::metadata::Path::Stats,
             status: 500,
         };
         log.failed(&e500);
@@ -512,7 +515,7 @@ mod tests {
         assert_eq!(log.current, first);
         assert_eq!(log.failures, 2);
         log.failed(&FetchError::Status {
-            path: crate::metadata::Path::Stats,
+            path: crate::source::metadata::Path::Stats,
             status: 429,
         });
         assert_eq!(log.current.as_deref(), Some("/task/stats HTTP 429"));
