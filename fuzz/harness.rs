@@ -4,7 +4,7 @@
 //! `tests/fuzz_regressions.rs` (which replays the committed inputs in plain `cargo test`) and
 //! by `tests/encoder_props.rs` (the checks of encoded output). It uses nothing beyond the main
 //! crate and its own dependencies, so the tests need no extra crate for it. The including
-//! crate must also declare `mod emf_rules` (`tests/support/emf_rules.rs`, the EMF validator
+//! crate must also declare `mod emf_rules` (`tests/it/support/emf_rules.rs`, the EMF validator
 //! written from emf.md independently of the encoder).
 //!
 //! Three runs, each `fn(&[u8]) -> Result<(), String>` (an `Err` or a panic is a finding):

@@ -2,8 +2,8 @@
 # The image end to end (issue 5): installs Docker (Debian's docker.io) when dockerd is missing,
 # starts a private dockerd (its own socket and data root; loopback only: no iptables, no
 # bridge) with test AWS credentials in its environment for the awslogs driver, builds the image
-# with scripts/build-image.sh, and runs the #[ignore]d tests in tests/image.rs and
-# tests/docker_awslogs.rs against it and a local moto.
+# with scripts/build-image.sh, and runs the #[ignore]d tests in tests/it/image.rs and
+# tests/it/docker_awslogs.rs against it and a local moto.
 # When dockerd cannot be installed or started here it says so loudly and exits 77: skipped,
 # never passed. scripts/test.sh reports that.
 set -euo pipefail
@@ -69,5 +69,5 @@ image=ecs-emf-exporter:e2e
 DOCKER=$cli bash scripts/build-image.sh "$image"
 
 echo "== image and awslogs end-to-end tests" >&2
-E2E_DOCKER=$cli E2E_IMAGE=$image cargo test --locked --test image --test docker_awslogs \
-  -- --ignored --test-threads=1
+E2E_DOCKER=$cli E2E_IMAGE=$image cargo test --locked --test it \
+  -- --ignored --test-threads=1 image:: docker_awslogs::

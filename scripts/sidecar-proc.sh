@@ -34,7 +34,7 @@ wait_port() {
 }
 
 # start_local_cloudwatch LOG_DIR: moto (from .venv, scripts/setup-moto.sh) and the tests'
-# CBOR proxy in front of it (tests/support/cloudwatch_proxy.py), then exports what the
+# CBOR proxy in front of it (tests/it/support/cloudwatch_proxy.py), then exports what the
 # exporter's AWS SDK needs to publish there. Sets moto_pid and proxy_pid.
 start_local_cloudwatch() {
   [ -x .venv/bin/python ] || { echo "no .venv with moto: run scripts/setup-moto.sh" >&2; return 1; }
@@ -44,7 +44,7 @@ start_local_cloudwatch() {
   moto_pid=$!
   wait_port "$moto_port" || { echo "moto did not start:" >&2; cat "$1/moto.log" >&2; return 1; }
   mkdir -p "$1/proxy-state"
-  .venv/bin/python tests/support/cloudwatch_proxy.py --listen "$proxy_port" \
+  .venv/bin/python tests/it/support/cloudwatch_proxy.py --listen "$proxy_port" \
     --moto "http://127.0.0.1:$moto_port" --moto-protocol json --state-dir "$1/proxy-state" \
     >"$1/proxy.log" 2>&1 &
   proxy_pid=$!

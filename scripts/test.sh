@@ -22,7 +22,8 @@ echo "== cargo build --release (the binary the end-to-end checks below use)"
 cargo build --locked --release
 
 echo "== cargo test (unit, fixture formulas, encoder limits, settings, end-to-end)"
-cargo test --locked --all-targets
+# Here moto is installed (above): a moto test that cannot start it fails instead of skipping.
+ECS_EMF_REQUIRE_MOTO=1 cargo test --locked --all-targets
 
 echo "== infrastructure: Terraform module, CDK construct, their dashboards and alarms vs the catalog"
 bash scripts/check-infra.sh

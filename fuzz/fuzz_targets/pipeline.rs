@@ -1,7 +1,7 @@
 //! cargo fuzz target: see `harness::run_pipeline`. An `Err` (a broken promise) or a panic is a crash.
 #![no_main]
 
-#[path = "../../tests/support/emf_rules.rs"]
+#[path = "../../tests/it/support/emf_rules.rs"]
 #[allow(dead_code)]
 mod emf_rules;
 #[path = "../harness.rs"]

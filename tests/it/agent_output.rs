@@ -1,15 +1,13 @@
 //! `ECS_EMF_OUTPUT=agent`: EMF to a CloudWatch agent / Fluent Bit over TCP or UDP, against
 //! a real listener in the test and the simulator.
 
-mod support;
-
 use std::io::Read;
 use std::net::{TcpListener, UdpSocket};
 use std::time::{Duration, Instant};
 
+use crate::support::emf_rules::problems;
+use crate::support::process::{Exporter, Sim, free_port};
 use serde_json::Value;
-use support::emf_rules::problems;
-use support::process::{Exporter, Sim, free_port};
 
 const TCP_MAX: usize = 262_118;
 
@@ -204,7 +202,7 @@ fn udp_agent_receives_one_valid_datagram_per_document() {
 
 #[test]
 fn an_invalid_agent_endpoint_is_rejected_at_start() {
-    let (code, docs, stderr) = support::process::run_once(
+    let (code, docs, stderr) = crate::support::process::run_once(
         "http://127.0.0.1:9/v4/x",
         &[
             ("ECS_EMF_OUTPUT", "agent"),

@@ -2,13 +2,11 @@
 //! who it runs as, and `healthcheck` with and without a read-only root filesystem.
 //! Run by scripts/e2e-docker.sh (a private dockerd); ignored by a plain `cargo test`.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use support::docker::Docker;
-use support::process::Sim;
+use crate::support::docker::Docker;
+use crate::support::process::Sim;
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -198,7 +196,7 @@ fn a_read_only_root_without_a_writable_health_path_is_unhealthy_but_still_publis
     assert_eq!(check.status.code(), Some(1));
     assert_eq!(sidecar.stop(), 0);
     let (stdout, stderr) = sidecar.logs();
-    let docs = support::emf_rules::assert_valid_lines(&stdout, 16_383);
+    let docs = crate::support::emf_rules::assert_valid_lines(&stdout, 16_383);
     assert!(
         docs.iter().filter(|d| d["Type"] == "Task").count() >= 2,
         "metrics keep flowing; stderr:\n{stderr}"

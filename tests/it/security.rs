@@ -1,12 +1,10 @@
 //! Security properties of the running sidecar (SECURITY.md): it listens on no port, and its
 //! logs at the default level carry neither credentials nor tag values.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use support::process::{Exporter, Sim, task_docs};
+use crate::support::process::{Exporter, Sim, task_docs};
 
 const WAIT: Duration = Duration::from_secs(20);
 

@@ -150,7 +150,8 @@ fn every_invalid_value_is_rejected_with_exit_2_and_one_line_naming_it() {
     assert!(settings.len() >= 25, "the scan found {settings:?}");
     for setting in settings {
         assert!(
-            accepts_anything.contains(&setting.as_str()) || cases.iter().any(|(var, _, _)| *var == setting),
+            accepts_anything.contains(&setting.as_str())
+                || cases.iter().any(|(var, _, _)| *var == setting),
             "{setting} has no invalid value in the table"
         );
     }

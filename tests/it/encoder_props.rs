@@ -5,7 +5,7 @@
 //! characters of any Unicode including quotes and control characters, properties of any
 //! length, line limits from 1024 to 1048576 bytes) every encoding must keep the rules of
 //! emf.md and account for every value. The checks are `fuzz/harness.rs`'s `check_cycle` /
-//! `check_entity` (shared with the fuzz targets), on top of `tests/support/emf_rules.rs`:
+//! `check_entity` (shared with the fuzz targets), on top of `tests/it/support/emf_rules.rs`:
 //! - every line at most `max_line_bytes`, valid JSON, no problem for `emf_rules::problems`
 //!   (≤ 100 metrics per directive, ≤ 30 dimensions per set, dimension values 1–1024
 //!   characters, units, finite numbers, timestamp window, namespace);
@@ -16,12 +16,6 @@
 //!
 //! `checks_fail_on_broken_output` shows those checks are not tautologies: each kind of
 //! damage to a correct encoding is caught.
-
-#[path = "support/emf_rules.rs"]
-#[allow(dead_code)]
-mod emf_rules;
-#[path = "../fuzz/harness.rs"]
-mod harness;
 
 use std::collections::BTreeMap;
 
@@ -78,7 +72,7 @@ fn dimension_name() -> impl Strategy<Value = String> {
             .prop_filter("a name settings accept", |n| {
                 !n.starts_with(':')
                     && !PROPERTY_NAMES.contains(&n.as_str())
-                    && !harness::metric_pool().iter().any(|m| m.name == n)
+                    && !crate::harness::metric_pool().iter().any(|m| m.name == n)
             }),
     ]
 }
@@ -104,14 +98,14 @@ fn value() -> impl Strategy<Value = f64> {
 
 /// Distinct metrics of the pool (catalog + synthetic), with values.
 fn samples(max: usize) -> impl Strategy<Value = Vec<Sample>> {
-    let pool = harness::metric_pool();
+    let pool = crate::harness::metric_pool();
     subsequence((0..pool.len()).collect::<Vec<_>>(), 0..=max.min(pool.len()))
         .prop_flat_map(|indices| {
             let n = indices.len();
             (Just(indices), prop::collection::vec(value(), n))
         })
         .prop_map(|(indices, values)| {
-            let pool = harness::metric_pool();
+            let pool = crate::harness::metric_pool();
             indices
                 .into_iter()
                 .zip(values)
@@ -244,7 +238,7 @@ proptest! {
                 prop_assert!(set.as_array().expect("set").len() <= 30);
             }
         }
-        let checked = harness::check_cycle(&cycle, &config, Some(now));
+        let checked = crate::harness::check_cycle(&cycle, &config, Some(now));
         prop_assert!(checked.is_ok(), "{}", checked.unwrap_err());
     }
 
@@ -295,13 +289,13 @@ proptest! {
         let entities = Labeler::new(dimensions).label(&task, &tags, measured, Vec::new());
         let now = now_ms();
         let cycle = Cycle { timestamp_ms: now, entities };
-        let checked = harness::check_cycle(&cycle, &config, Some(now));
+        let checked = crate::harness::check_cycle(&cycle, &config, Some(now));
         prop_assert!(checked.is_ok(), "{}", checked.unwrap_err());
     }
 }
 
 fn sample_entity() -> Entity {
-    let pool = harness::metric_pool();
+    let pool = crate::harness::metric_pool();
     Entity {
         level: Level::Container,
         dimension_sets: vec![
@@ -343,7 +337,8 @@ fn checks_fail_on_broken_output() {
     };
     let good = encode(&cycle, &config);
     assert!(good.documents >= 2, "the case must split: {good:?}");
-    harness::check_entity(&entity, now, &config, &good, Some(now)).expect("correct encoding");
+    crate::harness::check_entity(&entity, now, &config, &good, Some(now))
+        .expect("correct encoding");
 
     let text = String::from_utf8(good.bytes.clone()).expect("UTF-8");
     let lines: Vec<&str> = text.lines().collect();
@@ -407,7 +402,7 @@ fn checks_fail_on_broken_output() {
     broken.push(("rejected count", misrejected));
     for (what, out) in &broken {
         assert!(
-            harness::check_entity(&entity, now, &config, out, Some(now)).is_err(),
+            crate::harness::check_entity(&entity, now, &config, out, Some(now)).is_err(),
             "{what} was not caught"
         );
     }
@@ -416,11 +411,11 @@ fn checks_fail_on_broken_output() {
         max_line_bytes: lines.iter().map(|l| l.len()).max().unwrap_or(0) - 1,
         ..config.clone()
     };
-    assert!(harness::check_entity(&entity, now, &tighter, &good, Some(now)).is_err());
+    assert!(crate::harness::check_entity(&entity, now, &tighter, &good, Some(now)).is_err());
     // A NaN published as 0 (what the encoder once did).
     let mut nan = entity.clone();
     nan.samples[0].value = f64::NAN; // published as "m0":0 by `good`
-    assert!(harness::check_entity(&nan, now, &config, &good, Some(now)).is_err());
+    assert!(crate::harness::check_entity(&nan, now, &config, &good, Some(now)).is_err());
     // A whole entity rejected although it fits.
     let mut all_rejected = good.clone();
     all_rejected.bytes.clear();
@@ -432,7 +427,7 @@ fn checks_fail_on_broken_output() {
         values: entity.samples.len(),
         reason: "x".into(),
     });
-    assert!(harness::check_entity(&entity, now, &config, &all_rejected, Some(now)).is_err());
+    assert!(crate::harness::check_entity(&entity, now, &config, &all_rejected, Some(now)).is_err());
 }
 
 /// Non-finite values are left out and counted, the finite ones of the same entity published
@@ -462,5 +457,5 @@ fn non_finite_values_are_rejected_not_written() {
     );
     assert_eq!(out.rejected.len(), 1);
     assert_eq!(out.rejected[0].values, 3);
-    harness::check_cycle(&cycle, &config, Some(now)).expect("valid");
+    crate::harness::check_cycle(&cycle, &config, Some(now)).expect("valid");
 }

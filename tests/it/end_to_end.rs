@@ -3,12 +3,12 @@
 //! (src/simulator/scenario.rs): container k uses (k+1) × 50,000,000 ns of CPU per second
 //! (= (k+1) × 51.2 CPU units), has a working set of (k+1) × 64 MiB, and so on.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::process::{
+    Exporter, Sim, approx, container_docs, cycles_done, free_port, task_docs,
+};
 use serde_json::Value;
-use support::process::{Exporter, Sim, approx, container_docs, cycles_done, free_port, task_docs};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -18,7 +18,7 @@ fn value(doc: &Value, name: &str) -> Option<f64> {
 
 fn all_values(docs: &[Value]) -> Vec<(String, f64)> {
     docs.iter()
-        .flat_map(support::process::metric_values)
+        .flat_map(crate::support::process::metric_values)
         .collect()
 }
 
@@ -359,7 +359,7 @@ fn ten_containers_with_long_names_and_eight_long_tags_stay_valid_and_within_the_
 #[test]
 fn once_prints_one_cycle_and_exits_0() {
     let sim = Sim::start(&["--platform", "ec2"]);
-    let (code, docs, stderr) = support::process::run_once(&sim.base_url, &[]);
+    let (code, docs, stderr) = crate::support::process::run_once(&sim.base_url, &[]);
     assert_eq!(code, Some(0), "{stderr}");
     // One task document and one per container.
     assert_eq!(docs.len(), 4);
@@ -372,7 +372,7 @@ fn healthcheck_follows_the_running_sidecar() {
     let health = dir.path().join("health");
     let health_str = health.to_str().expect("utf-8 path");
     let check = || {
-        std::process::Command::new(support::process::BIN)
+        std::process::Command::new(crate::support::process::BIN)
             .env_clear()
             .env("ECS_EMF_HEALTH_FILE", health_str)
             .arg("healthcheck")
@@ -392,7 +392,7 @@ fn healthcheck_follows_the_running_sidecar() {
 
 #[test]
 fn demo_prints_valid_emf_with_rates_from_the_second_cycle() {
-    let out = std::process::Command::new(support::process::BIN)
+    let out = std::process::Command::new(crate::support::process::BIN)
         .env_clear()
         .args(["demo", "--cycles", "3"])
         .output()
@@ -403,7 +403,7 @@ fn demo_prints_valid_emf_with_rates_from_the_second_cycle() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let docs = support::emf_rules::assert_valid_lines(
+    let docs = crate::support::emf_rules::assert_valid_lines(
         &String::from_utf8(out.stdout).expect("utf-8"),
         16_383,
     );
@@ -519,7 +519,7 @@ fn replayed_fixture_bytes_give_the_hand_computed_values() {
     let task = format!("{dir}/ec2_task_metadata.json");
     let stats = format!("{dir}/ec2_task_stats.json");
     let sim = Sim::start(&["--replay-task", &task, "--replay-stats", &stats]);
-    let (code, docs, stderr) = support::process::run_once(&sim.base_url, &[]);
+    let (code, docs, stderr) = crate::support::process::run_once(&sim.base_url, &[]);
     assert_eq!(code, Some(0), "{stderr}");
     let t = task_docs(&docs)[0];
     // ecs-exporter 65249280 − 17641472 = 47607808 B; prometheus 60981248 − 11046912 =
@@ -584,7 +584,7 @@ fn self_metrics_count_the_failed_poll_in_the_next_cycle() {
 #[test]
 fn metric_and_container_filters_and_high_resolution_shape_the_output() {
     let sim = Sim::start(&["--platform", "ec2"]);
-    let (code, docs, stderr) = support::process::run_once(
+    let (code, docs, stderr) = crate::support::process::run_once(
         &sim.base_url,
         &[
             ("ECS_EMF_METRICS", "Cpu*,Memory*,ContainerMemory*"),
@@ -626,7 +626,7 @@ fn metric_and_container_filters_and_high_resolution_shape_the_output() {
 fn task_metrics_only_when_container_metrics_are_off() {
     let sim = Sim::start(&[]);
     let (code, docs, stderr) =
-        support::process::run_once(&sim.base_url, &[("ECS_EMF_CONTAINER_METRICS", "false")]);
+        crate::support::process::run_once(&sim.base_url, &[("ECS_EMF_CONTAINER_METRICS", "false")]);
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(docs.len(), 1);
     assert_eq!(docs[0]["Type"], "Task");

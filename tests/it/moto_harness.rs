@@ -1,11 +1,10 @@
-//! The moto harness itself (tests/support/moto.rs and its Python helpers), without the
+//! The moto harness itself (tests/it/support/moto.rs and its Python helpers), without the
 //! exporter: the real aws-sdk-cloudwatch client publishes through the CBOR proxy into moto,
 //! and the readback finds exactly what was sent. Needs `scripts/setup-moto.sh`.
 
-mod support;
-
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::support::moto::Moto;
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_sdk_cloudwatch::Client;
@@ -15,7 +14,6 @@ use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit, Statistic};
 use aws_smithy_http_client::tls;
 use serde_json::{Value, json};
-use support::moto::Moto;
 
 /// Every SDK call is bounded: a hung proxy fails the test instead of CI.
 const CALL: Duration = Duration::from_secs(30);
@@ -126,7 +124,9 @@ fn totals(metric: &Value) -> (f64, f64, f64, f64) {
 
 #[tokio::test]
 async fn sdk_put_metric_data_reads_back_exactly() {
-    let moto = Moto::start();
+    let Some(moto) = Moto::start() else {
+        return;
+    };
     let cw = client(&moto.endpoint, RetryConfig::disabled()).await;
     let t = now_ms() - 5_000;
     let ns = "Harness/Basic";
@@ -218,7 +218,9 @@ async fn sdk_put_metric_data_reads_back_exactly() {
 
 #[tokio::test]
 async fn injected_faults_surface_with_their_query_error_codes() {
-    let moto = Moto::start();
+    let Some(moto) = Moto::start() else {
+        return;
+    };
     let cw = client(&moto.endpoint, RetryConfig::disabled()).await;
     let ns = "Harness/Faults";
     let one = || vec![datum("M", &[("K", "v")], 1.0, now_ms())];
@@ -275,7 +277,9 @@ async fn injected_faults_surface_with_their_query_error_codes() {
 
 #[tokio::test]
 async fn large_put_is_gzipped_and_arrives_whole() {
-    let moto = Moto::start();
+    let Some(moto) = Moto::start() else {
+        return;
+    };
     let cw = client(&moto.endpoint, RetryConfig::disabled()).await;
     let ns = "Harness/Large";
     let t = now_ms() - 10_000;
@@ -310,7 +314,9 @@ async fn large_put_is_gzipped_and_arrives_whole() {
 
 #[tokio::test]
 async fn sdk_reads_through_the_proxy_too() {
-    let moto = Moto::start();
+    let Some(moto) = Moto::start() else {
+        return;
+    };
     let cw = client(&moto.endpoint, RetryConfig::disabled()).await;
     let ns = "Harness/Read";
     let t = now_ms() - 30_000;
@@ -369,7 +375,9 @@ async fn sdk_reads_through_the_proxy_too() {
 
 #[tokio::test]
 async fn stopped_proxy_refuses_and_restarts_on_the_same_port() {
-    let mut moto = Moto::start();
+    let Some(mut moto) = Moto::start() else {
+        return;
+    };
     let cw = client(&moto.endpoint, RetryConfig::disabled()).await;
     let ns = "Harness/Outage";
     let endpoint = moto.endpoint.clone();
@@ -400,7 +408,9 @@ async fn stopped_proxy_refuses_and_restarts_on_the_same_port() {
 
 #[tokio::test]
 async fn readback_refuses_what_moto_cannot_answer_exactly() {
-    let moto = Moto::start();
+    let Some(moto) = Moto::start() else {
+        return;
+    };
     let cw = client(&moto.endpoint, RetryConfig::disabled()).await;
     let ns = "Harness/Ambiguous";
     let t = now_ms();
@@ -420,7 +430,9 @@ async fn readback_refuses_what_moto_cannot_answer_exactly() {
 
 #[tokio::test]
 async fn query_wire_to_moto_works_too() {
-    let moto = Moto::start_with("query");
+    let Some(moto) = Moto::start_with("query") else {
+        return;
+    };
     let cw = client(&moto.endpoint, RetryConfig::disabled()).await;
     let ns = "Harness/Query";
     let t = now_ms() - 5_000;

@@ -7,13 +7,11 @@
 //! (the sidecar against the same simulated task), whose second cycle is the steady state the
 //! plan is made from.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Command, Output};
 
+use crate::support::process::{BIN, Sim, free_port};
 use serde_json::Value;
-use support::process::{BIN, Sim, free_port};
 
 /// A metric as CloudWatch identifies it: name and dimension name → value.
 type MetricKey = (String, BTreeMap<String, String>);
@@ -73,7 +71,7 @@ struct Emitted {
 fn emitted(env: &[(&str, &str)], args: &[&str]) -> Emitted {
     let stdout = stdout_of(env, &["demo", "--cycles", "2"], args);
     let text = String::from_utf8(stdout).expect("UTF-8");
-    let docs = support::emf_rules::assert_valid_lines(&text, 16_383);
+    let docs = crate::support::emf_rules::assert_valid_lines(&text, 16_383);
     let lines: Vec<&str> = text.lines().collect();
     let last = docs
         .iter()

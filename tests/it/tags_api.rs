@@ -1,24 +1,23 @@
 //! `ECS_EMF_TAGS_FROM_API=true`: where `/taskWithTags` is missing (Fargate), the task's
 //! tags come from ECS ListTagsForResource — the real aws-sdk-ecs against moto.
 
-mod support;
-
 use std::process::Command;
 
-use support::moto::Moto;
-use support::process::Sim;
+use crate::support::moto::Moto;
+use crate::support::process::Sim;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// A task in moto with `tags`; returns its ARN.
 fn moto_task(moto: &Moto, tags: &[&str]) -> String {
     let mut cmd = Command::new(format!("{ROOT}/.venv/bin/python"));
-    cmd.arg(format!("{ROOT}/tests/support/ecs_setup.py")).args([
-        "--endpoint",
-        &moto.moto_url,
-        "--cluster",
-        "prom-ecs-exporter-sandbox",
-    ]);
+    cmd.arg(format!("{ROOT}/tests/it/support/ecs_setup.py"))
+        .args([
+            "--endpoint",
+            &moto.moto_url,
+            "--cluster",
+            "prom-ecs-exporter-sandbox",
+        ]);
     for t in tags {
         cmd.args(["--tag", t]);
     }
@@ -55,14 +54,16 @@ fn run(moto: &Moto, sim: &Sim, extra: &[(&str, &str)]) -> (Vec<serde_json::Value
     env.push(("AWS_ENDPOINT_URL_ECS".into(), moto.moto_url.clone()));
     env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let refs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let (code, docs, stderr) = support::process::run_once(&sim.base_url, &refs);
+    let (code, docs, stderr) = crate::support::process::run_once(&sim.base_url, &refs);
     assert_eq!(code, Some(0), "{stderr}");
     (docs, stderr)
 }
 
 #[test]
 fn fargate_tags_come_from_list_tags_for_resource() {
-    let moto = Moto::start();
+    let Some(moto) = Moto::start() else {
+        return;
+    };
     let arn = moto_task(&moto, &["team=payments", "env=prod"]);
     let dir = tempfile::tempdir().expect("tempdir");
     let task = fargate_task_with_arn(&dir, &arn);
@@ -108,7 +109,9 @@ fn fargate_tags_come_from_list_tags_for_resource() {
 
 #[test]
 fn an_api_failure_is_logged_once_and_tags_stay_unknown() {
-    let moto = Moto::start();
+    let Some(moto) = Moto::start() else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("tempdir");
     // A task moto does not know: ListTagsForResource fails.
     let task = fargate_task_with_arn(

@@ -3,14 +3,12 @@
 //! `simulate`) with the same settings and compare namespace, names, units, resolution and
 //! dimension sets. The expected sets are written out by hand from the settings.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 use std::time::Duration;
 
+use crate::support::process::{BIN, Exporter, Sim, cycles_done};
 use serde_json::Value;
-use support::process::{BIN, Exporter, Sim, cycles_done};
 
 fn catalog(env: &[(&str, &str)]) -> Vec<Value> {
     let out = Command::new(BIN)

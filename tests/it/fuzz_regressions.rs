@@ -4,12 +4,6 @@
 //! run (`fuzz/harness.rs`), so the harness is compiled and exercised in CI and a fixed crash
 //! stays fixed. `scripts/fuzz.sh` runs the targets themselves (not in CI).
 
-#[path = "support/emf_rules.rs"]
-#[allow(dead_code)]
-mod emf_rules;
-#[path = "../fuzz/harness.rs"]
-mod harness;
-
 use std::path::{Path, PathBuf};
 
 use ecs_emf_exporter::emf::EncoderConfig;
@@ -61,17 +55,17 @@ fn replay(target: &str, minimum: usize, check: fn(&[u8]) -> Result<(), String>) 
 
 #[test]
 fn parse_metadata_inputs() {
-    replay("parse_metadata", 10, harness::run_parse);
+    replay("parse_metadata", 10, crate::harness::run_parse);
 }
 
 #[test]
 fn encode_inputs() {
-    replay("encode", 10, harness::run_encode);
+    replay("encode", 10, crate::harness::run_encode);
 }
 
 #[test]
 fn pipeline_inputs() {
-    replay("pipeline", 4, harness::run_pipeline);
+    replay("pipeline", 4, crate::harness::run_pipeline);
 }
 
 // What the fuzz targets found, as explicit cases (the seed inputs above found them too).
@@ -84,10 +78,10 @@ fn encode_non_finite_values_are_not_written_as_zero() {
     use ecs_emf_exporter::pipeline::cycle::{Cycle, Entity};
     use ecs_emf_exporter::pipeline::{Level, Sample};
 
-    let pool = harness::metric_pool();
+    let pool = crate::harness::metric_pool();
     let values = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 2.5];
     let cycle = Cycle {
-        timestamp_ms: harness::NOW_MS,
+        timestamp_ms: crate::harness::NOW_MS,
         entities: vec![Entity {
             level: Level::Task,
             dimension_sets: vec![vec!["ClusterName".into()]],
@@ -103,7 +97,7 @@ fn encode_non_finite_values_are_not_written_as_zero() {
         }],
     };
     let config = default_encoder();
-    harness::check_cycle(&cycle, &config, None).expect("valid and complete");
+    crate::harness::check_cycle(&cycle, &config, None).expect("valid and complete");
     let out = encode(&cycle, &config);
     let text = String::from_utf8(out.bytes).expect("UTF-8");
     assert_eq!((out.documents, out.values), (1, 1), "{text}");
@@ -138,7 +132,7 @@ fn parse_a_task_body_that_is_not_an_object_is_an_error() {
         assert!(err.0.starts_with("unexpected JSON shape"), "{text}: {err}");
         let err = parse::task_with_tags(body).expect_err(&text);
         assert!(err.0.starts_with("unexpected JSON shape"), "{text}: {err}");
-        harness::run_parse(body).expect("checks hold");
+        crate::harness::run_parse(body).expect("checks hold");
     }
     // Still accepted: objects, with leading whitespace too.
     assert!(parse::task(b" \n{\"Cluster\": \"prod\"}").is_ok());
@@ -164,7 +158,7 @@ fn parse_a_stats_entry_that_is_a_list_is_malformed_in_both_parses() {
         assert!(parsed.malformed.contains(&"l".to_string()), "{body}");
         assert!(parsed.malformed.contains(&"e".to_string()), "{body}");
         assert!(parsed.containers.contains_key("ok"), "{body}");
-        harness::run_parse(body.as_bytes()).expect("checks hold");
+        crate::harness::run_parse(body.as_bytes()).expect("checks hold");
     }
 }
 
@@ -194,9 +188,9 @@ fn labeler_never_publishes_a_value_that_is_blank_after_truncation() {
     let entities =
         Labeler::new(DimensionConfig::default()).label(&task, &Tags::default(), measured, vec![]);
     let cycle = Cycle {
-        timestamp_ms: harness::NOW_MS,
+        timestamp_ms: crate::harness::NOW_MS,
         entities,
     };
     let config = default_encoder();
-    harness::check_cycle(&cycle, &config, None).expect("valid EMF");
+    crate::harness::check_cycle(&cycle, &config, None).expect("valid EMF");
 }

@@ -1,13 +1,11 @@
 //! The EMF encoder keeps every limit of emf.md, checked by the independent validator in
 //! `support/emf_rules.rs` (which is itself checked first, on lines it must reject).
 
-mod support;
-
+use crate::support::emf_rules::{assert_valid_lines, problems};
 use ecs_emf_exporter::emf::{EncoderConfig, encode};
 use ecs_emf_exporter::pipeline::cycle::{Cycle, Entity};
 use ecs_emf_exporter::pipeline::{CATALOG, Level, MetricDef, Sample, Unit, catalog};
 use serde_json::Value;
-use support::emf_rules::{assert_valid_lines, problems};
 
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()

@@ -4,12 +4,10 @@
 //! hand from src/simulator/scenario.rs), exactly one log line for the problem, and metrics again
 //! from the next good poll.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::process::{Exporter, Sim, approx, container_docs, metric_values, task_docs};
 use serde_json::Value;
-use support::process::{Exporter, Sim, approx, container_docs, metric_values, task_docs};
 
 const WAIT: Duration = Duration::from_secs(25);
 

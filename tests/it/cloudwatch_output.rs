@@ -1,14 +1,12 @@
 //! `ECS_EMF_OUTPUT=cloudwatch`: the real AWS SDK (aws-sdk-cloudwatch, Smithy RPC v2 CBOR)
 //! against moto, through the translating proxy in `support/cloudwatch_proxy.py`.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use crate::support::moto::Moto;
+use crate::support::process::{Exporter, Sim};
 use serde_json::Value;
-use support::moto::Moto;
-use support::process::{Exporter, Sim};
 
 /// The exporter's environment for the cloudwatch output against `moto`.
 fn cw_env(moto: &Moto, namespace: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -63,10 +61,12 @@ fn task_dims() -> BTreeMap<String, String> {
 
 #[test]
 fn put_metric_data_round_trip_matches_what_the_emf_output_publishes() {
-    let moto = Moto::start();
+    let Some(moto) = Moto::start() else {
+        return;
+    };
     let sim = Sim::start(&["--platform", "ec2"]);
     // What the EMF output publishes for one cycle: metric names with their dimension sets.
-    let (code, docs, stderr) = support::process::run_once(&sim.base_url, &[]);
+    let (code, docs, stderr) = crate::support::process::run_once(&sim.base_url, &[]);
     assert_eq!(code, Some(0), "{stderr}");
     let mut emf: BTreeSet<(String, BTreeMap<String, String>, String)> = BTreeSet::new();
     for d in &docs {
@@ -177,7 +177,9 @@ fn put_metric_data_round_trip_matches_what_the_emf_output_publishes() {
 
 #[test]
 fn an_outage_loses_nothing_and_delivers_each_datum_once_with_its_original_timestamp() {
-    let mut moto = Moto::start();
+    let Some(mut moto) = Moto::start() else {
+        return;
+    };
     let sim = Sim::start(&[]);
     let ns = "E2E/Outage";
     let mut exporter = start(&sim, &cw_env(&moto, ns, &[]));
@@ -219,7 +221,9 @@ fn an_outage_loses_nothing_and_delivers_each_datum_once_with_its_original_timest
 
 #[test]
 fn throttling_is_retried_until_delivered() {
-    let moto = Moto::start();
+    let Some(moto) = Moto::start() else {
+        return;
+    };
     // More than the SDK's own three attempts, so the exporter's retry is exercised too.
     moto.inject("PutMetricData", "throttling", 6);
     let sim = Sim::start(&[]);
@@ -240,7 +244,9 @@ fn throttling_is_retried_until_delivered() {
 
 #[test]
 fn a_batch_cloudwatch_calls_invalid_is_logged_counted_and_not_retried() {
-    let moto = Moto::start();
+    let Some(moto) = Moto::start() else {
+        return;
+    };
     moto.inject("PutMetricData", "invalid", 1);
     let sim = Sim::start(&[]);
     let ns = "E2E/Invalid";
@@ -282,7 +288,9 @@ fn a_batch_cloudwatch_calls_invalid_is_logged_counted_and_not_retried() {
 
 #[test]
 fn sigterm_with_a_backlog_flushes_then_exits_within_the_deadline() {
-    let mut moto = Moto::start();
+    let Some(mut moto) = Moto::start() else {
+        return;
+    };
     moto.stop_proxy();
     let sim = Sim::start(&[]);
     let ns = "E2E/Flush";
@@ -312,7 +320,9 @@ fn sigterm_with_a_backlog_flushes_then_exits_within_the_deadline() {
 
 #[test]
 fn sigterm_while_cloudwatch_stays_down_exits_at_the_deadline_and_says_what_was_lost() {
-    let mut moto = Moto::start();
+    let Some(mut moto) = Moto::start() else {
+        return;
+    };
     moto.stop_proxy();
     let sim = Sim::start(&[]);
     let mut exporter = start(&sim, &cw_env(&moto, "E2E/Down", &[]));
