@@ -1,9 +1,10 @@
-//! Per-cycle CPU cost of the exporter's own work: parse the two responses, compute the
-//! metrics against the previous poll, label them and encode EMF lines. Bodies are built
-//! from the real Fargate fixture (tests/fixtures/ecs_exporter), with its `prometheus`
-//! container repeated N times under distinct DockerIds, for 1, 3, 10 and 50 containers.
-//! `cycle/…` is the whole path; `stage/parse`, `stage/compute+label` and `stage/encode`
-//! are its parts on their own.
+//! Per-cycle CPU cost of the exporter's own work: parse the two responses, the pipeline step
+//! (compute the metrics against the previous poll, label them: `Pipeline::step`, as the run
+//! loop calls it) and encode EMF lines. Bodies are built from the real Fargate fixture
+//! (tests/fixtures/ecs_exporter), with its `prometheus` container repeated N times under
+//! distinct DockerIds, for 1, 3, 10 and 50 containers. `cycle/…` is the whole path;
+//! `stage/parse`, `stage/compute+label` (the step) and `stage/encode` are its parts on their
+//! own.
 //!
 //! `cargo bench --bench cycle` — results are recorded in docs/performance.md.
 
@@ -11,11 +12,9 @@ use std::hint::black_box;
 
 use chrono::{Duration, Utc};
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
-use ecs_emf_exporter::emf::{EncoderConfig, encode};
-use ecs_emf_exporter::pipeline::Collector;
+use ecs_emf_exporter::emf::encode;
 use ecs_emf_exporter::pipeline::cycle::Cycle;
-use ecs_emf_exporter::pipeline::dimensions::{DimensionConfig, Labeler, Tags};
-use ecs_emf_exporter::settings::glob::NameFilter;
+use ecs_emf_exporter::pipeline::{Input, Pipeline, Totals};
 use ecs_emf_exporter::settings::{RawSettings, Settings};
 use ecs_emf_exporter::source::metadata::Snapshot;
 use serde_json::Value;
@@ -56,48 +55,61 @@ fn bodies(n: usize) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     )
 }
 
-/// The encoder as the sidecar builds it with every setting at its default.
-fn encoder() -> EncoderConfig {
-    Settings::from_raw(&RawSettings::default())
-        .expect("the defaults are valid")
-        .encoder()
+/// The sidecar's settings, every one at its default.
+fn settings() -> Settings {
+    Settings::from_raw(&RawSettings::default()).expect("the defaults are valid")
 }
 
 const CONTAINERS: [usize; 4] = [1, 3, 10, 50];
 
-/// A collector that has seen the first poll, so the next one yields every rate.
-fn primed(task: &[u8], stats1: &[u8], t0: chrono::DateTime<Utc>) -> Collector {
-    let mut collector = Collector::new(NameFilter::default());
-    collector.collect(Snapshot::from_bodies(task, stats1, t0).expect("parses"));
-    collector
+/// The step's input for one poll, as the run loop hands it over (no tags read this cycle).
+fn input(snapshot: Snapshot) -> Input {
+    Input {
+        poll: Ok(snapshot),
+        tags: None,
+        now: std::time::Instant::now(),
+        elapsed: std::time::Duration::ZERO,
+        totals: Totals::default(),
+    }
+}
+
+/// One step; its cycle.
+fn step(pipeline: &mut Pipeline, snapshot: Snapshot) -> Cycle {
+    pipeline
+        .step(input(snapshot))
+        .cycle
+        .expect("a parsed poll gives a cycle")
+}
+
+/// A pipeline that has seen the first poll, so the next one yields every rate.
+fn primed(settings: &Settings, task: &[u8], stats1: &[u8], t0: chrono::DateTime<Utc>) -> Pipeline {
+    let mut pipeline = Pipeline::new(settings);
+    step(
+        &mut pipeline,
+        Snapshot::from_bodies(task, stats1, t0).expect("parses"),
+    );
+    pipeline
 }
 
 /// The whole per-cycle path, and each of its stages on its own.
 fn cycle(c: &mut Criterion) {
-    let encoder = encoder();
+    let settings = settings();
+    let encoder = settings.encoder();
     let t0 = Utc::now();
     let t1 = t0 + Duration::seconds(10);
     let mut whole = c.benchmark_group("cycle");
     for n in CONTAINERS {
         let (task, stats1, stats2) = bodies(n);
-        // Each iteration gets a collector that has seen only the first poll: a collector
-        // fed the same second poll again would see its stats clock stand still and leave
-        // the rates out, which is not the work of a real cycle.
+        // Each iteration gets a pipeline that has seen only the first poll: a pipeline fed
+        // the same second poll again would see its stats clock stand still and leave the
+        // rates out, which is not the work of a real cycle.
         whole.bench_with_input(BenchmarkId::new("parse+compute+encode", n), &n, |b, _| {
-            let mut labeler = Labeler::new(DimensionConfig::default());
             b.iter_batched(
-                || primed(&task, &stats1, t0),
-                |mut collector| {
+                || primed(&settings, &task, &stats1, t0),
+                |mut pipeline| {
                     let snap = Snapshot::from_bodies(black_box(&task), black_box(&stats2), t1)
                         .expect("parses");
-                    let task_meta = snap.task.clone();
-                    let measured = collector.collect(snap);
-                    let entities =
-                        labeler.label(&task_meta, &Tags::default(), measured, Vec::new());
-                    let cycle = Cycle {
-                        timestamp_ms: 0,
-                        entities,
-                    };
+                    let cycle = step(&mut pipeline, snap);
                     encode(&cycle, &encoder).bytes.len()
                 },
                 BatchSize::SmallInput,
@@ -116,29 +128,13 @@ fn cycle(c: &mut Criterion) {
         });
         let snap = Snapshot::from_bodies(&task, &stats2, t1).expect("parses");
         stages.bench_with_input(BenchmarkId::new("compute+label", n), &n, |b, _| {
-            let mut labeler = Labeler::new(DimensionConfig::default());
             b.iter_batched(
-                || (primed(&task, &stats1, t0), snap.clone()),
-                |(mut collector, snap)| {
-                    let task_meta = snap.task.clone();
-                    let measured = collector.collect(snap);
-                    labeler.label(&task_meta, &Tags::default(), measured, Vec::new())
-                },
+                || (primed(&settings, &task, &stats1, t0), snap.clone()),
+                |(mut pipeline, snap)| step(&mut pipeline, snap),
                 BatchSize::SmallInput,
             );
         });
-        let mut collector = primed(&task, &stats1, t0);
-        let task_meta = snap.task.clone();
-        let entities = Labeler::new(DimensionConfig::default()).label(
-            &task_meta,
-            &Tags::default(),
-            collector.collect(snap.clone()),
-            Vec::new(),
-        );
-        let cycle = Cycle {
-            timestamp_ms: 0,
-            entities,
-        };
+        let cycle = step(&mut primed(&settings, &task, &stats1, t0), snap.clone());
         // The rates need both polls: a cycle without them would measure too little work.
         let values = cycle.value_count();
         assert!(

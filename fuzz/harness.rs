@@ -29,10 +29,13 @@ use ecs_emf_exporter::pipeline::dimensions::{
     Builtin, DimensionConfig, Labeler, PROPERTY_NAMES, Tags,
 };
 use ecs_emf_exporter::pipeline::{
-    CATALOG, Collector, ContainerMeasurement, Level, Measurements, MetricDef, Sample, Unit,
+    CATALOG, ContainerMeasurement, Input, Level, Measurements, MetricDef, Pipeline, Sample, Totals,
+    Unit,
 };
 use ecs_emf_exporter::settings::glob::NameFilter;
-use ecs_emf_exporter::source::metadata::{Snapshot, TaskMetadata, parse};
+use ecs_emf_exporter::settings::{RawSettings, Settings};
+use ecs_emf_exporter::source::TagsRead;
+use ecs_emf_exporter::source::metadata::{FetchError, Path, Snapshot, TaskMetadata, parse};
 use serde::Deserialize;
 use serde::de::{MapAccess, Visitor};
 use serde_json::Value;
@@ -269,6 +272,7 @@ pub fn metric_pool() -> &'static [&'static MetricDef] {
                 _ => format!("m{i}<&'>"),
             };
             let def = MetricDef {
+                index: MetricDef::NOT_IN_CATALOG,
                 name: Box::leak(name.into_boxed_str()),
                 unit: UNITS[i % UNITS.len()],
                 level: Level::Task,
@@ -1012,22 +1016,10 @@ pub fn run_parse(data: &[u8]) -> Result<(), String> {
 // ---------------------------------------------------------------------------------------
 // The whole cycle: bodies → parse → compute → label → encode.
 
-/// The string form `runner.rs` gives tag values (its private `tag_map`, mirrored).
-fn tag_strings(raw: Option<BTreeMap<String, Value>>) -> BTreeMap<String, String> {
-    raw.unwrap_or_default()
-        .into_iter()
-        .filter_map(|(k, v)| match v {
-            Value::String(s) => Some((k, s)),
-            Value::Number(n) => Some((k, n.to_string())),
-            Value::Bool(b) => Some((k, b.to_string())),
-            _ => None,
-        })
-        .collect()
-}
-
 /// `data` = `/task` NUL `/task/stats` NUL `/task/stats` (next poll) NUL `/taskWithTags`
-/// NUL settings bytes. Two cycles, as the runner makes them; every cycle's documents must
-/// pass [`check_cycle`], and every computed value must be finite and not negative.
+/// NUL settings bytes. Two cycles of the exporter's own pipeline step, the tags read with the
+/// first; every cycle's documents must pass [`check_cycle`], and every published value must
+/// be finite and not negative.
 pub fn run_pipeline(data: &[u8]) -> Result<(), String> {
     let mut parts = data.splitn(5, |b| *b == 0);
     let task_body = parts.next().unwrap_or_default();
@@ -1038,23 +1030,24 @@ pub fn run_pipeline(data: &[u8]) -> Result<(), String> {
     let tags_body = parts.next().unwrap_or_default();
     let mut b = Bytes::new(parts.next().unwrap_or_default());
     let config = encoder_config(&mut b);
-    let mut labeler = Labeler::new(dimension_config(&mut b));
-    let exclude = NameFilter::new(
+    let mut settings = Settings::from_raw(&RawSettings::default()).map_err(|e| e.to_string())?;
+    settings.dimensions = dimension_config(&mut b);
+    settings.exclude_containers = NameFilter::new(
         (0..b.below(3))
             .map(|_| b.string(12))
             .collect::<Vec<String>>(),
     );
-    let mut collector = Collector::new(exclude);
-    let tags = match parse::task_with_tags(tags_body) {
-        Ok(t) => Tags {
-            task: tag_strings(t.task_tags),
-            container_instance: tag_strings(t.container_instance_tags),
-            api: BTreeMap::new(),
-        },
-        Err(_) => Tags::default(),
-    };
+    let mut pipeline = Pipeline::new(&settings);
+    let mut tags = Some(TagsRead {
+        endpoint: parse::task_with_tags(tags_body).map_err(|error| FetchError::Body {
+            path: Path::TaskWithTags,
+            error,
+        }),
+        api: None,
+    });
     let start: DateTime<Utc> = Utc.timestamp_millis_opt(NOW_MS).single().ok_or("NOW_MS")?;
     let mut at = start;
+    let now = std::time::Instant::now();
     for stats_body in stats_bodies {
         // Polls 0 to ~18 hours apart (0: the same instant twice).
         at += chrono::Duration::milliseconds(i64::from(b.u16()) * i64::from(b.byte()) * 4);
@@ -1062,22 +1055,21 @@ pub fn run_pipeline(data: &[u8]) -> Result<(), String> {
             continue;
         };
         let timestamp_ms = snapshot.received_at.timestamp_millis();
-        let measured = collector.collect(snapshot);
-        for s in measured
-            .task
-            .iter()
-            .chain(measured.containers.iter().flat_map(|c| &c.samples))
-        {
+        let step = pipeline.step(Input {
+            poll: Ok(snapshot),
+            tags: tags.take(),
+            now,
+            elapsed: std::time::Duration::ZERO,
+            totals: Totals::default(),
+        });
+        let cycle = step
+            .cycle
+            .map_err(|e| format!("a parsed poll gave no cycle: {e}"))?;
+        for s in cycle.entities.iter().flat_map(|e| &e.samples) {
             if !s.value.is_finite() || s.value < 0.0 {
                 return Err(format!("computed {} = {}", s.metric.name, s.value));
             }
         }
-        let task = collector.latest_task().ok_or("no task after a collect")?;
-        let entities = labeler.label(task, &tags, measured, Vec::new());
-        let cycle = Cycle {
-            timestamp_ms,
-            entities,
-        };
         check_cycle(&cycle, &config, Some(timestamp_ms))?;
     }
     Ok(())

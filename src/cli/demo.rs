@@ -1,5 +1,5 @@
 //! `demo`: the sidecar against the built-in simulated task, in one process. A newcomer's
-//! first command: EMF on stdout within seconds, no AWS, nothing beyond loopback.
+//! first command: EMF on stdout within seconds, no AWS, no network at all.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -13,8 +13,9 @@ use crate::output::stdout::StdoutOutput;
 use crate::pipeline::cycle::Cycle;
 use crate::run::{Runner, Stop, request_timeout};
 use crate::settings::{RawSettings, Settings};
-use crate::source::metadata::Client;
-use tmde_simulator::{self as simulator, Scenario, SimOptions};
+use crate::source::Source;
+use crate::source::metadata::{Client, SimClock};
+use tmde_simulator::{Scenario, SimOptions, Simulator};
 
 /// The demo polls every second unless `--interval` / `ECS_EMF_INTERVAL` says otherwise.
 const DEMO_INTERVAL: &str = "1s";
@@ -47,26 +48,43 @@ pub fn scenario(platform: &str, containers: usize) -> Result<Scenario, String> {
     Ok(scenario)
 }
 
-pub async fn run(args: DemoArgs, settings: Settings) -> Result<ExitCode, String> {
-    let scenario = scenario(&args.platform, args.containers)?;
-    let server = simulator::start(
+/// The simulated task for `--platform` and `--containers`, read in-process (no server, no
+/// socket), its clock running with tokio's.
+pub fn simulated_client(
+    platform: &str,
+    containers: usize,
+    clock: SimClock,
+    timeout: Duration,
+) -> Result<Client, String> {
+    let scenario = scenario(platform, containers)?;
+    let sim = Simulator::in_process(
         SimOptions {
             scenario,
             ..SimOptions::default()
         },
-        0,
+        clock.now(),
     )
-    .await
-    .map_err(|e| format!("cannot start the simulated metadata endpoint: {e}"))?;
+    .map_err(|e| format!("cannot simulate the task: {e}"))?;
+    Ok(Client::simulated(sim, clock, timeout))
+}
+
+pub async fn run(args: DemoArgs, settings: Settings) -> Result<ExitCode, String> {
+    let client = simulated_client(
+        &args.platform,
+        args.containers,
+        SimClock::tokio(),
+        request_timeout(settings.interval),
+    )?;
     tracing::info!(
-        "demo: simulated task metadata endpoint at {}",
-        server.base_url()
+        "demo: a simulated {} task with {} containers, read in-process",
+        args.platform,
+        args.containers
     );
-    let client = Client::new(server.base_url(), request_timeout(settings.interval))?;
+    let source = Source::new(client, settings.tags_from_api);
     let counters = Arc::new(Counters::default());
     let output = StdoutOutput::new(settings.encoder(), Arc::clone(&counters))
         .map_err(|e| format!("cannot start the stdout writer: {e}"))?;
-    let mut runner = Runner::new(settings, client, Box::new(output), counters);
+    let mut runner = Runner::new(&settings, source, Box::new(output), counters);
     if args.pretty {
         let mut n = 0u64;
         runner = runner.with_observer(Box::new(move |cycle: &Cycle| {
@@ -77,9 +95,6 @@ pub async fn run(args: DemoArgs, settings: Settings) -> Result<ExitCode, String>
     }
     let stop = args.cycles.map_or(Stop::OnSignal, Stop::AfterCycles);
     let summary = runner.run(stop).await;
-    tokio::time::timeout(Duration::from_secs(2), server.shutdown())
-        .await
-        .ok();
     Ok(if summary.collected > 0 {
         ExitCode::SUCCESS
     } else {

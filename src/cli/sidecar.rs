@@ -11,6 +11,7 @@ use crate::output::{Counters, Output};
 use crate::run::health;
 use crate::run::{Runner, Stop, request_timeout};
 use crate::settings::{OutputKind, Settings};
+use crate::source::Source;
 use crate::source::metadata::Client;
 
 /// Exit code for invalid settings (interface.md).
@@ -31,13 +32,13 @@ pub async fn sidecar(settings: Settings, once: bool) -> Result<ExitCode, String>
         return Err(no_metadata_uri("ecs-emf-exporter demo"));
     };
     let client = Client::new(&uri, request_timeout(settings.interval))?;
+    let source = Source::new(client, settings.tags_from_api);
     let counters = Arc::new(Counters::default());
     let output = make_output(&settings, Arc::clone(&counters))?;
-    let health_file = settings.health_file.clone();
-    let interval = settings.interval;
-    let mut runner = Runner::new(settings, client, output, counters);
+    let mut runner = Runner::new(&settings, source, output, counters);
     if !once {
-        runner = runner.with_health_file(health::HealthFile::new(health_file, interval));
+        let health = health::HealthFile::new(settings.health_file.clone(), settings.interval);
+        runner = runner.with_health_file(health);
     }
     let summary = runner
         .run(if once {

@@ -58,277 +58,118 @@ impl Level {
 
 #[derive(Debug, PartialEq, Eq, Serialize)]
 pub struct MetricDef {
+    /// Its position in [`CATALOG`], for [`MetricSet`].
+    #[serde(skip)]
+    pub index: u8,
     pub name: &'static str,
     pub unit: Unit,
     pub level: Level,
     pub description: &'static str,
 }
 
-macro_rules! metric {
-    ($ident:ident, $level:ident, $unit:ident, $desc:expr) => {
-        pub static $ident: MetricDef = MetricDef {
-            name: stringify!($ident),
-            unit: Unit::$unit,
-            level: Level::$level,
-            description: $desc,
-        };
+impl MetricDef {
+    /// The `index` of a metric made outside the catalog (encoder tests): no [`MetricSet`]
+    /// holds it.
+    pub const NOT_IN_CATALOG: u8 = u8::MAX;
+}
+
+/// Defines every metric once: a `static` named like the metric (its definition), in this
+/// order in [`CATALOG`], each knowing its position there.
+macro_rules! catalog {
+    ($($ident:ident: $level:ident, $unit:ident, $desc:expr;)*) => {
+        /// The metrics' positions in the catalog, in declaration order.
+        #[repr(u8)]
+        enum Position {
+            $($ident,)*
+        }
+        $(
+            pub static $ident: MetricDef = MetricDef {
+                index: Position::$ident as u8,
+                name: stringify!($ident),
+                unit: Unit::$unit,
+                level: Level::$level,
+                description: $desc,
+            };
+        )*
+        /// Every metric, in publication order.
+        pub static CATALOG: &[&MetricDef] = &[$(&$ident,)*];
     };
 }
 
-// Task level.
-metric!(
-    CpuUtilized,
-    Task,
-    None,
-    "CPU used by the task's counted containers, in CPU units (1024 = 1 vCPU)"
-);
-metric!(
-    CpuReserved,
-    Task,
-    None,
-    "CPU reserved for the task, in CPU units: task Limits.CPU x 1024, else the sum of container reservations"
-);
-metric!(
-    CpuUtilization,
-    Task,
-    Percent,
-    "CpuUtilized / CpuReserved x 100"
-);
-metric!(
-    MemoryUtilized,
-    Task,
-    Megabytes,
-    "Working-set memory of the counted containers, MiB"
-);
-metric!(
-    MemoryReserved,
-    Task,
-    Megabytes,
-    "Memory reserved for the task, MiB: task Limits.Memory, else the sum of container limits"
-);
-metric!(
-    MemoryUtilization,
-    Task,
-    Percent,
-    "MemoryUtilized / MemoryReserved x 100"
-);
-metric!(
-    NetworkRxBytes,
-    Task,
-    BytesPerSecond,
-    "Bytes received per second by the task"
-);
-metric!(
-    NetworkTxBytes,
-    Task,
-    BytesPerSecond,
-    "Bytes sent per second by the task"
-);
-metric!(
-    NetworkRxPackets,
-    Task,
-    CountPerSecond,
-    "Packets received per second by the task"
-);
-metric!(
-    NetworkTxPackets,
-    Task,
-    CountPerSecond,
-    "Packets sent per second by the task"
-);
-metric!(
-    NetworkRxDropped,
-    Task,
-    Count,
-    "Received packets dropped during the interval"
-);
-metric!(
-    NetworkTxDropped,
-    Task,
-    Count,
-    "Sent packets dropped during the interval"
-);
-metric!(
-    NetworkRxErrors,
-    Task,
-    Count,
-    "Receive errors during the interval"
-);
-metric!(
-    NetworkTxErrors,
-    Task,
-    Count,
-    "Transmit errors during the interval"
-);
-metric!(
-    StorageReadBytes,
-    Task,
-    Bytes,
-    "Bytes read from block devices during the interval"
-);
-metric!(
-    StorageWriteBytes,
-    Task,
-    Bytes,
-    "Bytes written to block devices during the interval"
-);
-metric!(
-    EphemeralStorageUtilized,
-    Task,
-    Megabytes,
-    "Fargate ephemeral storage in use, MiB"
-);
-metric!(
-    EphemeralStorageReserved,
-    Task,
-    Megabytes,
-    "Fargate ephemeral storage reserved, MiB"
-);
-metric!(
-    RunningContainerCount,
-    Task,
-    Count,
-    "Counted containers whose KnownStatus is RUNNING"
-);
-metric!(
-    ImagePullTime,
-    Task,
-    Seconds,
-    "PullStoppedAt - PullStartedAt, published once per task"
-);
+catalog! {
+    // Task level.
+    CpuUtilized: Task, None, "CPU used by the task's counted containers, in CPU units (1024 = 1 vCPU)";
+    CpuReserved: Task, None, "CPU reserved for the task, in CPU units: task Limits.CPU x 1024, else the sum of container reservations";
+    CpuUtilization: Task, Percent, "CpuUtilized / CpuReserved x 100";
+    MemoryUtilized: Task, Megabytes, "Working-set memory of the counted containers, MiB";
+    MemoryReserved: Task, Megabytes, "Memory reserved for the task, MiB: task Limits.Memory, else the sum of container limits";
+    MemoryUtilization: Task, Percent, "MemoryUtilized / MemoryReserved x 100";
+    NetworkRxBytes: Task, BytesPerSecond, "Bytes received per second by the task";
+    NetworkTxBytes: Task, BytesPerSecond, "Bytes sent per second by the task";
+    NetworkRxPackets: Task, CountPerSecond, "Packets received per second by the task";
+    NetworkTxPackets: Task, CountPerSecond, "Packets sent per second by the task";
+    NetworkRxDropped: Task, Count, "Received packets dropped during the interval";
+    NetworkTxDropped: Task, Count, "Sent packets dropped during the interval";
+    NetworkRxErrors: Task, Count, "Receive errors during the interval";
+    NetworkTxErrors: Task, Count, "Transmit errors during the interval";
+    StorageReadBytes: Task, Bytes, "Bytes read from block devices during the interval";
+    StorageWriteBytes: Task, Bytes, "Bytes written to block devices during the interval";
+    EphemeralStorageUtilized: Task, Megabytes, "Fargate ephemeral storage in use, MiB";
+    EphemeralStorageReserved: Task, Megabytes, "Fargate ephemeral storage reserved, MiB";
+    RunningContainerCount: Task, Count, "Counted containers whose KnownStatus is RUNNING";
+    ImagePullTime: Task, Seconds, "PullStoppedAt - PullStartedAt, published once per task";
+    // Container level.
+    ContainerCpuUtilized: Container, None, "CPU used by the container, in CPU units";
+    ContainerCpuReserved: Container, None, "The container's CPU reservation (Limits.CPU), when one is set";
+    ContainerCpuUtilization: Container, Percent, "ContainerCpuUtilized / ContainerCpuReserved x 100";
+    ContainerMemoryUtilized: Container, Megabytes, "The container's working-set memory, MiB";
+    ContainerMemoryReserved: Container, Megabytes, "The container's memory limit, MiB (Limits.Memory, else a real cgroup limit)";
+    ContainerMemoryUtilization: Container, Percent, "ContainerMemoryUtilized / ContainerMemoryReserved x 100";
+    ContainerNetworkRxBytes: Container, BytesPerSecond, "Bytes received per second (not in awsvpc, where containers share the task ENI)";
+    ContainerNetworkTxBytes: Container, BytesPerSecond, "Bytes sent per second (not in awsvpc, where containers share the task ENI)";
+    ContainerStorageReadBytes: Container, Bytes, "Bytes read from block devices during the interval";
+    ContainerStorageWriteBytes: Container, Bytes, "Bytes written to block devices during the interval";
+    ContainerRestarts: Container, Count, "Restarts during the interval (RestartCount; needs a restart policy)";
+    ContainerPidCount: Container, Count, "Processes and threads in the container (pids_stats.current)";
+    ExporterErrors: Exporter, Count, "Problems during the interval (failed polls, unusable answers, rejected values)";
+    ExporterDroppedDatapoints: Exporter, Count, "Values that could not be delivered during the interval";
+    ExporterCycleDuration: Exporter, Milliseconds, "Wall-clock time of the last collection cycle";
+}
 
-// Container level.
-metric!(
-    ContainerCpuUtilized,
-    Container,
-    None,
-    "CPU used by the container, in CPU units"
-);
-metric!(
-    ContainerCpuReserved,
-    Container,
-    None,
-    "The container's CPU reservation (Limits.CPU), when one is set"
-);
-metric!(
-    ContainerCpuUtilization,
-    Container,
-    Percent,
-    "ContainerCpuUtilized / ContainerCpuReserved x 100"
-);
-metric!(
-    ContainerMemoryUtilized,
-    Container,
-    Megabytes,
-    "The container's working-set memory, MiB"
-);
-metric!(
-    ContainerMemoryReserved,
-    Container,
-    Megabytes,
-    "The container's memory limit, MiB (Limits.Memory, else a real cgroup limit)"
-);
-metric!(
-    ContainerMemoryUtilization,
-    Container,
-    Percent,
-    "ContainerMemoryUtilized / ContainerMemoryReserved x 100"
-);
-metric!(
-    ContainerNetworkRxBytes,
-    Container,
-    BytesPerSecond,
-    "Bytes received per second (not in awsvpc, where containers share the task ENI)"
-);
-metric!(
-    ContainerNetworkTxBytes,
-    Container,
-    BytesPerSecond,
-    "Bytes sent per second (not in awsvpc, where containers share the task ENI)"
-);
-metric!(
-    ContainerStorageReadBytes,
-    Container,
-    Bytes,
-    "Bytes read from block devices during the interval"
-);
-metric!(
-    ContainerStorageWriteBytes,
-    Container,
-    Bytes,
-    "Bytes written to block devices during the interval"
-);
-metric!(
-    ContainerRestarts,
-    Container,
-    Count,
-    "Restarts during the interval (RestartCount; needs a restart policy)"
-);
-metric!(
-    ContainerPidCount,
-    Container,
-    Count,
-    "Processes and threads in the container (pids_stats.current)"
-);
+/// A set of catalog metrics (a bit per position): which ones the settings publish, which
+/// ones the computation needs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MetricSet(u64);
 
-// The exporter's own health.
-metric!(
-    ExporterErrors,
-    Exporter,
-    Count,
-    "Problems during the interval (failed polls, unusable answers, rejected values)"
-);
-metric!(
-    ExporterDroppedDatapoints,
-    Exporter,
-    Count,
-    "Values that could not be delivered during the interval"
-);
-metric!(
-    ExporterCycleDuration,
-    Exporter,
-    Milliseconds,
-    "Wall-clock time of the last collection cycle"
-);
+// Every metric has a bit.
+const _: () = assert!(CATALOG.len() <= 64);
 
-/// Every metric, in publication order.
-pub static CATALOG: [&MetricDef; 35] = [
-    &CpuUtilized,
-    &CpuReserved,
-    &CpuUtilization,
-    &MemoryUtilized,
-    &MemoryReserved,
-    &MemoryUtilization,
-    &NetworkRxBytes,
-    &NetworkTxBytes,
-    &NetworkRxPackets,
-    &NetworkTxPackets,
-    &NetworkRxDropped,
-    &NetworkTxDropped,
-    &NetworkRxErrors,
-    &NetworkTxErrors,
-    &StorageReadBytes,
-    &StorageWriteBytes,
-    &EphemeralStorageUtilized,
-    &EphemeralStorageReserved,
-    &RunningContainerCount,
-    &ImagePullTime,
-    &ContainerCpuUtilized,
-    &ContainerCpuReserved,
-    &ContainerCpuUtilization,
-    &ContainerMemoryUtilized,
-    &ContainerMemoryReserved,
-    &ContainerMemoryUtilization,
-    &ContainerNetworkRxBytes,
-    &ContainerNetworkTxBytes,
-    &ContainerStorageReadBytes,
-    &ContainerStorageWriteBytes,
-    &ContainerRestarts,
-    &ContainerPidCount,
-    &ExporterErrors,
-    &ExporterDroppedDatapoints,
-    &ExporterCycleDuration,
-];
+impl MetricSet {
+    pub fn of<'a>(metrics: impl IntoIterator<Item = &'a MetricDef>) -> MetricSet {
+        let mut set = MetricSet::default();
+        for m in metrics {
+            set.insert(m);
+        }
+        set
+    }
+
+    /// The metric's bit (none for a metric outside the catalog).
+    fn bit(metric: &MetricDef) -> u64 {
+        1u64.checked_shl(u32::from(metric.index)).unwrap_or(0)
+    }
+
+    pub fn insert(&mut self, metric: &MetricDef) {
+        self.0 |= MetricSet::bit(metric);
+    }
+
+    pub fn contains(self, metric: &MetricDef) -> bool {
+        self.0 & MetricSet::bit(metric) != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
 
 pub fn find(name: &str) -> Option<&'static MetricDef> {
     CATALOG.iter().copied().find(|m| m.name == name)
@@ -337,6 +178,16 @@ pub fn find(name: &str) -> Option<&'static MetricDef> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_metric_knows_its_position() {
+        for (i, m) in CATALOG.iter().enumerate() {
+            assert_eq!(usize::from(m.index), i, "{}", m.name);
+        }
+        let set = MetricSet::of([&CpuUtilized, &ContainerPidCount]);
+        assert!(set.contains(&CpuUtilized) && set.contains(&ContainerPidCount));
+        assert!(!set.contains(&CpuReserved) && !set.contains(&ExporterErrors));
+    }
 
     #[test]
     fn names_are_unique_and_valid_for_cloudwatch() {

@@ -8,12 +8,35 @@
 
 use std::collections::HashMap;
 
-use super::catalog::{self as m, MetricDef};
+use super::catalog::{self as m, CATALOG, MetricDef, MetricSet};
 use super::platform::{self, MIB};
 use crate::settings::glob::NameFilter;
 use crate::source::metadata::model::{ContainerMetadata, ContainerStats, NetworkStats};
 use crate::source::metadata::{Snapshot, TaskMetadata};
 use chrono::{DateTime, Utc};
+
+/// Metrics whose value is made from other metrics' values: computing one needs those
+/// computed too, even where they are not published (a task sum needs its containers'
+/// values when container metrics are off). The formulas are below and in docs/metrics.md.
+pub const DERIVED_FROM: [(&MetricDef, &[&MetricDef]); 8] = [
+    (&m::CpuUtilized, &[&m::ContainerCpuUtilized]),
+    (&m::CpuUtilization, &[&m::CpuUtilized, &m::CpuReserved]),
+    (&m::MemoryUtilized, &[&m::ContainerMemoryUtilized]),
+    (
+        &m::MemoryUtilization,
+        &[&m::MemoryUtilized, &m::MemoryReserved],
+    ),
+    (&m::StorageReadBytes, &[&m::ContainerStorageReadBytes]),
+    (&m::StorageWriteBytes, &[&m::ContainerStorageWriteBytes]),
+    (
+        &m::ContainerCpuUtilization,
+        &[&m::ContainerCpuUtilized, &m::ContainerCpuReserved],
+    ),
+    (
+        &m::ContainerMemoryUtilization,
+        &[&m::ContainerMemoryUtilized, &m::ContainerMemoryReserved],
+    ),
+];
 
 /// One metric value. Only finite, non-negative values are ever constructed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -98,6 +121,15 @@ fn put(samples: &mut Vec<Sample>, metric: &'static MetricDef, value: Option<f64>
     }
 }
 
+/// Works out `metric`'s value only when this collector computes it.
+fn when(wanted: MetricSet, metric: &MetricDef, value: impl FnOnce() -> Option<f64>) -> Option<f64> {
+    if wanted.contains(metric) {
+        value()
+    } else {
+        None
+    }
+}
+
 /// A container's last new sample, kept for the next cycle's deltas.
 #[derive(Debug, Clone)]
 struct Previous {
@@ -106,13 +138,14 @@ struct Previous {
 }
 
 /// Keeps what a cycle needs from earlier cycles.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Collector {
     exclude: NameFilter,
+    /// The metrics worked out; the others are not computed at all.
+    wanted: MetricSet,
     /// By DockerId. A container whose stats are missing for a cycle keeps its sample, so
     /// its next delta covers both intervals and nothing is lost.
     samples: HashMap<String, Previous>,
-    latest_task: Option<TaskMetadata>,
     /// Last published `RestartCount` per container name: a restart seen while the container
     /// had no document is still counted in its next one.
     restart_baseline: HashMap<String, u64>,
@@ -120,37 +153,52 @@ pub struct Collector {
 }
 
 impl Collector {
-    /// `exclude`: container names (or globs) left out of container metrics and task sums.
+    /// Computes every metric of the catalog. `exclude`: container names (or globs) left out
+    /// of container metrics and task sums.
     pub fn new(exclude: NameFilter) -> Collector {
-        Collector {
-            exclude,
-            ..Collector::default()
-        }
+        Collector::computing(exclude, MetricSet::of(CATALOG.iter().copied()))
     }
 
-    /// The task as of the poll measured last (its identity labels the documents).
-    pub fn latest_task(&self) -> Option<&TaskMetadata> {
-        self.latest_task.as_ref()
+    /// Computes only `wanted` (which must hold what its metrics are derived from, see
+    /// [`DERIVED_FROM`]).
+    pub fn computing(exclude: NameFilter, wanted: MetricSet) -> Collector {
+        Collector {
+            exclude,
+            wanted,
+            samples: HashMap::new(),
+            restart_baseline: HashMap::new(),
+            first_cycle_done: false,
+        }
     }
 
     /// Measures one poll against each container's previous sample, then keeps the new
     /// samples for the next poll.
     pub fn collect(&mut self, snapshot: Snapshot) -> Measurements {
+        self.measure(&snapshot.task, snapshot.stats, snapshot.received_at)
+    }
+
+    /// [`Collector::collect`] on a snapshot's parts: the task stays with the caller.
+    pub fn measure(
+        &mut self,
+        task: &TaskMetadata,
+        stats: HashMap<String, ContainerStats>,
+        received_at: DateTime<Utc>,
+    ) -> Measurements {
         let first = !self.first_cycle_done;
+        let poll = Poll {
+            task,
+            stats: &stats,
+            received_at,
+        };
         let (measured, repeats) = measure(
-            &snapshot,
+            &poll,
             &self.samples,
             &mut self.restart_baseline,
             first,
             &self.exclude,
+            self.wanted,
         );
         self.first_cycle_done = true;
-        let Snapshot {
-            task,
-            stats,
-            received_at,
-            ..
-        } = snapshot;
         for (docker_id, stats) in stats {
             // A repeated sample is not new: the older one stays the baseline, so the next
             // new sample's delta is measured over its real interval.
@@ -164,9 +212,15 @@ impl Collector {
                 .iter()
                 .any(|c| c.docker_id.as_deref() == Some(id))
         });
-        self.latest_task = Some(task);
         measured
     }
+}
+
+/// What one poll brought.
+struct Poll<'a> {
+    task: &'a TaskMetadata,
+    stats: &'a HashMap<String, ContainerStats>,
+    received_at: DateTime<Utc>,
 }
 
 /// The previous sample of one container and the seconds between the two.
@@ -214,7 +268,7 @@ fn is_repeat(cur: &ContainerStats, prev: &ContainerStats) -> bool {
             == platform::total_cpu_ns(prev.cpu_stats.as_ref())
 }
 
-fn baseline<'a>(snap: &Snapshot, cur: &ContainerStats, prev: Option<&'a Previous>) -> Baseline<'a> {
+fn baseline<'a>(poll: &Poll, cur: &ContainerStats, prev: Option<&'a Previous>) -> Baseline<'a> {
     let Some(prev) = prev else {
         return Baseline::Embedded;
     };
@@ -226,7 +280,7 @@ fn baseline<'a>(snap: &Snapshot, cur: &ContainerStats, prev: Option<&'a Previous
     let reads = platform::real_time(prev.stats.read.as_deref())
         .zip(platform::real_time(cur.read.as_deref()));
     let by_read = reads.and_then(|(p, c)| platform::seconds_between(p, c));
-    match by_read.or_else(|| platform::seconds_between(prev.received_at, snap.received_at)) {
+    match by_read.or_else(|| platform::seconds_between(prev.received_at, poll.received_at)) {
         Some(seconds) => Baseline::Own(Interval {
             prev: &prev.stats,
             seconds,
@@ -238,13 +292,14 @@ fn baseline<'a>(snap: &Snapshot, cur: &ContainerStats, prev: Option<&'a Previous
 
 /// The cycle's values, and the DockerIds whose sample was a repeat.
 fn measure(
-    snap: &Snapshot,
+    poll: &Poll,
     previous: &HashMap<String, Previous>,
     restart_baseline: &mut HashMap<String, u64>,
     first_cycle: bool,
     exclude: &NameFilter,
+    wanted: MetricSet,
 ) -> (Measurements, Vec<String>) {
-    let task = &snap.task;
+    let task = poll.task;
     let users: Vec<&ContainerMetadata> = task
         .containers
         .iter()
@@ -258,9 +313,9 @@ fn measure(
         .filter(|c| platform::is_running(c))
         .map(|meta| {
             let id = meta.docker_id.as_deref();
-            let stats = id.and_then(|id| snap.stats.get(id));
+            let stats = id.and_then(|id| poll.stats.get(id));
             let baseline = match (stats, id) {
-                (Some(s), Some(id)) => baseline(snap, s, previous.get(id)),
+                (Some(s), Some(id)) => baseline(poll, s, previous.get(id)),
                 _ => Baseline::Embedded,
             };
             let prev = id.and_then(|id| previous.get(id)).map(|p| &p.stats);
@@ -281,11 +336,19 @@ fn measure(
 
     let mut out = Measurements::default();
     for c in &running {
-        if let Some(container) = measure_container(c, awsvpc, restart_baseline) {
+        if let Some(container) = measure_container(c, awsvpc, restart_baseline, wanted) {
             out.containers.push(container);
         }
     }
-    out.task = measure_task(snap, &users, &running, &out.containers, awsvpc, first_cycle);
+    out.task = measure_task(
+        task,
+        &users,
+        &running,
+        &out.containers,
+        awsvpc,
+        first_cycle,
+        wanted,
+    );
     gaps.sort();
     out.gaps = gaps;
     (out, repeats)
@@ -432,64 +495,72 @@ fn measure_container(
     c: &Counted,
     awsvpc: bool,
     restart_baseline: &mut HashMap<String, u64>,
+    wanted: MetricSet,
 ) -> Option<ContainerMeasurement> {
     let name = c.meta.name.clone()?;
     // No stats this cycle (starting, restarting): the container contributes nothing, not
-    // even what /task knows (metrics.md, "Which containers count"). Its restart baseline is
-    // left alone, so a restart in between is counted in its next document.
+    // even what /task knows (docs/metrics.md: a container without stats counts for nothing
+    // that cycle). Its restart baseline is left alone, so a restart in between is counted in
+    // its next document.
     let stats = c.stats?;
     let mut samples = Vec::new();
-    let reserved_cpu = platform::container_cpu_reservation(c.meta);
-    let reserved_mem = platform::container_memory_reserved(c.meta, Some(stats));
-    let cpu = cpu_rate(stats, &c.baseline);
+    let cpu = when(wanted, &m::ContainerCpuUtilized, || {
+        cpu_rate(stats, &c.baseline)
+    });
+    let reserved_cpu = when(wanted, &m::ContainerCpuReserved, || {
+        platform::container_cpu_reservation(c.meta)
+    });
     put(&mut samples, &m::ContainerCpuUtilized, cpu);
     put(&mut samples, &m::ContainerCpuReserved, reserved_cpu);
-    put(
-        &mut samples,
-        &m::ContainerCpuUtilization,
-        percent(cpu, reserved_cpu),
-    );
-    let mem = stats
-        .memory_stats
-        .as_ref()
-        .and_then(platform::working_set_bytes)
-        .map(|b| b as f64 / MIB);
+    let cpu_share = when(wanted, &m::ContainerCpuUtilization, || {
+        percent(cpu, reserved_cpu)
+    });
+    put(&mut samples, &m::ContainerCpuUtilization, cpu_share);
+    let mem = when(wanted, &m::ContainerMemoryUtilized, || {
+        stats
+            .memory_stats
+            .as_ref()
+            .and_then(platform::working_set_bytes)
+            .map(|b| b as f64 / MIB)
+    });
+    let reserved_mem = when(wanted, &m::ContainerMemoryReserved, || {
+        platform::container_memory_reserved(c.meta, Some(stats))
+    });
     put(&mut samples, &m::ContainerMemoryUtilized, mem);
     put(&mut samples, &m::ContainerMemoryReserved, reserved_mem);
-    put(
-        &mut samples,
-        &m::ContainerMemoryUtilization,
-        percent(mem, reserved_mem),
-    );
+    let mem_share = when(wanted, &m::ContainerMemoryUtilization, || {
+        percent(mem, reserved_mem)
+    });
+    put(&mut samples, &m::ContainerMemoryUtilization, mem_share);
     if !awsvpc {
-        put(
-            &mut samples,
-            &m::ContainerNetworkRxBytes,
-            container_network(c, |n| n.rx_bytes, Per::Second),
-        );
-        put(
-            &mut samples,
-            &m::ContainerNetworkTxBytes,
-            container_network(c, |n| n.tx_bytes, Per::Second),
-        );
+        let rx = when(wanted, &m::ContainerNetworkRxBytes, || {
+            container_network(c, |n| n.rx_bytes, Per::Second)
+        });
+        put(&mut samples, &m::ContainerNetworkRxBytes, rx);
+        let tx = when(wanted, &m::ContainerNetworkTxBytes, || {
+            container_network(c, |n| n.tx_bytes, Per::Second)
+        });
+        put(&mut samples, &m::ContainerNetworkTxBytes, tx);
     }
-    put(
-        &mut samples,
-        &m::ContainerStorageReadBytes,
-        storage_delta(c, "read"),
-    );
-    put(
-        &mut samples,
-        &m::ContainerStorageWriteBytes,
-        storage_delta(c, "write"),
-    );
-    let pids = stats
-        .pids_stats
-        .as_ref()
-        .and_then(|p| p.current)
-        .map(|p| p as f64);
+    let read = when(wanted, &m::ContainerStorageReadBytes, || {
+        storage_delta(c, "read")
+    });
+    put(&mut samples, &m::ContainerStorageReadBytes, read);
+    let write = when(wanted, &m::ContainerStorageWriteBytes, || {
+        storage_delta(c, "write")
+    });
+    put(&mut samples, &m::ContainerStorageWriteBytes, write);
+    let pids = when(wanted, &m::ContainerPidCount, || {
+        stats
+            .pids_stats
+            .as_ref()
+            .and_then(|p| p.current)
+            .map(|p| p as f64)
+    });
     put(&mut samples, &m::ContainerPidCount, pids);
-    if let Some(count) = c.meta.restart_count {
+    if let Some(count) = c.meta.restart_count
+        && wanted.contains(&m::ContainerRestarts)
+    {
         let restarts = match restart_baseline.insert(name.clone(), count) {
             Some(before) => count.checked_sub(before).map(|d| d as f64),
             None => None,
@@ -515,68 +586,70 @@ fn sum_of(containers: &[ContainerMeasurement], metric: &MetricDef) -> Option<f64
 }
 
 fn measure_task(
-    snap: &Snapshot,
+    task: &TaskMetadata,
     users: &[&ContainerMetadata],
     running: &[Counted],
     containers: &[ContainerMeasurement],
     awsvpc: bool,
     first_cycle: bool,
+    wanted: MetricSet,
 ) -> Vec<Sample> {
-    let task = &snap.task;
     let mut samples = Vec::new();
-    let cpu = sum_of(containers, &m::ContainerCpuUtilized);
-    let cpu_reserved = platform::task_cpu_reserved(task, users.iter().copied());
+    let cpu = when(wanted, &m::CpuUtilized, || {
+        sum_of(containers, &m::ContainerCpuUtilized)
+    });
+    let cpu_reserved = when(wanted, &m::CpuReserved, || {
+        platform::task_cpu_reserved(task, users.iter().copied())
+    });
     put(&mut samples, &m::CpuUtilized, cpu);
     put(&mut samples, &m::CpuReserved, cpu_reserved);
-    put(&mut samples, &m::CpuUtilization, percent(cpu, cpu_reserved));
-    let mem = sum_of(containers, &m::ContainerMemoryUtilized);
-    let mem_reserved = platform::task_memory_reserved(task, users.iter().copied());
+    let cpu_share = when(wanted, &m::CpuUtilization, || percent(cpu, cpu_reserved));
+    put(&mut samples, &m::CpuUtilization, cpu_share);
+    let mem = when(wanted, &m::MemoryUtilized, || {
+        sum_of(containers, &m::ContainerMemoryUtilized)
+    });
+    let mem_reserved = when(wanted, &m::MemoryReserved, || {
+        platform::task_memory_reserved(task, users.iter().copied())
+    });
     put(&mut samples, &m::MemoryUtilized, mem);
     put(&mut samples, &m::MemoryReserved, mem_reserved);
-    put(
-        &mut samples,
-        &m::MemoryUtilization,
-        percent(mem, mem_reserved),
-    );
+    let mem_share = when(wanted, &m::MemoryUtilization, || percent(mem, mem_reserved));
+    put(&mut samples, &m::MemoryUtilization, mem_share);
     for (metric, counter, per) in NETWORK {
-        put(
-            &mut samples,
-            metric,
-            task_network(running, awsvpc, counter, per),
-        );
+        let value = when(wanted, metric, || {
+            task_network(running, awsvpc, counter, per)
+        });
+        put(&mut samples, metric, value);
     }
-    put(
-        &mut samples,
-        &m::StorageReadBytes,
-        sum_of(containers, &m::ContainerStorageReadBytes),
-    );
-    put(
-        &mut samples,
-        &m::StorageWriteBytes,
-        sum_of(containers, &m::ContainerStorageWriteBytes),
-    );
+    let read = when(wanted, &m::StorageReadBytes, || {
+        sum_of(containers, &m::ContainerStorageReadBytes)
+    });
+    put(&mut samples, &m::StorageReadBytes, read);
+    let write = when(wanted, &m::StorageWriteBytes, || {
+        sum_of(containers, &m::ContainerStorageWriteBytes)
+    });
+    put(&mut samples, &m::StorageWriteBytes, write);
     let ephemeral = task.ephemeral_storage_metrics.as_ref();
-    put(
-        &mut samples,
-        &m::EphemeralStorageUtilized,
-        ephemeral.and_then(|e| e.utilized).map(|v| v as f64),
-    );
-    put(
-        &mut samples,
-        &m::EphemeralStorageReserved,
-        ephemeral.and_then(|e| e.reserved).map(|v| v as f64),
-    );
-    put(
-        &mut samples,
-        &m::RunningContainerCount,
-        Some(running.len() as f64),
-    );
+    let utilized = when(wanted, &m::EphemeralStorageUtilized, || {
+        ephemeral.and_then(|e| e.utilized).map(|v| v as f64)
+    });
+    put(&mut samples, &m::EphemeralStorageUtilized, utilized);
+    let reserved = when(wanted, &m::EphemeralStorageReserved, || {
+        ephemeral.and_then(|e| e.reserved).map(|v| v as f64)
+    });
+    put(&mut samples, &m::EphemeralStorageReserved, reserved);
+    let count = when(wanted, &m::RunningContainerCount, || {
+        Some(running.len() as f64)
+    });
+    put(&mut samples, &m::RunningContainerCount, count);
     if first_cycle {
-        let started = platform::real_time(task.pull_started_at.as_deref());
-        let stopped = platform::real_time(task.pull_stopped_at.as_deref());
-        let pull = started
-            .zip(stopped)
-            .and_then(|(a, b)| platform::seconds_between(a, b));
+        let pull = when(wanted, &m::ImagePullTime, || {
+            let started = platform::real_time(task.pull_started_at.as_deref());
+            let stopped = platform::real_time(task.pull_stopped_at.as_deref());
+            started
+                .zip(stopped)
+                .and_then(|(a, b)| platform::seconds_between(a, b))
+        });
         put(&mut samples, &m::ImagePullTime, pull);
     }
     samples

@@ -274,9 +274,21 @@ impl TaskIdentity {
     }
 }
 
-/// Dimension problems already warned about, so each is logged once.
+/// A dimension value CloudWatch would reject, and what was published instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DimensionProblem {
+    /// The dimension's name only: tag values can be long or sensitive.
+    pub dimension: String,
+    pub problem: &'static str,
+}
+
+/// Dimension problems seen so far, each reported once per run.
 #[derive(Debug, Default)]
-struct Warnings(HashSet<String>);
+struct Warnings {
+    seen: HashSet<(String, &'static str)>,
+    /// Seen for the first time since [`Labeler::take_problems`] was last called.
+    new: Vec<DimensionProblem>,
+}
 
 impl Warnings {
     /// A value CloudWatch accepts: 1–1024 characters, not blank.
@@ -310,10 +322,12 @@ impl Warnings {
         }
     }
 
-    fn once(&mut self, name: &str, what: &str) {
-        if self.0.insert(format!("{name}:{what}")) {
-            // The dimension's name only: tag values can be long or sensitive.
-            tracing::warn!(dimension = name, "dimension {name} {what}");
+    fn once(&mut self, name: &str, what: &'static str) {
+        if self.seen.insert((name.to_string(), what)) {
+            self.new.push(DimensionProblem {
+                dimension: name.to_string(),
+                problem: what,
+            });
         }
     }
 }
@@ -346,8 +360,9 @@ impl Labeler {
         }
     }
 
-    pub fn config(&self) -> &DimensionConfig {
-        &self.config
+    /// The dimension problems found for the first time since the last call.
+    pub fn take_problems(&mut self) -> Vec<DimensionProblem> {
+        std::mem::take(&mut self.warnings.new)
     }
 
     /// Entities for the task, each container, and (when given) the exporter's own metrics.

@@ -1,12 +1,19 @@
-//! From what was read to what is published, with no I/O: the metric catalog, the
-//! computation of a cycle's values (`compute`, platform quirks in `platform`), and their
-//! dimensions and properties (`dimensions`), giving a [`cycle::Cycle`].
+//! From what was read to what is published, with no I/O: [`Pipeline::step`] owns a cycle's
+//! logic. The metric catalog (`catalog`), what the settings select (`select`), the
+//! computation of the values (`compute`, platform quirks in `platform`), their dimensions and
+//! properties (`dimensions`, the tags in `tags`), what to say about it (`events`), giving a
+//! [`cycle::Cycle`].
 
 pub mod catalog;
 pub mod compute;
 pub mod cycle;
 pub mod dimensions;
+pub mod events;
 pub mod platform;
+pub mod select;
+pub mod step;
+pub mod tags;
 
 pub use catalog::{CATALOG, Level, MetricDef, Unit};
 pub use compute::{Collector, ContainerMeasurement, Measurements, Sample};
+pub use step::{Input, Pipeline, Step, Totals};

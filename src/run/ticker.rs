@@ -48,6 +48,14 @@ impl Ticker {
         Ticker { first: true, clock }
     }
 
+    /// Ticks with tokio's timer: a paused test clock drives it.
+    pub fn tokio(interval: Duration) -> Ticker {
+        Ticker {
+            first: true,
+            clock: wheel(interval),
+        }
+    }
+
     /// Waits for the next tick.
     pub async fn tick(&mut self) {
         if std::mem::take(&mut self.first) {

@@ -162,6 +162,7 @@ fn more_than_100_metrics_are_split_into_documents_of_at_most_100() {
         .map(|i| {
             let name: &'static str = Box::leak(format!("Metric{i:03}").into_boxed_str());
             let def: &'static MetricDef = Box::leak(Box::new(MetricDef {
+                index: MetricDef::NOT_IN_CATALOG,
                 name,
                 unit: Unit::Count,
                 level: Level::Task,

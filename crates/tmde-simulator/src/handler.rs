@@ -1,7 +1,8 @@
 //! Answering one request: count it, apply restart events and faults, build the body.
 //!
 //! This knows nothing about sockets or hyper, so it can be reasoned about (and tested) as a
-//! function from (method, path) and the clock to a [`Reply`].
+//! function from (method, path) and the clock to a [`Reply`], and used in-process: the
+//! exporter's `demo` and `plan --demo` ask a [`Simulator`] directly, with their own clock.
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -28,7 +29,7 @@ const NOT_FOUND_BODY: &str = "404 page not found\n";
 
 /// An answer, ready to be written by the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Reply {
+pub struct Reply {
     pub status: u16,
     pub content_type: &'static str,
     /// Adds `Retry-After: 1` (the 429 fault).
@@ -68,7 +69,7 @@ struct State {
 
 /// The simulated endpoint: fixed options and identity, plus counters and restart state.
 #[derive(Debug)]
-pub(crate) struct Simulator {
+pub struct Simulator {
     options: SimOptions,
     roster: Roster,
     base_path: String,
@@ -77,6 +78,8 @@ pub(crate) struct Simulator {
 }
 
 impl Simulator {
+    /// A simulated task that started at `started`, answering paths under `base_path`.
+    /// (`server::start` checks the options first; [`Simulator::in_process`] does too.)
     pub(crate) fn new(options: SimOptions, base_path: String, started: DateTime<Utc>) -> Self {
         let roster = Roster::new(&options.scenario);
         let n = options.scenario.containers;
@@ -98,8 +101,31 @@ impl Simulator {
         self.lock().counts[route.index()]
     }
 
-    /// Answers `GET path`. Sleeps for injected latency, so call it from a task of its own.
-    pub(crate) async fn respond(&self, is_get: bool, path: &str) -> Reply {
+    /// The endpoint without a server, for a caller in the same process: its paths are under
+    /// [`Simulator::base_path`], its time is what the caller's clock says.
+    pub fn in_process(options: SimOptions, started: DateTime<Utc>) -> std::io::Result<Self> {
+        super::server::validate(&options)?;
+        Ok(Self::new(
+            options,
+            super::server::BASE_PATH.to_owned(),
+            started,
+        ))
+    }
+
+    /// The path every route is under (`/v4/sim-0001`).
+    pub fn base_path(&self) -> &str {
+        &self.base_path
+    }
+
+    /// Answers `GET path` (`is_get` false: another method), with `now` for the time the
+    /// request arrives and the time the answer is built. Sleeps (tokio's clock) for injected
+    /// latency, so a server calls it from a task of its own.
+    pub async fn respond(
+        &self,
+        is_get: bool,
+        path: &str,
+        now: &(dyn Fn() -> DateTime<Utc> + Sync),
+    ) -> Reply {
         if !is_get {
             return Reply::new(
                 405,
@@ -108,7 +134,7 @@ impl Simulator {
             );
         }
         let route = Route::of(path, &self.base_path);
-        let n = self.arrive(route, Utc::now());
+        let n = self.arrive(route, now());
         let plan = match route {
             Route::Unknown => faults::Plan::default(),
             _ => faults::plan(&self.options.faults, route.fault_path(), n),
@@ -117,8 +143,8 @@ impl Simulator {
             tokio::time::sleep(plan.latency).await;
         }
         let reply = match plan.action {
-            None => self.real_reply(route, n, Utc::now()),
-            Some(kind) => self.faulty_reply(kind, route, n),
+            None => self.real_reply(route, n, now()),
+            Some(kind) => self.faulty_reply(kind, route, n, now()),
         };
         tracing::debug!(path, ?route, request = n, fault = ?plan.action, status = reply.status, "answered");
         reply
@@ -148,7 +174,7 @@ impl Simulator {
         n
     }
 
-    fn faulty_reply(&self, kind: FaultKind, route: Route, n: u64) -> Reply {
+    fn faulty_reply(&self, kind: FaultKind, route: Route, n: u64, now: DateTime<Utc>) -> Reply {
         match kind {
             FaultKind::ServerError => {
                 Reply::json_message(500, "simulated fault: internal server error")
@@ -159,7 +185,7 @@ impl Simulator {
             },
             FaultKind::NotFound => Reply::not_found(),
             FaultKind::Truncated => {
-                let real = self.real_reply(route, n, Utc::now()).body;
+                let real = self.real_reply(route, n, now).body;
                 Reply::new(200, JSON, real.slice(..real.len() / 2))
             }
             FaultKind::NotJson => Reply::new(200, HTML, HTML_BODY),
@@ -167,7 +193,7 @@ impl Simulator {
             FaultKind::NullStats => self.uniform_stats(|| StatsEntry::Null),
             FaultKind::EmptyStats => self.uniform_stats(|| StatsEntry::Empty {}),
             // Latency is taken out by `faults::plan`; kept total for the match.
-            FaultKind::Latency(_) => self.real_reply(route, n, Utc::now()),
+            FaultKind::Latency(_) => self.real_reply(route, n, now),
         }
     }
 
@@ -294,14 +320,19 @@ mod tests {
     #[tokio::test]
     async fn non_get_is_refused_and_not_counted() {
         let s = sim(SimOptions::default());
-        assert_eq!(s.respond(false, "/v4/sim-0001/task").await.status, 405);
+        assert_eq!(
+            s.respond(false, "/v4/sim-0001/task", &Utc::now)
+                .await
+                .status,
+            405
+        );
         assert_eq!(s.count(Route::Task), 0);
     }
 
     #[tokio::test]
     async fn unknown_paths_are_404_and_counted_apart() {
         let s = sim(SimOptions::default());
-        let r = s.respond(true, "/v4/sim-0001/nope").await;
+        let r = s.respond(true, "/v4/sim-0001/nope", &Utc::now).await;
         assert_eq!(
             (r.status, r.body.as_ref()),
             (404, NOT_FOUND_BODY.as_bytes())
@@ -326,15 +357,15 @@ mod tests {
             faults,
             ..SimOptions::default()
         });
-        let r = s.respond(true, "/task").await;
+        let r = s.respond(true, "/task", &Utc::now).await;
         assert_eq!((r.status, r.retry_after), (429, true));
-        let r = s.respond(true, "/task").await;
+        let r = s.respond(true, "/task", &Utc::now).await;
         assert_eq!((r.status, r.content_type), (200, HTML));
-        let r = s.respond(true, "/task").await;
+        let r = s.respond(true, "/task", &Utc::now).await;
         assert_eq!((r.status, r.body.len()), (200, 0));
-        assert_eq!(s.respond(true, "/task").await.status, 404);
-        assert_eq!(s.respond(true, "/task").await.status, 500);
-        assert_eq!(s.respond(true, "/task").await.status, 200);
+        assert_eq!(s.respond(true, "/task", &Utc::now).await.status, 404);
+        assert_eq!(s.respond(true, "/task", &Utc::now).await.status, 500);
+        assert_eq!(s.respond(true, "/task", &Utc::now).await.status, 200);
     }
 
     #[tokio::test]
@@ -349,12 +380,12 @@ mod tests {
             }],
             ..SimOptions::default()
         });
-        s.respond(true, "/task/stats").await;
+        s.respond(true, "/task/stats", &Utc::now).await;
         assert_eq!(s.lock().restart_counts, [0, 0, 0]);
-        s.respond(true, "/task/stats").await;
+        s.respond(true, "/task/stats", &Utc::now).await;
         assert_eq!(s.lock().restart_counts, [0, 0, 1]);
         assert!(s.clocks(Utc::now())[2].restarted);
-        s.respond(true, "/task/stats").await;
+        s.respond(true, "/task/stats", &Utc::now).await;
         assert_eq!(s.lock().restart_counts, [0, 0, 1]);
     }
 

@@ -7,11 +7,11 @@
 
 pub mod args;
 pub mod faults;
+mod handler;
 pub mod replay;
 pub mod scenario;
 pub mod server;
 
-mod handler;
 mod identity;
 mod routes;
 mod stats;
@@ -21,5 +21,6 @@ mod test_support;
 
 pub use args::{SimulateArgs, run_simulate};
 pub use faults::{Fault, FaultKind, FaultPath, RequestRange, RestartEvent};
+pub use handler::{Reply, Simulator};
 pub use scenario::{Cgroup, NetworkMode, Platform, Scenario};
 pub use server::{SimOptions, SimServer, start};

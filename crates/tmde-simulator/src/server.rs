@@ -26,7 +26,7 @@ use super::scenario::Scenario;
 
 /// The path of the base URL. Fixed, so that logs and tests are the same every run (the routes
 /// match on suffixes, so the id carries no meaning).
-const BASE_PATH: &str = "/v4/sim-0001";
+pub(crate) const BASE_PATH: &str = "/v4/sim-0001";
 /// How long in-flight answers (e.g. under a latency fault) may finish after shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
@@ -109,7 +109,7 @@ impl SimServer {
     }
 }
 
-fn validate(options: &SimOptions) -> io::Result<()> {
+pub(crate) fn validate(options: &SimOptions) -> io::Result<()> {
     let containers = options.scenario.containers;
     if let Some(bad) = options.restarts.iter().find(|r| r.container >= containers) {
         return Err(io::Error::new(
@@ -180,8 +180,12 @@ async fn serve_connection(
 }
 
 async fn answer(sim: &Simulator, request: &Request<Incoming>) -> Reply {
-    sim.respond(request.method() == Method::GET, request.uri().path())
-        .await
+    sim.respond(
+        request.method() == Method::GET,
+        request.uri().path(),
+        &chrono::Utc::now,
+    )
+    .await
 }
 
 fn to_response(reply: Reply) -> Response<Full<Bytes>> {

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::cost::{self, Cost, CycleFigures};
 use super::count::{self, Counts, Growth, PlannedMetric, Projection};
-use super::observe::{Observed, Source};
+use super::observe::{Observed, SourceInfo};
 use super::prices::{self, Prices};
 use crate::settings::{OutputKind, Settings};
 
@@ -25,7 +25,7 @@ pub struct PlanSettings {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
     pub format_version: u32,
-    pub source: Source,
+    pub source: SourceInfo,
     pub settings: PlanSettings,
     /// Every metric one task publishes to at steady state (the second poll).
     pub metrics: Vec<PlannedMetric>,
@@ -437,7 +437,7 @@ pub fn render(plan: &Plan) -> String {
     );
     let _ = writeln!(
         out,
-        "read by the exporter's own run loop: {} polls {} ms apart, planned from the last (rates need two samples)",
+        "read by the exporter's own pipeline step: {} polls {} ms apart, planned from the last (rates need two samples)",
         plan.source.polls, plan.source.poll_gap_ms
     );
     render_metrics(&mut out, plan);

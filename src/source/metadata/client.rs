@@ -1,8 +1,12 @@
-//! HTTP client for the Task Metadata Endpoint v4.
+//! The Task Metadata Endpoint v4 client: the three paths, their answers as models, and every
+//! way a read can fail. It reads the real endpoint over HTTP, or the simulated one in-process
+//! (`demo`, `plan --demo`), with the same paths, status handling and parsing.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use tmde_simulator::Simulator;
 
 use super::Snapshot;
 use super::http::{HttpClient, HttpError};
@@ -100,11 +104,54 @@ impl std::fmt::Display for FetchError {
 
 impl std::error::Error for FetchError {}
 
+/// The simulated task's wall clock (the time its stats are read at, and the time a poll's
+/// answer arrives).
+#[derive(Debug, Clone)]
+pub enum SimClock {
+    /// tokio's clock from a start: the wall clock in a real run, virtual under a paused test
+    /// clock.
+    Tokio {
+        start: DateTime<Utc>,
+        at: tokio::time::Instant,
+    },
+    /// Moved by hand: `plan --demo` reads two polls a second apart without waiting.
+    Manual(Arc<Mutex<DateTime<Utc>>>),
+}
+
+impl SimClock {
+    /// A clock that runs with tokio's, from now.
+    pub fn tokio() -> SimClock {
+        SimClock::Tokio {
+            start: Utc::now(),
+            at: tokio::time::Instant::now(),
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        match self {
+            SimClock::Tokio { start, at } => {
+                let elapsed = chrono::TimeDelta::from_std(at.elapsed()).unwrap_or_default();
+                *start + elapsed
+            }
+            SimClock::Manual(now) => *now.lock().unwrap_or_else(|p| p.into_inner()),
+        }
+    }
+}
+
+/// How requests reach the endpoint.
+#[derive(Clone)]
+enum Transport {
+    Http(HttpClient),
+    Simulated {
+        sim: Arc<Simulator>,
+        clock: SimClock,
+    },
+}
+
 /// Reads the endpoint. Cheap to clone (idle connections are shared).
 #[derive(Clone)]
 pub struct Client {
-    http: HttpClient,
-    base: String,
+    transport: Transport,
     /// The three request paths (path and query), built once.
     paths: [String; 3],
     timeout: Duration,
@@ -113,9 +160,9 @@ pub struct Client {
 impl Client {
     /// `base` is `${ECS_CONTAINER_METADATA_URI_V4}`; `timeout` bounds each request.
     pub fn new(base: &str, timeout: Duration) -> Result<Client, String> {
-        let base = base.trim_end_matches('/').to_string();
+        let base = base.trim_end_matches('/');
         let invalid = |why: &str| format!("invalid metadata endpoint URL {base:?}: {why}");
-        let url = url::Url::parse(&base).map_err(|e| invalid(&e.to_string()))?;
+        let url = url::Url::parse(base).map_err(|e| invalid(&e.to_string()))?;
         if url.scheme() != "http" {
             return Err(invalid("the endpoint is plain http"));
         }
@@ -125,47 +172,68 @@ impl Client {
             None => return Err(invalid("no host")),
         };
         let authority = format!("{host}:{}", url.port_or_known_default().unwrap_or(80));
-        let prefix = url.path().trim_end_matches('/');
         let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
-        let path = |p: Path| format!("{prefix}{}{query}", p.suffix());
+        let http = HttpClient::new(&authority, timeout, timeout.min(Duration::from_secs(2)));
         Ok(Client {
-            http: HttpClient::new(&authority, timeout, timeout.min(Duration::from_secs(2))),
-            base,
-            paths: [
-                path(Path::Task),
-                path(Path::Stats),
-                path(Path::TaskWithTags),
-            ],
+            transport: Transport::Http(http),
+            paths: paths(url.path(), &query),
             timeout,
         })
     }
 
-    pub fn base_url(&self) -> &str {
-        &self.base
+    /// Reads `sim` in-process, at the times `clock` gives; `timeout` bounds each request
+    /// (injected latency counts against it as it would over HTTP).
+    pub fn simulated(sim: Simulator, clock: SimClock, timeout: Duration) -> Client {
+        Client {
+            paths: paths(sim.base_path(), ""),
+            transport: Transport::Simulated {
+                sim: Arc::new(sim),
+                clock,
+            },
+            timeout,
+        }
+    }
+
+    /// The status and body of `GET path`.
+    async fn exchange(&self, path: Path) -> Result<(u16, Vec<u8>), FetchError> {
+        let target = &self.paths[path as usize];
+        let timeout = FetchError::Timeout {
+            path,
+            after: self.timeout,
+        };
+        match &self.transport {
+            Transport::Http(http) => match http.get(target).await {
+                Ok(response) => Ok((response.status, response.body)),
+                Err(HttpError::Timeout) => Err(timeout),
+                Err(other) => Err(FetchError::Unreachable {
+                    path,
+                    detail: other.to_string(),
+                }),
+            },
+            Transport::Simulated { sim, clock } => {
+                let now = || clock.now();
+                let reply = tokio::time::timeout(self.timeout, sim.respond(true, target, &now))
+                    .await
+                    .map_err(|_| timeout)?;
+                Ok((reply.status, reply.body.to_vec()))
+            }
+        }
     }
 
     async fn get(&self, path: Path) -> Result<Vec<u8>, FetchError> {
-        let response = self
-            .http
-            .get(&self.paths[path as usize])
-            .await
-            .map_err(|e| match e {
-                HttpError::Timeout => FetchError::Timeout {
-                    path,
-                    after: self.timeout,
-                },
-                other => FetchError::Unreachable {
-                    path,
-                    detail: other.to_string(),
-                },
-            })?;
-        if response.status != 200 {
-            return Err(FetchError::Status {
-                path,
-                status: response.status,
-            });
+        let (status, body) = self.exchange(path).await?;
+        if status != 200 {
+            return Err(FetchError::Status { path, status });
         }
-        Ok(response.body)
+        Ok(body)
+    }
+
+    /// When an answer arrived: the wall clock, or the simulated task's.
+    fn now(&self) -> DateTime<Utc> {
+        match &self.transport {
+            Transport::Http(_) => Utc::now(),
+            Transport::Simulated { clock, .. } => clock.now(),
+        }
     }
 
     pub async fn task(&self) -> Result<TaskMetadata, FetchError> {
@@ -187,7 +255,7 @@ impl Client {
     pub async fn snapshot(&self) -> Result<Snapshot, FetchError> {
         let task = self.task().await?;
         let body = self.get(Path::Stats).await?;
-        let received_at: DateTime<Utc> = Utc::now();
+        let received_at = self.now();
         let stats = parse::stats(&body).map_err(|error| FetchError::Body {
             path: Path::Stats,
             error,
@@ -199,4 +267,10 @@ impl Client {
             received_at,
         })
     }
+}
+
+/// The three request paths (path and query) under `prefix`.
+fn paths(prefix: &str, query: &str) -> [String; 3] {
+    let prefix = prefix.trim_end_matches('/');
+    [Path::Task, Path::Stats, Path::TaskWithTags].map(|p| format!("{prefix}{}{query}", p.suffix()))
 }

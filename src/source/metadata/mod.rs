@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-pub use client::{Client, FetchError, Path};
+pub use client::{Client, FetchError, Path, SimClock};
 pub use model::{ContainerMetadata, ContainerStats, TaskMetadata, TaskTagsResponse};
 
 /// One poll: the task, its containers' stats by DockerId, and when the stats arrived.

@@ -1,0 +1,127 @@
+//! What a step has to say, decided inside the step and said by the shell: each problem once
+//! when it begins or changes, and once when it is over. [`Ongoing`] is the one mechanism
+//! behind every "say it once" of a cycle.
+
+use super::compute::Gap;
+use super::dimensions::DimensionProblem;
+use crate::source::metadata::FetchError;
+
+/// Where tags were read from, for the tag events' wording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagSource {
+    /// `/taskWithTags`.
+    Endpoint,
+    /// `ecs:ListTagsForResource` (`ECS_EMF_TAGS_FROM_API`).
+    EcsApi,
+}
+
+impl TagSource {
+    fn what(self) -> &'static str {
+        match self {
+            TagSource::Endpoint => "tags",
+            TagSource::EcsApi => "tags through the ECS API",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// The endpoint could not be read: the first poll of a run of the same problem.
+    EndpointFailed(FetchError),
+    /// The endpoint answers again.
+    EndpointRecovered { failed_polls: u64 },
+    /// Stats entries with an unexpected shape (a new set of containers).
+    MalformedStats { containers: Vec<String> },
+    /// Running containers newly missing values this cycle, and why.
+    Gap { gap: Gap, containers: Vec<String> },
+    /// Tags could not be read, or the read reported a problem (a new problem).
+    TagsFailed { from: TagSource, problem: String },
+    /// Tags read again after a problem.
+    TagsRecovered { from: TagSource },
+    /// A dimension value CloudWatch would reject (once per run per dimension and problem).
+    Dimension(DimensionProblem),
+}
+
+impl Event {
+    /// Says the event on the exporter's log: problems as warnings, the rest as information.
+    pub fn log(&self) {
+        match self {
+            Event::EndpointFailed(e) => tracing::warn!("{e}"),
+            Event::EndpointRecovered { failed_polls } => {
+                tracing::info!("metadata endpoint answers again after {failed_polls} failed polls")
+            }
+            Event::MalformedStats { containers } => tracing::warn!(
+                "stats of containers {containers:?} have an unexpected shape; they are left out until they parse again"
+            ),
+            Event::Gap { gap, containers } => tracing::info!("containers {containers:?}: {gap}"),
+            Event::TagsFailed { from, problem } => tracing::warn!(
+                "{}: {problem}; tag dimensions keep their last known values ('unknown' if none)",
+                from.what()
+            ),
+            Event::TagsRecovered { from } => {
+                tracing::info!("{}: read again successfully", from.what());
+            }
+            Event::Dimension(DimensionProblem { dimension, problem }) => {
+                tracing::warn!(dimension = %dimension, "dimension {dimension} {problem}");
+            }
+        }
+    }
+}
+
+/// A problem that lasts over cycles, identified by `K` (two occurrences with the same key
+/// are the same problem, even where their wording differs).
+#[derive(Debug)]
+pub struct Ongoing<K> {
+    current: Option<K>,
+}
+
+impl<K> Default for Ongoing<K> {
+    fn default() -> Self {
+        Ongoing { current: None }
+    }
+}
+
+/// What changed when a problem was (or was not) seen again.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Change<K> {
+    /// A problem began, or another one took its place.
+    Began,
+    /// The problem that was there is over.
+    Ended(K),
+    /// As before: the same problem, or still none.
+    Unchanged,
+}
+
+impl<K: PartialEq> Ongoing<K> {
+    /// Records this cycle's problem (`None`: there is none).
+    pub fn update(&mut self, now: Option<K>) -> Change<K> {
+        if now == self.current {
+            return Change::Unchanged;
+        }
+        match std::mem::replace(&mut self.current, now) {
+            Some(was) if self.current.is_none() => Change::Ended(was),
+            _ => Change::Began,
+        }
+    }
+
+    pub fn current(&self) -> Option<&K> {
+        self.current.as_ref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_problem_is_said_when_it_begins_or_changes_and_when_it_ends() {
+        let mut p = Ongoing::default();
+        assert_eq!(p.update(None), Change::Unchanged);
+        assert_eq!(p.update(Some("500")), Change::Began);
+        assert_eq!(p.update(Some("500")), Change::Unchanged);
+        assert_eq!(p.update(Some("429")), Change::Began);
+        assert_eq!(p.current(), Some(&"429"));
+        assert_eq!(p.update(None), Change::Ended("429"));
+        assert_eq!(p.update(None), Change::Unchanged);
+    }
+}

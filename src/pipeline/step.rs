@@ -1,0 +1,441 @@
+//! The whole of a cycle's logic, as one synchronous step with no I/O and no clock of its
+//! own: what was read goes in (the poll, the tags if they were read, the time), the cycle
+//! to deliver and what to say about it come out. The run loop (`crate::run`), `plan`, the
+//! benchmarks and the fuzz targets all drive this same step.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use super::catalog::{self as m, Level, MetricDef};
+use super::compute::{Collector, Gap, Measurements, Sample};
+use super::cycle::Cycle;
+use super::dimensions::Labeler;
+use super::events::{Change, Event, Ongoing};
+use super::select::Selection;
+use super::tags::TagState;
+use crate::settings::Settings;
+use crate::source::TagsRead;
+use crate::source::metadata::{FetchError, Snapshot, TaskMetadata};
+
+/// The exporter's own totals so far (all outputs, all cycles), for its self metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub errors: u64,
+    pub dropped_values: u64,
+}
+
+/// What the shell read for one cycle.
+#[derive(Debug)]
+pub struct Input {
+    /// `/task` then `/task/stats`, or why they could not be read.
+    pub poll: Result<Snapshot, FetchError>,
+    /// The tags, when the shell read them this cycle ([`Pipeline::wants_tags`] said so).
+    pub tags: Option<TagsRead>,
+    /// When the cycle began (it schedules the next tag read).
+    pub now: Instant,
+    /// How long the cycle has taken so far (`ExporterCycleDuration`).
+    pub elapsed: Duration,
+    /// The exporter's totals when the step is called (`ExporterErrors`,
+    /// `ExporterDroppedDatapoints`).
+    pub totals: Totals,
+}
+
+/// What a step made.
+#[derive(Debug)]
+pub struct Step {
+    /// The cycle to deliver, or why nothing could be collected.
+    pub cycle: Result<Cycle, FetchError>,
+    /// What to say, in order.
+    pub events: Vec<Event>,
+    /// Errors found this step (failed reads, unusable answers): the shell adds them to the
+    /// exporter's error count.
+    pub errors: u64,
+}
+
+/// Everything a cycle needs from earlier cycles, and the settings that shape it.
+#[derive(Debug)]
+pub struct Pipeline {
+    selection: Selection,
+    collector: Collector,
+    labeler: Labeler,
+    tags: TagState,
+    tag_dimensions: bool,
+    tags_refresh: Duration,
+    tags_from_api: bool,
+    /// The endpoint's problem (its kind: `FetchError::kind`), and the polls it has failed.
+    endpoint: Ongoing<String>,
+    failed_polls: u64,
+    malformed: Ongoing<Vec<String>>,
+    /// The containers' gaps of the last cycle: a gap is said when it begins.
+    gaps: Vec<(String, Gap)>,
+    /// The totals the last self metrics covered.
+    published: Totals,
+}
+
+impl Pipeline {
+    pub fn new(settings: &Settings) -> Pipeline {
+        let selection = Selection::new(settings);
+        Pipeline {
+            collector: Collector::computing(
+                settings.exclude_containers.clone(),
+                selection.computed,
+            ),
+            selection,
+            labeler: Labeler::new(settings.dimensions.clone()),
+            tags: TagState::default(),
+            tag_dimensions: settings.dimensions.needs_tags(),
+            tags_refresh: settings.tags_refresh,
+            tags_from_api: settings.tags_from_api,
+            endpoint: Ongoing::default(),
+            failed_polls: 0,
+            malformed: Ongoing::default(),
+            gaps: Vec::new(),
+            published: Totals::default(),
+        }
+    }
+
+    /// Whether the shell should read the tags of `task` (just polled) for the step at `now`:
+    /// only when a tag dimension is configured or the task names no service (the
+    /// `aws:ecs:serviceName` tag then does), and only when a refresh is due.
+    pub fn wants_tags(&self, task: &TaskMetadata, now: Instant) -> bool {
+        let needed = self.tag_dimensions
+            || task
+                .service_name
+                .as_deref()
+                .is_none_or(|s| s.trim().is_empty());
+        needed && self.tags.due(now)
+    }
+
+    /// One cycle: measures the poll against the previous ones, labels the values and says
+    /// what changed.
+    pub fn step(&mut self, input: Input) -> Step {
+        let mut events = Vec::new();
+        let snapshot = match input.poll {
+            Ok(snapshot) => snapshot,
+            Err(e) => {
+                if self.endpoint.update(Some(e.kind())) == Change::Began {
+                    events.push(Event::EndpointFailed(e.clone()));
+                }
+                self.failed_polls += 1;
+                return Step {
+                    cycle: Err(e),
+                    events,
+                    errors: 1,
+                };
+            }
+        };
+        if let Change::Ended(_) = self.endpoint.update(None) {
+            events.push(Event::EndpointRecovered {
+                failed_polls: self.failed_polls,
+            });
+        }
+        self.failed_polls = 0;
+        let mut errors = 0;
+        let Snapshot {
+            task,
+            stats,
+            malformed_stats,
+            received_at,
+        } = snapshot;
+        let malformed = (!malformed_stats.is_empty()).then_some(malformed_stats);
+        if self.malformed.update(malformed) == Change::Began
+            && let Some(containers) = self.malformed.current()
+        {
+            errors += 1;
+            events.push(Event::MalformedStats {
+                containers: containers.clone(),
+            });
+        }
+        if let Some(read) = input.tags {
+            errors += self.tags.record(
+                read,
+                input.now,
+                self.tags_refresh,
+                self.tags_from_api,
+                &mut events,
+            );
+        }
+        let mut measured = self.collector.measure(&task, stats, received_at);
+        self.say_new_gaps(&mut measured, &mut events);
+        self.keep_published(&mut measured);
+        let totals = Totals {
+            errors: input.totals.errors + errors,
+            ..input.totals
+        };
+        let exporter = self.exporter_samples(totals, input.elapsed);
+        let entities = self
+            .labeler
+            .label(&task, &self.tags.tags, measured, exporter);
+        events.extend(
+            self.labeler
+                .take_problems()
+                .into_iter()
+                .map(Event::Dimension),
+        );
+        Step {
+            cycle: Ok(Cycle {
+                timestamp_ms: received_at.timestamp_millis(),
+                entities,
+            }),
+            events,
+            errors,
+        }
+    }
+
+    /// One event per kind of gap, naming the containers it newly affects.
+    fn say_new_gaps(&mut self, measured: &mut Measurements, events: &mut Vec<Event>) {
+        let new: Vec<&(String, Gap)> = measured
+            .gaps
+            .iter()
+            .filter(|g| !self.gaps.contains(g))
+            .collect();
+        let kinds: BTreeSet<Gap> = new.iter().map(|(_, gap)| *gap).collect();
+        for gap in kinds {
+            let containers = new
+                .iter()
+                .filter(|(_, g)| *g == gap)
+                .map(|(name, _)| name.clone())
+                .collect();
+            events.push(Event::Gap { gap, containers });
+        }
+        self.gaps = std::mem::take(&mut measured.gaps);
+    }
+
+    /// Drops what was computed only because a published metric is made from it.
+    fn keep_published(&self, measured: &mut Measurements) {
+        let published = self.selection.published;
+        measured.task.retain(|s| published.contains(s.metric));
+        for c in &mut measured.containers {
+            c.samples.retain(|s| published.contains(s.metric));
+        }
+        measured.containers.retain(|c| !c.samples.is_empty());
+    }
+
+    /// `ExporterErrors` and `ExporterDroppedDatapoints` since the last cycle, and this
+    /// cycle's duration: those of them the settings publish.
+    fn exporter_samples(&mut self, totals: Totals, elapsed: Duration) -> Vec<Sample> {
+        if !self.selection.publishes_level(Level::Exporter) {
+            return Vec::new();
+        }
+        let since = self.published;
+        self.published = totals;
+        let values: [(&'static MetricDef, f64); 3] = [
+            (
+                &m::ExporterErrors,
+                totals.errors.saturating_sub(since.errors) as f64,
+            ),
+            (
+                &m::ExporterDroppedDatapoints,
+                totals.dropped_values.saturating_sub(since.dropped_values) as f64,
+            ),
+            (&m::ExporterCycleDuration, elapsed.as_secs_f64() * 1000.0),
+        ];
+        values
+            .into_iter()
+            .filter(|(metric, _)| self.selection.published.contains(metric))
+            .map(|(metric, value)| Sample { metric, value })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::events::TagSource;
+    use crate::settings::RawSettings;
+    use crate::source::metadata::Path;
+    use chrono::{TimeZone, Utc};
+
+    fn settings(raw: RawSettings) -> Settings {
+        Settings::from_raw(&raw).expect("valid settings")
+    }
+
+    /// One container "app" (256 CPU units, 512 MiB) polled `at_s` seconds in, its CPU
+    /// counter at `cpu_ns` and its memory usage 64 MiB; `stats` holds the entry.
+    fn poll(at_s: i64, cpu_ns: u64, stats: &str) -> Result<Snapshot, FetchError> {
+        let task = r#"{"Cluster":"prod","ServiceName":"web","TaskARN":"arn:aws:ecs:us-east-1:1:task/prod/abc",
+            "Containers":[{"DockerId":"d1","Name":"app","KnownStatus":"RUNNING","Limits":{"CPU":256,"Memory":512}}]}"#;
+        let stats = stats.replace("CPU_NS", &cpu_ns.to_string());
+        let at = Utc
+            .timestamp_opt(1_700_000_000 + at_s, 0)
+            .single()
+            .expect("time");
+        Ok(Snapshot::from_bodies(task.as_bytes(), stats.as_bytes(), at).expect("parses"))
+    }
+
+    const STATS: &str = r#"{"d1":{"cpu_stats":{"cpu_usage":{"total_usage":CPU_NS}},"memory_stats":{"usage":67108864}}}"#;
+
+    fn input(poll: Result<Snapshot, FetchError>) -> Input {
+        Input {
+            poll,
+            tags: None,
+            now: Instant::now(),
+            elapsed: Duration::from_millis(7),
+            totals: Totals::default(),
+        }
+    }
+
+    fn failed(status: u16) -> Result<Snapshot, FetchError> {
+        Err(FetchError::Status {
+            path: Path::Stats,
+            status,
+        })
+    }
+
+    fn values(cycle: &Cycle) -> Vec<(&str, &'static str, f64)> {
+        cycle
+            .entities
+            .iter()
+            .flat_map(|e| {
+                e.samples
+                    .iter()
+                    .map(|s| (e.level.as_str(), s.metric.name, s.value))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_endpoint_problem_is_said_once_and_its_end_with_the_failed_polls() {
+        let mut p = Pipeline::new(&settings(RawSettings::default()));
+        let first = p.step(input(failed(500)));
+        assert_eq!(first.errors, 1);
+        assert!(first.cycle.is_err());
+        assert!(
+            matches!(
+                &first.events[..],
+                [Event::EndpointFailed(FetchError::Status {
+                    status: 500,
+                    ..
+                })]
+            ),
+            "{:?}",
+            first.events
+        );
+        let again = p.step(input(failed(500)));
+        assert_eq!(
+            (again.errors, again.events.len()),
+            (1, 0),
+            "the same problem"
+        );
+        let other = p.step(input(failed(429)));
+        assert!(
+            matches!(&other.events[..], [Event::EndpointFailed(e)] if e.kind() == "/task/stats HTTP 429"),
+            "{:?}",
+            other.events
+        );
+        let back = p.step(input(poll(0, 1_000_000_000, STATS)));
+        assert_eq!(back.errors, 0);
+        assert!(back.cycle.is_ok());
+        assert_eq!(back.events, [Event::EndpointRecovered { failed_polls: 3 }]);
+        let steady = p.step(input(poll(10, 2_000_000_000, STATS)));
+        assert!(steady.events.is_empty(), "{:?}", steady.events);
+    }
+
+    #[test]
+    fn a_task_utilization_alone_is_published_from_container_values_that_are_not() {
+        let mut p = Pipeline::new(&settings(RawSettings {
+            metrics: Some("CpuUtilization".into()),
+            ..RawSettings::default()
+        }));
+        p.step(input(poll(0, 1_000_000_000, STATS)));
+        let cycle = p
+            .step(input(poll(10, 3_000_000_000, STATS)))
+            .cycle
+            .expect("collected");
+        // 2e9 ns over 10 s = 0.2 vCPU = 204.8 units, of 256 reserved: 80 %.
+        assert_eq!(values(&cycle), [("Task", "CpuUtilization", 80.0)]);
+    }
+
+    #[test]
+    fn the_exporter_counts_its_own_errors_and_the_outputs_since_its_last_cycle() {
+        let mut p = Pipeline::new(&settings(RawSettings {
+            self_metrics: Some("true".into()),
+            metrics: Some("Exporter*".into()),
+            ..RawSettings::default()
+        }));
+        // A failed poll (counted by the shell from `errors`), then a malformed stats entry
+        // this cycle, and 5 values an output dropped meanwhile.
+        let failed = p.step(input(failed(500)));
+        let malformed = r#"{"d1":[1,2,3]}"#;
+        let step = p.step(Input {
+            totals: Totals {
+                errors: failed.errors,
+                dropped_values: 5,
+            },
+            ..input(poll(0, 0, malformed))
+        });
+        assert_eq!(step.errors, 1, "the malformed entry");
+        assert!(
+            step.events.contains(&Event::MalformedStats {
+                containers: vec!["d1".into()]
+            }),
+            "{:?}",
+            step.events
+        );
+        let cycle = step.cycle.expect("collected");
+        assert_eq!(
+            values(&cycle),
+            [
+                ("Exporter", "ExporterErrors", 2.0),
+                ("Exporter", "ExporterDroppedDatapoints", 5.0),
+                ("Exporter", "ExporterCycleDuration", 7.0),
+            ]
+        );
+        // Nothing new since: zeros, and the same malformed entry is not said again.
+        let step = p.step(Input {
+            totals: Totals {
+                errors: 2,
+                dropped_values: 5,
+            },
+            ..input(poll(10, 0, malformed))
+        });
+        assert!(step.events.is_empty(), "{:?}", step.events);
+        let cycle = step.cycle.expect("collected");
+        assert_eq!(
+            values(&cycle)[..2],
+            [
+                ("Exporter", "ExporterErrors", 0.0),
+                ("Exporter", "ExporterDroppedDatapoints", 0.0),
+            ]
+        );
+    }
+
+    #[test]
+    fn tags_are_wanted_when_due_and_needed_and_their_failure_is_counted() {
+        let p_default = Pipeline::new(&settings(RawSettings::default()));
+        let snapshot = poll(0, 0, STATS).expect("parses");
+        let now = Instant::now();
+        assert!(
+            !p_default.wants_tags(&snapshot.task, now),
+            "no tag dimension and the task names its service"
+        );
+        let mut p = Pipeline::new(&settings(RawSettings {
+            tag_dimensions: Some("team".into()),
+            ..RawSettings::default()
+        }));
+        assert!(p.wants_tags(&snapshot.task, now));
+        let step = p.step(Input {
+            tags: Some(TagsRead {
+                endpoint: Err(FetchError::Status {
+                    path: Path::TaskWithTags,
+                    status: 500,
+                }),
+                api: None,
+            }),
+            now,
+            ..input(Ok(snapshot))
+        });
+        assert_eq!(step.errors, 1);
+        assert!(
+            matches!(
+                &step.events[..],
+                [Event::TagsFailed { from: TagSource::Endpoint, .. }, Event::Dimension(d)] if d.dimension == "team"
+            ),
+            "{:?}",
+            step.events
+        );
+        let snapshot = poll(1, 0, STATS).expect("parses");
+        assert!(!p.wants_tags(&snapshot.task, now + Duration::from_secs(1)));
+        assert!(p.wants_tags(&snapshot.task, now + Duration::from_secs(300)));
+    }
+}
