@@ -85,6 +85,8 @@ pub struct Runner {
     /// The settings in one line, logged at start.
     describe: String,
     ticker: Option<Ticker>,
+    /// Whether SIGTERM and SIGINT stop the loop (not in tests that run it in-process).
+    signals: bool,
     health: Option<HealthFile>,
     observer: Option<CycleObserver>,
 }
@@ -104,6 +106,7 @@ impl Runner {
             interval: settings.interval,
             describe: settings.describe(),
             ticker: None,
+            signals: true,
             health: None,
             observer: None,
         }
@@ -124,6 +127,13 @@ impl Runner {
     /// Ticks with `ticker` instead of the interval's own (tests: tokio's clock, paused).
     pub fn with_ticker(mut self, ticker: Ticker) -> Runner {
         self.ticker = Some(ticker);
+        self
+    }
+
+    /// Leaves SIGTERM and SIGINT alone: a test running the loop in its own process must not
+    /// take the test runner's signals.
+    pub fn without_signals(mut self) -> Runner {
+        self.signals = false;
         self
     }
 
@@ -158,8 +168,9 @@ impl Runner {
             env!("CARGO_PKG_VERSION"),
             self.describe
         );
-        let mut term = signal(SignalKind::terminate()).ok();
-        let mut int = signal(SignalKind::interrupt()).ok();
+        let listen = |kind| self.signals.then(|| signal(kind).ok()).flatten();
+        let mut term = listen(SignalKind::terminate());
+        let mut int = listen(SignalKind::interrupt());
         let interval = self.interval;
         let mut ticker = self.ticker.take().unwrap_or_else(|| Ticker::new(interval));
         let (mut cycles, mut collected) = (0u64, 0u64);

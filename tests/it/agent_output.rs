@@ -6,7 +6,7 @@ use std::net::{TcpListener, UdpSocket};
 use std::time::{Duration, Instant};
 
 use crate::support::emf_rules::problems;
-use crate::support::process::{Exporter, Sim, free_port};
+use crate::support::process::{Exporter, Sim};
 use serde_json::Value;
 
 const TCP_MAX: usize = 262_118;
@@ -109,13 +109,14 @@ fn tcp_agent_receives_valid_emf_with_log_group_and_stdout_stays_empty() {
 #[test]
 fn tcp_agent_killed_and_restarted_loses_nothing_and_duplicates_nothing() {
     let sim = Sim::start(&[]);
-    let port = free_port();
+    // Bound before its port is named: another test taking it in between is not possible.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
     let endpoint = format!("tcp://127.0.0.1:{port}");
     let env = [
         ("ECS_EMF_OUTPUT", "agent"),
         ("AWS_EMF_AGENT_ENDPOINT", endpoint.as_str()),
     ];
-    let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind");
     let mut exporter = Exporter::start(&sim.base_url, &env, &[]);
     let mut conn = accept(&listener, Duration::from_secs(10));
     let mut docs = read_lines(&mut conn, Duration::from_secs(15), |d| {

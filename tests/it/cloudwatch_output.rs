@@ -8,6 +8,9 @@ use crate::support::moto::Moto;
 use crate::support::process::{Exporter, Sim};
 use serde_json::Value;
 
+/// The longest any wait for the exporter's cycles and deliveries may take.
+const WAIT: Duration = Duration::from_secs(20);
+
 /// The exporter's environment for the cloudwatch output against `moto`.
 fn cw_env(moto: &Moto, namespace: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
     let mut env = moto.env();
@@ -92,7 +95,8 @@ fn put_metric_data_round_trip_matches_what_the_emf_output_publishes() {
 
     let ns = "E2E/RoundTrip";
     let mut exporter = start(&sim, &cw_env(&moto, ns, &[]));
-    std::thread::sleep(Duration::from_millis(3500));
+    // One request per cycle.
+    assert!(moto.wait_accepted(3, WAIT), "{}", exporter.stderr.text());
     assert_eq!(exporter.terminate(Duration::from_secs(25)), Some(0));
     let stderr = exporter.stderr.text();
     let cycles = collected(&stderr);
@@ -183,11 +187,13 @@ fn an_outage_loses_nothing_and_delivers_each_datum_once_with_its_original_timest
     let sim = Sim::start(&[]);
     let ns = "E2E/Outage";
     let mut exporter = start(&sim, &cw_env(&moto, ns, &[]));
-    std::thread::sleep(Duration::from_millis(1500));
+    assert!(moto.wait_accepted(1, WAIT), "{}", exporter.stderr.text());
     moto.stop_proxy();
-    std::thread::sleep(Duration::from_millis(3500));
+    // At least two cycles wait in the backlog.
+    assert!(exporter.stderr.wait_for("PutMetricData failed", WAIT));
+    std::thread::sleep(Duration::from_millis(1100));
     moto.start_proxy();
-    std::thread::sleep(Duration::from_millis(2500));
+    assert!(exporter.stderr.wait_for("PutMetricData works again", WAIT));
     assert_eq!(exporter.terminate(Duration::from_secs(25)), Some(0));
     let stderr = exporter.stderr.text();
     let cycles = collected(&stderr);
@@ -229,7 +235,7 @@ fn throttling_is_retried_until_delivered() {
     let sim = Sim::start(&[]);
     let ns = "E2E/Throttled";
     let mut exporter = start(&sim, &cw_env(&moto, ns, &[]));
-    std::thread::sleep(Duration::from_millis(3500));
+    assert!(moto.wait_accepted(2, WAIT), "{}", exporter.stderr.text());
     assert_eq!(exporter.terminate(Duration::from_secs(25)), Some(0));
     let stderr = exporter.stderr.text();
     let cycles = collected(&stderr);
@@ -254,7 +260,8 @@ fn a_batch_cloudwatch_calls_invalid_is_logged_counted_and_not_retried() {
         &sim,
         &cw_env(&moto, ns, &[("ECS_EMF_SELF_METRICS", "true")]),
     );
-    std::thread::sleep(Duration::from_millis(3500));
+    // The first cycle's request is rejected; the later ones carry the count of its datums.
+    assert!(moto.wait_accepted(3, WAIT), "{}", exporter.stderr.text());
     assert_eq!(exporter.terminate(Duration::from_secs(25)), Some(0));
     let stderr = exporter.stderr.text();
     let cycles = collected(&stderr);
@@ -295,7 +302,9 @@ fn sigterm_with_a_backlog_flushes_then_exits_within_the_deadline() {
     let sim = Sim::start(&[]);
     let ns = "E2E/Flush";
     let mut exporter = start(&sim, &cw_env(&moto, ns, &[]));
-    std::thread::sleep(Duration::from_millis(3500));
+    // A backlog of at least two cycles.
+    assert!(exporter.stderr.wait_for("PutMetricData failed", WAIT));
+    std::thread::sleep(Duration::from_millis(1100));
     moto.start_proxy();
     let started = std::time::Instant::now();
     assert_eq!(exporter.terminate(Duration::from_secs(25)), Some(0));
@@ -326,7 +335,7 @@ fn sigterm_while_cloudwatch_stays_down_exits_at_the_deadline_and_says_what_was_l
     moto.stop_proxy();
     let sim = Sim::start(&[]);
     let mut exporter = start(&sim, &cw_env(&moto, "E2E/Down", &[]));
-    std::thread::sleep(Duration::from_millis(2500));
+    assert!(exporter.stderr.wait_for("PutMetricData failed", WAIT));
     let started = std::time::Instant::now();
     assert_eq!(exporter.terminate(Duration::from_secs(30)), Some(0));
     let waited = started.elapsed();

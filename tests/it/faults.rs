@@ -1,15 +1,16 @@
-//! The fault matrix (issue 6): the exporter against the simulator while one route misbehaves,
-//! and against replayed stats whose counters and clocks misbehave. For every fault: no panic,
-//! no invalid or invented value (every value published is the scenario's own, worked out by
-//! hand from src/simulator/scenario.rs), exactly one log line for the problem, and metrics again
-//! from the next good poll.
+//! The fault matrix: the exporter's run loop against the simulator while one route
+//! misbehaves, and against replayed stats whose counters and clocks misbehave. For every
+//! fault: no panic, no invalid or invented value (every value published is the scenario's
+//! own, worked out by hand from crates/tmde-simulator/src/scenario.rs), exactly one log line
+//! for the problem, and metrics again from the next good poll.
+//!
+//! The run loop runs in the test's process on tokio's paused clock (`support::inproc`), so a
+//! case takes milliseconds; the same faults over real HTTP against the real binary are in
+//! `end_to_end` (HTTP 500, truncated JSON, 429).
 
-use std::time::Duration;
-
-use crate::support::process::{Exporter, Sim, approx, container_docs, metric_values, task_docs};
+use crate::support::inproc;
+use crate::support::process::{approx, container_docs, metric_values, task_docs};
 use serde_json::Value;
-
-const WAIT: Duration = Duration::from_secs(25);
 
 /// The default Fargate scenario (3 containers, awsvpc): what each task metric must be whenever
 /// it is published. Container k uses (k+1) × 51.2 CPU units and (k+1) × 64 MiB; the task ENI
@@ -49,30 +50,25 @@ fn assert_only_true_values(docs: &[Value], what: &str) {
 }
 
 /// One fault on the default Fargate task: `fault` on requests 2–3 of its route.
-fn fault_case(fault: &str, log: &str) {
-    let sim = Sim::start(&["--fault", fault]);
-    let exporter = Exporter::start(&sim.base_url, &[], &[]);
-    // Cycles 2 and 3 hit the fault; 3 good cycles after it show the recovery.
-    let docs = exporter.read_until(WAIT, |d| task_docs(d).len() >= 5);
-    let stderr = exporter.stderr.text();
+async fn fault_case(fault: &str, log: &str) {
+    // Requests 2 and 3 of the route fail (with `all`, two cycles of /task then two of
+    // /task/stats: a failed /task asks for no stats); the good cycles after show the recovery.
+    let run = inproc::run(&["--fault", fault], &[], 9).await;
+    let (docs, stderr) = (&run.docs, &run.logs);
     assert!(
-        task_docs(&docs).len() >= 5,
+        task_docs(docs).len() >= 5,
         "{fault}: metrics resume after the fault; stderr:\n{stderr}"
     );
-    assert!(
-        exporter.stderr.wait_for(log, WAIT),
-        "{fault}: no {log:?} in:\n{stderr}"
-    );
-    let stderr = exporter.stderr.text();
+    assert!(stderr.contains(log), "{fault}: no {log:?} in:\n{stderr}");
     assert_eq!(
         stderr.matches(log).count(),
         1,
         "{fault}: one line for the problem:\n{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_only_true_values(&docs, fault);
+    assert_only_true_values(docs, fault);
     // The last cycle is whole again: every scenario value is back.
-    let last = *task_docs(&docs).last().expect("a task document");
+    let last = *task_docs(docs).last().expect("a task document");
     for (name, _) in FARGATE_TASK {
         assert!(
             last[name].as_f64().is_some(),
@@ -83,9 +79,9 @@ fn fault_case(fault: &str, log: &str) {
 
 macro_rules! fault_matrix {
     ($($test:ident: $fault:expr => $log:expr;)*) => {$(
-        #[test]
-        fn $test() {
-            fault_case($fault, $log);
+        #[tokio::test(start_paused = true)]
+        async fn $test() {
+            fault_case($fault, $log).await;
         }
     )*};
 }
@@ -113,15 +109,15 @@ fault_matrix! {
 }
 
 /// Every route fails at once (the endpoint restarting): one line per route, one recovery line.
-#[test]
-fn every_route_failing_then_recovering() {
-    fault_case("all:500@2-3", "answered HTTP 500 for /task/stats");
+#[tokio::test(start_paused = true)]
+async fn every_route_failing_then_recovering() {
+    fault_case("all:500@2-3", "answered HTTP 500 for /task/stats").await;
 }
 
 /// `/taskWithTags` failing (EC2, tag dimensions): the tag keeps its value `unknown` until a
 /// read works, the metrics never stop, one line says why.
-#[test]
-fn task_with_tags_errors_leave_the_metrics_flowing() {
+#[tokio::test(start_paused = true)]
+async fn task_with_tags_errors_leave_the_metrics_flowing() {
     for (fault, log) in [
         ("tags:500@1", "HTTP 500 for /taskWithTags"),
         (
@@ -129,11 +125,14 @@ fn task_with_tags_errors_leave_the_metrics_flowing() {
             "unusable response body from /taskWithTags",
         ),
     ] {
-        let sim = Sim::start(&["--platform", "ec2", "--tag", "env=prod", "--fault", fault]);
-        let exporter = Exporter::start(&sim.base_url, &[("ECS_EMF_TAG_DIMENSIONS", "env")], &[]);
-        let docs = exporter.read_until(WAIT, |d| task_docs(d).len() >= 3);
-        let stderr = exporter.stderr.text();
-        assert!(task_docs(&docs).len() >= 3, "{fault}: {stderr}");
+        let run = inproc::run(
+            &["--platform", "ec2", "--tag", "env=prod", "--fault", fault],
+            &[("ECS_EMF_TAG_DIMENSIONS", "env")],
+            3,
+        )
+        .await;
+        let (docs, stderr) = (&run.docs, &run.logs);
+        assert!(task_docs(docs).len() >= 3, "{fault}: {stderr}");
         assert_eq!(
             stderr.matches(log).count(),
             1,
@@ -141,7 +140,7 @@ fn task_with_tags_errors_leave_the_metrics_flowing() {
         );
         // The tag was never read: "unknown", never a made-up value.
         assert!(
-            task_docs(&docs).iter().all(|t| t["env"] == "unknown"),
+            task_docs(docs).iter().all(|t| t["env"] == "unknown"),
             "{fault}"
         );
         assert!(!stderr.contains("panicked"));
@@ -150,21 +149,25 @@ fn task_with_tags_errors_leave_the_metrics_flowing() {
 
 /// A container restarting between polls (EC2, bridge: counters start again from 0): no
 /// negative or wrapped value, the interval across the restart has no CPU value, one line.
-#[test]
-fn a_restart_between_polls_leaves_one_interval_out_and_says_so() {
-    let sim = Sim::start(&[
-        "--platform",
-        "ec2",
-        "--restart",
-        "0@3",
-        "--restart-count-field",
-    ]);
-    let exporter = Exporter::start(&sim.base_url, &[], &[]);
-    let docs = exporter.read_until(WAIT, |d| container_docs(d, "worker-2").len() >= 5);
-    let stderr = exporter.stderr.text();
-    let app = container_docs(&docs, "app");
+#[tokio::test(start_paused = true)]
+async fn a_restart_between_polls_leaves_one_interval_out_and_says_so() {
+    let run = inproc::run(
+        &[
+            "--platform",
+            "ec2",
+            "--restart",
+            "0@3",
+            "--restart-count-field",
+        ],
+        &[],
+        5,
+    )
+    .await;
+    let (docs, stderr) = (&run.docs, &run.logs);
+    assert!(container_docs(docs, "worker-2").len() >= 5, "{stderr}");
+    let app = container_docs(docs, "app");
     assert!(app.len() >= 5, "{stderr}");
-    for doc in &docs {
+    for doc in docs {
         for (name, value) in metric_values(doc) {
             assert!(value.is_finite() && value >= 0.0, "{name} = {value}");
         }
@@ -233,8 +236,8 @@ mod replayed {
         t
     }
 
-    #[test]
-    fn containers_come_and_go_and_counters_and_clocks_go_wrong_without_a_wrong_value() {
+    #[tokio::test(start_paused = true)]
+    async fn containers_come_and_go_and_counters_and_clocks_go_wrong_without_a_wrong_value() {
         let dir = tempfile::tempdir().expect("tempdir");
         let write = |name: &str, v: &Value| {
             let p = dir.path().join(name);
@@ -268,13 +271,11 @@ mod replayed {
         for s in &stats {
             args.extend(["--replay-stats", s.as_str()]);
         }
-        let sim = Sim::start(&args);
-        let exporter = Exporter::start(&sim.base_url, &[], &[]);
-        let docs = exporter.read_until(WAIT, |d| task_docs(d).len() >= 7);
-        let stderr = exporter.stderr.text();
-        let tasks = task_docs(&docs);
+        let run = inproc::run(&args, &[], 7).await;
+        let (docs, stderr) = (&run.docs, &run.logs);
+        let tasks = task_docs(docs);
         assert!(tasks.len() >= 7, "{stderr}");
-        for doc in &docs {
+        for doc in docs {
             for (name, value) in metric_values(doc) {
                 assert!(value.is_finite() && value >= 0.0, "{name} = {value}");
             }
@@ -307,10 +308,10 @@ mod replayed {
                 45.40234375
             ]
         );
-        let prometheus = container_docs(&docs, "prometheus");
+        let prometheus = container_docs(docs, "prometheus");
         assert_eq!(prometheus.len(), 3, "a document for each poll it ran in");
 
-        let exporter_docs = container_docs(&docs, "ecs-exporter");
+        let exporter_docs = container_docs(docs, "ecs-exporter");
         let cpu: Vec<Option<f64>> = exporter_docs
             .iter()
             .map(|d| d["ContainerCpuUtilized"].as_f64())

@@ -25,6 +25,7 @@ mod fuzz_regressions;
 mod image;
 mod moto_harness;
 mod plan;
+mod run_loop;
 mod security;
 mod settings;
 mod tags_api;

@@ -3,5 +3,6 @@
 
 pub mod docker;
 pub mod emf_rules;
+pub mod inproc;
 pub mod moto;
 pub mod process;

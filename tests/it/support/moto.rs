@@ -209,6 +209,24 @@ impl Moto {
         serde_json::from_str(&answer).expect("proxy stats are JSON")
     }
 
+    /// Waits until moto has accepted `n` PutMetricData requests (the proxy must be up);
+    /// false at the deadline.
+    pub fn wait_accepted(&self, n: u64, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let accepted = self.stats()["PutMetricData"]["accepted"]
+                .as_u64()
+                .unwrap_or(0);
+            if accepted >= n {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Every PutMetricData datum of `namespace` that moto accepted, in arrival order, as the
     /// SDK sent it: `{"Namespace", "MetricName", "Dimensions": {..}, "Timestamp": epoch_ms,
     /// "Value" | "Values" + "Counts" | "StatisticValues", "Unit", "StorageResolution"}`

@@ -266,6 +266,16 @@ pub fn metric_values(doc: &serde_json::Value) -> Vec<(String, f64)> {
         .collect()
 }
 
+/// A member of a document as a number.
+pub fn value(doc: &serde_json::Value, name: &str) -> Option<f64> {
+    doc.get(name).and_then(serde_json::Value::as_f64)
+}
+
+/// Every metric value of `docs`, with its name.
+pub fn all_values(docs: &[serde_json::Value]) -> Vec<(String, f64)> {
+    docs.iter().flat_map(metric_values).collect()
+}
+
 pub fn approx(actual: Option<f64>, expected: f64, rel: f64) -> bool {
     actual.is_some_and(|a| (a - expected).abs() <= rel * expected.abs().max(1e-9))
 }
