@@ -22,6 +22,7 @@ mod end_to_end;
 mod faults;
 mod formulas;
 mod fuzz_regressions;
+mod golden;
 mod image;
 mod moto_harness;
 mod plan;

@@ -186,7 +186,11 @@ pub fn problems(line: &str, max_line_bytes: usize, now_ms: Option<i64>) -> Vec<S
 
 /// Asserts every non-empty line of `text` is a valid EMF document; returns the documents.
 pub fn assert_valid_lines(text: &str, max_line_bytes: usize) -> Vec<Value> {
-    let now = chrono::Utc::now().timestamp_millis();
+    assert_valid_lines_at(text, max_line_bytes, chrono::Utc::now().timestamp_millis())
+}
+
+/// As [`assert_valid_lines`], the timestamps checked against `now` (ms since the epoch).
+pub fn assert_valid_lines_at(text: &str, max_line_bytes: usize, now: i64) -> Vec<Value> {
     let mut docs = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let problems = problems(line, max_line_bytes, Some(now));
