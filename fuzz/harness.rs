@@ -5,7 +5,7 @@
 //! by `tests/encoder_props.rs` (the checks of encoded output). It uses nothing beyond the main
 //! crate and its own dependencies, so the tests need no extra crate for it. The including
 //! crate must also declare `mod emf_rules` (`tests/it/support/emf_rules.rs`, the EMF validator
-//! written from emf.md independently of the encoder).
+//! written from docs/limits.md independently of the encoder).
 //!
 //! Three runs, each `fn(&[u8]) -> Result<(), String>` (an `Err` or a panic is a finding):
 //! - [`run_parse`]: arbitrary bytes as a `/task`, `/taskWithTags` and `/task/stats` body,

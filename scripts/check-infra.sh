@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The infrastructure checks (issue 4): the Terraform module and the CDK construct each run
+# The infrastructure checks: the Terraform module and the CDK construct each run
 # their own checks (fmt/validate/test/checkov; tsc/node --test/cdk synth/cfn-lint), then the
 # drift checker compares what both really render — the Terraform plan and the synthesized
 # template — with `ecs-emf-exporter metrics --json` for the sidecar's own settings.

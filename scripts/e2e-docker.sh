@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The image end to end (issue 5): installs Docker (Debian's docker.io) when dockerd is missing,
+# The image end to end: installs Docker (Debian's docker.io) when dockerd is missing,
 # starts a private dockerd (its own socket and data root; loopback only: no iptables, no
 # bridge) with test AWS credentials in its environment for the awslogs driver, builds the image
 # with scripts/build-image.sh, and runs the #[ignore]d tests in tests/it/image.rs and

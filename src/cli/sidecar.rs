@@ -14,7 +14,7 @@ use crate::settings::{OutputKind, Settings};
 use crate::source::Source;
 use crate::source::metadata::Client;
 
-/// Exit code for invalid settings (interface.md).
+/// Exit code for invalid settings (README, Settings).
 pub const EXIT_INVALID_SETTINGS: u8 = 2;
 
 /// Why a command that reads the endpoint cannot start outside ECS; `instead` is the

@@ -1,4 +1,4 @@
-//! Cycle → EMF lines, within every limit of emf.md.
+//! Cycle → EMF lines, within every limit of the EMF specification (docs/limits.md).
 //!
 //! Each entity becomes one or more documents. The encoder measures every piece of a
 //! document before writing it, so it can split an entity's metrics over several documents

@@ -276,7 +276,7 @@ fn baseline<'a>(poll: &Poll, cur: &ContainerStats, prev: Option<&'a Previous>) -
         return Baseline::Repeat;
     }
     // The stats' own clock first; when it is missing, zero or stands still, wall-clock time
-    // between the two polls (metrics.md, Notation).
+    // between the two polls (docs/metrics.md, Notation).
     let reads = platform::real_time(prev.stats.read.as_deref())
         .zip(platform::real_time(cur.read.as_deref()));
     let by_read = reads.and_then(|(p, c)| platform::seconds_between(p, c));
@@ -499,9 +499,8 @@ fn measure_container(
 ) -> Option<ContainerMeasurement> {
     let name = c.meta.name.clone()?;
     // No stats this cycle (starting, restarting): the container contributes nothing, not
-    // even what /task knows (docs/metrics.md: a container without stats counts for nothing
-    // that cycle). Its restart baseline is left alone, so a restart in between is counted in
-    // its next document.
+    // even what /task knows (docs/metrics.md, "Which containers count"). Its restart
+    // baseline is left alone, so a restart in between is counted in its next document.
     let stats = c.stats?;
     let mut samples = Vec::new();
     let cpu = when(wanted, &m::ContainerCpuUtilized, || {

@@ -10,7 +10,7 @@ use crate::pipeline::cycle::Entity;
 use crate::pipeline::{Level, Measurements};
 use crate::source::metadata::TaskMetadata;
 
-/// The dimensions a set may name (metrics.md); tag and static dimensions come on top.
+/// The dimensions a set may name (README, Settings); tag and static dimensions come on top.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Builtin {
     ClusterName,

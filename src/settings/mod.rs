@@ -1,4 +1,4 @@
-//! Settings: every flag has an environment variable (the contract, interface.md); the flag
+//! Settings: every flag has an environment variable (the contract: the README's Settings); the flag
 //! wins. Values are read as text and validated here, so every invalid value gets one line
 //! that names the variable, the value and what is accepted, and exit code 2.
 

@@ -3,7 +3,7 @@
 //! produce the longest lines. Every event read back must be one whole, valid EMF document (or
 //! one of the sidecar's own log lines, which the driver ships from stderr), none may be missing,
 //! and the values must be those `--once` prints for the same simulator and those worked out by
-//! hand from the simulator's scenario (src/simulator/scenario.rs).
+//! hand from the simulator's scenario (crates/tmde-simulator/src/scenario.rs).
 //! Run by scripts/e2e-docker.sh (a private dockerd); ignored by a plain `cargo test`.
 
 use std::collections::{BTreeMap, BTreeSet};

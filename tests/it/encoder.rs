@@ -1,4 +1,4 @@
-//! The EMF encoder keeps every limit of emf.md, checked by the independent validator in
+//! The EMF encoder keeps every limit of docs/limits.md, checked by the independent validator in
 //! `support/emf_rules.rs` (which is itself checked first, on lines it must reject).
 
 use crate::support::emf_rules::{assert_valid_lines, problems};

@@ -4,7 +4,7 @@
 //! extreme ones, 1–4 dimension sets of up to 30 dimensions, dimension values of 1–1024
 //! characters of any Unicode including quotes and control characters, properties of any
 //! length, line limits from 1024 to 1048576 bytes) every encoding must keep the rules of
-//! emf.md and account for every value. The checks are `fuzz/harness.rs`'s `check_cycle` /
+//! docs/limits.md and account for every value. The checks are `fuzz/harness.rs`'s `check_cycle` /
 //! `check_entity` (shared with the fuzz targets), on top of `tests/it/support/emf_rules.rs`:
 //! - every line at most `max_line_bytes`, valid JSON, no problem for `emf_rules::problems`
 //!   (≤ 100 metrics per directive, ≤ 30 dimensions per set, dimension values 1–1024

@@ -1,4 +1,4 @@
-//! Every formula of `/work/shared/spec/metrics.md`, checked on the real fixtures in
+//! Every formula of `docs/metrics.md`, checked on the real fixtures in
 //! `tests/fixtures/` (see both `SOURCE.md` files for each file's quirks).
 //!
 //! Every expected value is worked out by hand from the fixture's numbers (the arithmetic is in

@@ -1,7 +1,7 @@
 //! The metadata documents: `/task`, `/taskWithTags` and the container's own metadata.
 //!
 //! Field names and their order follow the ECS agent's v4 responses (PascalCase, `TaskARN`,
-//! `IPv4Addresses`, …) as captured in `shared/fixtures`. Values are in `scenario.rs`'s doc.
+//! `IPv4Addresses`, …) as captured in the exporter's `tests/fixtures`. Values are in `scenario.rs`'s doc.
 
 use std::collections::BTreeMap;
 

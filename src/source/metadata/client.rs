@@ -251,7 +251,7 @@ impl Client {
     }
 
     /// `/task` then `/task/stats`, stamped with the time the stats answer arrived (the
-    /// cycle's timestamp, see metrics.md "Timestamps").
+    /// cycle's timestamp, see docs/metrics.md).
     pub async fn snapshot(&self) -> Result<Snapshot, FetchError> {
         let task = self.task().await?;
         let body = self.get(Path::Stats).await?;

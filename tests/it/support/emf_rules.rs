@@ -1,4 +1,4 @@
-//! An EMF validator for the tests, written from shared/spec/emf.md and independent of the
+//! An EMF validator for the tests, written from docs/limits.md and independent of the
 //! encoder: unit names, 100 metrics per directive, 30 dimensions per set, dimension values
 //! 1–1024 characters on the root, line length, finite numbers, timestamp window.
 

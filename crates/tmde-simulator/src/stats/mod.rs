@@ -1,7 +1,7 @@
 //! The `/task/stats` document: Docker stats objects keyed by DockerId.
 //!
 //! Keys and their order follow Docker's `StatsJSON` as the agent forwards it (snake_case, see
-//! `shared/fixtures/*/…stats.json`); the formulas are in `scenario.rs`'s module doc. Counters
+//! the exporter's `tests/fixtures/*/…stats.json`); the formulas are in `scenario.rs`'s module doc. Counters
 //! are computed in integer nanoseconds so Δcounter / Δread is exactly the rate, rounded down.
 
 use std::collections::BTreeMap;
@@ -97,7 +97,7 @@ struct CpuUsage {
     usage_in_usermode: u64,
 }
 
-/// Always zero: the agent reports no throttling on either platform (see emf.md).
+/// Always zero: the agent reports no throttling on either platform (the exporter's docs/limits.md).
 #[derive(Debug, Serialize)]
 struct ThrottlingData {
     periods: u64,
