@@ -53,24 +53,95 @@ impl Builtin {
     }
 }
 
-/// Root members every document has besides dimensions and metrics; tag and static
-/// dimension names must not collide with them.
-pub const PROPERTY_NAMES: [&str; 14] = [
-    "Type",
-    "ClusterName",
-    "ServiceName",
-    "TaskARN",
-    "TaskId",
-    "TaskDefinitionFamily",
-    "TaskDefinitionRevision",
-    "LaunchType",
-    "AvailabilityZone",
-    "ContainerName",
-    "Image",
-    "DockerId",
-    "KnownStatus",
-    "_aws",
-];
+/// The plain members of a document besides its dimensions and metrics (docs/metrics.md,
+/// Properties), in the order documents carry them. Logs Insights can filter on them at no
+/// metric cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Property {
+    Type,
+    ClusterName,
+    ServiceName,
+    TaskArn,
+    TaskId,
+    TaskDefinitionFamily,
+    TaskDefinitionRevision,
+    LaunchType,
+    AvailabilityZone,
+    /// Container documents only, like the three below.
+    ContainerName,
+    Image,
+    DockerId,
+    KnownStatus,
+}
+
+impl Property {
+    const ALL: [Property; 13] = [
+        Property::Type,
+        Property::ClusterName,
+        Property::ServiceName,
+        Property::TaskArn,
+        Property::TaskId,
+        Property::TaskDefinitionFamily,
+        Property::TaskDefinitionRevision,
+        Property::LaunchType,
+        Property::AvailabilityZone,
+        Property::ContainerName,
+        Property::Image,
+        Property::DockerId,
+        Property::KnownStatus,
+    ];
+
+    const fn name(self) -> &'static str {
+        match self {
+            Property::Type => "Type",
+            Property::ClusterName => "ClusterName",
+            Property::ServiceName => "ServiceName",
+            Property::TaskArn => "TaskARN",
+            Property::TaskId => "TaskId",
+            Property::TaskDefinitionFamily => "TaskDefinitionFamily",
+            Property::TaskDefinitionRevision => "TaskDefinitionRevision",
+            Property::LaunchType => "LaunchType",
+            Property::AvailabilityZone => "AvailabilityZone",
+            Property::ContainerName => "ContainerName",
+            Property::Image => "Image",
+            Property::DockerId => "DockerId",
+            Property::KnownStatus => "KnownStatus",
+        }
+    }
+
+    /// Its value in a document of `level` about `source`; `None` leaves it out.
+    fn value<'a>(self, level: Level, source: &Source<'a>) -> Option<&'a str> {
+        let id = source.id;
+        let container = source.container.as_ref();
+        match self {
+            Property::Type => Some(level.as_str()),
+            Property::ClusterName => id.cluster.as_deref(),
+            Property::ServiceName => id.service.as_deref(),
+            Property::TaskArn => id.task_arn.as_deref(),
+            Property::TaskId => id.task_id.as_deref(),
+            Property::TaskDefinitionFamily => id.family.as_deref(),
+            Property::TaskDefinitionRevision => id.revision.as_deref(),
+            Property::LaunchType => id.launch_type.as_deref(),
+            Property::AvailabilityZone => id.availability_zone.as_deref(),
+            Property::ContainerName => container.map(|c| c.name),
+            Property::Image => container.and_then(|c| c.image),
+            Property::DockerId => container.and_then(|c| c.docker_id),
+            Property::KnownStatus => container.and_then(|c| c.known_status),
+        }
+    }
+}
+
+/// The root members a document has besides dimensions and metrics: the properties and
+/// `_aws`. Tag and static dimension names must not collide with them.
+pub const PROPERTY_NAMES: [&str; Property::ALL.len() + 1] = {
+    let mut names = ["_aws"; Property::ALL.len() + 1];
+    let mut i = 0;
+    while i < Property::ALL.len() {
+        names[i] = Property::ALL[i].name();
+        i += 1;
+    }
+    names
+};
 
 /// Longest dimension value CloudWatch accepts, in characters.
 pub const MAX_VALUE_CHARS: usize = 1024;
@@ -342,11 +413,19 @@ pub struct Labeler {
     warnings: Warnings,
 }
 
-/// What one entity's dimensions are built from.
+/// What one entity's dimensions and properties are built from.
 struct Source<'a> {
     id: &'a TaskIdentity,
     tags: &'a Tags,
-    container: Option<&'a str>,
+    container: Option<ContainerIdentity<'a>>,
+}
+
+/// A container document's own identity.
+struct ContainerIdentity<'a> {
+    name: &'a str,
+    image: Option<&'a str>,
+    docker_id: Option<&'a str>,
+    known_status: Option<&'a str>,
 }
 
 impl Labeler {
@@ -387,20 +466,14 @@ impl Labeler {
             let source = Source {
                 id: &id,
                 tags,
-                container: Some(&c.name),
+                container: Some(ContainerIdentity {
+                    name: &c.name,
+                    image: c.image.as_deref(),
+                    docker_id: c.docker_id.as_deref(),
+                    known_status: c.known_status.as_deref(),
+                }),
             };
-            let mut e = self.entity(Level::Container, &source, c.samples);
-            let props = [
-                ("Image", c.image),
-                ("DockerId", c.docker_id),
-                ("KnownStatus", c.known_status),
-            ];
-            for (k, v) in props {
-                if let Some(v) = v {
-                    e.fields.push((k.to_string(), v));
-                }
-            }
-            entities.push(e);
+            entities.push(self.entity(Level::Container, &source, c.samples));
         }
         if !exporter.is_empty() {
             entities.push(self.entity(Level::Exporter, &task_source, exporter));
@@ -430,7 +503,9 @@ impl Labeler {
                 let name = dimension.as_str();
                 if !fields.iter().any(|(k, _)| k == name) {
                     let value = match dimension {
-                        DimensionName::Builtin(b) => id.value(*b, source.container),
+                        DimensionName::Builtin(b) => {
+                            id.value(*b, source.container.as_ref().map(|c| c.name))
+                        }
                         // A static dimension wins over a tag of the same name.
                         DimensionName::Extra(extra) => {
                             match config.static_dims.iter().find(|(k, _)| k == extra) {
@@ -445,25 +520,12 @@ impl Labeler {
             }
             dimension_sets.push(names);
         }
-        let mut props: Vec<(&str, Option<&str>)> = vec![
-            ("Type", Some(level.as_str())),
-            ("ClusterName", id.cluster.as_deref()),
-            ("ServiceName", id.service.as_deref()),
-            ("TaskARN", id.task_arn.as_deref()),
-            ("TaskId", id.task_id.as_deref()),
-            ("TaskDefinitionFamily", id.family.as_deref()),
-            ("TaskDefinitionRevision", id.revision.as_deref()),
-            ("LaunchType", id.launch_type.as_deref()),
-            ("AvailabilityZone", id.availability_zone.as_deref()),
-        ];
-        if source.container.is_some() {
-            props.push(("ContainerName", source.container));
-        }
-        for (k, v) in props {
-            if let Some(v) = v
-                && !fields.iter().any(|(name, _)| name == k)
+        for property in Property::ALL {
+            let name = property.name();
+            if let Some(v) = property.value(level, source)
+                && !fields.iter().any(|(k, _)| k == name)
             {
-                fields.push((k.to_string(), v.to_string()));
+                fields.push((name.to_string(), v.to_string()));
             }
         }
         Entity {
