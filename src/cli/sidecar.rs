@@ -31,7 +31,7 @@ pub async fn sidecar(settings: Settings, once: bool) -> Result<ExitCode, String>
     let Some(uri) = settings.metadata_uri.clone() else {
         return Err(no_metadata_uri("ecs-emf-exporter demo"));
     };
-    let client = Client::new(&uri, request_timeout(settings.interval))?;
+    let client = Client::new(&uri, request_timeout(settings.interval));
     let source = Source::new(client, settings.tags_from_api);
     let counters = Arc::new(Counters::default());
     let output = make_output(&settings, Arc::clone(&counters))?;

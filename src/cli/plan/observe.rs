@@ -74,12 +74,12 @@ pub async fn observe(settings: &Settings, args: &PlanArgs) -> Result<Observed, P
         let what = "the simulated task".to_string();
         (info("demo", description), client, Gap::Advance(now), what)
     } else {
-        let Some(uri) = settings.metadata_uri.as_deref() else {
+        let Some(uri) = settings.metadata_uri.as_ref() else {
             return Err(PlanError::invalid(crate::cli::sidecar::no_metadata_uri(
                 "ecs-emf-exporter plan --demo",
             )));
         };
-        let client = Client::new(uri, timeout).map_err(PlanError::failed)?;
+        let client = Client::new(uri, timeout);
         let description = format!("the task at {uri}");
         let what = format!("the task from the metadata endpoint {uri}");
         (info("endpoint", description), client, Gap::Wait, what)

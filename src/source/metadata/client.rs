@@ -12,6 +12,7 @@ use super::Snapshot;
 use super::http::{HttpClient, HttpError};
 use super::model::{TaskMetadata, TaskTagsResponse};
 use super::parse::{self, ParseError};
+use super::url::EndpointUrl;
 
 /// The endpoint paths, named for logs and problem tracking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -158,27 +159,15 @@ pub struct Client {
 }
 
 impl Client {
-    /// `base` is `${ECS_CONTAINER_METADATA_URI_V4}`; `timeout` bounds each request.
-    pub fn new(base: &str, timeout: Duration) -> Result<Client, String> {
-        let base = base.trim_end_matches('/');
-        let invalid = |why: &str| format!("invalid metadata endpoint URL {base:?}: {why}");
-        let url = url::Url::parse(base).map_err(|e| invalid(&e.to_string()))?;
-        if url.scheme() != "http" {
-            return Err(invalid("the endpoint is plain http"));
-        }
-        let host = match url.host() {
-            Some(url::Host::Ipv6(ip)) => format!("[{ip}]"),
-            Some(host) => host.to_string(),
-            None => return Err(invalid("no host")),
-        };
-        let authority = format!("{host}:{}", url.port_or_known_default().unwrap_or(80));
-        let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
-        let http = HttpClient::new(&authority, timeout, timeout.min(Duration::from_secs(2)));
-        Ok(Client {
+    /// Reads the endpoint at `url` (`ECS_CONTAINER_METADATA_URI_V4`); `timeout` bounds each
+    /// request.
+    pub fn new(url: &EndpointUrl, timeout: Duration) -> Client {
+        let http = HttpClient::new(&url.authority, timeout, timeout.min(Duration::from_secs(2)));
+        Client {
             transport: Transport::Http(http),
-            paths: paths(url.path(), &query),
+            paths: paths(&url.prefix, &url.query),
             timeout,
-        })
+        }
     }
 
     /// Reads `sim` in-process, at the times `clock` gives; `timeout` bounds each request

@@ -6,6 +6,7 @@ pub mod http;
 pub mod lenient;
 pub mod model;
 pub mod parse;
+pub mod url;
 
 use std::collections::HashMap;
 
@@ -13,6 +14,7 @@ use chrono::{DateTime, Utc};
 
 pub use client::{Client, FetchError, Path, SimClock};
 pub use model::{ContainerMetadata, ContainerStats, TaskMetadata, TaskTagsResponse};
+pub use url::{EndpointUrl, UrlProblem};
 
 /// One poll: the task, its containers' stats by DockerId, and when the stats arrived.
 #[derive(Debug, Clone)]
