@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cli::DemoArgs;
+use crate::cli::{DemoArgs, Failure};
 use crate::output::Counters;
 use crate::output::stdout::StdoutOutput;
 use crate::pipeline::cycle::Cycle;
@@ -68,13 +68,14 @@ pub fn simulated_client(
     Ok(Client::simulated(sim, clock, timeout))
 }
 
-pub async fn run(args: DemoArgs, settings: Settings) -> Result<ExitCode, String> {
+pub async fn run(args: DemoArgs, settings: Settings) -> Result<ExitCode, Failure> {
     let client = simulated_client(
         &args.platform,
         args.containers,
         SimClock::tokio(),
         request_timeout(settings.interval),
-    )?;
+    )
+    .map_err(Failure::usage)?;
     tracing::info!(
         "demo: a simulated {} task with {} containers, read in-process",
         args.platform,
@@ -83,7 +84,7 @@ pub async fn run(args: DemoArgs, settings: Settings) -> Result<ExitCode, String>
     let source = Source::new(client, settings.tags_from_api);
     let counters = Arc::new(Counters::default());
     let output = StdoutOutput::new(settings.encoder(), Arc::clone(&counters))
-        .map_err(|e| format!("cannot start the stdout writer: {e}"))?;
+        .map_err(|e| Failure::usage(format!("cannot start the stdout writer: {e}")))?;
     let mut runner = Runner::new(&settings, source, Box::new(output), counters);
     if args.pretty {
         let mut n = 0u64;

@@ -13,7 +13,6 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::settings::{LogFormat, RawSettings, Settings};
-use sidecar::EXIT_INVALID_SETTINGS;
 use tmde_simulator::SimulateArgs;
 
 #[derive(Parser, Debug)]
@@ -104,17 +103,46 @@ pub struct PlanArgs {
     pub settings: RawSettings,
 }
 
-fn fail(code: u8, message: &str) -> ExitCode {
-    let _ = writeln!(std::io::stderr(), "ecs-emf-exporter: {message}");
-    ExitCode::from(code)
+/// Exit code for invalid settings and other usage problems (README, Settings).
+pub const EXIT_USAGE: u8 = 2;
+
+/// Why a command stopped: one line on stderr, and its exit code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+impl Failure {
+    /// A usage problem (invalid settings or flags, no endpoint outside ECS): exit 2.
+    pub fn usage(message: impl Into<String>) -> Failure {
+        Failure {
+            code: EXIT_USAGE,
+            message: message.into(),
+        }
+    }
+
+    /// The command could not do its work: exit 1.
+    pub fn failed(message: impl Into<String>) -> Failure {
+        Failure {
+            code: 1,
+            message: message.into(),
+        }
+    }
+
+    /// Says why on stderr; the exit code.
+    fn exit(self) -> ExitCode {
+        let _ = writeln!(std::io::stderr(), "ecs-emf-exporter: {}", self.message);
+        ExitCode::from(self.code)
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     // One thread: the work per cycle is small, and one thread keeps memory low.
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| fail(1, &format!("cannot start the async runtime: {e}")))
+        .map_err(|e| Failure::failed(format!("cannot start the async runtime: {e}")))
 }
 
 /// Runs the command line: parse, set up logging, run the command, its exit code.
@@ -125,7 +153,7 @@ pub fn main() -> ExitCode {
         logging::init(LogFormat::Text, tracing::Level::INFO);
         return match runtime() {
             Ok(rt) => rt.block_on(tmde_simulator::run_simulate(args)),
-            Err(code) => code,
+            Err(failure) => failure.exit(),
         };
     }
     let raw = match &cli.command {
@@ -136,7 +164,7 @@ pub fn main() -> ExitCode {
     };
     let settings = match Settings::from_raw(&raw) {
         Ok(s) => s,
-        Err(e) => return fail(EXIT_INVALID_SETTINGS, &e.to_string()),
+        Err(e) => return Failure::usage(e.to_string()).exit(),
     };
     match &cli.command {
         Some(Command::Healthcheck) => return sidecar::healthcheck(&settings),
@@ -145,7 +173,7 @@ pub fn main() -> ExitCode {
                 Ok(()) => ExitCode::SUCCESS,
                 // `metrics | head` closes the pipe early; that is not a failure.
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-                Err(e) => fail(1, &format!("cannot write the catalog: {e}")),
+                Err(e) => Failure::failed(format!("cannot write the catalog: {e}")).exit(),
             };
         }
         _ => {}
@@ -153,20 +181,16 @@ pub fn main() -> ExitCode {
     logging::init(settings.log_format, settings.log_level);
     let rt = match runtime() {
         Ok(rt) => rt,
-        Err(code) => return code,
+        Err(failure) => return failure.exit(),
     };
     let result = rt.block_on(async {
         match cli.command {
             Some(Command::Demo(args)) => demo::run(*args, settings).await,
-            Some(Command::Plan(args)) => Ok(match plan::run(&args, &settings).await {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => fail(e.code, &e.message),
-            }),
+            Some(Command::Plan(args)) => plan::run(&args, &settings)
+                .await
+                .map(|()| ExitCode::SUCCESS),
             _ => sidecar::sidecar(settings, cli.once).await,
         }
     });
-    match result {
-        Ok(code) => code,
-        Err(message) => fail(EXIT_INVALID_SETTINGS, &message),
-    }
+    result.unwrap_or_else(Failure::exit)
 }

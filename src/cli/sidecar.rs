@@ -4,6 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use crate::cli::Failure;
 use crate::output::agent::{self, AgentOutput};
 use crate::output::cloudwatch::CloudWatchOutput;
 use crate::output::stdout::StdoutOutput;
@@ -13,9 +14,6 @@ use crate::run::{Runner, Stop, request_timeout};
 use crate::settings::{OutputKind, Settings};
 use crate::source::Source;
 use crate::source::metadata::Client;
-
-/// Exit code for invalid settings (README, Settings).
-pub const EXIT_INVALID_SETTINGS: u8 = 2;
 
 /// Why a command that reads the endpoint cannot start outside ECS; `instead` is the
 /// command that works without it.
@@ -27,9 +25,9 @@ pub fn no_metadata_uri(instead: &str) -> String {
 }
 
 /// The sidecar (`once` = `--once`).
-pub async fn sidecar(settings: Settings, once: bool) -> Result<ExitCode, String> {
+pub async fn sidecar(settings: Settings, once: bool) -> Result<ExitCode, Failure> {
     let Some(uri) = settings.metadata_uri.clone() else {
-        return Err(no_metadata_uri("ecs-emf-exporter demo"));
+        return Err(Failure::usage(no_metadata_uri("ecs-emf-exporter demo")));
     };
     let client = Client::new(&uri, request_timeout(settings.interval));
     let source = Source::new(client, settings.tags_from_api);
@@ -58,11 +56,11 @@ pub async fn sidecar(settings: Settings, once: bool) -> Result<ExitCode, String>
 pub fn make_output(
     settings: &Settings,
     counters: Arc<Counters>,
-) -> Result<Box<dyn Output>, String> {
+) -> Result<Box<dyn Output>, Failure> {
     match settings.output {
         OutputKind::Stdout => {
             let out = StdoutOutput::new(settings.encoder(), counters)
-                .map_err(|e| format!("cannot start the stdout writer: {e}"))?;
+                .map_err(|e| Failure::usage(format!("cannot start the stdout writer: {e}")))?;
             Ok(Box::new(out))
         }
         OutputKind::Agent => {

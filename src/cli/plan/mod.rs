@@ -13,36 +13,11 @@ pub mod report;
 
 use std::io::Write;
 
-use crate::cli::PlanArgs;
+use crate::cli::{Failure, PlanArgs};
 use crate::settings::Settings;
 
-/// Why `plan` stopped, with its exit code.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PlanError {
-    pub code: u8,
-    pub message: String,
-}
-
-impl PlanError {
-    /// A usage problem (missing endpoint, bad flag): exit 2, like invalid settings.
-    pub fn invalid(message: impl Into<String>) -> PlanError {
-        PlanError {
-            code: crate::cli::sidecar::EXIT_INVALID_SETTINGS,
-            message: message.into(),
-        }
-    }
-
-    /// The task could not be read: exit 1.
-    pub fn failed(message: impl Into<String>) -> PlanError {
-        PlanError {
-            code: 1,
-            message: message.into(),
-        }
-    }
-}
-
 /// Reads the task, plans, prints the plan on stdout.
-pub async fn run(args: &PlanArgs, settings: &Settings) -> Result<(), PlanError> {
+pub async fn run(args: &PlanArgs, settings: &Settings) -> Result<(), Failure> {
     let prices = prices::Prices::with_overrides(&args.prices);
     let observed = observe::observe(settings, args).await?;
     let plan = report::Plan::build(&observed, settings, args.tasks, prices);
@@ -52,14 +27,14 @@ pub async fn run(args: &PlanArgs, settings: &Settings) -> Result<(), PlanError> 
                 s.push('\n');
                 s
             })
-            .map_err(|e| PlanError::failed(format!("cannot serialize the plan: {e}")))?
+            .map_err(|e| Failure::failed(format!("cannot serialize the plan: {e}")))?
     } else {
         report::render(&plan)
     };
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         // `plan | head` closes the pipe early; that is not a failure.
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(PlanError::failed(format!(
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::failed(format!(
             "cannot write the plan to stdout: {e}"
         ))),
         _ => Ok(()),

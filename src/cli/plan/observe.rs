@@ -9,8 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::PlanError;
-use crate::cli::PlanArgs;
+use crate::cli::{Failure, PlanArgs};
 use crate::pipeline::Pipeline;
 use crate::pipeline::cycle::Cycle;
 use crate::run::{self, request_timeout};
@@ -54,7 +53,7 @@ enum Gap {
 }
 
 /// Reads the task (the simulated one with `--demo`) as the sidecar would, twice.
-pub async fn observe(settings: &Settings, args: &PlanArgs) -> Result<Observed, PlanError> {
+pub async fn observe(settings: &Settings, args: &PlanArgs) -> Result<Observed, Failure> {
     let info = |kind, description| SourceInfo {
         kind,
         description,
@@ -68,14 +67,14 @@ pub async fn observe(settings: &Settings, args: &PlanArgs) -> Result<Observed, P
         let now = Arc::new(Mutex::new(Utc::now()));
         let clock = SimClock::Manual(Arc::clone(&now));
         let client = crate::cli::demo::simulated_client(platform, containers, clock, timeout)
-            .map_err(PlanError::invalid)?;
+            .map_err(Failure::usage)?;
         let description =
             format!("the built-in simulated task ({platform}, containers: {containers})");
         let what = "the simulated task".to_string();
         (info("demo", description), client, Gap::Advance(now), what)
     } else {
         let Some(uri) = settings.metadata_uri.as_ref() else {
-            return Err(PlanError::invalid(crate::cli::sidecar::no_metadata_uri(
+            return Err(Failure::usage(crate::cli::sidecar::no_metadata_uri(
                 "ecs-emf-exporter plan --demo",
             )));
         };
@@ -104,7 +103,7 @@ async fn poll(
     mut source: Source,
     gap: &Gap,
     what: &str,
-) -> Result<(Cycle, Cycle), PlanError> {
+) -> Result<(Cycle, Cycle), Failure> {
     let mut pipeline = Pipeline::new(settings);
     let mut cycles = Vec::with_capacity(POLLS);
     for n in 0..POLLS {
@@ -125,7 +124,7 @@ async fn poll(
         match step.cycle {
             Ok(cycle) => cycles.push(cycle),
             Err(why) => {
-                return Err(PlanError::failed(format!(
+                return Err(Failure::failed(format!(
                     "cannot read {what} (poll {} of {POLLS}): {why}",
                     n + 1
                 )));
@@ -135,7 +134,7 @@ async fn poll(
     let steady = cycles.pop();
     match (cycles.into_iter().next(), steady) {
         (Some(first), Some(steady)) => Ok((first, steady)),
-        _ => Err(PlanError::failed(format!(
+        _ => Err(Failure::failed(format!(
             "{POLLS} polls of {what} gave fewer cycles"
         ))),
     }
