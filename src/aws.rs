@@ -5,12 +5,12 @@
 use std::time::Duration;
 
 /// The SDK has no operation timeout by default: a hung request would stall its caller.
-pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
-pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+pub(crate) const OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// `arn:aws:ecs:REGION:ACCOUNT:task/…` → `REGION`.
-pub fn region_from_arn(arn: &str) -> Option<&str> {
+pub(crate) fn region_from_arn(arn: &str) -> Option<&str> {
     let mut parts = arn.split(':');
     (parts.next() == Some("arn")).then_some(())?;
     let region = parts.nth(2)?;
@@ -19,7 +19,7 @@ pub fn region_from_arn(arn: &str) -> Option<&str> {
 
 /// Loads the shared configuration (credentials from the standard chain: the task role on
 /// ECS). `region_hint` is used only when the environment names no region.
-pub async fn sdk_config(region_hint: Option<&str>) -> aws_config::SdkConfig {
+pub(crate) async fn sdk_config(region_hint: Option<&str>) -> aws_config::SdkConfig {
     let timeouts = aws_config::timeout::TimeoutConfig::builder()
         .operation_timeout(OPERATION_TIMEOUT)
         .operation_attempt_timeout(ATTEMPT_TIMEOUT)

@@ -7,7 +7,7 @@
 //! once per interval; `cli` holds the commands. The endpoint simulator the demo and the
 //! tests use is its own crate, `tmde-simulator`.
 
-pub mod aws;
+mod aws;
 pub mod cli;
 pub mod emf;
 pub mod output;

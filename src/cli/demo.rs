@@ -21,7 +21,7 @@ use tmde_simulator::{Scenario, SimOptions, Simulator};
 const DEMO_INTERVAL: &str = "1s";
 
 /// The demo's raw settings: the user's, with a one-second interval unless they chose one.
-pub fn settings(args: &DemoArgs) -> RawSettings {
+pub(crate) fn settings(args: &DemoArgs) -> RawSettings {
     let mut raw = args.settings.clone();
     raw.interval
         .get_or_insert_with(|| DEMO_INTERVAL.to_string());
@@ -29,7 +29,7 @@ pub fn settings(args: &DemoArgs) -> RawSettings {
 }
 
 /// The simulated task for `--platform` and `--containers` (demo and `plan --demo`).
-pub fn scenario(platform: &str, containers: usize) -> Result<Scenario, String> {
+pub(crate) fn scenario(platform: &str, containers: usize) -> Result<Scenario, String> {
     let mut scenario = match platform {
         "fargate" => Scenario::fargate(),
         "ec2" => Scenario::ec2(),
@@ -50,7 +50,7 @@ pub fn scenario(platform: &str, containers: usize) -> Result<Scenario, String> {
 
 /// The simulated task for `--platform` and `--containers`, read in-process (no server, no
 /// socket), its clock running with tokio's.
-pub fn simulated_client(
+pub(crate) fn simulated_client(
     platform: &str,
     containers: usize,
     clock: SimClock,
@@ -68,7 +68,7 @@ pub fn simulated_client(
     Ok(Client::simulated(sim, clock, timeout))
 }
 
-pub async fn run(args: DemoArgs, settings: Settings) -> Result<ExitCode, Failure> {
+pub(crate) async fn run(args: DemoArgs, settings: Settings) -> Result<ExitCode, Failure> {
     let client = simulated_client(
         &args.platform,
         args.containers,
@@ -104,7 +104,7 @@ pub async fn run(args: DemoArgs, settings: Settings) -> Result<ExitCode, Failure
 }
 
 /// A readable view of one cycle: one block per document type, one line per value.
-pub fn pretty_table(n: u64, cycle: &Cycle) -> String {
+pub(crate) fn pretty_table(n: u64, cycle: &Cycle) -> String {
     let mut out = String::new();
     let when = chrono::DateTime::from_timestamp_millis(cycle.timestamp_ms)
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))

@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 
 use crate::settings::LogFormat;
 
-pub fn init(format: LogFormat, level: tracing::Level) {
+pub(crate) fn init(format: LogFormat, level: tracing::Level) {
     let builder = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_max_level(level)

@@ -12,20 +12,20 @@ use crate::settings::Settings;
 
 /// One catalog entry with what the settings make of it.
 #[derive(Debug, Serialize)]
-pub struct Entry<'a> {
+pub(crate) struct Entry<'a> {
     #[serde(flatten)]
-    pub metric: &'a MetricDef,
-    pub namespace: &'a str,
+    pub(crate) metric: &'a MetricDef,
+    pub(crate) namespace: &'a str,
     /// False when a setting leaves the metric out (filters, container or self metrics off).
-    pub published: bool,
+    pub(crate) published: bool,
     /// The dimension names of each set, for a task that belongs to a service. (A standalone
     /// task publishes `TaskDefinitionFamily` where a set names `ServiceName`.)
-    pub dimension_sets: Vec<Vec<String>>,
+    pub(crate) dimension_sets: Vec<Vec<String>>,
     /// 1 with `ECS_EMF_HIGH_RESOLUTION=true`, else 60.
-    pub storage_resolution: u8,
+    pub(crate) storage_resolution: u8,
 }
 
-pub fn entries(settings: &Settings) -> Vec<Entry<'_>> {
+pub(crate) fn entries(settings: &Settings) -> Vec<Entry<'_>> {
     let sets = |level: Level| -> Vec<Vec<String>> {
         settings
             .dimensions
@@ -47,7 +47,7 @@ pub fn entries(settings: &Settings) -> Vec<Entry<'_>> {
 }
 
 /// Prints the entries: JSON for machines, else a table with the settings on top.
-pub fn print(settings: &Settings, json: bool) -> std::io::Result<()> {
+pub(crate) fn print(settings: &Settings, json: bool) -> std::io::Result<()> {
     let entries = entries(settings);
     let mut out = std::io::stdout().lock();
     if json {

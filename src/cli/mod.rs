@@ -1,11 +1,11 @@
 //! The command line: subcommands and the global settings flags (each with its environment
 //! variable), and [`main`], which wires settings, logging and the runtime to the command.
 
-pub mod demo;
-pub mod logging;
-pub mod metrics;
-pub mod plan;
-pub mod sidecar;
+pub(crate) mod demo;
+pub(crate) mod logging;
+pub(crate) mod metrics;
+pub(crate) mod plan;
+pub(crate) mod sidecar;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -27,15 +27,15 @@ Without a subcommand it runs as the sidecar until SIGTERM."
 pub struct Cli {
     /// One collection, publish, flush, exit (0 on success, 1 when nothing was collected).
     #[arg(long)]
-    pub once: bool,
+    pub(crate) once: bool,
     #[command(flatten)]
     pub settings: RawSettings,
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub(crate) command: Option<Command>,
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run the sidecar against the built-in simulated task and print EMF lines.
     Demo(Box<DemoArgs>),
     /// Serve only the simulated Task Metadata Endpoint v4 on loopback.
@@ -50,72 +50,72 @@ pub enum Command {
 }
 
 #[derive(clap::Args, Debug, Clone)]
-pub struct MetricsArgs {
+pub(crate) struct MetricsArgs {
     /// Machine-readable JSON.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
     /// The settings whose namespace, filters and dimension sets the listing reflects.
     #[command(flatten)]
-    pub settings: RawSettings,
+    pub(crate) settings: RawSettings,
 }
 
 #[derive(clap::Args, Debug, Clone)]
-pub struct DemoArgs {
+pub(crate) struct DemoArgs {
     /// Stop after N cycles (default: run until Ctrl-C).
     #[arg(long)]
-    pub cycles: Option<u64>,
+    pub(crate) cycles: Option<u64>,
     /// Also print a readable table of each cycle on stderr.
     #[arg(long)]
-    pub pretty: bool,
+    pub(crate) pretty: bool,
     /// Simulated platform: fargate or ec2.
     #[arg(long, default_value = "fargate")]
-    pub platform: String,
+    pub(crate) platform: String,
     /// Simulated containers.
     #[arg(long, default_value_t = 3)]
-    pub containers: usize,
+    pub(crate) containers: usize,
     /// The sidecar's settings (the demo polls every second unless --interval says otherwise).
     #[command(flatten)]
-    pub settings: RawSettings,
+    pub(crate) settings: RawSettings,
 }
 
 #[derive(clap::Args, Debug, Clone)]
-pub struct PlanArgs {
+pub(crate) struct PlanArgs {
     /// Machine-readable JSON.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
     /// Plan for the built-in simulated task instead of ECS_CONTAINER_METADATA_URI_V4.
     #[arg(long)]
-    pub demo: bool,
+    pub(crate) demo: bool,
     /// With --demo: the simulated platform, fargate (default) or ec2.
     #[arg(long, requires = "demo", value_name = "fargate|ec2")]
-    pub platform: Option<String>,
+    pub(crate) platform: Option<String>,
     /// With --demo: the simulated containers (default 3).
     #[arg(long, requires = "demo", value_name = "N")]
-    pub containers: Option<usize>,
+    pub(crate) containers: Option<usize>,
     /// Tasks per service to project the counts and costs for (the average number running).
     #[arg(long, default_value_t = 1, value_name = "N",
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
-    pub tasks: u64,
+    pub(crate) tasks: u64,
     #[command(flatten)]
-    pub prices: plan::prices::PriceArgs,
+    pub(crate) prices: plan::prices::PriceArgs,
     /// The sidecar's settings, read like the sidecar reads them.
     #[command(flatten)]
-    pub settings: RawSettings,
+    pub(crate) settings: RawSettings,
 }
 
 /// Exit code for invalid settings and other usage problems (README, Settings).
-pub const EXIT_USAGE: u8 = 2;
+pub(crate) const EXIT_USAGE: u8 = 2;
 
 /// Why a command stopped: one line on stderr, and its exit code.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Failure {
-    pub code: u8,
-    pub message: String,
+pub(crate) struct Failure {
+    pub(crate) code: u8,
+    pub(crate) message: String,
 }
 
 impl Failure {
     /// A usage problem (invalid settings or flags, no endpoint outside ECS): exit 2.
-    pub fn usage(message: impl Into<String>) -> Failure {
+    pub(crate) fn usage(message: impl Into<String>) -> Failure {
         Failure {
             code: EXIT_USAGE,
             message: message.into(),
@@ -123,7 +123,7 @@ impl Failure {
     }
 
     /// The command could not do its work: exit 1.
-    pub fn failed(message: impl Into<String>) -> Failure {
+    pub(crate) fn failed(message: impl Into<String>) -> Failure {
         Failure {
             code: 1,
             message: message.into(),

@@ -17,7 +17,7 @@ use crate::source::metadata::Client;
 
 /// Why a command that reads the endpoint cannot start outside ECS; `instead` is the
 /// command that works without it.
-pub fn no_metadata_uri(instead: &str) -> String {
+pub(crate) fn no_metadata_uri(instead: &str) -> String {
     format!(
         "ECS_CONTAINER_METADATA_URI_V4 is not set: ecs-emf-exporter must run inside an ECS task \
          (ECS sets this variable), or try `{instead}`"
@@ -25,7 +25,7 @@ pub fn no_metadata_uri(instead: &str) -> String {
 }
 
 /// The sidecar (`once` = `--once`).
-pub async fn sidecar(settings: Settings, once: bool) -> Result<ExitCode, Failure> {
+pub(crate) async fn sidecar(settings: Settings, once: bool) -> Result<ExitCode, Failure> {
     let Some(uri) = settings.metadata_uri.clone() else {
         return Err(Failure::usage(no_metadata_uri("ecs-emf-exporter demo")));
     };
@@ -53,7 +53,7 @@ pub async fn sidecar(settings: Settings, once: bool) -> Result<ExitCode, Failure
 }
 
 /// The output `ECS_EMF_OUTPUT` names. Must run inside the tokio runtime.
-pub fn make_output(
+pub(crate) fn make_output(
     settings: &Settings,
     counters: Arc<Counters>,
 ) -> Result<Box<dyn Output>, Failure> {
@@ -82,7 +82,7 @@ pub fn make_output(
 }
 
 /// `healthcheck`: 0 when the sidecar's last good collection is recent.
-pub fn healthcheck(settings: &Settings) -> ExitCode {
+pub(crate) fn healthcheck(settings: &Settings) -> ExitCode {
     match health::check(&settings.health_file, std::time::SystemTime::now()) {
         Ok(_) => ExitCode::SUCCESS,
         Err(why) => {

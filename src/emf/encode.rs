@@ -7,13 +7,11 @@
 //! Logs Insights), then writes one dimension set per document; only if that still does not
 //! fit are the entity's values reported as undeliverable.
 
-use std::io::Write;
-
 use crate::pipeline::Sample;
 use crate::pipeline::cycle::{Cycle, Entity};
 
 /// At most this many metric definitions per directive (EMF specification).
-pub const MAX_METRICS_PER_DOCUMENT: usize = 100;
+pub(crate) const MAX_METRICS_PER_DOCUMENT: usize = 100;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct EncoderConfig {
@@ -314,15 +312,9 @@ fn describe(entity: &Entity) -> String {
 
 impl Encoded {
     /// Each line (newline included) with the number of values it carries.
-    pub fn lines(&self) -> impl Iterator<Item = (&[u8], usize)> {
+    pub(crate) fn lines(&self) -> impl Iterator<Item = (&[u8], usize)> {
         self.bytes
             .split_inclusive(|b| *b == b'\n')
             .zip(self.line_values.iter().copied())
     }
-}
-
-/// Writes encoded lines to `w` in one call, so a cycle is written whole or not at all.
-pub fn write_all(encoded: &Encoded, w: &mut impl Write) -> std::io::Result<()> {
-    w.write_all(&encoded.bytes)?;
-    w.flush()
 }

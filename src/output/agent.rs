@@ -22,9 +22,9 @@ use crate::settings::{AgentEndpoint, Settings, Transport};
 
 /// The largest CloudWatch Logs event (256 KiB less its 26 bytes of overhead): the agent
 /// forwards each line as one event.
-pub const TCP_MAX_LINE_BYTES: usize = 262_118;
+pub(crate) const TCP_MAX_LINE_BYTES: usize = 262_118;
 /// Under the 65,507-byte IPv4 UDP payload limit, with room to spare.
-pub const UDP_MAX_LINE_BYTES: usize = 65_000;
+pub(crate) const UDP_MAX_LINE_BYTES: usize = 65_000;
 
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
@@ -44,7 +44,7 @@ impl Weighed for Line {
     }
 }
 
-pub struct AgentOutput {
+pub(crate) struct AgentOutput {
     encoder: EncoderConfig,
     shared: Arc<Shared<Line>>,
     task: tokio::task::JoinHandle<()>,
@@ -54,7 +54,7 @@ pub struct AgentOutput {
 /// The agent's lines: `_aws` names the log group and stream the agent routes them to, and
 /// a line may be as long as the transport carries (not stdout's 16 KiB). `plan` measures
 /// bytes with the same configuration.
-pub fn encoder_config(settings: &Settings) -> EncoderConfig {
+pub(crate) fn encoder_config(settings: &Settings) -> EncoderConfig {
     let mut encoder = settings.encoder();
     encoder.log_group = settings.log_group_name.clone();
     encoder.log_stream = settings.log_stream_name.clone();
@@ -68,7 +68,7 @@ pub fn encoder_config(settings: &Settings) -> EncoderConfig {
 impl AgentOutput {
     /// Starts the delivery task; must be called inside the tokio runtime. `encoder` comes
     /// from `encoder_config`.
-    pub fn new(
+    pub(crate) fn new(
         encoder: EncoderConfig,
         endpoint: AgentEndpoint,
         buffer_bytes: usize,
@@ -86,10 +86,6 @@ impl AgentOutput {
 }
 
 impl Output for AgentOutput {
-    fn name(&self) -> &'static str {
-        "agent"
-    }
-
     fn deliver(&mut self, cycle: Arc<Cycle>) {
         let encoded = emf::encode(&cycle, &self.encoder);
         let counters = &self.shared.counters;

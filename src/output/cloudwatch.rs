@@ -73,7 +73,7 @@ fn take_batch(q: &mut Bounded<Pending>) -> Vec<Pending> {
     batch
 }
 
-pub struct CloudWatchOutput {
+pub(crate) struct CloudWatchOutput {
     namespace: String,
     high_resolution: bool,
     shared: Arc<Shared<Pending>>,
@@ -84,7 +84,7 @@ pub struct CloudWatchOutput {
 }
 
 /// The datums of one cycle: every value once per dimension set.
-pub fn datums(cycle: &Cycle, high_resolution: bool) -> Vec<(MetricDatum, usize)> {
+pub(crate) fn datums(cycle: &Cycle, high_resolution: bool) -> Vec<(MetricDatum, usize)> {
     let timestamp = DateTime::from_millis(cycle.timestamp_ms);
     let mut out = Vec::with_capacity(cycle.value_count());
     for entity in &cycle.entities {
@@ -119,7 +119,7 @@ pub fn datums(cycle: &Cycle, high_resolution: bool) -> Vec<(MetricDatum, usize)>
 /// How many PutMetricData requests one cycle makes when it is delivered on its own (the
 /// usual case: the delivery task sends as soon as a cycle arrives): the cycle's datums split
 /// by the delivery loop's own batching (`take_batch`). `plan` prices requests with it.
-pub fn requests_for_cycle(cycle: &Cycle, high_resolution: bool) -> usize {
+pub(crate) fn requests_for_cycle(cycle: &Cycle, high_resolution: bool) -> usize {
     let mut queue = Bounded::new(usize::MAX);
     for (datum, bytes) in datums(cycle, high_resolution) {
         queue.push(Pending {
@@ -133,7 +133,7 @@ pub fn requests_for_cycle(cycle: &Cycle, high_resolution: bool) -> usize {
 
 impl CloudWatchOutput {
     /// Starts the delivery task; must be called inside the tokio runtime.
-    pub fn new(
+    pub(crate) fn new(
         namespace: String,
         high_resolution: bool,
         buffer_bytes: usize,
@@ -158,10 +158,6 @@ impl CloudWatchOutput {
 }
 
 impl Output for CloudWatchOutput {
-    fn name(&self) -> &'static str {
-        "cloudwatch"
-    }
-
     fn deliver(&mut self, cycle: Arc<Cycle>) {
         if let Some(region) = cycle
             .entities

@@ -1,11 +1,11 @@
 //! Outputs: each takes a finished cycle and delivers it. The run loop does not know which
 //! one it has. `deliver` must never block collection; `close` flushes what is pending.
 
-pub mod agent;
-pub mod cloudwatch;
-pub mod pending;
-pub mod stdout;
-pub mod stdout_fd;
+pub(crate) mod agent;
+pub(crate) mod cloudwatch;
+pub(crate) mod pending;
+pub(crate) mod stdout;
+pub(crate) mod stdout_fd;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -26,7 +26,6 @@ pub struct DeliveryReport {
 }
 
 pub trait Output: Send {
-    fn name(&self) -> &'static str;
     /// Hands a cycle over. Returns at once; delivery happens elsewhere.
     fn deliver(&mut self, cycle: Arc<Cycle>);
     /// Delivers what is pending, waiting at most `deadline`.
@@ -39,10 +38,10 @@ pub trait Output: Send {
 /// The exporter's own counters, shared by the run loop and the outputs.
 #[derive(Debug, Default)]
 pub struct Counters {
-    pub cycles: AtomicU64,
+    pub(crate) cycles: AtomicU64,
     pub documents: AtomicU64,
     pub values: AtomicU64,
-    pub errors: AtomicU64,
+    pub(crate) errors: AtomicU64,
     pub dropped_values: AtomicU64,
 }
 

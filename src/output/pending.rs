@@ -12,21 +12,21 @@ use super::Counters;
 
 /// An item waiting for delivery: its size counts against the bound, its values are what
 /// a drop loses.
-pub trait Weighed {
+pub(crate) trait Weighed {
     fn bytes(&self) -> usize;
     fn values(&self) -> u64;
 }
 
 /// Undelivered items, oldest first, at most `limit` bytes (one item is always kept, so a
 /// single item larger than the bound can still be delivered).
-pub struct Bounded<T> {
+pub(crate) struct Bounded<T> {
     items: VecDeque<T>,
     bytes: usize,
     limit: usize,
 }
 
 impl<T: Weighed> Bounded<T> {
-    pub fn new(limit: usize) -> Bounded<T> {
+    pub(crate) fn new(limit: usize) -> Bounded<T> {
         Bounded {
             items: VecDeque::new(),
             bytes: 0,
@@ -35,7 +35,7 @@ impl<T: Weighed> Bounded<T> {
     }
 
     /// Appends; returns the values of the oldest items dropped to stay within the bound.
-    pub fn push(&mut self, item: T) -> u64 {
+    pub(crate) fn push(&mut self, item: T) -> u64 {
         self.bytes += item.bytes();
         self.items.push_back(item);
         let mut dropped = 0;
@@ -48,55 +48,47 @@ impl<T: Weighed> Bounded<T> {
         dropped
     }
 
-    pub fn front(&self) -> Option<&T> {
+    pub(crate) fn front(&self) -> Option<&T> {
         self.items.front()
     }
 
-    pub fn pop(&mut self) -> Option<T> {
+    pub(crate) fn pop(&mut self) -> Option<T> {
         let item = self.items.pop_front()?;
         self.bytes -= item.bytes();
         Some(item)
     }
 
     /// Puts items that could not be delivered back in front, in their order.
-    pub fn put_back(&mut self, items: Vec<T>) {
+    pub(crate) fn put_back(&mut self, items: Vec<T>) {
         for item in items.into_iter().rev() {
             self.bytes += item.bytes();
             self.items.push_front(item);
         }
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.items.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
     /// The values of everything still waiting.
-    pub fn values(&self) -> u64 {
+    pub(crate) fn values(&self) -> u64 {
         self.items.iter().map(Weighed::values).sum()
-    }
-
-    pub fn bytes(&self) -> usize {
-        self.bytes
     }
 }
 
 /// What a delivering output hands to its delivery task: the queue, what the task holds
 /// in flight, the wake-up, the closing flag, and the exporter's counters.
-pub struct Shared<T> {
+pub(crate) struct Shared<T> {
     queue: Mutex<Bounded<T>>,
     /// Items and values taken out of the queue and not yet settled: still undelivered.
     in_flight: (AtomicUsize, AtomicU64),
     wake: Notify,
     closing: AtomicBool,
-    pub counters: Arc<Counters>,
+    pub(crate) counters: Arc<Counters>,
 }
 
 impl<T: Weighed> Shared<T> {
-    pub fn new(limit: usize, counters: Arc<Counters>) -> Shared<T> {
+    pub(crate) fn new(limit: usize, counters: Arc<Counters>) -> Shared<T> {
         Shared {
             queue: Mutex::new(Bounded::new(limit)),
             in_flight: (AtomicUsize::new(0), AtomicU64::new(0)),
@@ -118,7 +110,7 @@ impl<T: Weighed> Shared<T> {
     }
 
     /// Queues new items for delivery; returns the values dropped to keep the bound.
-    pub fn push_all(&self, items: impl IntoIterator<Item = T>) -> u64 {
+    pub(crate) fn push_all(&self, items: impl IntoIterator<Item = T>) -> u64 {
         let dropped = self.with_queue(|q| items.into_iter().map(|item| q.push(item)).sum());
         self.wake.notify_one();
         dropped
@@ -126,7 +118,10 @@ impl<T: Weighed> Shared<T> {
 
     /// The next items to deliver, as `take` picks them from the queue; waits for work.
     /// `None` once closing with nothing left.
-    pub async fn next(&self, mut take: impl FnMut(&mut Bounded<T>) -> Vec<T>) -> Option<Vec<T>> {
+    pub(crate) async fn next(
+        &self,
+        mut take: impl FnMut(&mut Bounded<T>) -> Vec<T>,
+    ) -> Option<Vec<T>> {
         loop {
             let batch = self.with_queue(&mut take);
             if !batch.is_empty() {
@@ -141,26 +136,26 @@ impl<T: Weighed> Shared<T> {
     }
 
     /// The items in flight were delivered, or given up on and counted by the caller.
-    pub fn settled(&self) {
+    pub(crate) fn settled(&self) {
         self.set_in_flight(0, 0);
     }
 
     /// The items in flight go back in front of the queue, for a later attempt.
-    pub fn retry_later(&self, batch: Vec<T>) {
+    pub(crate) fn retry_later(&self, batch: Vec<T>) {
         self.with_queue(|q| {
             q.put_back(batch);
             self.set_in_flight(0, 0);
         });
     }
 
-    pub fn is_closing(&self) -> bool {
+    pub(crate) fn is_closing(&self) -> bool {
         self.closing.load(Ordering::Relaxed)
     }
 
     /// Tells the delivery task to finish what is queued, gives it until `deadline`, then
     /// stops it. Returns whether it finished, and the items and values left undelivered
     /// (what it held in flight included), which are also counted as dropped.
-    pub async fn close(
+    pub(crate) async fn close(
         &self,
         mut task: tokio::task::JoinHandle<()>,
         deadline: Duration,
@@ -183,14 +178,14 @@ impl<T: Weighed> Shared<T> {
 }
 
 /// Exponential backoff between retries, reset by a success.
-pub struct Backoff {
+pub(crate) struct Backoff {
     next: Duration,
     min: Duration,
     max: Duration,
 }
 
 impl Backoff {
-    pub fn new(min: Duration, max: Duration) -> Backoff {
+    pub(crate) fn new(min: Duration, max: Duration) -> Backoff {
         Backoff {
             next: min,
             min,
@@ -198,13 +193,13 @@ impl Backoff {
         }
     }
 
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.next = self.min;
     }
 
     /// Waits before the next attempt. While closing, only the shortest pause: the
     /// shutdown deadline bounds the retries then.
-    pub async fn pause(&mut self, closing: bool) {
+    pub(crate) async fn pause(&mut self, closing: bool) {
         tokio::time::sleep(if closing { self.min } else { self.next }).await;
         self.next = (self.next * 2).min(self.max);
     }
@@ -231,7 +226,7 @@ mod tests {
         assert_eq!(q.push(Item(100, 1)), 0);
         assert_eq!(q.push(Item(100, 2)), 0);
         assert_eq!(q.push(Item(100, 3)), 1, "the oldest (1 value) goes");
-        assert_eq!((q.bytes(), q.values()), (200, 5));
+        assert_eq!((q.bytes, q.values()), (200, 5));
         let first = q.pop().expect("item");
         assert_eq!(first.1, 2);
         q.put_back(vec![first]);

@@ -22,7 +22,7 @@ use crate::emf::{self, EncoderConfig};
 use crate::pipeline::cycle::Cycle;
 
 /// Cycles that may wait for a slow stdout (at a 60 s interval: an hour).
-pub const QUEUE_CYCLES: usize = 60;
+pub(crate) const QUEUE_CYCLES: usize = 60;
 
 struct Batch {
     bytes: Vec<u8>,
@@ -30,7 +30,7 @@ struct Batch {
     values: u64,
 }
 
-pub struct StdoutOutput {
+pub(crate) struct StdoutOutput {
     encoder: EncoderConfig,
     counters: Arc<Counters>,
     sender: Option<SyncSender<Batch>>,
@@ -46,7 +46,10 @@ pub struct StdoutOutput {
 
 impl StdoutOutput {
     /// Writes to the process's stdout.
-    pub fn new(encoder: EncoderConfig, counters: Arc<Counters>) -> std::io::Result<StdoutOutput> {
+    pub(crate) fn new(
+        encoder: EncoderConfig,
+        counters: Arc<Counters>,
+    ) -> std::io::Result<StdoutOutput> {
         match StdoutFd::open() {
             Some(direct) => {
                 let writer = Box::new(direct.writer());
@@ -57,7 +60,7 @@ impl StdoutOutput {
     }
 
     /// Writes to any sink, every cycle through the writer thread (tests).
-    pub fn with_writer(
+    pub(crate) fn with_writer(
         encoder: EncoderConfig,
         counters: Arc<Counters>,
         writer: Box<dyn Write + Send>,
@@ -127,10 +130,6 @@ impl StdoutOutput {
 }
 
 impl Output for StdoutOutput {
-    fn name(&self) -> &'static str {
-        "stdout"
-    }
-
     fn deliver(&mut self, cycle: Arc<Cycle>) {
         let encoded = emf::encode(&cycle, &self.encoder);
         self.counters.record_rejected(&encoded.rejected);

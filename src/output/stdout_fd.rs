@@ -16,7 +16,7 @@ use std::io::{self, Write};
 use std::os::fd::RawFd;
 
 /// Stdout, written with `write(2)` directly (no std buffering between the two writers).
-pub struct StdoutFd {
+pub(crate) struct StdoutFd {
     fd: RawFd,
     /// The file status flags to put back at close when this module added O_NONBLOCK.
     restore_flags: Option<libc::c_int>,
@@ -25,7 +25,7 @@ pub struct StdoutFd {
 impl StdoutFd {
     /// Stdout when it can be written without blocking the caller; `None` for a terminal or
     /// anything unknown, which stay with the writer thread alone.
-    pub fn open() -> Option<StdoutFd> {
+    pub(crate) fn open() -> Option<StdoutFd> {
         StdoutFd::for_fd(libc::STDOUT_FILENO)
     }
 
@@ -61,7 +61,7 @@ impl StdoutFd {
     }
 
     /// Writes as much of `buf` as fits now: `Ok(0)` when nothing does.
-    pub fn write_now(&self, buf: &[u8]) -> io::Result<usize> {
+    pub(crate) fn write_now(&self, buf: &[u8]) -> io::Result<usize> {
         loop {
             // SAFETY: writes from a slice we borrow, at most its length.
             let n = unsafe { libc::write(self.fd, buf.as_ptr().cast(), buf.len()) };
@@ -78,7 +78,7 @@ impl StdoutFd {
     }
 
     /// Writes all of `buf`, waiting for room when the pipe is full (the writer thread).
-    pub fn write_all_waiting(&self, mut buf: &[u8]) -> io::Result<()> {
+    pub(crate) fn write_all_waiting(&self, mut buf: &[u8]) -> io::Result<()> {
         while !buf.is_empty() {
             match self.write_now(buf)? {
                 0 => self.wait_writable()?,
@@ -106,7 +106,7 @@ impl StdoutFd {
     }
 
     /// A handle for the writer thread: the same descriptor, without the duty to restore it.
-    pub fn writer(&self) -> StdoutFdWriter {
+    pub(crate) fn writer(&self) -> StdoutFdWriter {
         StdoutFdWriter(StdoutFd {
             fd: self.fd,
             restore_flags: None,
@@ -124,7 +124,7 @@ impl Drop for StdoutFd {
 }
 
 /// `Write` for the writer thread: every write is whole, waiting for room when needed.
-pub struct StdoutFdWriter(StdoutFd);
+pub(crate) struct StdoutFdWriter(StdoutFd);
 
 impl Write for StdoutFdWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {

@@ -139,13 +139,13 @@ catalog! {
 /// A set of catalog metrics (a bit per position): which ones the settings publish, which
 /// ones the computation needs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct MetricSet(u64);
+pub(crate) struct MetricSet(u64);
 
 // Every metric has a bit.
 const _: () = assert!(CATALOG.len() <= 64);
 
 impl MetricSet {
-    pub fn of<'a>(metrics: impl IntoIterator<Item = &'a MetricDef>) -> MetricSet {
+    pub(crate) fn of<'a>(metrics: impl IntoIterator<Item = &'a MetricDef>) -> MetricSet {
         let mut set = MetricSet::default();
         for m in metrics {
             set.insert(m);
@@ -158,20 +158,16 @@ impl MetricSet {
         1u64.checked_shl(u32::from(metric.index)).unwrap_or(0)
     }
 
-    pub fn insert(&mut self, metric: &MetricDef) {
+    pub(crate) fn insert(&mut self, metric: &MetricDef) {
         self.0 |= MetricSet::bit(metric);
     }
 
-    pub fn contains(self, metric: &MetricDef) -> bool {
+    pub(crate) fn contains(self, metric: &MetricDef) -> bool {
         self.0 & MetricSet::bit(metric) != 0
-    }
-
-    pub fn is_empty(self) -> bool {
-        self.0 == 0
     }
 }
 
-pub fn find(name: &str) -> Option<&'static MetricDef> {
+pub(crate) fn find(name: &str) -> Option<&'static MetricDef> {
     CATALOG.iter().copied().find(|m| m.name == name)
 }
 

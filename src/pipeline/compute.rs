@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 /// Metrics whose value is made from other metrics' values: computing one needs those
 /// computed too, even where they are not published (a task sum needs its containers'
 /// values when container metrics are off). The formulas are below and in docs/metrics.md.
-pub const DERIVED_FROM: [(&MetricDef, &[&MetricDef]); 8] = [
+pub(crate) const DERIVED_FROM: [(&MetricDef, &[&MetricDef]); 8] = [
     (&m::CpuUtilized, &[&m::ContainerCpuUtilized]),
     (&m::CpuUtilization, &[&m::CpuUtilized, &m::CpuReserved]),
     (&m::MemoryUtilized, &[&m::ContainerMemoryUtilized]),
@@ -161,7 +161,7 @@ impl Collector {
 
     /// Computes only `wanted` (which must hold what its metrics are derived from, see
     /// [`DERIVED_FROM`]).
-    pub fn computing(exclude: NameFilter, wanted: MetricSet) -> Collector {
+    pub(crate) fn computing(exclude: NameFilter, wanted: MetricSet) -> Collector {
         Collector {
             exclude,
             wanted,
@@ -178,7 +178,7 @@ impl Collector {
     }
 
     /// [`Collector::collect`] on a snapshot's parts: the task stays with the caller.
-    pub fn measure(
+    pub(crate) fn measure(
         &mut self,
         task: &TaskMetadata,
         stats: HashMap<String, ContainerStats>,

@@ -23,7 +23,7 @@ impl Entity {
     }
 
     /// Whether `name` is a dimension of any set (such fields can never be left out).
-    pub fn is_dimension(&self, name: &str) -> bool {
+    pub(crate) fn is_dimension(&self, name: &str) -> bool {
         self.dimension_sets
             .iter()
             .any(|set| set.iter().any(|d| d == name))

@@ -144,9 +144,9 @@ pub const PROPERTY_NAMES: [&str; Property::ALL.len() + 1] = {
 };
 
 /// Longest dimension value CloudWatch accepts, in characters.
-pub const MAX_VALUE_CHARS: usize = 1024;
+pub(crate) const MAX_VALUE_CHARS: usize = 1024;
 /// What a dimension without a value publishes (a missing tag, an absent field).
-pub const UNKNOWN: &str = "unknown";
+pub(crate) const UNKNOWN: &str = "unknown";
 
 /// The validated dimension settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -202,7 +202,7 @@ impl DimensionConfig {
             .unwrap_or(extra)
     }
 
-    pub fn needs_tags(&self) -> bool {
+    pub(crate) fn needs_tags(&self) -> bool {
         !self.tag_keys.is_empty()
     }
 
@@ -211,7 +211,7 @@ impl DimensionConfig {
     /// once. A task without a service publishes `TaskDefinitionFamily` where a set names
     /// `ServiceName`. The labeler and `metrics --json` both use this, so what the catalog
     /// reports is what the documents carry.
-    pub fn name_sets(&self, level: Level, has_service: bool) -> Vec<Vec<DimensionName>> {
+    pub(crate) fn name_sets(&self, level: Level, has_service: bool) -> Vec<Vec<DimensionName>> {
         let sets = if level == Level::Container {
             &self.container_sets
         } else {
@@ -247,13 +247,13 @@ impl DimensionConfig {
 
 /// One dimension of a set: a built-in one, or a tag / static name added to every set.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DimensionName {
+pub(crate) enum DimensionName {
     Builtin(Builtin),
     Extra(String),
 }
 
 impl DimensionName {
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         match self {
             DimensionName::Builtin(b) => b.name(),
             DimensionName::Extra(name) => name,
@@ -271,21 +271,17 @@ pub struct Tags {
 }
 
 impl Tags {
-    pub fn get(&self, key: &str) -> Option<&str> {
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
         self.task
             .get(key)
             .or_else(|| self.container_instance.get(key))
             .or_else(|| self.api.get(key))
             .map(String::as_str)
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.task.is_empty() && self.container_instance.is_empty() && self.api.is_empty()
-    }
 }
 
 /// `arn:aws:ecs:REGION:ACCOUNT:cluster/NAME` → `NAME`; a short name stays as it is.
-pub fn cluster_name(cluster: &str) -> &str {
+pub(crate) fn cluster_name(cluster: &str) -> &str {
     if cluster.starts_with("arn:") {
         cluster.rsplit('/').next().unwrap_or(cluster)
     } else {
@@ -294,7 +290,7 @@ pub fn cluster_name(cluster: &str) -> &str {
 }
 
 /// The last segment of the task ARN (`…:task/CLUSTER/ID` or the old `…:task/ID`).
-pub fn task_id(task_arn: &str) -> &str {
+pub(crate) fn task_id(task_arn: &str) -> &str {
     task_arn.rsplit('/').next().unwrap_or(task_arn)
 }
 
@@ -347,10 +343,10 @@ impl TaskIdentity {
 
 /// A dimension value CloudWatch would reject, and what was published instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DimensionProblem {
+pub(crate) struct DimensionProblem {
     /// The dimension's name only: tag values can be long or sensitive.
-    pub dimension: String,
-    pub problem: &'static str,
+    pub(crate) dimension: String,
+    pub(crate) problem: &'static str,
 }
 
 /// Dimension problems seen so far, each reported once per run.
@@ -440,7 +436,7 @@ impl Labeler {
     }
 
     /// The dimension problems found for the first time since the last call.
-    pub fn take_problems(&mut self) -> Vec<DimensionProblem> {
+    pub(crate) fn take_problems(&mut self) -> Vec<DimensionProblem> {
         std::mem::take(&mut self.warnings.new)
     }
 

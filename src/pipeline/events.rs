@@ -8,7 +8,7 @@ use crate::source::metadata::FetchError;
 
 /// Where tags were read from, for the tag events' wording.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TagSource {
+pub(crate) enum TagSource {
     /// `/taskWithTags`.
     Endpoint,
     /// `ecs:ListTagsForResource` (`ECS_EMF_TAGS_FROM_API`).
@@ -25,7 +25,7 @@ impl TagSource {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Event {
+pub(crate) enum Event {
     /// The endpoint could not be read: the first poll of a run of the same problem.
     EndpointFailed(FetchError),
     /// The endpoint answers again.
@@ -44,7 +44,7 @@ pub enum Event {
 
 impl Event {
     /// Says the event on the exporter's log: problems as warnings, the rest as information.
-    pub fn log(&self) {
+    pub(crate) fn log(&self) {
         match self {
             Event::EndpointFailed(e) => tracing::warn!("{e}"),
             Event::EndpointRecovered { failed_polls } => {
@@ -71,7 +71,7 @@ impl Event {
 /// A problem that lasts over cycles, identified by `K` (two occurrences with the same key
 /// are the same problem, even where their wording differs).
 #[derive(Debug)]
-pub struct Ongoing<K> {
+pub(crate) struct Ongoing<K> {
     current: Option<K>,
 }
 
@@ -83,7 +83,7 @@ impl<K> Default for Ongoing<K> {
 
 /// What changed when a problem was (or was not) seen again.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Change<K> {
+pub(crate) enum Change<K> {
     /// A problem began, or another one took its place.
     Began,
     /// The problem that was there is over.
@@ -94,7 +94,7 @@ pub enum Change<K> {
 
 impl<K: PartialEq> Ongoing<K> {
     /// Records this cycle's problem (`None`: there is none).
-    pub fn update(&mut self, now: Option<K>) -> Change<K> {
+    pub(crate) fn update(&mut self, now: Option<K>) -> Change<K> {
         if now == self.current {
             return Change::Unchanged;
         }
@@ -104,7 +104,7 @@ impl<K: PartialEq> Ongoing<K> {
         }
     }
 
-    pub fn current(&self) -> Option<&K> {
+    pub(crate) fn current(&self) -> Option<&K> {
         self.current.as_ref()
     }
 }

@@ -5,14 +5,14 @@
 //! [`cycle::Cycle`].
 
 pub mod catalog;
-pub mod compute;
+pub(crate) mod compute;
 pub mod cycle;
 pub mod dimensions;
-pub mod events;
-pub mod platform;
-pub mod select;
-pub mod step;
-pub mod tags;
+pub(crate) mod events;
+pub(crate) mod platform;
+pub(crate) mod select;
+pub(crate) mod step;
+pub(crate) mod tags;
 
 pub use catalog::{CATALOG, Level, MetricDef, Unit};
 pub use compute::{Collector, ContainerMeasurement, Measurements, Sample};

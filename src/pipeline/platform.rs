@@ -10,7 +10,7 @@ use crate::source::metadata::model::{
 
 /// Bytes per MiB. CloudWatch's unit is called "Megabytes"; the values are MiB, like
 /// Container Insights and the task definition's `memory`.
-pub const MIB: f64 = 1_048_576.0;
+pub(crate) const MIB: f64 = 1_048_576.0;
 
 /// `memory_stats.limit` at or above this is "no limit" (Fargate reports 2^63−4096, cgroup v2
 /// hosts u64::MAX; fixtures `fargate_task_stats.json`, `instance_tasks_stats.json`).
@@ -18,7 +18,7 @@ const UNLIMITED_MEMORY: u64 = 1 << 62;
 
 /// Only the containers users defined count: `Type` NORMAL (or absent), never the CNI pause
 /// container or other `~internal~` ones the agent lists on EC2 awsvpc tasks.
-pub fn is_user_container(c: &ContainerMetadata) -> bool {
+pub(crate) fn is_user_container(c: &ContainerMetadata) -> bool {
     let normal = c
         .kind
         .as_deref()
@@ -31,14 +31,14 @@ pub fn is_user_container(c: &ContainerMetadata) -> bool {
 }
 
 /// RUNNING, or no status reported at all (nothing says it stopped).
-pub fn is_running(c: &ContainerMetadata) -> bool {
+pub(crate) fn is_running(c: &ContainerMetadata) -> bool {
     c.known_status
         .as_deref()
         .is_none_or(|s| s.eq_ignore_ascii_case("RUNNING"))
 }
 
 /// awsvpc: all containers share the task ENI's network namespace (Fargate always).
-pub fn is_awsvpc(task: &TaskMetadata) -> bool {
+pub(crate) fn is_awsvpc(task: &TaskMetadata) -> bool {
     let fargate = task
         .launch_type
         .as_deref()
@@ -55,14 +55,14 @@ pub fn is_awsvpc(task: &TaskMetadata) -> bool {
 
 /// The container's CPU reservation in CPU units. 0 means none, and Fargate reports 2
 /// (Docker's minimum share) when the task definition set none (`fargate_task_metadata.json`).
-pub fn container_cpu_reservation(c: &ContainerMetadata) -> Option<f64> {
+pub(crate) fn container_cpu_reservation(c: &ContainerMetadata) -> Option<f64> {
     let cpu = c.limits.as_ref()?.cpu?;
     (cpu > 0.0 && cpu != 2.0).then_some(cpu)
 }
 
 /// Task CPU reservation in CPU units: task `Limits.CPU` is in vCPU (Fargate, or EC2 with
 /// task-level cpu); without it (`ec2_task_metadata.json`) the containers' reservations add up.
-pub fn task_cpu_reserved<'a>(
+pub(crate) fn task_cpu_reserved<'a>(
     task: &TaskMetadata,
     containers: impl Iterator<Item = &'a ContainerMetadata>,
 ) -> Option<f64> {
@@ -79,7 +79,7 @@ pub fn task_cpu_reserved<'a>(
 }
 
 /// Task memory reservation in MiB: task `Limits.Memory`, else the containers' limits.
-pub fn task_memory_reserved<'a>(
+pub(crate) fn task_memory_reserved<'a>(
     task: &TaskMetadata,
     containers: impl Iterator<Item = &'a ContainerMetadata>,
 ) -> Option<f64> {
@@ -100,7 +100,7 @@ pub fn task_memory_reserved<'a>(
 
 /// The container's memory reservation in MiB: `Limits.Memory`, else the cgroup limit when it
 /// is a real one (EC2 with a hard limit reports it in `memory_stats.limit`).
-pub fn container_memory_reserved(
+pub(crate) fn container_memory_reserved(
     c: &ContainerMetadata,
     stats: Option<&ContainerStats>,
 ) -> Option<f64> {
@@ -119,7 +119,7 @@ pub fn container_memory_reserved(
 /// Working-set bytes, as the ECS agent reports it to Container Insights: cgroup v1
 /// `usage − cache`, cgroup v2 `usage − inactive_file`, else `usage`; never below zero.
 /// (`docker stats` subtracts `total_inactive_file` on v1 instead.)
-pub fn working_set_bytes(mem: &MemoryStats) -> Option<u64> {
+pub(crate) fn working_set_bytes(mem: &MemoryStats) -> Option<u64> {
     let usage = mem.usage?;
     let detail = mem.stats.as_ref();
     let reclaimable = match (
@@ -136,7 +136,7 @@ pub fn working_set_bytes(mem: &MemoryStats) -> Option<u64> {
 /// Σ block I/O bytes for one op (`read`/`write`) over devices. cgroup v1 writes `Read`, v2
 /// `read`; the other ops (`Sync`, `Total`, …) double-count and are skipped. `None` when the
 /// list is not reported (`null`), `Some(0)` when it is reported empty.
-pub fn blkio_bytes(stats: &ContainerStats, op: &str) -> Option<u128> {
+pub(crate) fn blkio_bytes(stats: &ContainerStats, op: &str) -> Option<u128> {
     let entries = stats
         .blkio_stats
         .as_ref()?
@@ -153,20 +153,20 @@ pub fn blkio_bytes(stats: &ContainerStats, op: &str) -> Option<u128> {
 }
 
 /// An RFC 3339 time that is real: Docker writes `0001-01-01T00:00:00Z` for "never".
-pub fn real_time(text: Option<&str>) -> Option<DateTime<Utc>> {
+pub(crate) fn real_time(text: Option<&str>) -> Option<DateTime<Utc>> {
     let t = DateTime::parse_from_rfc3339(text?)
         .ok()?
         .with_timezone(&Utc);
     (t.timestamp() > 0).then_some(t)
 }
 
-pub fn total_cpu_ns(cpu: Option<&CpuStats>) -> Option<u64> {
+pub(crate) fn total_cpu_ns(cpu: Option<&CpuStats>) -> Option<u64> {
     cpu?.cpu_usage.as_ref()?.total_usage
 }
 
 /// The embedded previous CPU sample (`precpu_stats` at `preread`) when it is real: Fargate
 /// sends zeros and `0001-01-01` there, so its first cycle has no CPU rate.
-pub fn embedded_previous_cpu(stats: &ContainerStats) -> Option<(u64, f64)> {
+pub(crate) fn embedded_previous_cpu(stats: &ContainerStats) -> Option<(u64, f64)> {
     let prev_total = total_cpu_ns(stats.precpu_stats.as_ref()).filter(|t| *t > 0)?;
     let read = real_time(stats.read.as_deref())?;
     let preread = real_time(stats.preread.as_deref())?;
@@ -175,7 +175,7 @@ pub fn embedded_previous_cpu(stats: &ContainerStats) -> Option<(u64, f64)> {
 }
 
 /// Seconds from `earlier` to `later`, only when time moved forward.
-pub fn seconds_between(earlier: DateTime<Utc>, later: DateTime<Utc>) -> Option<f64> {
+pub(crate) fn seconds_between(earlier: DateTime<Utc>, later: DateTime<Utc>) -> Option<f64> {
     let ns = (later - earlier).num_nanoseconds()?;
     (ns > 0).then(|| ns as f64 / 1e9)
 }
@@ -183,7 +183,7 @@ pub fn seconds_between(earlier: DateTime<Utc>, later: DateTime<Utc>) -> Option<f
 /// A counter's increase; `None` when either side is missing or it went down (the container
 /// restarted or the counter was reset): such an interval has no value, never a negative or
 /// wrapped one.
-pub fn increase(current: Option<u128>, previous: Option<u128>) -> Option<u128> {
+pub(crate) fn increase(current: Option<u128>, previous: Option<u128>) -> Option<u128> {
     let (c, p) = (current?, previous?);
     c.checked_sub(p)
 }

@@ -6,21 +6,21 @@ use super::compute::DERIVED_FROM;
 use crate::settings::Settings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Selection {
+pub(crate) struct Selection {
     /// The metrics documents carry: `ECS_EMF_METRICS` / `ECS_EMF_EXCLUDE_METRICS`, with
     /// container metrics and the exporter's own metrics each behind their switch.
-    pub published: MetricSet,
+    pub(crate) published: MetricSet,
     /// `published` and every metric those are derived from.
-    pub computed: MetricSet,
+    pub(crate) computed: MetricSet,
 }
 
 impl Selection {
-    pub fn new(settings: &Settings) -> Selection {
+    pub(crate) fn new(settings: &Settings) -> Selection {
         Selection::of(CATALOG.iter().copied().filter(|m| settings.publishes(m)))
     }
 
     /// Publishes `metrics`, computing what they need.
-    pub fn of<'a>(metrics: impl IntoIterator<Item = &'a MetricDef>) -> Selection {
+    pub(crate) fn of<'a>(metrics: impl IntoIterator<Item = &'a MetricDef>) -> Selection {
         let published = MetricSet::of(metrics);
         Selection {
             published,
@@ -29,7 +29,7 @@ impl Selection {
     }
 
     /// Whether any metric of `level` is published.
-    pub fn publishes_level(&self, level: Level) -> bool {
+    pub(crate) fn publishes_level(&self, level: Level) -> bool {
         CATALOG
             .iter()
             .any(|m| m.level == level && self.published.contains(m))

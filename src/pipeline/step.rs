@@ -20,8 +20,8 @@ use crate::source::metadata::{FetchError, Snapshot, TaskMetadata};
 /// The exporter's own totals so far (all outputs, all cycles), for its self metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Totals {
-    pub errors: u64,
-    pub dropped_values: u64,
+    pub(crate) errors: u64,
+    pub(crate) dropped_values: u64,
 }
 
 /// What the shell read for one cycle.
@@ -46,10 +46,10 @@ pub struct Step {
     /// The cycle to deliver, or why nothing could be collected.
     pub cycle: Result<Cycle, FetchError>,
     /// What to say, in order.
-    pub events: Vec<Event>,
+    pub(crate) events: Vec<Event>,
     /// Errors found this step (failed reads, unusable answers): the shell adds them to the
     /// exporter's error count.
-    pub errors: u64,
+    pub(crate) errors: u64,
 }
 
 /// Everything a cycle needs from earlier cycles, and the settings that shape it.

@@ -11,7 +11,9 @@ use crate::source::metadata::{FetchError, TaskTagsResponse};
 
 /// A tag map as the endpoint gives it (any JSON value) as dimension values: strings as they
 /// are, numbers and booleans in their JSON spelling, anything else left out.
-pub fn tag_strings(raw: Option<BTreeMap<String, serde_json::Value>>) -> BTreeMap<String, String> {
+pub(crate) fn tag_strings(
+    raw: Option<BTreeMap<String, serde_json::Value>>,
+) -> BTreeMap<String, String> {
     raw.unwrap_or_default()
         .into_iter()
         .filter_map(|(k, v)| match v {
@@ -65,8 +67,8 @@ fn report(problem: &mut Ongoing<String>, now: Option<String>, from: TagSource) -
 }
 
 #[derive(Debug, Default)]
-pub struct TagState {
-    pub tags: Tags,
+pub(crate) struct TagState {
+    pub(crate) tags: Tags,
     next_read: Option<Instant>,
     problem: Ongoing<String>,
     api_problem: Ongoing<String>,
@@ -74,13 +76,13 @@ pub struct TagState {
 
 impl TagState {
     /// Whether a read is due at `now`.
-    pub fn due(&self, now: Instant) -> bool {
+    pub(crate) fn due(&self, now: Instant) -> bool {
         self.next_read.is_none_or(|t| now >= t)
     }
 
     /// Records a read made at `now`; the next is due `refresh` later. `api_fallback`: tags
     /// also come from the ECS API. Returns how many reads failed, and what to say.
-    pub fn record(
+    pub(crate) fn record(
         &mut self,
         read: TagsRead,
         now: Instant,

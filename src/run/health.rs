@@ -15,14 +15,14 @@ use serde::{Deserialize, Serialize};
 
 /// The file's content: what `healthcheck` needs besides the modification time.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct HealthInfo {
-    pub interval_ms: u64,
+pub(crate) struct HealthInfo {
+    pub(crate) interval_ms: u64,
 }
 
 impl HealthInfo {
     /// Healthy while the last good collection is at most three intervals old (and at least
     /// 30 s, so one slow poll at a short interval does not flap the container's health).
-    pub fn stale_after(&self) -> Duration {
+    pub(crate) fn stale_after(&self) -> Duration {
         Duration::from_millis(self.interval_ms.saturating_mul(3)).max(Duration::from_secs(30))
     }
 }
@@ -30,9 +30,9 @@ impl HealthInfo {
 /// The least time between two updates of the modification time. Every interval from 5 s up
 /// updates it every cycle; shorter ones every few cycles, so the file is at most about 6 s
 /// behind, far inside `stale_after`'s 30 s minimum.
-pub const TOUCH_GAP: Duration = Duration::from_millis(4_500);
+pub(crate) const TOUCH_GAP: Duration = Duration::from_millis(4_500);
 
-pub struct HealthFile {
+pub(crate) struct HealthFile {
     path: PathBuf,
     interval: Duration,
     file: Option<File>,
@@ -43,7 +43,7 @@ pub struct HealthFile {
 impl HealthFile {
     /// Removes a file left by an earlier run, so nothing reports healthy before this run
     /// has collected once.
-    pub fn new(path: PathBuf, interval: Duration) -> HealthFile {
+    pub(crate) fn new(path: PathBuf, interval: Duration) -> HealthFile {
         let _ = std::fs::remove_file(&path);
         HealthFile {
             path,
@@ -56,7 +56,7 @@ impl HealthFile {
 
     /// Records a good collection. A failure is logged once and otherwise ignored: health
     /// reporting must not stop metrics.
-    pub fn record(&mut self) {
+    pub(crate) fn record(&mut self) {
         let recent = self.last_touch.is_some_and(|t| t.elapsed() < TOUCH_GAP);
         if self.file.is_some() && recent {
             return;
@@ -95,7 +95,7 @@ impl HealthFile {
 }
 
 /// Checks the file at `now`; the error says why the container is unhealthy.
-pub fn check(path: &Path, now: SystemTime) -> Result<Duration, String> {
+pub(crate) fn check(path: &Path, now: SystemTime) -> Result<Duration, String> {
     let body =
         std::fs::read(path).map_err(|e| format!("no health file at {}: {e}", path.display()))?;
     let info: HealthInfo = serde_json::from_slice(&body)

@@ -2,7 +2,7 @@
 //! read the source, call the step, act on what it says, hand the cycle to the output, touch
 //! the health file. All of a cycle's logic is in the step.
 
-pub mod health;
+pub(crate) mod health;
 pub mod ticker;
 
 use std::sync::Arc;
@@ -19,10 +19,10 @@ use crate::settings::Settings;
 use crate::source::Source;
 
 /// Sees every cycle the run loop delivers (the demo's table).
-pub type CycleObserver = Box<dyn FnMut(&Cycle) + Send>;
+pub(crate) type CycleObserver = Box<dyn FnMut(&Cycle) + Send>;
 
 /// How long shutdown waits for outputs to flush: below ECS's default 30 s stop timeout.
-pub const FLUSH_DEADLINE: Duration = Duration::from_secs(20);
+pub(crate) const FLUSH_DEADLINE: Duration = Duration::from_secs(20);
 
 /// The longest a single metadata request may take.
 pub fn request_timeout(interval: Duration) -> Duration {
@@ -39,14 +39,14 @@ pub enum Stop {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunSummary {
-    pub cycles: u64,
-    pub collected: u64,
-    pub delivery: DeliveryReport,
+    pub(crate) cycles: u64,
+    pub(crate) collected: u64,
+    pub(crate) delivery: DeliveryReport,
 }
 
 /// Reads what one step needs from `source`: the poll, then the tags when `pipeline` wants
 /// them. `started`: when the cycle began (tokio's clock, so a paused test clock drives it).
-pub async fn read(
+pub(crate) async fn read(
     source: &mut Source,
     pipeline: &Pipeline,
     started: tokio::time::Instant,
@@ -69,7 +69,7 @@ pub async fn read(
 }
 
 /// Acts on what a step says: its events are logged, its errors counted.
-pub fn say(step: &Step, counters: &Counters) {
+pub(crate) fn say(step: &Step, counters: &Counters) {
     Counters::add(&counters.errors, step.errors);
     for event in &step.events {
         event.log();
@@ -113,13 +113,13 @@ impl Runner {
     }
 
     /// Record each good collection for `healthcheck`.
-    pub fn with_health_file(mut self, health: HealthFile) -> Runner {
+    pub(crate) fn with_health_file(mut self, health: HealthFile) -> Runner {
         self.health = Some(health);
         self
     }
 
     /// Called with every delivered cycle (the demo's table).
-    pub fn with_observer(mut self, observer: CycleObserver) -> Runner {
+    pub(crate) fn with_observer(mut self, observer: CycleObserver) -> Runner {
         self.observer = Some(observer);
         self
     }

@@ -34,7 +34,7 @@ fn wheel(interval: Duration) -> Clock {
 
 impl Ticker {
     /// Must be called inside the tokio runtime.
-    pub fn new(interval: Duration) -> Ticker {
+    pub(crate) fn new(interval: Duration) -> Ticker {
         #[cfg(target_os = "linux")]
         let clock = match timerfd::TimerFd::new(interval) {
             Ok(fd) => Clock::TimerFd(fd),
@@ -57,7 +57,7 @@ impl Ticker {
     }
 
     /// Waits for the next tick.
-    pub async fn tick(&mut self) {
+    pub(crate) async fn tick(&mut self) {
         if std::mem::take(&mut self.first) {
             return;
         }
@@ -90,9 +90,9 @@ mod timerfd {
     use tokio::io::Interest;
     use tokio::io::unix::AsyncFd;
 
-    pub struct TimerFd {
+    pub(crate) struct TimerFd {
         fd: AsyncFd<OwnedFd>,
-        pub interval: Duration,
+        pub(crate) interval: Duration,
     }
 
     fn timespec(d: Duration) -> libc::timespec {
@@ -105,7 +105,7 @@ mod timerfd {
 
     impl TimerFd {
         /// A periodic CLOCK_MONOTONIC timer whose first expiry is one interval from now.
-        pub fn new(interval: Duration) -> io::Result<TimerFd> {
+        pub(crate) fn new(interval: Duration) -> io::Result<TimerFd> {
             // SAFETY: plain syscall; the result is checked before it is used as a descriptor.
             let raw = unsafe {
                 libc::timerfd_create(
@@ -136,7 +136,7 @@ mod timerfd {
         }
 
         /// Waits until the timer has expired at least once since the last wait.
-        pub async fn wait(&mut self) -> io::Result<()> {
+        pub(crate) async fn wait(&mut self) -> io::Result<()> {
             loop {
                 let mut guard = self.fd.readable().await?;
                 let mut expirations = [0u8; 8];

@@ -19,9 +19,9 @@ pub use raw::RawSettings;
 /// An invalid setting: printed as one line, exit code 2.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SettingsError {
-    pub variable: &'static str,
-    pub value: String,
-    pub expected: String,
+    pub(crate) variable: &'static str,
+    pub(crate) value: String,
+    pub(crate) expected: String,
 }
 
 impl std::fmt::Display for SettingsError {
@@ -38,27 +38,27 @@ impl std::fmt::Display for SettingsError {
 impl std::error::Error for SettingsError {}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutputKind {
+pub(crate) enum OutputKind {
     Stdout,
     Agent,
     Cloudwatch,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transport {
+pub(crate) enum Transport {
     Tcp,
     Udp,
 }
 
 /// `AWS_EMF_AGENT_ENDPOINT`, validated: the transport and a `host:port` to resolve.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AgentEndpoint {
-    pub transport: Transport,
-    pub address: String,
+pub(crate) struct AgentEndpoint {
+    pub(crate) transport: Transport,
+    pub(crate) address: String,
 }
 
 impl AgentEndpoint {
-    pub fn parse(text: &str) -> Option<AgentEndpoint> {
+    pub(crate) fn parse(text: &str) -> Option<AgentEndpoint> {
         let (scheme, rest) = text.trim().split_once("://")?;
         let transport = match scheme {
             "tcp" => Transport::Tcp,
@@ -76,11 +76,11 @@ impl AgentEndpoint {
     }
 }
 
-pub const DEFAULT_AGENT_ENDPOINT: &str = "tcp://127.0.0.1:25888";
-pub const DEFAULT_BUFFER_BYTES: usize = 4 * 1024 * 1024;
+pub(crate) const DEFAULT_AGENT_ENDPOINT: &str = "tcp://127.0.0.1:25888";
+pub(crate) const DEFAULT_BUFFER_BYTES: usize = 4 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
+pub(crate) enum LogFormat {
     Text,
     Json,
 }
@@ -88,32 +88,32 @@ pub enum LogFormat {
 /// Validated settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
-    pub metadata_uri: Option<EndpointUrl>,
-    pub output: OutputKind,
-    pub namespace: String,
+    pub(crate) metadata_uri: Option<EndpointUrl>,
+    pub(crate) output: OutputKind,
+    pub(crate) namespace: String,
     pub interval: Duration,
-    pub high_resolution: bool,
+    pub(crate) high_resolution: bool,
     pub dimensions: DimensionConfig,
-    pub include_metrics: NameFilter,
-    pub exclude_metrics: NameFilter,
-    pub container_metrics: bool,
+    pub(crate) include_metrics: NameFilter,
+    pub(crate) exclude_metrics: NameFilter,
+    pub(crate) container_metrics: bool,
     pub exclude_containers: NameFilter,
-    pub tags_refresh: Duration,
+    pub(crate) tags_refresh: Duration,
     pub tags_from_api: bool,
     pub max_line_bytes: usize,
-    pub self_metrics: bool,
-    pub log_format: LogFormat,
-    pub log_level: tracing::Level,
-    pub health_file: PathBuf,
-    pub agent_endpoint: AgentEndpoint,
-    pub log_group_name: Option<String>,
-    pub log_stream_name: Option<String>,
-    pub buffer_bytes: usize,
+    pub(crate) self_metrics: bool,
+    pub(crate) log_format: LogFormat,
+    pub(crate) log_level: tracing::Level,
+    pub(crate) health_file: PathBuf,
+    pub(crate) agent_endpoint: AgentEndpoint,
+    pub(crate) log_group_name: Option<String>,
+    pub(crate) log_stream_name: Option<String>,
+    pub(crate) buffer_bytes: usize,
 }
 
-pub const DEFAULT_NAMESPACE: &str = "ECS/TaskMetrics";
-pub const DEFAULT_MAX_LINE_BYTES: usize = 16_383;
-pub const DEFAULT_HEALTH_FILE: &str = "/tmp/ecs-emf-exporter.health";
+pub(crate) const DEFAULT_NAMESPACE: &str = "ECS/TaskMetrics";
+pub(crate) const DEFAULT_MAX_LINE_BYTES: usize = 16_383;
+pub(crate) const DEFAULT_HEALTH_FILE: &str = "/tmp/ecs-emf-exporter.health";
 
 impl Settings {
     pub fn from_raw(raw: &RawSettings) -> Result<Settings, SettingsError> {
@@ -211,14 +211,14 @@ impl Settings {
     }
 
     /// Whether `metric` passes `ECS_EMF_METRICS` / `ECS_EMF_EXCLUDE_METRICS`.
-    pub fn metric_selected(&self, metric: &crate::pipeline::MetricDef) -> bool {
+    pub(crate) fn metric_selected(&self, metric: &crate::pipeline::MetricDef) -> bool {
         (self.include_metrics.is_empty() || self.include_metrics.matches(metric.name))
             && !self.exclude_metrics.matches(metric.name)
     }
 
     /// Whether documents will carry this metric: the name filters, plus container metrics
     /// and the exporter's own metrics each behind their switch.
-    pub fn publishes(&self, metric: &crate::pipeline::MetricDef) -> bool {
+    pub(crate) fn publishes(&self, metric: &crate::pipeline::MetricDef) -> bool {
         let switched_on = match metric.level {
             crate::pipeline::Level::Task => true,
             crate::pipeline::Level::Container => self.container_metrics,
@@ -228,7 +228,7 @@ impl Settings {
     }
 
     /// A one-line description of what the exporter will do, logged once at start.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let sets = |sets: &[Vec<Builtin>]| {
             sets.iter()
                 .map(|s| s.iter().map(|b| b.name()).collect::<Vec<_>>().join(","))
@@ -265,7 +265,7 @@ mod tests {
             allow_any_metadata_host: allow_any_host.map(str::to_string),
             ..RawSettings::default()
         };
-        Settings::from_raw(&raw).map(|s| s.metadata_uri.map(|u| u.as_str().to_string()))
+        Settings::from_raw(&raw).map(|s| s.metadata_uri.map(|u| u.to_string()))
     }
 
     #[test]

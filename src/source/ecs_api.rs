@@ -7,14 +7,17 @@ use std::collections::BTreeMap;
 use aws_sdk_ecs::error::DisplayErrorContext;
 
 #[derive(Default)]
-pub struct EcsTagReader {
+pub(crate) struct EcsTagReader {
     /// Built on first use: the region can come from the task ARN.
     client: Option<aws_sdk_ecs::Client>,
 }
 
 impl EcsTagReader {
     /// The tags of the task `task_arn`, or why they could not be read.
-    pub async fn task_tags(&mut self, task_arn: &str) -> Result<BTreeMap<String, String>, String> {
+    pub(crate) async fn task_tags(
+        &mut self,
+        task_arn: &str,
+    ) -> Result<BTreeMap<String, String>, String> {
         let client = match &self.client {
             Some(c) => c.clone(),
             None => {

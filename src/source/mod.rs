@@ -2,7 +2,7 @@
 //! over HTTP, or the simulated one in-process) and, where it cannot give the task's tags, the
 //! ECS API (`ecs_api`).
 
-pub mod ecs_api;
+pub(crate) mod ecs_api;
 pub mod metadata;
 
 use std::collections::BTreeMap;
@@ -36,13 +36,13 @@ impl Source {
     }
 
     /// One poll: `/task` then `/task/stats`.
-    pub async fn snapshot(&mut self) -> Result<Snapshot, FetchError> {
+    pub(crate) async fn snapshot(&mut self) -> Result<Snapshot, FetchError> {
         self.metadata.snapshot().await
     }
 
     /// The tags of `task`: `/taskWithTags`, and the ECS API only where that cannot answer
     /// (it fails, or reports `Errors`).
-    pub async fn tags(&mut self, task: &TaskMetadata) -> TagsRead {
+    pub(crate) async fn tags(&mut self, task: &TaskMetadata) -> TagsRead {
         let endpoint = self.metadata.task_with_tags().await;
         let unavailable = endpoint.as_ref().map_or(true, |r| !r.errors.is_empty());
         let api = match (&mut self.ecs_api, task.task_arn.as_deref()) {

@@ -14,23 +14,23 @@ use crate::settings::{OutputKind, Settings};
 
 /// One task's cycle, as each kind of output would send it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CycleFigures {
+pub(crate) struct CycleFigures {
     /// Values in the cycle (each published once per dimension set).
-    pub values: usize,
+    pub(crate) values: usize,
     /// PutMetricData: one datum per value and dimension set.
-    pub datums: usize,
+    pub(crate) datums: usize,
     /// PutMetricData requests, as the cloudwatch output batches the cycle.
-    pub put_metric_data_requests: usize,
+    pub(crate) put_metric_data_requests: usize,
     /// The EMF output the bytes were measured for: the configured one, or `stdout` when the
     /// output is `cloudwatch` (for comparison).
-    pub emf_output: &'static str,
+    pub(crate) emf_output: &'static str,
     /// EMF documents = CloudWatch Logs events.
-    pub emf_documents: usize,
+    pub(crate) emf_documents: usize,
     /// EMF bytes, newline excluded (the log driver / agent strips it; ingestion is billed
     /// on the event's text).
-    pub emf_bytes: usize,
+    pub(crate) emf_bytes: usize,
     /// Values the encoder could not fit within the line limit (normally 0).
-    pub emf_rejected_values: usize,
+    pub(crate) emf_rejected_values: usize,
 }
 
 /// The encoder configuration of the EMF output `settings` use (stdout when it is
@@ -42,7 +42,7 @@ fn emf_encoder(settings: &Settings) -> (&'static str, EncoderConfig) {
     }
 }
 
-pub fn measure(cycle: &Cycle, settings: &Settings) -> CycleFigures {
+pub(crate) fn measure(cycle: &Cycle, settings: &Settings) -> CycleFigures {
     let (emf_output, config) = emf_encoder(settings);
     let encoded = emf::encode(cycle, &config);
     CycleFigures {
@@ -57,48 +57,48 @@ pub fn measure(cycle: &Cycle, settings: &Settings) -> CycleFigures {
 }
 
 /// Cycles in a 730-hour month at `interval_ms`.
-pub fn cycles_per_month(interval_ms: u128) -> f64 {
+pub(crate) fn cycles_per_month(interval_ms: u128) -> f64 {
     prices::HOURS_PER_MONTH * 3_600_000.0 / interval_ms.max(1) as f64
 }
 
 /// One line of the bill.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CostItem {
+pub(crate) struct CostItem {
     /// `custom_metrics`, `put_metric_data_requests`, `log_ingestion` or `log_storage`.
-    pub item: &'static str,
-    pub quantity: f64,
+    pub(crate) item: &'static str,
+    pub(crate) quantity: f64,
     /// What `quantity` counts: `metric-months`, `requests`, `GB`, `GB-months`.
-    pub unit: &'static str,
+    pub(crate) unit: &'static str,
     /// USD per `unit` (per 1,000 requests for requests); for metrics, the tiers used.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub unit_price_usd: Option<f64>,
+    pub(crate) unit_price_usd: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tiers: Option<Vec<TierUse>>,
+    pub(crate) tiers: Option<Vec<TierUse>>,
     #[serde(serialize_with = "prices::micro_usd")]
-    pub usd: f64,
+    pub(crate) usd: f64,
     /// False for figures shown for information only (storage depends on retention).
-    pub in_total: bool,
+    pub(crate) in_total: bool,
 }
 
 /// The monthly estimate for the service.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Cost {
-    pub currency: &'static str,
-    pub hours_per_month: f64,
-    pub bytes_per_gb: f64,
-    pub interval_ms: u64,
-    pub cycles_per_month: f64,
-    pub tasks: u64,
-    pub output: &'static str,
-    pub items: Vec<CostItem>,
+pub(crate) struct Cost {
+    pub(crate) currency: &'static str,
+    pub(crate) hours_per_month: f64,
+    pub(crate) bytes_per_gb: f64,
+    pub(crate) interval_ms: u64,
+    pub(crate) cycles_per_month: f64,
+    pub(crate) tasks: u64,
+    pub(crate) output: &'static str,
+    pub(crate) items: Vec<CostItem>,
     #[serde(serialize_with = "prices::micro_usd")]
-    pub total_usd: f64,
+    pub(crate) total_usd: f64,
     /// Custom metrics and total when every task's tag / zone values differ (equal to the
     /// above when no dimension can differ between tasks).
     #[serde(serialize_with = "prices::micro_usd")]
-    pub metrics_usd_if_values_differ: f64,
+    pub(crate) metrics_usd_if_values_differ: f64,
     #[serde(serialize_with = "prices::micro_usd")]
-    pub total_usd_if_values_differ: f64,
+    pub(crate) total_usd_if_values_differ: f64,
 }
 
 fn metric_item(metrics: u64, p: &Prices) -> CostItem {
@@ -133,7 +133,7 @@ fn priced(
     }
 }
 
-pub fn estimate(
+pub(crate) fn estimate(
     figures: &CycleFigures,
     projection: &Projection,
     settings: &Settings,

@@ -17,7 +17,7 @@ use crate::settings::Settings;
 /// How a metric's count changes when the service runs more tasks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Growth {
+pub(crate) enum Growth {
     /// No dimension differs between the service's tasks: every task feeds the same metric.
     Shared,
     /// A set names `TaskId`: one metric per task.
@@ -29,22 +29,22 @@ pub enum Growth {
 
 /// One metric the settings create, as CloudWatch will list it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PlannedMetric {
-    pub namespace: String,
-    pub name: &'static str,
-    pub unit: &'static str,
+pub(crate) struct PlannedMetric {
+    pub(crate) namespace: String,
+    pub(crate) name: &'static str,
+    pub(crate) unit: &'static str,
     /// `Task`, `Container` or `Exporter`: the document it comes from.
-    pub level: &'static str,
+    pub(crate) level: &'static str,
     /// The container of a container metric.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub container: Option<String>,
+    pub(crate) container: Option<String>,
     /// Name → value, in the document's order.
     #[serde(serialize_with = "ordered_map")]
-    pub dimensions: Vec<(String, String)>,
-    pub storage_resolution: u8,
-    pub growth: Growth,
+    pub(crate) dimensions: Vec<(String, String)>,
+    pub(crate) storage_resolution: u8,
+    pub(crate) growth: Growth,
     /// The dimensions behind `growth` (empty when shared).
-    pub varying_dimensions: Vec<String>,
+    pub(crate) varying_dimensions: Vec<String>,
 }
 
 fn ordered_map<S: Serializer>(pairs: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
@@ -57,19 +57,10 @@ fn ordered_map<S: Serializer>(pairs: &[(String, String)], s: S) -> Result<S::Ok,
 
 impl PlannedMetric {
     /// CloudWatch's identity of the metric: name and dimensions, order ignored.
-    pub fn key(&self) -> (String, Vec<(String, String)>) {
+    pub(crate) fn key(&self) -> (String, Vec<(String, String)>) {
         let mut dims = self.dimensions.clone();
         dims.sort();
         (format!("{}\u{0}{}", self.namespace, self.name), dims)
-    }
-
-    /// The dimension names, in order, joined for display.
-    pub fn set_names(&self) -> String {
-        self.dimensions
-            .iter()
-            .map(|(k, _)| k.as_str())
-            .collect::<Vec<_>>()
-            .join(",")
     }
 }
 
@@ -94,7 +85,7 @@ fn growth(set: &[String], settings: &Settings) -> (Growth, Vec<String>) {
 }
 
 /// The distinct metrics `cycle` publishes to, in the order the documents carry them.
-pub fn metrics(cycle: &Cycle, settings: &Settings) -> Vec<PlannedMetric> {
+pub(crate) fn metrics(cycle: &Cycle, settings: &Settings) -> Vec<PlannedMetric> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for entity in &cycle.entities {
@@ -130,7 +121,7 @@ pub fn metrics(cycle: &Cycle, settings: &Settings) -> Vec<PlannedMetric> {
 
 /// Metrics in `first` that `steady` does not publish to (e.g. `ImagePullTime`, sent once
 /// when a task starts).
-pub fn start_only(first: &[PlannedMetric], steady: &[PlannedMetric]) -> Vec<PlannedMetric> {
+pub(crate) fn start_only(first: &[PlannedMetric], steady: &[PlannedMetric]) -> Vec<PlannedMetric> {
     let steady: HashSet<_> = steady.iter().map(PlannedMetric::key).collect();
     first
         .iter()
@@ -141,21 +132,21 @@ pub fn start_only(first: &[PlannedMetric], steady: &[PlannedMetric]) -> Vec<Plan
 
 /// How many metrics one task creates, by document and by growth.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Counts {
+pub(crate) struct Counts {
     /// Every metric one task publishes to.
-    pub one_task: u64,
-    pub task: u64,
-    pub container: u64,
-    pub exporter: u64,
+    pub(crate) one_task: u64,
+    pub(crate) task: u64,
+    pub(crate) container: u64,
+    pub(crate) exporter: u64,
     /// Fed by every task of the service alike.
-    pub shared: u64,
+    pub(crate) shared: u64,
     /// One per task (`TaskId`).
-    pub per_task: u64,
+    pub(crate) per_task: u64,
     /// One per distinct tag / `AvailabilityZone` value among the tasks.
-    pub per_value: u64,
+    pub(crate) per_value: u64,
 }
 
-pub fn counts(metrics: &[PlannedMetric]) -> Counts {
+pub(crate) fn counts(metrics: &[PlannedMetric]) -> Counts {
     let mut c = Counts::default();
     for m in metrics {
         c.one_task += 1;
@@ -175,18 +166,18 @@ pub fn counts(metrics: &[PlannedMetric]) -> Counts {
 
 /// The service's metrics with `tasks` tasks running.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Projection {
-    pub tasks: u64,
+pub(crate) struct Projection {
+    pub(crate) tasks: u64,
     /// Shared + per-value (every task has the same tag / zone values) + tasks × per-task.
-    pub metrics: u64,
+    pub(crate) metrics: u64,
     /// As `metrics`, with every task's tag / zone values different: shared + tasks ×
     /// (per-task + per-value). Equal to `metrics` without such dimensions.
-    pub metrics_if_values_differ: u64,
+    pub(crate) metrics_if_values_differ: u64,
     /// Whether the count grows with tasks at all.
-    pub grows_with_tasks: bool,
+    pub(crate) grows_with_tasks: bool,
 }
 
-pub fn project(c: &Counts, tasks: u64) -> Projection {
+pub(crate) fn project(c: &Counts, tasks: u64) -> Projection {
     let metrics = c.shared + c.per_value + tasks * c.per_task;
     let metrics_if_values_differ = c.shared + tasks * (c.per_task + c.per_value);
     Projection {

@@ -5,11 +5,11 @@
 //! (`count`), and the bytes and requests come from the outputs' own encoder and batching
 //! (`cost`). Prices are documented constants, overridable by flags (`prices`).
 
-pub mod cost;
-pub mod count;
-pub mod observe;
-pub mod prices;
-pub mod report;
+pub(crate) mod cost;
+pub(crate) mod count;
+pub(crate) mod observe;
+pub(crate) mod prices;
+pub(crate) mod report;
 
 use std::io::Write;
 
@@ -17,7 +17,7 @@ use crate::cli::{Failure, PlanArgs};
 use crate::settings::Settings;
 
 /// Reads the task, plans, prints the plan on stdout.
-pub async fn run(args: &PlanArgs, settings: &Settings) -> Result<(), Failure> {
+pub(crate) async fn run(args: &PlanArgs, settings: &Settings) -> Result<(), Failure> {
     let prices = prices::Prices::with_overrides(&args.prices);
     let observed = observe::observe(settings, args).await?;
     let plan = report::Plan::build(&observed, settings, args.tasks, prices);

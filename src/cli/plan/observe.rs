@@ -18,9 +18,9 @@ use crate::source::Source;
 use crate::source::metadata::{Client, SimClock};
 
 /// Time between the two polls: enough for every rate to have a sample interval.
-pub const POLL_GAP: Duration = Duration::from_secs(1);
+pub(crate) const POLL_GAP: Duration = Duration::from_secs(1);
 /// Polls made; the plan uses the last one.
-pub const POLLS: usize = 2;
+pub(crate) const POLLS: usize = 2;
 /// The simulated task's clock moves a little more than [`POLL_GAP`]: real polls never land
 /// on a whole second, so real rates carry all their digits, and the length of the values is
 /// part of what EMF bytes cost (a whole second gave values like `204.8`, 2 % fewer bytes than
@@ -28,20 +28,20 @@ pub const POLLS: usize = 2;
 const SIMULATED_GAP: Duration = Duration::from_nanos(1_000_123_457);
 
 /// The run's cycles: the first poll's and the steady one the plan is made from.
-pub struct Observed {
-    pub source: SourceInfo,
-    pub first: Cycle,
-    pub steady: Cycle,
+pub(crate) struct Observed {
+    pub(crate) source: SourceInfo,
+    pub(crate) first: Cycle,
+    pub(crate) steady: Cycle,
 }
 
 /// Where the task came from, and how it was read.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SourceInfo {
+pub(crate) struct SourceInfo {
     /// `endpoint` (ECS_CONTAINER_METADATA_URI_V4) or `demo` (the built-in simulator).
-    pub kind: &'static str,
-    pub description: String,
-    pub polls: usize,
-    pub poll_gap_ms: u64,
+    pub(crate) kind: &'static str,
+    pub(crate) description: String,
+    pub(crate) polls: usize,
+    pub(crate) poll_gap_ms: u64,
 }
 
 /// How the time between the two polls passes.
@@ -53,7 +53,7 @@ enum Gap {
 }
 
 /// Reads the task (the simulated one with `--demo`) as the sidecar would, twice.
-pub async fn observe(settings: &Settings, args: &PlanArgs) -> Result<Observed, Failure> {
+pub(crate) async fn observe(settings: &Settings, args: &PlanArgs) -> Result<Observed, Failure> {
     let info = |kind, description| SourceInfo {
         kind,
         description,

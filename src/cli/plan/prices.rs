@@ -8,16 +8,16 @@
 use serde::Serialize;
 
 /// Where the default prices come from.
-pub const SOURCE: &str = "https://aws.amazon.com/cloudwatch/pricing/";
+pub(crate) const SOURCE: &str = "https://aws.amazon.com/cloudwatch/pricing/";
 /// The region the default prices are for.
-pub const REGION: &str = "us-east-1";
+pub(crate) const REGION: &str = "us-east-1";
 /// The day the default prices were read from `SOURCE`.
-pub const AS_OF: &str = "2026-11-30";
+pub(crate) const AS_OF: &str = "2026-11-30";
 
 /// Custom metrics, USD per metric-month, by tier: first 10,000 metrics $0.30, next 240,000
 /// $0.10, next 750,000 $0.05, over 1,000,000 $0.02. Prorated by the hour: a metric costs
 /// for the hours in which it receives data.
-pub const METRIC_TIERS: [Tier; 4] = [
+pub(crate) const METRIC_TIERS: [Tier; 4] = [
     Tier {
         metrics: Some(10_000),
         usd_per_metric_month: 0.30,
@@ -36,42 +36,42 @@ pub const METRIC_TIERS: [Tier; 4] = [
     },
 ];
 /// API requests (PutMetricData among them), USD per 1,000 requests.
-pub const REQUESTS_PER_1000_USD: f64 = 0.01;
+pub(crate) const REQUESTS_PER_1000_USD: f64 = 0.01;
 /// CloudWatch Logs, standard log class, data ingested, USD per GB.
-pub const LOG_INGEST_PER_GB_USD: f64 = 0.50;
+pub(crate) const LOG_INGEST_PER_GB_USD: f64 = 0.50;
 /// CloudWatch Logs storage (archival), USD per GB-month.
-pub const LOG_STORAGE_PER_GB_MONTH_USD: f64 = 0.03;
+pub(crate) const LOG_STORAGE_PER_GB_MONTH_USD: f64 = 0.03;
 
 /// AWS's convention for a month in prorated prices: 730 hours.
-pub const HOURS_PER_MONTH: f64 = 730.0;
+pub(crate) const HOURS_PER_MONTH: f64 = 730.0;
 /// AWS bills data in GB; `plan` takes a GB as 10^9 bytes (2^30 would give 7 % less).
-pub const BYTES_PER_GB: f64 = 1e9;
+pub(crate) const BYTES_PER_GB: f64 = 1e9;
 
 /// One price tier of custom metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Tier {
+pub(crate) struct Tier {
     /// Metrics in this tier; `None` for the last tier, which takes every metric left.
-    pub metrics: Option<u64>,
-    pub usd_per_metric_month: f64,
+    pub(crate) metrics: Option<u64>,
+    pub(crate) usd_per_metric_month: f64,
 }
 
 /// A list of tiers as a flag gives it (a newtype: clap reads `Option<Vec<_>>` as a
 /// repeated flag).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Tiers(pub Vec<Tier>);
+pub(crate) struct Tiers(pub Vec<Tier>);
 
 /// The prices in use, with where they came from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Prices {
-    pub metric_tiers: Vec<Tier>,
-    pub requests_per_1000_usd: f64,
-    pub log_ingest_per_gb_usd: f64,
-    pub log_storage_per_gb_month_usd: f64,
-    pub source: &'static str,
-    pub region: &'static str,
-    pub as_of: &'static str,
+pub(crate) struct Prices {
+    pub(crate) metric_tiers: Vec<Tier>,
+    pub(crate) requests_per_1000_usd: f64,
+    pub(crate) log_ingest_per_gb_usd: f64,
+    pub(crate) log_storage_per_gb_month_usd: f64,
+    pub(crate) source: &'static str,
+    pub(crate) region: &'static str,
+    pub(crate) as_of: &'static str,
     /// The flags that replaced a documented price (empty: all as documented).
-    pub overridden: Vec<&'static str>,
+    pub(crate) overridden: Vec<&'static str>,
 }
 
 impl Default for Prices {
@@ -91,25 +91,25 @@ impl Default for Prices {
 
 /// The `--price-…` flags, already parsed (clap calls the parsers below).
 #[derive(clap::Args, Debug, Clone, Default)]
-pub struct PriceArgs {
+pub(crate) struct PriceArgs {
     /// Custom metric tiers, USD per metric-month: `SIZE=PRICE,…,rest=PRICE` (metrics in each
     /// tier, in order; the last tier is `rest`). Default: 10000=0.30,240000=0.10,750000=0.05,rest=0.02
     #[arg(long = "price-metric-tiers", value_name = "TIERS", value_parser = parse_tiers)]
-    pub metric_tiers: Option<Tiers>,
+    pub(crate) metric_tiers: Option<Tiers>,
     /// USD per 1,000 PutMetricData requests. Default: 0.01
     #[arg(long = "price-requests-per-1000", value_name = "USD", value_parser = parse_usd, allow_hyphen_values = true)]
-    pub requests_per_1000: Option<f64>,
+    pub(crate) requests_per_1000: Option<f64>,
     /// USD per GB of CloudWatch Logs ingestion (EMF outputs). Default: 0.50
     #[arg(long = "price-log-ingest-per-gb", value_name = "USD", value_parser = parse_usd, allow_hyphen_values = true)]
-    pub log_ingest_per_gb: Option<f64>,
+    pub(crate) log_ingest_per_gb: Option<f64>,
     /// USD per GB-month of CloudWatch Logs storage (shown, not added). Default: 0.03
     #[arg(long = "price-log-storage-per-gb-month", value_name = "USD", value_parser = parse_usd, allow_hyphen_values = true)]
-    pub log_storage_per_gb_month: Option<f64>,
+    pub(crate) log_storage_per_gb_month: Option<f64>,
 }
 
 impl Prices {
     /// The documented prices with the flags' overrides.
-    pub fn with_overrides(args: &PriceArgs) -> Prices {
+    pub(crate) fn with_overrides(args: &PriceArgs) -> Prices {
         let mut p = Prices::default();
         if let Some(Tiers(tiers)) = &args.metric_tiers {
             p.metric_tiers = tiers.clone();
@@ -141,7 +141,7 @@ impl Prices {
 }
 
 /// A price in USD: a finite number, 0 or more.
-pub fn parse_usd(text: &str) -> Result<f64, String> {
+pub(crate) fn parse_usd(text: &str) -> Result<f64, String> {
     text.trim()
         .trim_start_matches('$')
         .parse::<f64>()
@@ -152,7 +152,7 @@ pub fn parse_usd(text: &str) -> Result<f64, String> {
 
 /// `10000=0.30,240000=0.10,750000=0.05,rest=0.02`: each tier's size in metrics (not a
 /// running total) and its USD per metric-month; the last tier must be `rest`, and only it.
-pub fn parse_tiers(text: &str) -> Result<Tiers, String> {
+pub(crate) fn parse_tiers(text: &str) -> Result<Tiers, String> {
     const FORM: &str =
         "expected SIZE=PRICE,…,rest=PRICE, e.g. 10000=0.30,240000=0.10,750000=0.05,rest=0.02";
     let parts: Vec<&str> = text.split(',').map(str::trim).collect();
@@ -182,23 +182,23 @@ pub fn parse_tiers(text: &str) -> Result<Tiers, String> {
 
 /// How many metrics fell into one tier and what they cost.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TierUse {
-    pub metrics: u64,
-    pub usd_per_metric_month: f64,
+pub(crate) struct TierUse {
+    pub(crate) metrics: u64,
+    pub(crate) usd_per_metric_month: f64,
     #[serde(serialize_with = "micro_usd")]
-    pub usd: f64,
+    pub(crate) usd: f64,
 }
 
 /// USD in JSON to a millionth of a dollar: sums of binary fractions such as 31 × 0.30 would
 /// otherwise print as 9.299999999999999.
-pub fn micro_usd<S: serde::Serializer>(usd: &f64, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn micro_usd<S: serde::Serializer>(usd: &f64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64((usd * 1e6).round() / 1e6)
 }
 
 /// The monthly price of `count` metrics (each receiving data all month) over `tiers`,
 /// with the tiers it used. Metrics beyond a list without a `rest` tier cost nothing (the
 /// parser never builds such a list).
-pub fn metric_cost(count: u64, tiers: &[Tier]) -> (f64, Vec<TierUse>) {
+pub(crate) fn metric_cost(count: u64, tiers: &[Tier]) -> (f64, Vec<TierUse>) {
     let mut left = count;
     let mut used = Vec::new();
     for tier in tiers {

@@ -11,36 +11,36 @@ use super::prices::{self, Prices};
 use crate::settings::{OutputKind, Settings};
 
 /// Bumped when a field changes meaning or goes away (new fields do not bump it).
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// The settings the plan reflects.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PlanSettings {
-    pub namespace: String,
-    pub output: &'static str,
-    pub interval_ms: u64,
-    pub storage_resolution: u8,
+pub(crate) struct PlanSettings {
+    pub(crate) namespace: String,
+    pub(crate) output: &'static str,
+    pub(crate) interval_ms: u64,
+    pub(crate) storage_resolution: u8,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Plan {
-    pub format_version: u32,
-    pub source: SourceInfo,
-    pub settings: PlanSettings,
+pub(crate) struct Plan {
+    pub(crate) format_version: u32,
+    pub(crate) source: SourceInfo,
+    pub(crate) settings: PlanSettings,
     /// Every metric one task publishes to at steady state (the second poll).
-    pub metrics: Vec<PlannedMetric>,
+    pub(crate) metrics: Vec<PlannedMetric>,
     /// Published in the first cycle only (`ImagePullTime`): not counted.
-    pub start_only_metrics: Vec<PlannedMetric>,
-    pub counts: Counts,
-    pub projection: Projection,
+    pub(crate) start_only_metrics: Vec<PlannedMetric>,
+    pub(crate) counts: Counts,
+    pub(crate) projection: Projection,
     /// The growth with tasks, in one sentence.
-    pub growth: String,
+    pub(crate) growth: String,
     /// One task's planned cycle on the wire.
-    pub cycle: CycleFigures,
-    pub cost: Cost,
-    pub prices: Prices,
+    pub(crate) cycle: CycleFigures,
+    pub(crate) cost: Cost,
+    pub(crate) prices: Prices,
     /// Assumptions and what is left out.
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 fn output_name(kind: OutputKind) -> &'static str {
@@ -52,7 +52,12 @@ fn output_name(kind: OutputKind) -> &'static str {
 }
 
 impl Plan {
-    pub fn build(observed: &Observed, settings: &Settings, tasks: u64, prices: Prices) -> Plan {
+    pub(crate) fn build(
+        observed: &Observed,
+        settings: &Settings,
+        tasks: u64,
+        prices: Prices,
+    ) -> Plan {
         let metrics = count::metrics(&observed.steady, settings);
         let start_only = count::start_only(&count::metrics(&observed.first, settings), &metrics);
         let counts = count::counts(&metrics);
@@ -423,7 +428,7 @@ fn render_prices(out: &mut String, plan: &Plan) {
 }
 
 /// The readable report.
-pub fn render(plan: &Plan) -> String {
+pub(crate) fn render(plan: &Plan) -> String {
     let mut out = String::new();
     let s = &plan.settings;
     let _ = writeln!(out, "ecs-emf-exporter plan for {}", plan.source.description);

@@ -23,7 +23,7 @@ pub enum Path {
 }
 
 impl Path {
-    pub fn suffix(self) -> &'static str {
+    pub(crate) fn suffix(self) -> &'static str {
         match self {
             Path::Task => "/task",
             Path::Stats => "/task/stats",
@@ -43,7 +43,7 @@ pub enum FetchError {
 }
 
 impl FetchError {
-    pub fn path(&self) -> Path {
+    pub(crate) fn path(&self) -> Path {
         match self {
             FetchError::Unreachable { path, .. }
             | FetchError::Timeout { path, .. }
@@ -53,7 +53,7 @@ impl FetchError {
     }
 
     /// A short key: same key, same problem (the detail text may vary between occurrences).
-    pub fn kind(&self) -> String {
+    pub(crate) fn kind(&self) -> String {
         let path = self.path().suffix();
         match self {
             FetchError::Unreachable { .. } => format!("{path} unreachable"),
@@ -161,7 +161,7 @@ pub struct Client {
 impl Client {
     /// Reads the endpoint at `url` (`ECS_CONTAINER_METADATA_URI_V4`); `timeout` bounds each
     /// request.
-    pub fn new(url: &EndpointUrl, timeout: Duration) -> Client {
+    pub(crate) fn new(url: &EndpointUrl, timeout: Duration) -> Client {
         let http = HttpClient::new(&url.authority, timeout, timeout.min(Duration::from_secs(2)));
         Client {
             transport: Transport::Http(http),
@@ -225,7 +225,7 @@ impl Client {
         }
     }
 
-    pub async fn task(&self) -> Result<TaskMetadata, FetchError> {
+    pub(crate) async fn task(&self) -> Result<TaskMetadata, FetchError> {
         let body = self.get(Path::Task).await?;
         parse::task(&body).map_err(|error| FetchError::Body {
             path: Path::Task,
@@ -233,7 +233,7 @@ impl Client {
         })
     }
 
-    pub async fn task_with_tags(&self) -> Result<TaskTagsResponse, FetchError> {
+    pub(crate) async fn task_with_tags(&self) -> Result<TaskTagsResponse, FetchError> {
         let path = Path::TaskWithTags;
         let body = self.get(path).await?;
         parse::task_with_tags(&body).map_err(|error| FetchError::Body { path, error })
@@ -241,7 +241,7 @@ impl Client {
 
     /// `/task` then `/task/stats`, stamped with the time the stats answer arrived (the
     /// cycle's timestamp, see docs/metrics.md).
-    pub async fn snapshot(&self) -> Result<Snapshot, FetchError> {
+    pub(crate) async fn snapshot(&self) -> Result<Snapshot, FetchError> {
         let task = self.task().await?;
         let body = self.get(Path::Stats).await?;
         let received_at = self.now();

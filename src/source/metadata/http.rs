@@ -16,7 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// Bodies larger than this are refused (a 500-container task's stats are about 1 MB).
-pub const MAX_BODY_BYTES: usize = 64 << 20;
+pub(crate) const MAX_BODY_BYTES: usize = 64 << 20;
 /// Longest status line and headers.
 const MAX_HEAD_BYTES: usize = 64 << 10;
 /// Idle connections kept for the next request.
@@ -24,7 +24,7 @@ const MAX_IDLE: usize = 2;
 
 /// Why a GET gave no response.
 #[derive(Debug)]
-pub enum HttpError {
+pub(crate) enum HttpError {
     /// The whole exchange took longer than the client's timeout.
     Timeout,
     /// Connecting, writing or reading failed.
@@ -43,14 +43,14 @@ impl std::fmt::Display for HttpError {
     }
 }
 
-pub struct Response {
-    pub status: u16,
-    pub body: Vec<u8>,
+pub(crate) struct Response {
+    pub(crate) status: u16,
+    pub(crate) body: Vec<u8>,
 }
 
 /// GETs from one `host:port`. Cheap to clone: clones share the idle connections.
 #[derive(Clone)]
-pub struct HttpClient {
+pub(crate) struct HttpClient {
     /// `host:port`, as connected to.
     authority: Arc<str>,
     timeout: Duration,
@@ -59,7 +59,7 @@ pub struct HttpClient {
 }
 
 impl HttpClient {
-    pub fn new(authority: &str, timeout: Duration, connect_timeout: Duration) -> HttpClient {
+    pub(crate) fn new(authority: &str, timeout: Duration, connect_timeout: Duration) -> HttpClient {
         HttpClient {
             authority: authority.into(),
             timeout,
@@ -69,7 +69,7 @@ impl HttpClient {
     }
 
     /// `GET path` (path and query, starting with `/`), the whole exchange within the timeout.
-    pub async fn get(&self, path: &str) -> Result<Response, HttpError> {
+    pub(crate) async fn get(&self, path: &str) -> Result<Response, HttpError> {
         tokio::time::timeout(self.timeout, self.exchange(path))
             .await
             .unwrap_or(Err(HttpError::Timeout))

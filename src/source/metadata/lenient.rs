@@ -117,17 +117,17 @@ fn lenient<'de, D: Deserializer<'de>, T: Scalar>(d: D) -> Result<Option<T>, D::E
 }
 
 /// An unsigned counter or gauge: integers and non-negative integral floats.
-pub fn u64_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+pub(crate) fn u64_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     lenient(d)
 }
 
 /// A finite float (task limits are vCPU fractions like `0.25`).
-pub fn f64_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+pub(crate) fn f64_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     lenient(d)
 }
 
 /// A string; numbers are accepted and written out.
-pub fn string_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(crate) fn string_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     lenient(d)
 }
 
@@ -176,14 +176,14 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectOrNone<T> {
 }
 
 /// A nested object; any other JSON type reads as "absent".
-pub fn object_opt<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+pub(crate) fn object_opt<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
 ) -> Result<Option<T>, D::Error> {
     d.deserialize_any(ObjectOrNone::<T>(std::marker::PhantomData))
 }
 
 /// One element of a lenient list or map: an object, or `None` for anything else.
-pub struct Element<T>(pub Option<T>);
+pub(crate) struct Element<T>(pub Option<T>);
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Element<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Element<T>, D::Error> {
@@ -239,14 +239,14 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for ListOfObjects<T> {
 /// A list of objects, in one pass: elements that are not objects are skipped instead of
 /// failing the list. `None` when the value is not a list (`null`, missing), so "not
 /// reported" stays apart from "reported empty".
-pub fn opt_vec_lenient<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+pub(crate) fn opt_vec_lenient<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
 ) -> Result<Option<Vec<T>>, D::Error> {
     d.deserialize_any(ListOfObjects::<T>(std::marker::PhantomData))
 }
 
 /// Like [`opt_vec_lenient`], with "not a list" read as empty.
-pub fn vec_lenient<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+pub(crate) fn vec_lenient<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
 ) -> Result<Vec<T>, D::Error> {
     Ok(opt_vec_lenient(d)?.unwrap_or_default())
@@ -254,7 +254,7 @@ pub fn vec_lenient<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 
 /// A map of name → object (`networks`); entries whose value is not an object are skipped,
 /// and a value that is not a map reads as "absent".
-pub fn map_lenient<'de, D, T>(
+pub(crate) fn map_lenient<'de, D, T>(
     d: D,
 ) -> Result<Option<std::collections::BTreeMap<String, T>>, D::Error>
 where

@@ -1,12 +1,12 @@
 //! Task Metadata Endpoint v4: the HTTP client and the models of its answers.
 //! Knows nothing about metrics.
 
-pub mod client;
-pub mod http;
-pub mod lenient;
-pub mod model;
+pub(crate) mod client;
+pub(crate) mod http;
+pub(crate) mod lenient;
+pub(crate) mod model;
 pub mod parse;
-pub mod url;
+pub(crate) mod url;
 
 use std::collections::HashMap;
 
@@ -14,16 +14,16 @@ use chrono::{DateTime, Utc};
 
 pub use client::{Client, FetchError, Path, SimClock};
 pub use model::{ContainerMetadata, ContainerStats, TaskMetadata, TaskTagsResponse};
-pub use url::{EndpointUrl, UrlProblem};
+pub(crate) use url::{EndpointUrl, UrlProblem};
 
 /// One poll: the task, its containers' stats by DockerId, and when the stats arrived.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub task: TaskMetadata,
     /// Only entries that carry samples: `null`/`{}` entries are absent.
-    pub stats: HashMap<String, ContainerStats>,
+    pub(crate) stats: HashMap<String, ContainerStats>,
     /// DockerIds whose stats entry had an unexpected shape this poll.
-    pub malformed_stats: Vec<String>,
+    pub(crate) malformed_stats: Vec<String>,
     pub received_at: DateTime<Utc>,
 }
 

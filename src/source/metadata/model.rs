@@ -49,9 +49,9 @@ pub struct TaskMetadata {
 #[serde(rename_all = "PascalCase")]
 pub struct Limits {
     #[serde(default, rename = "CPU", deserialize_with = "f64_opt")]
-    pub cpu: Option<f64>,
+    pub(crate) cpu: Option<f64>,
     #[serde(default, deserialize_with = "f64_opt")]
-    pub memory: Option<f64>,
+    pub(crate) memory: Option<f64>,
 }
 
 /// Fargate only (platform 1.4+): the task's ephemeral storage, in MiB.
@@ -59,9 +59,9 @@ pub struct Limits {
 #[serde(rename_all = "PascalCase")]
 pub struct EphemeralStorage {
     #[serde(default, deserialize_with = "u64_opt")]
-    pub utilized: Option<u64>,
+    pub(crate) utilized: Option<u64>,
     #[serde(default, deserialize_with = "u64_opt")]
-    pub reserved: Option<u64>,
+    pub(crate) reserved: Option<u64>,
 }
 
 /// One entry of `Containers[]`.
@@ -69,29 +69,29 @@ pub struct EphemeralStorage {
 #[serde(rename_all = "PascalCase")]
 pub struct ContainerMetadata {
     #[serde(default, deserialize_with = "string_opt")]
-    pub docker_id: Option<String>,
+    pub(crate) docker_id: Option<String>,
     #[serde(default, deserialize_with = "string_opt")]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     #[serde(default, deserialize_with = "string_opt")]
-    pub image: Option<String>,
+    pub(crate) image: Option<String>,
     #[serde(default, deserialize_with = "string_opt")]
-    pub known_status: Option<String>,
+    pub(crate) known_status: Option<String>,
     #[serde(default, rename = "Type", deserialize_with = "string_opt")]
-    pub kind: Option<String>,
+    pub(crate) kind: Option<String>,
     #[serde(default, deserialize_with = "object_opt")]
-    pub limits: Option<Limits>,
+    pub(crate) limits: Option<Limits>,
     /// Present only when the task definition sets a restart policy (agent 1.70+).
     #[serde(default, deserialize_with = "u64_opt")]
-    pub restart_count: Option<u64>,
+    pub(crate) restart_count: Option<u64>,
     #[serde(default, deserialize_with = "vec_lenient")]
-    pub networks: Vec<ContainerNetwork>,
+    pub(crate) networks: Vec<ContainerNetwork>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ContainerNetwork {
+pub(crate) struct ContainerNetwork {
     #[serde(default, deserialize_with = "string_opt")]
-    pub network_mode: Option<String>,
+    pub(crate) network_mode: Option<String>,
 }
 
 /// The tag maps `/taskWithTags` adds. `Errors` is non-empty when the agent could not read
@@ -101,26 +101,24 @@ pub struct ContainerNetwork {
 #[serde(rename_all = "PascalCase")]
 pub struct TaskTagsResponse {
     #[serde(default, deserialize_with = "object_opt")]
-    pub task_tags: Option<BTreeMap<String, serde_json::Value>>,
+    pub(crate) task_tags: Option<BTreeMap<String, serde_json::Value>>,
     #[serde(default, deserialize_with = "object_opt")]
-    pub container_instance_tags: Option<BTreeMap<String, serde_json::Value>>,
+    pub(crate) container_instance_tags: Option<BTreeMap<String, serde_json::Value>>,
     #[serde(default, deserialize_with = "vec_lenient")]
-    pub errors: Vec<serde_json::Value>,
-    #[serde(default, deserialize_with = "string_opt")]
-    pub service_name: Option<String>,
+    pub(crate) errors: Vec<serde_json::Value>,
 }
 
 /// One container's entry in `/task/stats` (Docker's stats format).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ContainerStats {
     #[serde(default, deserialize_with = "string_opt")]
-    pub read: Option<String>,
+    pub(crate) read: Option<String>,
     #[serde(default, deserialize_with = "string_opt")]
-    pub preread: Option<String>,
+    pub(crate) preread: Option<String>,
     #[serde(default, deserialize_with = "object_opt")]
     pub cpu_stats: Option<CpuStats>,
     #[serde(default, deserialize_with = "object_opt")]
-    pub precpu_stats: Option<CpuStats>,
+    pub(crate) precpu_stats: Option<CpuStats>,
     #[serde(default, deserialize_with = "object_opt")]
     pub memory_stats: Option<MemoryStats>,
     /// Interface name → counters. `BTreeMap` so sums run in a stable order.
@@ -135,70 +133,70 @@ pub struct ContainerStats {
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct CpuStats {
     #[serde(default, deserialize_with = "object_opt")]
-    pub cpu_usage: Option<CpuUsage>,
+    pub(crate) cpu_usage: Option<CpuUsage>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-pub struct CpuUsage {
+pub(crate) struct CpuUsage {
     /// Cumulative CPU time in nanoseconds.
     #[serde(default, deserialize_with = "u64_opt")]
-    pub total_usage: Option<u64>,
+    pub(crate) total_usage: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct MemoryStats {
     #[serde(default, deserialize_with = "u64_opt")]
-    pub usage: Option<u64>,
+    pub(crate) usage: Option<u64>,
     #[serde(default, deserialize_with = "u64_opt")]
-    pub limit: Option<u64>,
+    pub(crate) limit: Option<u64>,
     #[serde(default, deserialize_with = "object_opt")]
-    pub stats: Option<MemoryStatDetail>,
+    pub(crate) stats: Option<MemoryStatDetail>,
 }
 
 /// The cgroup memory.stat keys that decide the working set.
 #[derive(Debug, Clone, Default, Deserialize)]
-pub struct MemoryStatDetail {
+pub(crate) struct MemoryStatDetail {
     /// cgroup v1 only.
     #[serde(default, deserialize_with = "u64_opt")]
-    pub cache: Option<u64>,
+    pub(crate) cache: Option<u64>,
     /// cgroup v1 and v2 (v1 also has `total_inactive_file`).
     #[serde(default, deserialize_with = "u64_opt")]
-    pub inactive_file: Option<u64>,
+    pub(crate) inactive_file: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct NetworkStats {
     #[serde(default, deserialize_with = "u64_opt")]
-    pub rx_bytes: Option<u64>,
+    pub(crate) rx_bytes: Option<u64>,
     #[serde(default, deserialize_with = "u64_opt")]
-    pub rx_packets: Option<u64>,
+    pub(crate) rx_packets: Option<u64>,
     #[serde(default, deserialize_with = "u64_opt")]
-    pub rx_errors: Option<u64>,
+    pub(crate) rx_errors: Option<u64>,
     #[serde(default, deserialize_with = "u64_opt")]
-    pub rx_dropped: Option<u64>,
+    pub(crate) rx_dropped: Option<u64>,
     #[serde(default, deserialize_with = "u64_opt")]
-    pub tx_bytes: Option<u64>,
+    pub(crate) tx_bytes: Option<u64>,
     #[serde(default, deserialize_with = "u64_opt")]
-    pub tx_packets: Option<u64>,
+    pub(crate) tx_packets: Option<u64>,
     #[serde(default, deserialize_with = "u64_opt")]
-    pub tx_errors: Option<u64>,
+    pub(crate) tx_errors: Option<u64>,
     #[serde(default, deserialize_with = "u64_opt")]
-    pub tx_dropped: Option<u64>,
+    pub(crate) tx_dropped: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct BlkioStats {
     /// `None` when not reported; entries with an unexpected shape are skipped.
     #[serde(default, deserialize_with = "opt_vec_lenient")]
-    pub io_service_bytes_recursive: Option<Vec<BlkioEntry>>,
+    pub(crate) io_service_bytes_recursive: Option<Vec<BlkioEntry>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-pub struct BlkioEntry {
+pub(crate) struct BlkioEntry {
     #[serde(default, deserialize_with = "string_opt")]
-    pub op: Option<String>,
+    pub(crate) op: Option<String>,
     #[serde(default, deserialize_with = "u64_opt")]
-    pub value: Option<u64>,
+    pub(crate) value: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

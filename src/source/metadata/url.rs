@@ -2,7 +2,7 @@
 
 /// Why a metadata URL is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UrlProblem {
+pub(crate) enum UrlProblem {
     /// Not an `http://` URL with a host: ECS serves the endpoint over plain HTTP.
     NotHttp,
     /// `user:password@` in the URL.
@@ -15,7 +15,7 @@ pub enum UrlProblem {
 /// A metadata endpoint URL the client may poll: plain HTTP, a host, no credentials, and
 /// (unless allowed otherwise) a loopback or link-local host.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EndpointUrl {
+pub(crate) struct EndpointUrl {
     text: String,
     /// `host:port` to connect to (an IPv6 host bracketed).
     pub(crate) authority: String,
@@ -30,7 +30,7 @@ impl EndpointUrl {
     /// the simulator. Anything else would send the poller's requests, and trust the answers,
     /// to a host the task does not control; that takes `allow_any_host`. Host names other
     /// than `localhost` are refused too: DNS could point them anywhere.
-    pub fn parse(text: &str, allow_any_host: bool) -> Result<EndpointUrl, UrlProblem> {
+    pub(crate) fn parse(text: &str, allow_any_host: bool) -> Result<EndpointUrl, UrlProblem> {
         let text = text.trim().trim_end_matches('/');
         let url = url::Url::parse(text).map_err(|_| UrlProblem::NotHttp)?;
         let host = match url.host() {
@@ -59,10 +59,6 @@ impl EndpointUrl {
             prefix: url.path().trim_end_matches('/').to_string(),
             query: url.query().map(|q| format!("?{q}")).unwrap_or_default(),
         })
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.text
     }
 }
 
@@ -96,6 +92,6 @@ mod tests {
             ),
             ("[::1]:8080", "/v4/x", "?a=1")
         );
-        assert_eq!(url.as_str(), "http://[::1]:8080/v4/x?a=1");
+        assert_eq!(url.to_string(), "http://[::1]:8080/v4/x?a=1");
     }
 }

@@ -79,10 +79,6 @@ struct Recorder {
 }
 
 impl Output for Recorder {
-    fn name(&self) -> &'static str {
-        "recorder"
-    }
-
     fn deliver(&mut self, cycle: Arc<Cycle>) {
         let encoded = encode(&cycle, &self.encoder);
         self.counters.record_rejected(&encoded.rejected);
