@@ -52,6 +52,15 @@ pub struct Step {
     pub(crate) errors: u64,
 }
 
+impl Step {
+    /// Says the step's events on the exporter's log (the shell's part: the step does no I/O).
+    pub fn log_events(&self) {
+        for event in &self.events {
+            event.log();
+        }
+    }
+}
+
 /// Everything a cycle needs from earlier cycles, and the settings that shape it.
 #[derive(Debug)]
 pub struct Pipeline {

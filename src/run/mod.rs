@@ -12,7 +12,7 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::output::{Counters, DeliveryReport, Output};
 use crate::pipeline::cycle::Cycle;
-use crate::pipeline::{Input, Pipeline, Step, Totals};
+use crate::pipeline::{Input, Pipeline, Totals};
 use crate::run::health::HealthFile;
 use crate::run::ticker::Ticker;
 use crate::settings::Settings;
@@ -65,14 +65,6 @@ pub(crate) async fn read(
         now,
         elapsed: started.elapsed(),
         totals: Totals::default(),
-    }
-}
-
-/// Acts on what a step says: its events are logged, its errors counted.
-pub(crate) fn say(step: &Step, counters: &Counters) {
-    Counters::add(&counters.errors, step.errors);
-    for event in &step.events {
-        event.log();
     }
 }
 
@@ -147,7 +139,8 @@ impl Runner {
             dropped_values: Counters::get(&self.counters.dropped_values),
         };
         let step = self.pipeline.step(input);
-        say(&step, &self.counters);
+        Counters::add(&self.counters.errors, step.errors);
+        step.log_events();
         let Ok(cycle) = step.cycle else {
             return false;
         };

@@ -118,9 +118,7 @@ async fn poll(
         }
         let input = run::read(&mut source, &pipeline, tokio::time::Instant::now()).await;
         let step = pipeline.step(input);
-        for event in &step.events {
-            event.log();
-        }
+        step.log_events();
         match step.cycle {
             Ok(cycle) => cycles.push(cycle),
             Err(why) => {
