@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every cargo-fuzz target in fuzz/ for a bounded time: scripts/fuzz.sh [SECONDS_PER_TARGET]
 # (default 60). Not part of CI: `cargo test` replays the committed inputs through the same
-# checks instead (tests/fuzz_regressions.rs). See fuzz/README.md.
+# checks instead (tests/it/fuzz_regressions.rs). See fuzz/README.md.
 #
 # Installs cargo-fuzz (pinned) from crates.io when it is missing. cargo-fuzz needs nightly
 # rustc flags: with a nightly toolchain installed it runs `cargo +nightly fuzz`, otherwise the

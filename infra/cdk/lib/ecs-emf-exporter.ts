@@ -1,6 +1,7 @@
 // EcsEmfExporter: adds the ecs-emf-exporter sidecar to an ECS task definition, with the task-role
 // statements its output needs, and optionally a CloudWatch dashboard and alarms over what it
-// publishes. Renders exactly what the shared infra contract (and the Terraform module) render.
+// publishes. Renders exactly what the shared rendering contract (infra/README.md) and the
+// Terraform module render.
 import { Arn, ArnFormat, Duration, RemovalPolicy, Size, Stack, Token } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as ecs from "aws-cdk-lib/aws-ecs";

@@ -1,5 +1,6 @@
-// What the exporter publishes: metric names and units, copied from the shared infra contract
-// (infra-contract.md, which mirrors src/metrics/catalog.rs). Alarms take their unit from here,
+// What the exporter publishes: metric names and units, as `ecs-emf-exporter metrics --json`
+// lists them (src/pipeline/catalog.rs; infra/tests/check_metric_drift.py fails the build when
+// they part). Alarms take their unit from here,
 // because an alarm whose unit differs from the published one never sees a datapoint.
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 

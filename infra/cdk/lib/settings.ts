@@ -1,6 +1,6 @@
 // The exporter's settings as typed construct props: validation (the same rules the binary
 // applies at start-up, so a bad value fails `cdk synth` instead of a task in production) and
-// the rendering into the container's environment described by the shared infra contract.
+// the rendering into the container's environment described by the shared rendering contract (infra/README.md).
 import { Token } from "aws-cdk-lib";
 import { METRIC_CATALOG } from "./metric-catalog";
 

@@ -1,5 +1,6 @@
 # Facts about the exporter binary that validations and outputs need. Keep in step with
-# `ecs-emf-exporter metrics` (src/) and /tmp/contract/infra-contract.md.
+# `ecs-emf-exporter metrics --json` (src/pipeline/catalog.rs) and infra/README.md; the drift
+# check (infra/tests/check_metric_drift.py) compares what the module renders with it.
 locals {
   # Built-in dimensions a set may name. ContainerName only makes sense on container metrics.
   task_dimension_names      = ["ClusterName", "ServiceName", "TaskDefinitionFamily", "TaskDefinitionRevision", "TaskId", "LaunchType", "AvailabilityZone"]
