@@ -18,6 +18,7 @@ use super::pending::{Backoff, Shared, Weighed};
 use super::{Counters, DeliveryReport, Output};
 use crate::emf::{self, EncoderConfig};
 use crate::pipeline::cycle::Cycle;
+use crate::pipeline::events::{Change, Ongoing};
 use crate::settings::{AgentEndpoint, Settings, Transport};
 
 /// The largest CloudWatch Logs event (256 KiB less its 26 bytes of overhead): the agent
@@ -48,7 +49,8 @@ pub(crate) struct AgentOutput {
     encoder: EncoderConfig,
     shared: Arc<Shared<Line>>,
     task: tokio::task::JoinHandle<()>,
-    dropping: bool,
+    /// The backlog is dropping its oldest documents.
+    dropping: Ongoing<()>,
 }
 
 /// The agent's lines: `_aws` names the log group and stream the agent routes them to, and
@@ -80,7 +82,7 @@ impl AgentOutput {
             encoder,
             shared,
             task,
-            dropping: false,
+            dropping: Ongoing::default(),
         }
     }
 }
@@ -96,15 +98,12 @@ impl Output for AgentOutput {
                 bytes: bytes.to_vec(),
                 values: values as u64,
             }));
-        if dropped > 0 {
-            Counters::add(&counters.dropped_values, dropped);
-            if !self.dropping {
-                tracing::warn!(
-                    "agent backlog is full (ECS_EMF_BUFFER_BYTES); dropping the oldest documents"
-                );
-            }
+        Counters::add(&counters.dropped_values, dropped);
+        if self.dropping.update((dropped > 0).then_some(())) == Change::Began {
+            tracing::warn!(
+                "agent backlog is full (ECS_EMF_BUFFER_BYTES); dropping the oldest documents"
+            );
         }
-        self.dropping = dropped > 0;
     }
 
     fn close(
@@ -201,7 +200,8 @@ impl Link {
 async fn deliver_loop(shared: Arc<Shared<Line>>, endpoint: AgentEndpoint) {
     let mut link: Option<Link> = None;
     let mut backoff = Backoff::new(BACKOFF_MIN, BACKOFF_MAX);
-    let mut failing: Option<String> = None;
+    // The kind of the send error now failing every attempt.
+    let mut failing: Ongoing<std::io::ErrorKind> = Ongoing::default();
     loop {
         // One line at a time: a line leaves the backlog only once written.
         let Some(mut batch) = shared.next(|b| b.pop().into_iter().collect()).await else {
@@ -227,7 +227,7 @@ async fn deliver_loop(shared: Arc<Shared<Line>>, endpoint: AgentEndpoint) {
                 shared.settled();
                 Counters::add(&shared.counters.documents, 1);
                 Counters::add(&shared.counters.values, line.values);
-                if failing.take().is_some() {
+                if let Change::Ended(_) = failing.update(None) {
                     tracing::info!("agent output: {} reachable again", endpoint.address);
                 }
                 backoff.reset();
@@ -235,13 +235,11 @@ async fn deliver_loop(shared: Arc<Shared<Line>>, endpoint: AgentEndpoint) {
             Err(e) => {
                 shared.retry_later(vec![line]);
                 link = None;
-                let problem = e.kind().to_string();
-                if failing.as_deref() != Some(problem.as_str()) {
+                if failing.update(Some(e.kind())) == Change::Began {
                     tracing::warn!(
                         "agent output: cannot send to {}: {e}; keeping documents (up to ECS_EMF_BUFFER_BYTES) and retrying",
                         endpoint.address
                     );
-                    failing = Some(problem);
                 }
                 Counters::add(&shared.counters.errors, 1);
                 backoff.pause(shared.is_closing()).await;

@@ -21,6 +21,7 @@ use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 use super::pending::{Backoff, Bounded, Shared, Weighed};
 use super::{Counters, DeliveryReport, Output};
 use crate::pipeline::cycle::Cycle;
+use crate::pipeline::events::{Change, Ongoing};
 
 /// PutMetricData limits (CloudWatch API reference).
 const MAX_DATUMS_PER_REQUEST: usize = 1000;
@@ -80,7 +81,8 @@ pub(crate) struct CloudWatchOutput {
     /// From the task ARN, for when `AWS_REGION` is not set.
     region_hint: Arc<Mutex<Option<String>>>,
     task: tokio::task::JoinHandle<()>,
-    dropping: bool,
+    /// The buffer is dropping its oldest datums.
+    dropping: Ongoing<()>,
 }
 
 /// The datums of one cycle: every value once per dimension set.
@@ -152,7 +154,7 @@ impl CloudWatchOutput {
             shared,
             region_hint,
             task,
-            dropping: false,
+            dropping: Ongoing::default(),
         }
     }
 }
@@ -179,16 +181,13 @@ impl Output for CloudWatchOutput {
                 timestamp_ms,
                 bytes,
             }));
-        if dropped > 0 {
-            Counters::add(&self.shared.counters.dropped_values, dropped);
-            if !self.dropping {
-                tracing::warn!(
-                    "cloudwatch output: buffer full (ECS_EMF_BUFFER_BYTES); dropping the oldest datums of namespace {}",
-                    self.namespace
-                );
-            }
+        Counters::add(&self.shared.counters.dropped_values, dropped);
+        if self.dropping.update((dropped > 0).then_some(())) == Change::Began {
+            tracing::warn!(
+                "cloudwatch output: buffer full (ECS_EMF_BUFFER_BYTES); dropping the oldest datums of namespace {}",
+                self.namespace
+            );
         }
-        self.dropping = dropped > 0;
     }
 
     fn close(
@@ -269,7 +268,8 @@ async fn deliver_loop(
 ) {
     let mut client: Option<aws_sdk_cloudwatch::Client> = None;
     let mut backoff = Backoff::new(BACKOFF_MIN, BACKOFF_MAX);
-    let mut failing: Option<String> = None;
+    // The reason PutMetricData now fails every attempt.
+    let mut failing: Ongoing<String> = Ongoing::default();
     let counters = Arc::clone(&shared.counters);
     loop {
         // The next batch CloudWatch would still accept; older datums are counted and dropped.
@@ -315,7 +315,7 @@ async fn deliver_loop(
                 shared.settled();
                 Counters::add(&shared.counters.documents, 1);
                 Counters::add(&shared.counters.values, batch.len() as u64);
-                if failing.take().is_some() {
+                if let Change::Ended(_) = failing.update(None) {
                     tracing::info!("cloudwatch output: PutMetricData works again");
                 }
                 backoff.reset();
@@ -338,11 +338,10 @@ async fn deliver_loop(
                     let pending = batch.len();
                     shared.retry_later(batch);
                     Counters::add(&shared.counters.errors, 1);
-                    if failing.as_deref() != Some(reason.as_str()) {
+                    if failing.update(Some(reason.clone())) == Change::Began {
                         tracing::warn!(
                             "cloudwatch output: PutMetricData failed ({reason}); {pending}+ datums kept and retried with backoff"
                         );
-                        failing = Some(reason);
                     }
                     backoff.pause(shared.is_closing()).await;
                 }

@@ -20,6 +20,7 @@ use super::stdout_fd::StdoutFd;
 use super::{Counters, DeliveryReport, Output};
 use crate::emf::{self, EncoderConfig};
 use crate::pipeline::cycle::Cycle;
+use crate::pipeline::events::{Change, Ongoing};
 
 /// Cycles that may wait for a slow stdout (at a 60 s interval: an hour).
 pub(crate) const QUEUE_CYCLES: usize = 60;
@@ -35,7 +36,8 @@ pub(crate) struct StdoutOutput {
     counters: Arc<Counters>,
     sender: Option<SyncSender<Batch>>,
     done: tokio::sync::oneshot::Receiver<()>,
-    dropping: bool,
+    /// Whole cycles are being dropped (stdout is not keeping up).
+    dropping: Ongoing<()>,
     /// Stdout written by the caller when a cycle fits at once; `None` for a terminal and
     /// for the tests' writers.
     direct: Option<StdoutFd>,
@@ -83,25 +85,24 @@ impl StdoutOutput {
         std::thread::Builder::new()
             .name("emf-stdout".into())
             .spawn(move || {
-                let mut failing = false;
+                let mut failing = Ongoing::default();
                 for batch in receiver {
                     let written = writer.write_all(&batch.bytes).and_then(|()| writer.flush());
                     thread_in_thread.fetch_sub(1, Ordering::AcqRel);
                     match written {
                         Ok(()) => {
-                            failing = false;
+                            failing.update(None);
                             Counters::add(&thread_counters.documents, batch.documents);
                             Counters::add(&thread_counters.values, batch.values);
                         }
                         Err(e) => {
                             Counters::add(&thread_counters.dropped_values, batch.values);
                             Counters::add(&thread_counters.errors, 1);
-                            if !failing {
+                            if failing.update(Some(())) == Change::Began {
                                 tracing::error!(
                                     "cannot write EMF to stdout: {e}; this cycle's values are lost"
                                 );
                             }
-                            failing = true;
                         }
                     }
                 }
@@ -112,7 +113,7 @@ impl StdoutOutput {
             counters,
             sender: Some(sender),
             done,
-            dropping: false,
+            dropping: Ongoing::default(),
             direct,
             in_thread,
         })
@@ -122,10 +123,9 @@ impl StdoutOutput {
 impl StdoutOutput {
     /// A cycle was written or queued: the end of a stretch of dropped cycles, if any.
     fn accepted(&mut self) {
-        if self.dropping {
+        if let Change::Ended(()) = self.dropping.update(None) {
             tracing::info!("stdout accepts lines again");
         }
-        self.dropping = false;
     }
 }
 
@@ -162,12 +162,11 @@ impl Output for StdoutOutput {
             Err(TrySendError::Full(batch) | TrySendError::Disconnected(batch)) => {
                 self.in_thread.fetch_sub(1, Ordering::AcqRel);
                 Counters::add(&self.counters.dropped_values, batch.values);
-                if !self.dropping {
+                if self.dropping.update(Some(())) == Change::Began {
                     tracing::warn!(
                         "stdout is not keeping up ({QUEUE_CYCLES} cycles waiting); dropping whole cycles until it does"
                     );
                 }
-                self.dropping = true;
             }
         }
     }

@@ -1,6 +1,6 @@
 //! What a step has to say, decided inside the step and said by the shell: each problem once
 //! when it begins or changes, and once when it is over. [`Ongoing`] is the one mechanism
-//! behind every "say it once" of a cycle.
+//! behind every "say it once": the step's, and the outputs' (a full buffer, a failing peer).
 
 use super::compute::Gap;
 use super::dimensions::DimensionProblem;
