@@ -2,16 +2,14 @@
 //! first command: EMF on stdout within seconds, no AWS, no network at all.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::cli::sidecar::Wiring;
 use crate::cli::{DemoArgs, Failure};
-use crate::output::Counters;
-use crate::output::stdout::StdoutOutput;
 use crate::pipeline::cycle::Cycle;
-use crate::run::{Runner, Stop, request_timeout};
+use crate::run::{REQUEST_TIMEOUT, Runner, Stop, logging};
 use crate::settings::{RawSettings, Settings};
 use crate::source::Source;
 use crate::source::metadata::{Client, SimClock};
@@ -68,12 +66,16 @@ pub(crate) fn simulated_client(
     Ok(Client::simulated(sim, clock, timeout))
 }
 
-pub(crate) async fn run(args: DemoArgs, settings: Settings) -> Result<ExitCode, Failure> {
+pub(crate) async fn run(
+    args: DemoArgs,
+    settings: Settings,
+    wiring: Wiring,
+) -> Result<ExitCode, Failure> {
     let client = simulated_client(
         &args.platform,
         args.containers,
         SimClock::tokio(),
-        request_timeout(settings.interval),
+        REQUEST_TIMEOUT,
     )
     .map_err(Failure::usage)?;
     tracing::info!(
@@ -82,20 +84,19 @@ pub(crate) async fn run(args: DemoArgs, settings: Settings) -> Result<ExitCode, 
         args.containers
     );
     let source = Source::new(client, settings.tags_from_api);
-    let counters = Arc::new(Counters::default());
-    let output = StdoutOutput::new(settings.encoder(), Arc::clone(&counters))
-        .map_err(|e| Failure::usage(format!("cannot start the stdout writer: {e}")))?;
-    let mut runner = Runner::new(&settings, source, Box::new(output), counters);
+    let counters = Arc::clone(&wiring.counters);
+    let output = crate::cli::sidecar::make_output(&settings, wiring)?;
+    let mut runner = Runner::new(&settings, source, output, counters);
     if args.pretty {
         let mut n = 0u64;
         runner = runner.with_observer(Box::new(move |cycle: &Cycle| {
             n += 1;
-            let table = pretty_table(n, cycle);
-            let _ = std::io::stderr().lock().write_all(table.as_bytes());
+            // Through the log's writer: never blocking, never inside an EMF line.
+            logging::write_text(pretty_table(n, cycle).into_bytes());
         }));
     }
     let stop = args.cycles.map_or(Stop::OnSignal, Stop::AfterCycles);
-    let summary = runner.run(stop).await;
+    let summary = runner.run(stop).await.map_err(Failure::failed)?;
     Ok(if summary.collected > 0 {
         ExitCode::SUCCESS
     } else {

@@ -2,7 +2,6 @@
 //! variable), and [`main`], which wires settings, logging and the runtime to the command.
 
 pub(crate) mod demo;
-pub(crate) mod logging;
 pub(crate) mod metrics;
 pub(crate) mod plan;
 pub(crate) mod sidecar;
@@ -12,7 +11,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::settings::{LogFormat, RawSettings, Settings};
+use crate::run::logging;
+use crate::settings::{LogFormat, OutputKind, RawSettings, Settings};
+use sidecar::Wiring;
 use tmde_simulator::SimulateArgs;
 
 #[derive(Parser, Debug)]
@@ -137,7 +138,39 @@ impl Failure {
     }
 }
 
+/// Open files the exporter needs at the least: the runtime's epoll, waker, signal pair and
+/// timer, the connections to the endpoint and the destination, the health file, and room.
+const MIN_OPEN_FILES: u64 = 16;
+
+/// Whether descriptors are left for the runtime. tokio panics when its signal driver cannot
+/// make its socket pair (tokio/src/signal/unix.rs); a limit too low, or one nearly used up by
+/// inherited descriptors, is said here instead.
+fn enough_descriptors() -> Result<(), Failure> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes the limits into the struct it is given.
+    let known = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0;
+    if known && limit.rlim_cur < MIN_OPEN_FILES {
+        return Err(Failure::failed(format!(
+            "the open-file limit (ulimit -n) is {}; the exporter needs at least {MIN_OPEN_FILES}",
+            limit.rlim_cur
+        )));
+    }
+    // The runtime's descriptors, opened and closed again: if these fail, so would it.
+    let probe: Result<Vec<_>, _> = (0..3)
+        .map(|_| std::os::unix::net::UnixStream::pair())
+        .collect();
+    probe.map(drop).map_err(|e| {
+        Failure::failed(format!(
+            "cannot open the descriptors the runtime needs ({e}): raise the open-file limit"
+        ))
+    })
+}
+
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    enough_descriptors()?;
     // One thread: the work per cycle is small, and one thread keeps memory low.
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -150,7 +183,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(Command::Simulate(args)) = cli.command {
         // The simulator takes none of the exporter's settings.
-        logging::init(LogFormat::Text, tracing::Level::INFO);
+        let _log = logging::init(LogFormat::Text, tracing::Level::INFO, None);
         return match runtime() {
             Ok(rt) => rt.block_on(tmde_simulator::run_simulate(args)),
             Err(failure) => failure.exit(),
@@ -178,18 +211,32 @@ pub fn main() -> ExitCode {
         }
         _ => {}
     }
-    logging::init(settings.log_format, settings.log_level);
+    // The demo always writes EMF on stdout; the sidecar does with the stdout output.
+    let emf_on_stdout = match &cli.command {
+        Some(Command::Demo(_)) => true,
+        Some(_) => false,
+        None => settings.output == OutputKind::Stdout,
+    };
+    let wiring = match Wiring::new(&settings, emf_on_stdout) {
+        Ok(wiring) => wiring,
+        Err(failure) => return failure.exit(),
+    };
+    let _log = logging::init(
+        settings.log_format,
+        settings.log_level,
+        wiring.console.as_ref(),
+    );
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(failure) => return failure.exit(),
     };
     let result = rt.block_on(async {
         match cli.command {
-            Some(Command::Demo(args)) => demo::run(*args, settings).await,
+            Some(Command::Demo(args)) => demo::run(*args, settings, wiring).await,
             Some(Command::Plan(args)) => plan::run(&args, &settings)
                 .await
                 .map(|()| ExitCode::SUCCESS),
-            _ => sidecar::sidecar(settings, cli.once).await,
+            _ => sidecar::sidecar(settings, cli.once, wiring).await,
         }
     });
     result.unwrap_or_else(Failure::exit)

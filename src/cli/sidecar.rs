@@ -7,10 +7,11 @@ use std::sync::Arc;
 use crate::cli::Failure;
 use crate::output::agent::{self, AgentOutput};
 use crate::output::cloudwatch::CloudWatchOutput;
+use crate::output::console::Console;
 use crate::output::stdout::StdoutOutput;
 use crate::output::{Counters, Output};
 use crate::run::health;
-use crate::run::{Runner, Stop, request_timeout};
+use crate::run::{REQUEST_TIMEOUT, Runner, Stop};
 use crate::settings::{OutputKind, Settings};
 use crate::source::Source;
 use crate::source::metadata::Client;
@@ -24,15 +25,37 @@ pub(crate) fn no_metadata_uri(instead: &str) -> String {
     )
 }
 
+/// What the parts of a run share, made before the logger (which may write through the
+/// console): the exporter's counters, and the console writer when EMF goes to stdout.
+pub(crate) struct Wiring {
+    pub(crate) counters: Arc<Counters>,
+    pub(crate) console: Option<Console>,
+}
+
+impl Wiring {
+    pub(crate) fn new(settings: &Settings, emf_on_stdout: bool) -> Result<Wiring, Failure> {
+        let counters = Arc::new(Counters::default());
+        let console = emf_on_stdout
+            .then(|| Console::stdout(settings.buffer_bytes, Arc::clone(&counters)))
+            .transpose()
+            .map_err(|e| Failure::failed(format!("cannot start the stdout writer: {e}")))?;
+        Ok(Wiring { counters, console })
+    }
+}
+
 /// The sidecar (`once` = `--once`).
-pub(crate) async fn sidecar(settings: Settings, once: bool) -> Result<ExitCode, Failure> {
+pub(crate) async fn sidecar(
+    settings: Settings,
+    once: bool,
+    wiring: Wiring,
+) -> Result<ExitCode, Failure> {
     let Some(uri) = settings.metadata_uri.clone() else {
         return Err(Failure::usage(no_metadata_uri("ecs-emf-exporter demo")));
     };
-    let client = Client::new(&uri, request_timeout(settings.interval));
+    let client = Client::new(&uri, REQUEST_TIMEOUT);
     let source = Source::new(client, settings.tags_from_api);
-    let counters = Arc::new(Counters::default());
-    let output = make_output(&settings, Arc::clone(&counters))?;
+    let counters = Arc::clone(&wiring.counters);
+    let output = make_output(&settings, wiring)?;
     let mut runner = Runner::new(&settings, source, output, counters);
     if !once {
         let health = health::HealthFile::new(settings.health_file.clone(), settings.interval);
@@ -44,7 +67,8 @@ pub(crate) async fn sidecar(settings: Settings, once: bool) -> Result<ExitCode, 
         } else {
             Stop::OnSignal
         })
-        .await;
+        .await
+        .map_err(Failure::failed)?;
     Ok(if once && summary.collected == 0 {
         ExitCode::FAILURE
     } else {
@@ -53,15 +77,16 @@ pub(crate) async fn sidecar(settings: Settings, once: bool) -> Result<ExitCode, 
 }
 
 /// The output `ECS_EMF_OUTPUT` names. Must run inside the tokio runtime.
-pub(crate) fn make_output(
-    settings: &Settings,
-    counters: Arc<Counters>,
-) -> Result<Box<dyn Output>, Failure> {
+pub(crate) fn make_output(settings: &Settings, wiring: Wiring) -> Result<Box<dyn Output>, Failure> {
+    let Wiring { counters, console } = wiring;
     match settings.output {
         OutputKind::Stdout => {
-            let out = StdoutOutput::new(settings.encoder(), counters)
-                .map_err(|e| Failure::usage(format!("cannot start the stdout writer: {e}")))?;
-            Ok(Box::new(out))
+            let console = console.ok_or_else(|| Failure::failed("no stdout writer was started"))?;
+            Ok(Box::new(StdoutOutput::new(
+                settings.encoder(),
+                counters,
+                console,
+            )))
         }
         OutputKind::Agent => {
             let endpoint = settings.agent_endpoint.clone();

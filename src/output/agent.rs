@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpStream, UdpSocket};
+use tokio::sync::Notify;
 
 use super::pending::{Backoff, Shared, Weighed};
 use super::{Counters, DeliveryReport, Output};
@@ -109,10 +110,11 @@ impl Output for AgentOutput {
     fn close(
         self: Box<Self>,
         deadline: Duration,
+        abort: Arc<Notify>,
     ) -> Pin<Box<dyn Future<Output = DeliveryReport> + Send>> {
         let AgentOutput { shared, task, .. } = *self;
         Box::pin(async move {
-            let (flushed, left_lines, left_values) = shared.close(task, deadline).await;
+            let (flushed, left_lines, left_values) = shared.close(task, deadline, abort).await;
             let c = &shared.counters;
             if left_lines > 0 {
                 tracing::warn!(
@@ -124,6 +126,7 @@ impl Output for AgentOutput {
                 documents: Counters::get(&c.documents),
                 values: Counters::get(&c.values),
                 dropped_values: Counters::get(&c.dropped_values),
+                left_values,
                 flushed: flushed && left_lines == 0,
             }
         })

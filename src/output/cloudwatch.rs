@@ -17,6 +17,7 @@ use std::time::Duration;
 use aws_sdk_cloudwatch::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
+use tokio::sync::Notify;
 
 use super::pending::{Backoff, Bounded, Shared, Weighed};
 use super::{Counters, DeliveryReport, Output};
@@ -193,10 +194,11 @@ impl Output for CloudWatchOutput {
     fn close(
         self: Box<Self>,
         deadline: Duration,
+        abort: Arc<Notify>,
     ) -> Pin<Box<dyn Future<Output = DeliveryReport> + Send>> {
         let CloudWatchOutput { shared, task, .. } = *self;
         Box::pin(async move {
-            let (finished, _, left) = shared.close(task, deadline).await;
+            let (finished, _, left) = shared.close(task, deadline, abort).await;
             let c = &shared.counters;
             let delivered = Counters::get(&c.values);
             if left > 0 {
@@ -211,6 +213,7 @@ impl Output for CloudWatchOutput {
                 documents: Counters::get(&c.documents),
                 values: delivered,
                 dropped_values: Counters::get(&c.dropped_values),
+                left_values: left,
                 flushed: finished && left == 0,
             }
         })

@@ -3,15 +3,17 @@
 
 pub(crate) mod agent;
 pub(crate) mod cloudwatch;
+pub(crate) mod console;
 pub(crate) mod pending;
 pub(crate) mod stdout;
-pub(crate) mod stdout_fd;
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+use tokio::sync::Notify;
 
 use crate::pipeline::cycle::Cycle;
 
@@ -21,6 +23,9 @@ pub struct DeliveryReport {
     pub documents: u64,
     pub values: u64,
     pub dropped_values: u64,
+    /// Values still waiting when the deadline passed or the stop was cut short (also in
+    /// `dropped_values`).
+    pub left_values: u64,
     /// Whether everything handed over was delivered or dropped before the deadline.
     pub flushed: bool,
 }
@@ -28,10 +33,12 @@ pub struct DeliveryReport {
 pub trait Output: Send {
     /// Hands a cycle over. Returns at once; delivery happens elsewhere.
     fn deliver(&mut self, cycle: Arc<Cycle>);
-    /// Delivers what is pending, waiting at most `deadline`.
+    /// Delivers what is pending, until `deadline` passes or `abort` is notified (a second
+    /// signal), then reports what was and was not delivered.
     fn close(
         self: Box<Self>,
         deadline: Duration,
+        abort: Arc<Notify>,
     ) -> Pin<Box<dyn Future<Output = DeliveryReport> + Send>>;
 }
 

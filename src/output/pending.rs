@@ -152,17 +152,21 @@ impl<T: Weighed> Shared<T> {
         self.closing.load(Ordering::Relaxed)
     }
 
-    /// Tells the delivery task to finish what is queued, gives it until `deadline`, then
-    /// stops it. Returns whether it finished, and the items and values left undelivered
-    /// (what it held in flight included), which are also counted as dropped.
+    /// Tells the delivery task to finish what is queued, gives it until `deadline` (or
+    /// `abort`), then stops it. Returns whether it finished, and the items and values left
+    /// undelivered (what it held in flight included), which are also counted as dropped.
     pub(crate) async fn close(
         &self,
         mut task: tokio::task::JoinHandle<()>,
         deadline: Duration,
+        abort: Arc<tokio::sync::Notify>,
     ) -> (bool, usize, u64) {
         self.closing.store(true, Ordering::Relaxed);
         self.wake.notify_one();
-        let finished = tokio::time::timeout(deadline, &mut task).await.is_ok();
+        let finished = tokio::select! {
+            done = tokio::time::timeout(deadline, &mut task) => done.is_ok(),
+            _ = abort.notified() => false,
+        };
         if !finished {
             task.abort();
         }

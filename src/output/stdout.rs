@@ -1,130 +1,40 @@
 //! EMF lines on stdout, for the `awslogs` or FireLens log driver.
 //!
-//! Encoding happens in the caller (it is fast and pure). A blocking-mode log driver can make
-//! stdout slow and polling must not stall behind it, so the caller writes a cycle itself only
-//! when it fits at once (`stdout_fd`: stdout in non-blocking mode) and nothing is waiting
-//! before it; everything else goes to a dedicated writer thread through a bounded queue.
-//! When the queue is full the newest cycle is dropped whole, counted and logged — lines are
-//! never cut or interleaved (a line the pipe took only part of is finished by the thread
-//! before anything else is written).
+//! Encoding happens in the caller (it is fast and pure); writing happens on the console's own
+//! thread (`console.rs`), which a blocking log driver may hold up as long as it likes: the
+//! caller only queues the cycle, and when the queue (bounded in bytes, `ECS_EMF_BUFFER_BYTES`)
+//! is full the newest cycle is dropped whole, counted and logged once. Lines are never cut or
+//! interleaved.
 
 use std::future::Future;
-use std::io::Write;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
 use std::time::Duration;
 
-use super::stdout_fd::StdoutFd;
+use tokio::sync::Notify;
+
+use super::console::Console;
 use super::{Counters, DeliveryReport, Output};
 use crate::emf::{self, EncoderConfig};
 use crate::pipeline::cycle::Cycle;
 use crate::pipeline::events::{Change, Ongoing};
 
-/// Cycles that may wait for a slow stdout (at a 60 s interval: an hour).
-pub(crate) const QUEUE_CYCLES: usize = 60;
-
-struct Batch {
-    bytes: Vec<u8>,
-    documents: u64,
-    values: u64,
-}
-
 pub(crate) struct StdoutOutput {
     encoder: EncoderConfig,
     counters: Arc<Counters>,
-    sender: Option<SyncSender<Batch>>,
-    done: tokio::sync::oneshot::Receiver<()>,
+    console: Console,
     /// Whole cycles are being dropped (stdout is not keeping up).
     dropping: Ongoing<()>,
-    /// Stdout written by the caller when a cycle fits at once; `None` for a terminal and
-    /// for the tests' writers.
-    direct: Option<StdoutFd>,
-    /// Batches handed to the writer thread and not written yet: the caller writes directly
-    /// only when this is 0, so output keeps its order.
-    in_thread: Arc<AtomicUsize>,
 }
 
 impl StdoutOutput {
-    /// Writes to the process's stdout.
-    pub(crate) fn new(
-        encoder: EncoderConfig,
-        counters: Arc<Counters>,
-    ) -> std::io::Result<StdoutOutput> {
-        match StdoutFd::open() {
-            Some(direct) => {
-                let writer = Box::new(direct.writer());
-                StdoutOutput::start(encoder, counters, writer, Some(direct))
-            }
-            None => StdoutOutput::with_writer(encoder, counters, Box::new(std::io::stdout())),
-        }
-    }
-
-    /// Writes to any sink, every cycle through the writer thread (tests).
-    pub(crate) fn with_writer(
-        encoder: EncoderConfig,
-        counters: Arc<Counters>,
-        writer: Box<dyn Write + Send>,
-    ) -> std::io::Result<StdoutOutput> {
-        StdoutOutput::start(encoder, counters, writer, None)
-    }
-
-    /// Writes to `direct` when a cycle fits at once, else through the writer thread.
-    pub(crate) fn start(
-        encoder: EncoderConfig,
-        counters: Arc<Counters>,
-        mut writer: Box<dyn Write + Send>,
-        direct: Option<StdoutFd>,
-    ) -> std::io::Result<StdoutOutput> {
-        let in_thread = Arc::new(AtomicUsize::new(0));
-        let thread_in_thread = Arc::clone(&in_thread);
-        let (sender, receiver) = sync_channel::<Batch>(QUEUE_CYCLES);
-        let (done_tx, done) = tokio::sync::oneshot::channel();
-        let thread_counters = Arc::clone(&counters);
-        std::thread::Builder::new()
-            .name("emf-stdout".into())
-            .spawn(move || {
-                let mut failing = Ongoing::default();
-                for batch in receiver {
-                    let written = writer.write_all(&batch.bytes).and_then(|()| writer.flush());
-                    thread_in_thread.fetch_sub(1, Ordering::AcqRel);
-                    match written {
-                        Ok(()) => {
-                            failing.update(None);
-                            Counters::add(&thread_counters.documents, batch.documents);
-                            Counters::add(&thread_counters.values, batch.values);
-                        }
-                        Err(e) => {
-                            Counters::add(&thread_counters.dropped_values, batch.values);
-                            Counters::add(&thread_counters.errors, 1);
-                            if failing.update(Some(())) == Change::Began {
-                                tracing::error!(
-                                    "cannot write EMF to stdout: {e}; this cycle's values are lost"
-                                );
-                            }
-                        }
-                    }
-                }
-                let _ = done_tx.send(());
-            })?;
-        Ok(StdoutOutput {
+    /// Writes through `console` (the process's stdout, or any writer in tests).
+    pub(crate) fn new(encoder: EncoderConfig, counters: Arc<Counters>, console: Console) -> Self {
+        StdoutOutput {
             encoder,
             counters,
-            sender: Some(sender),
-            done,
+            console,
             dropping: Ongoing::default(),
-            direct,
-            in_thread,
-        })
-    }
-}
-
-impl StdoutOutput {
-    /// A cycle was written or queued: the end of a stretch of dropped cycles, if any.
-    fn accepted(&mut self) {
-        if let Change::Ended(()) = self.dropping.update(None) {
-            tracing::info!("stdout accepts lines again");
         }
     }
 }
@@ -136,55 +46,38 @@ impl Output for StdoutOutput {
         if encoded.bytes.is_empty() {
             return;
         }
-        let mut batch = Batch {
-            bytes: encoded.bytes,
-            documents: encoded.documents as u64,
-            values: encoded.values as u64,
-        };
-        if let Some(direct) = &self.direct
-            && self.in_thread.load(Ordering::Acquire) == 0
+        let values = encoded.values as u64;
+        if self
+            .console
+            .push_emf(encoded.bytes, encoded.documents as u64, values)
         {
-            // Errors (a closed pipe) go to the thread, which reports and counts them.
-            let written = direct.write_now(&batch.bytes).unwrap_or(0);
-            if written == batch.bytes.len() {
-                Counters::add(&self.counters.documents, batch.documents);
-                Counters::add(&self.counters.values, batch.values);
-                self.accepted();
-                return;
+            if let Change::Ended(()) = self.dropping.update(None) {
+                tracing::info!("stdout accepts lines again");
             }
-            // The rest of a line the pipe took only part of: the thread finishes it first.
-            batch.bytes.drain(..written);
+            return;
         }
-        let Some(sender) = &self.sender else { return };
-        self.in_thread.fetch_add(1, Ordering::AcqRel);
-        match sender.try_send(batch) {
-            Ok(()) => self.accepted(),
-            Err(TrySendError::Full(batch) | TrySendError::Disconnected(batch)) => {
-                self.in_thread.fetch_sub(1, Ordering::AcqRel);
-                Counters::add(&self.counters.dropped_values, batch.values);
-                if self.dropping.update(Some(())) == Change::Began {
-                    tracing::warn!(
-                        "stdout is not keeping up ({QUEUE_CYCLES} cycles waiting); dropping whole cycles until it does"
-                    );
-                }
-            }
+        Counters::add(&self.counters.dropped_values, values);
+        if self.dropping.update(Some(())) == Change::Began {
+            tracing::warn!(
+                "stdout is not keeping up (ECS_EMF_BUFFER_BYTES of lines waiting); dropping whole cycles until it does"
+            );
         }
     }
 
     fn close(
-        mut self: Box<Self>,
+        self: Box<Self>,
         deadline: Duration,
+        abort: Arc<Notify>,
     ) -> Pin<Box<dyn Future<Output = DeliveryReport> + Send>> {
-        // Dropping the sender lets the writer finish the queue and stop.
-        self.sender = None;
-        let counters = Arc::clone(&self.counters);
         Box::pin(async move {
-            let flushed = tokio::time::timeout(deadline, self.done).await.is_ok();
+            let left = self.console.close(deadline, abort).await;
+            let c = &self.counters;
             DeliveryReport {
-                documents: Counters::get(&counters.documents),
-                values: Counters::get(&counters.values),
-                dropped_values: Counters::get(&counters.dropped_values),
-                flushed,
+                documents: Counters::get(&c.documents),
+                values: Counters::get(&c.values),
+                dropped_values: Counters::get(&c.dropped_values),
+                left_values: left.values,
+                flushed: left.values == 0,
             }
         })
     }
@@ -195,8 +88,30 @@ mod tests {
     use super::*;
     use crate::pipeline::cycle::Entity;
     use crate::pipeline::{Level, Sample, catalog};
+    use std::io::Write;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::Instant;
+
+    /// The output over a console writing to `writer`, with room for `limit` bytes of lines.
+    fn output(
+        writer: Box<dyn Write + Send>,
+        counters: &Arc<Counters>,
+        limit: usize,
+    ) -> StdoutOutput {
+        let console =
+            Console::start(writer, None, limit, Arc::clone(counters)).expect("writer thread");
+        StdoutOutput::new(encoder(), Arc::clone(counters), console)
+    }
+
+    /// `close` with its deadline and no abort.
+    async fn close(out: StdoutOutput, deadline: Duration) -> DeliveryReport {
+        Box::new(out).close(deadline, Arc::new(Notify::new())).await
+    }
+
+    /// The bytes `cycle()` encodes to.
+    fn cycle_bytes() -> usize {
+        emf::encode(&cycle(), &encoder()).bytes.len()
+    }
 
     /// A stdout whose reader never reads: every write blocks until the test releases it.
     struct Stuck(Arc<AtomicBool>);
@@ -248,15 +163,15 @@ mod tests {
     async fn a_stuck_stdout_never_blocks_delivery_and_drops_whole_cycles() {
         let release = Arc::new(AtomicBool::new(false));
         let counters = Arc::new(Counters::default());
-        let mut out = StdoutOutput::with_writer(
-            encoder(),
-            Arc::clone(&counters),
+        // Room for 60 cycles' lines.
+        let mut out = output(
             Box::new(Stuck(Arc::clone(&release))),
-        )
-        .expect("writer thread");
+            &counters,
+            60 * cycle_bytes(),
+        );
         let started = Instant::now();
-        // One cycle is taken by the blocked writer, QUEUE_CYCLES wait, the rest are dropped.
-        let total = QUEUE_CYCLES + 11;
+        // One cycle is taken by the blocked writer, 60 wait, the rest are dropped.
+        let total = 60 + 11;
         for _ in 0..total {
             out.deliver(cycle());
         }
@@ -270,7 +185,7 @@ mod tests {
             "whole cycles of 2 values dropped, got {dropped}"
         );
         release.store(true, Ordering::Relaxed);
-        let report = Box::new(out).close(Duration::from_secs(5)).await;
+        let report = close(out, Duration::from_secs(5)).await;
         assert!(report.flushed);
         assert_eq!(
             report.values + report.dropped_values,
@@ -282,17 +197,19 @@ mod tests {
     #[tokio::test]
     async fn close_gives_up_at_the_deadline_when_stdout_stays_stuck() {
         let counters = Arc::new(Counters::default());
-        let mut out = StdoutOutput::with_writer(
-            encoder(),
-            counters,
+        let mut out = output(
             Box::new(Stuck(Arc::new(AtomicBool::new(false)))),
-        )
-        .expect("writer thread");
+            &counters,
+            1 << 20,
+        );
+        out.deliver(cycle());
         out.deliver(cycle());
         let started = Instant::now();
-        let report = Box::new(out).close(Duration::from_millis(200)).await;
+        let report = close(out, Duration::from_millis(200)).await;
         assert!(!report.flushed);
         assert!(started.elapsed() < Duration::from_secs(2));
+        // The cycle stuck in the write and the one behind it: 2 × 2 values not delivered.
+        assert_eq!((report.left_values, report.dropped_values), (4, 4));
     }
 
     #[tokio::test]
@@ -312,16 +229,11 @@ mod tests {
             }
         }
         let counters = Arc::new(Counters::default());
-        let mut out = StdoutOutput::with_writer(
-            encoder(),
-            Arc::clone(&counters),
-            Box::new(Shared(Arc::clone(&sink))),
-        )
-        .expect("writer thread");
+        let mut out = output(Box::new(Shared(Arc::clone(&sink))), &counters, 1 << 20);
         for _ in 0..3 {
             out.deliver(cycle());
         }
-        let report = Box::new(out).close(Duration::from_secs(5)).await;
+        let report = close(out, Duration::from_secs(5)).await;
         assert_eq!(
             (report.documents, report.values, report.dropped_values),
             (3, 6, 0)
@@ -348,8 +260,9 @@ mod tests {
         }
     }
 
-    /// The output writing directly to `write_end`, a pipe shrunk to one page: a 7 KB cycle
-    /// only partly fits, so the thread has to finish its line.
+    /// The output writing to `write_end`, a pipe shrunk to one page (a 7 KB cycle only
+    /// partly fits: the write blocks half-way until the reader makes room), with room for
+    /// 100 such cycles in the queue.
     fn output_on_small_pipe(
         write_end: &std::os::fd::OwnedFd,
         counters: &Arc<Counters>,
@@ -358,15 +271,9 @@ mod tests {
         // SAFETY: F_SETPIPE_SZ on a pipe the test owns.
         let size = unsafe { libc::fcntl(write_end.as_raw_fd(), libc::F_SETPIPE_SZ, 4096) };
         assert_eq!(size, 4096, "pipe size");
-        let direct =
-            StdoutFd::for_fd(write_end.as_raw_fd()).expect("a pipe can be written directly");
-        StdoutOutput::start(
-            encoder(),
-            Arc::clone(counters),
-            Box::new(direct.writer()),
-            Some(direct),
-        )
-        .expect("writer thread")
+        let file = std::fs::File::from(write_end.try_clone().expect("dup"));
+        let cycle_size = emf::encode(&numbered_cycle(0), &encoder()).bytes.len();
+        output(Box::new(file), counters, 100 * cycle_size)
     }
 
     /// Cycle `n`: 30 documents, about 7 KB.
@@ -402,7 +309,7 @@ mod tests {
             let mut text = String::new();
             read_end.read_to_string(&mut text).map(|_| text)
         });
-        let report = Box::new(out).close(Duration::from_secs(5)).await;
+        let report = close(out, Duration::from_secs(5)).await;
         assert!(report.flushed);
         drop(write_end);
         let text = reader.join().expect("reader").expect("read");
@@ -440,15 +347,15 @@ mod tests {
             }
             text
         });
-        // The caller and the thread both write while the reader makes room a little at a
-        // time: the caller must not write while the thread holds earlier lines.
+        // The writer blocks half-way through lines while the reader makes room a little at
+        // a time.
         for n in 0..300 {
             out.deliver(numbered_cycle(n));
             if n % 10 == 0 {
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
         }
-        let report = Box::new(out).close(Duration::from_secs(10)).await;
+        let report = close(out, Duration::from_secs(10)).await;
         assert!(report.flushed);
         drop(write_end);
         let text = String::from_utf8(reader.join().expect("reader")).expect("UTF-8");
@@ -463,23 +370,55 @@ mod tests {
         assert_eq!(report.values + report.dropped_values, 2 * 30 * 300);
     }
 
-    #[test]
-    fn a_pipe_gets_its_blocking_mode_back_and_a_file_is_left_alone() {
+    #[tokio::test]
+    async fn log_lines_never_land_inside_an_emf_line_when_stdout_and_stderr_are_one_pipe() {
+        use std::io::Read;
+        let (mut read_end, write_end) = pipe();
         use std::os::fd::AsRawFd;
-        let flags = |fd| unsafe { libc::fcntl(fd, libc::F_GETFL) };
-        let (_read_end, write_end) = pipe();
-        let fd = write_end.as_raw_fd();
-        assert_eq!(flags(fd) & libc::O_NONBLOCK, 0);
-        let direct = StdoutFd::for_fd(fd).expect("pipe");
-        assert_ne!(flags(fd) & libc::O_NONBLOCK, 0, "non-blocking while in use");
-        drop(direct);
-        assert_eq!(flags(fd) & libc::O_NONBLOCK, 0, "restored");
-
-        let file = tempfile::tempfile().expect("file");
-        let before = flags(file.as_raw_fd());
-        let direct =
-            StdoutFd::for_fd(file.as_raw_fd()).expect("a regular file is written directly");
-        assert_eq!(direct.write_now(b"line\n").expect("write"), 5);
-        assert_eq!(flags(file.as_raw_fd()), before);
+        // SAFETY: F_SETPIPE_SZ on a pipe the test owns.
+        assert_eq!(
+            unsafe { libc::fcntl(write_end.as_raw_fd(), libc::F_SETPIPE_SZ, 4096) },
+            4096
+        );
+        let file = || std::fs::File::from(write_end.try_clone().expect("dup"));
+        let counters = Arc::new(Counters::default());
+        let console = Console::start(
+            Box::new(file()),
+            Some(Box::new(file())),
+            1 << 24,
+            Arc::clone(&counters),
+        )
+        .expect("writer thread");
+        let reader = std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let mut chunk = [0u8; 700];
+            while let Ok(n) = read_end.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                text.extend_from_slice(&chunk[..n]);
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            text
+        });
+        let mut out = StdoutOutput::new(encoder(), Arc::clone(&counters), console.clone());
+        for n in 0..40 {
+            out.deliver(numbered_cycle(n));
+            console.push_log(format!("log line {n} of the exporter\n").into_bytes());
+        }
+        let report = close(out, Duration::from_secs(10)).await;
+        assert!(report.flushed);
+        drop(write_end);
+        let text = String::from_utf8(reader.join().expect("reader")).expect("UTF-8");
+        let (mut emf, mut logs) = (0, 0);
+        for line in text.lines() {
+            if line.starts_with("log line ") {
+                logs += 1;
+            } else {
+                serde_json::from_str::<serde_json::Value>(line).expect("a whole EMF line");
+                emf += 1;
+            }
+        }
+        assert_eq!((emf, logs), (40 * 30, 40));
     }
 }

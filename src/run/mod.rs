@@ -3,12 +3,17 @@
 //! the health file. All of a cycle's logic is in the step.
 
 pub(crate) mod health;
+pub(crate) mod logging;
 pub mod ticker;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::signal::unix::{Signal, SignalKind, signal};
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use crate::pipeline::events::{Change, Ongoing};
 
 use crate::output::{Counters, DeliveryReport, Output};
 use crate::pipeline::cycle::Cycle;
@@ -21,12 +26,38 @@ use crate::source::Source;
 /// Sees every cycle the run loop delivers (the demo's table).
 pub(crate) type CycleObserver = Box<dyn FnMut(&Cycle) + Send>;
 
-/// How long shutdown waits for outputs to flush: below ECS's default 30 s stop timeout.
-pub(crate) const FLUSH_DEADLINE: Duration = Duration::from_secs(20);
+/// The longest a single metadata request may take, whatever the interval: an endpoint that
+/// is always slower than the interval gives data at a lower cadence (the ticks a cycle
+/// overruns are skipped, and said once), never none.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The longest a single metadata request may take.
-pub fn request_timeout(interval: Duration) -> Duration {
-    interval.min(Duration::from_secs(5))
+/// SIGTERM and SIGINT.
+struct Signals {
+    term: Signal,
+    int: Signal,
+}
+
+impl Signals {
+    /// Listens for both (the runtime's signal driver exists already: `cli::runtime` checks
+    /// the descriptors it needs).
+    fn listen() -> Result<Signals, String> {
+        let why = |e: std::io::Error| format!("cannot listen for SIGTERM and SIGINT: {e}");
+        Ok(Signals {
+            term: signal(SignalKind::terminate()).map_err(why)?,
+            int: signal(SignalKind::interrupt()).map_err(why)?,
+        })
+    }
+
+    /// The next signal's name; never, without signals.
+    async fn next(signals: &mut Option<Signals>) -> &'static str {
+        match signals {
+            Some(s) => tokio::select! {
+                _ = s.term.recv() => "SIGTERM",
+                _ = s.int.recv() => "SIGINT",
+            },
+            None => std::future::pending().await,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +73,13 @@ pub struct RunSummary {
     pub(crate) cycles: u64,
     pub(crate) collected: u64,
     pub(crate) delivery: DeliveryReport,
+}
+
+impl RunSummary {
+    /// Cycles that collected something.
+    pub fn collected(&self) -> u64 {
+        self.collected
+    }
 }
 
 /// Reads what one step needs from `source`: the poll, then the tags when `pipeline` wants
@@ -74,6 +112,8 @@ pub struct Runner {
     output: Box<dyn Output>,
     counters: Arc<Counters>,
     interval: Duration,
+    /// The whole stop, flush included, from the signal (`ECS_EMF_STOP_TIMEOUT`).
+    stop_timeout: Duration,
     /// The settings in one line, logged at start.
     describe: String,
     ticker: Option<Ticker>,
@@ -96,6 +136,7 @@ impl Runner {
             output,
             counters,
             interval: settings.interval,
+            stop_timeout: settings.stop_timeout,
             describe: settings.describe(),
             ticker: None,
             signals: true,
@@ -154,30 +195,52 @@ impl Runner {
         true
     }
 
-    /// Runs until `stop`, then finishes the cycle in flight, flushes the output and reports.
-    pub async fn run(mut self, stop: Stop) -> RunSummary {
+    /// Runs until `stop` or a signal, then flushes the output and reports. A signal cancels
+    /// the cycle in flight (its requests are dropped) and starts one deadline for the whole
+    /// stop; a second signal ends the flush at once. `Err`: signals cannot be listened for.
+    pub async fn run(mut self, stop: Stop) -> Result<RunSummary, String> {
         tracing::info!(
             "ecs-emf-exporter {}: {}",
             env!("CARGO_PKG_VERSION"),
             self.describe
         );
-        let listen = |kind| self.signals.then(|| signal(kind).ok()).flatten();
-        let mut term = listen(SignalKind::terminate());
-        let mut int = listen(SignalKind::interrupt());
+        let mut signals = if self.signals {
+            Some(Signals::listen()?)
+        } else {
+            None
+        };
         let interval = self.interval;
         let mut ticker = self.ticker.take().unwrap_or_else(|| Ticker::new(interval));
         let (mut cycles, mut collected) = (0u64, 0u64);
+        let mut overrun = Ongoing::default();
         loop {
-            // A signal only interrupts the wait between cycles: a cycle in flight finishes.
             tokio::select! {
                 biased;
-                _ = next_signal(&mut term) => { tracing::info!("SIGTERM received: flushing and exiting"); break; }
-                _ = next_signal(&mut int) => { tracing::info!("SIGINT received: flushing and exiting"); break; }
+                name = Signals::next(&mut signals) => {
+                    tracing::info!("{name} received: flushing and exiting");
+                    break;
+                }
                 _ = ticker.tick() => {}
             }
             cycles += 1;
-            if self.cycle().await {
-                collected += 1;
+            let started = Instant::now();
+            tokio::select! {
+                biased;
+                name = Signals::next(&mut signals) => {
+                    tracing::info!("{name} received during a cycle: it is cancelled; flushing and exiting");
+                    break;
+                }
+                got = self.cycle() => collected += u64::from(got),
+            }
+            let took = started.elapsed();
+            match overrun.update((took > interval).then_some(())) {
+                Change::Began => tracing::warn!(
+                    "a cycle took {} ms, longer than the interval ({} ms): the ticks it overran are skipped",
+                    took.as_millis(),
+                    interval.as_millis()
+                ),
+                Change::Ended(()) => tracing::info!("cycles fit the interval again"),
+                Change::Unchanged => {}
             }
             if let Stop::AfterCycles(n) = stop
                 && cycles >= n
@@ -185,7 +248,18 @@ impl Runner {
                 break;
             }
         }
-        let delivery = self.output.close(FLUSH_DEADLINE).await;
+        let stop_began = Instant::now();
+        let abort = Arc::new(Notify::new());
+        let close = self.output.close(self.stop_timeout, Arc::clone(&abort));
+        tokio::pin!(close);
+        let delivery = tokio::select! {
+            report = &mut close => report,
+            name = Signals::next(&mut signals) => {
+                tracing::info!("{name} received again: stopping now");
+                abort.notify_one();
+                close.await
+            }
+        };
         let c = &self.counters;
         tracing::info!(
             cycles,
@@ -194,22 +268,16 @@ impl Runner {
             values = delivery.values,
             errors = Counters::get(&c.errors),
             dropped_values = delivery.dropped_values,
+            not_delivered = delivery.left_values,
+            log_lines_dropped = logging::dropped_lines(),
+            stop_ms = stop_began.elapsed().as_millis() as u64,
             flushed = delivery.flushed,
             "stopped"
         );
-        RunSummary {
+        Ok(RunSummary {
             cycles,
             collected,
             delivery,
-        }
-    }
-}
-
-async fn next_signal(signal: &mut Option<Signal>) {
-    match signal {
-        Some(s) => {
-            s.recv().await;
-        }
-        None => std::future::pending::<()>().await,
+        })
     }
 }

@@ -99,6 +99,7 @@ pub struct Settings {
     pub(crate) container_metrics: bool,
     pub exclude_containers: NameFilter,
     pub(crate) tags_refresh: Duration,
+    pub(crate) stop_timeout: Duration,
     pub tags_from_api: bool,
     pub max_line_bytes: usize,
     pub(crate) self_metrics: bool,
@@ -111,6 +112,8 @@ pub struct Settings {
     pub(crate) buffer_bytes: usize,
 }
 
+/// Well below ECS's default 30 s stop timeout, after which the container is killed.
+pub(crate) const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) const DEFAULT_NAMESPACE: &str = "ECS/TaskMetrics";
 pub(crate) const DEFAULT_MAX_LINE_BYTES: usize = 16_383;
 pub(crate) const DEFAULT_HEALTH_FILE: &str = "/tmp/ecs-emf-exporter.health";
@@ -143,6 +146,14 @@ impl Settings {
             Duration::from_secs(10),
             Duration::from_secs(86_400),
             "10s to 24h",
+        )?;
+        let stop_timeout = parse::parse_bounded_duration(
+            "ECS_EMF_STOP_TIMEOUT",
+            raw.stop_timeout.as_deref(),
+            DEFAULT_STOP_TIMEOUT,
+            Duration::from_secs(1),
+            Duration::from_secs(120),
+            "1s to 2m",
         )?;
         let dimensions = parse::dimensions(raw)?;
         let max_line_bytes = parse::bounded_count(
@@ -191,6 +202,7 @@ impl Settings {
                     .unwrap_or_default(),
             ),
             tags_refresh,
+            stop_timeout,
             tags_from_api: flag("ECS_EMF_TAGS_FROM_API", &raw.tags_from_api, false)?,
             max_line_bytes,
             self_metrics: flag("ECS_EMF_SELF_METRICS", &raw.self_metrics, false)?,

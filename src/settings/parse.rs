@@ -231,8 +231,9 @@ pub(super) fn output(value: Option<&str>) -> Result<OutputKind, SettingsError> {
     }
 }
 
-/// `ECS_EMF_NAMESPACE`, else `AWS_EMF_NAMESPACE`, else the default: 1-255 printable ASCII
-/// characters, not in AWS's own `AWS/` space.
+/// `ECS_EMF_NAMESPACE`, else `AWS_EMF_NAMESPACE`, else the default, by CloudWatch's rules
+/// (the Namespace of PutMetricData: 1-255 characters, pattern `[^:].*`, no `AWS/` prefix),
+/// printable ASCII, and no space at either end (a typo, which also hid the `AWS/` prefix).
 pub(super) fn namespace(raw: &RawSettings) -> Result<String, SettingsError> {
     let (variable, namespace) = match (&raw.namespace, &raw.aws_emf_namespace) {
         (Some(ns), _) => ("ECS_EMF_NAMESPACE", ns.clone()),
@@ -246,11 +247,13 @@ pub(super) fn namespace(raw: &RawSettings) -> Result<String, SettingsError> {
         || namespace.len() > 255
         || !printable
         || namespace.starts_with("AWS/")
+        || namespace.starts_with(':')
+        || namespace.trim() != namespace
     {
         return Err(err(
             variable,
             &namespace,
-            "expected 1-255 printable ASCII characters, not starting with AWS/",
+            "expected 1-255 printable ASCII characters, not starting with AWS/ or ':', no space at either end",
         ));
     }
     Ok(namespace)

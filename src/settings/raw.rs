@@ -150,6 +150,13 @@ pub struct RawSettings {
         value_name = "BYTES"
     )]
     pub(crate) buffer_bytes: Option<String>,
+    /// The longest the stop may take, flush included, from SIGTERM or SIGINT (1s..2m).
+    #[arg(
+        long = "stop-timeout",
+        env = "ECS_EMF_STOP_TIMEOUT",
+        value_name = "DURATION"
+    )]
+    pub stop_timeout: Option<String>,
     /// Where the sidecar records its last good collection, for `healthcheck`.
     #[arg(long = "health-file", env = "ECS_EMF_HEALTH_FILE", value_name = "PATH")]
     pub(crate) health_file: Option<String>,

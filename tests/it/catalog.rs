@@ -7,11 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::support::process::{BIN, Exporter, Sim, cycles_done};
+use crate::support::process::{Exporter, Sim, bin, cycles_done};
 use serde_json::Value;
 
 fn catalog(env: &[(&str, &str)]) -> Vec<Value> {
-    let out = Command::new(BIN)
+    let out = Command::new(bin())
         .env_clear()
         .envs(env.iter().copied())
         .args(["metrics", "--json"])

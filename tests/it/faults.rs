@@ -95,14 +95,14 @@ fault_matrix! {
     task_truncated: "task:truncated@2-3" => "unusable response body from /task: invalid JSON";
     task_not_json: "task:notjson@2-3" => "unusable response body from /task: invalid JSON";
     task_empty_body: "task:empty@2-3" => "unusable response body from /task: empty body";
-    task_slower_than_the_interval: "task:latency=1500@2-3" => "did not answer /task within 1000 ms";
+    task_slower_than_its_timeout: "task:latency=6000@2-3" => "did not answer /task within 5000 ms";
     stats_500: "stats:500@2-3" => "answered HTTP 500 for /task/stats";
     stats_429: "stats:429@2-3" => "answered HTTP 429 for /task/stats";
     stats_404: "stats:404@2-3" => "answered HTTP 404 for /task/stats";
     stats_truncated: "stats:truncated@2-3" => "unusable response body from /task/stats: invalid JSON";
     stats_not_json: "stats:notjson@2-3" => "unusable response body from /task/stats: invalid JSON";
     stats_empty_body: "stats:empty@2-3" => "unusable response body from /task/stats: empty body";
-    stats_slower_than_the_interval: "stats:latency=1500@2-3" => "did not answer /task/stats within 1000 ms";
+    stats_slower_than_its_timeout: "stats:latency=6000@2-3" => "did not answer /task/stats within 5000 ms";
     stats_null_for_every_container: "stats:nullstats@2-3" => "no stats in /task/stats (null or empty)";
     stats_empty_for_every_container: "stats:emptystats@2-3" => "no stats in /task/stats (null or empty)";
     recovery_is_logged_once: "stats:500@2-3" => FAILED;

@@ -23,6 +23,7 @@ mod faults;
 mod formulas;
 mod fuzz_regressions;
 mod golden;
+mod hostile;
 mod image;
 mod moto_harness;
 mod plan;

@@ -10,14 +10,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Command, Output};
 
-use crate::support::process::{BIN, Sim, free_port};
+use crate::support::process::{Sim, bin, free_port};
 use serde_json::Value;
 
 /// A metric as CloudWatch identifies it: name and dimension name → value.
 type MetricKey = (String, BTreeMap<String, String>);
 
 fn run(env: &[(&str, &str)], args: &[&str]) -> Output {
-    Command::new(BIN)
+    Command::new(bin())
         .env_clear()
         .envs(env.iter().copied())
         .args(args)

@@ -225,3 +225,20 @@ async fn fargate_without_task_with_tags_and_without_service_name_falls_back_clea
         "the 404 line says what to do: {stderr}"
     );
 }
+
+/// An endpoint that always answers in 1.5 s, at a 1 s interval: data at a lower cadence
+/// (each cycle takes two such answers), never none, and one line about the skipped ticks.
+/// Before, the request timeout was the interval's length and no answer ever arrived.
+#[tokio::test(start_paused = true)]
+async fn an_endpoint_slower_than_the_interval_gives_data_less_often_and_says_so_once() {
+    let run = inproc::run(&["--fault", "all:latency=1500"], &[], 4).await;
+    let (docs, stderr) = (&run.docs, &run.logs);
+    assert_eq!(run.summary.collected(), 4, "{stderr}");
+    assert_eq!(task_docs(docs).len(), 4, "{stderr}");
+    assert_eq!(
+        stderr.matches("longer than the interval (1000 ms)").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(stderr.contains("a cycle took 3000 ms"), "{stderr}");
+}

@@ -3,11 +3,11 @@
 
 use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ecs-emf-exporter");
+use crate::support::process::bin;
 
 /// Runs `--once` with a clean environment plus `vars`; returns (exit code, stdout, stderr).
 fn run(vars: &[(&str, &str)]) -> (Option<i32>, String, String) {
-    let mut cmd = Command::new(BIN);
+    let mut cmd = Command::new(bin());
     cmd.env_clear().arg("--once");
     // Port 9 on loopback: nothing answers, but settings are checked before any poll.
     cmd.env("ECS_CONTAINER_METADATA_URI_V4", "http://127.0.0.1:9/v4/x");
@@ -35,11 +35,22 @@ fn every_invalid_value_is_rejected_with_exit_2_and_one_line_naming_it() {
         ("ECS_EMF_NAMESPACE", "AWS/ECS", "not starting with AWS/"),
         ("ECS_EMF_NAMESPACE", "Ünïcode", "printable ASCII"),
         ("ECS_EMF_NAMESPACE", &"n".repeat(256), "1-255"),
+        // CloudWatch's pattern is `[^:].*`: every metric of this namespace would be refused.
+        ("ECS_EMF_NAMESPACE", ":ns", "not starting with AWS/ or ':'"),
+        // A leading space hid the reserved prefix; spaces at either end are a typo.
+        ("ECS_EMF_NAMESPACE", " AWS/ECS", "no space at either end"),
+        (
+            "ECS_EMF_NAMESPACE",
+            "Team/Payments ",
+            "no space at either end",
+        ),
         (
             "AWS_EMF_NAMESPACE",
             "AWS/Fallback",
             "not starting with AWS/",
         ),
+        ("ECS_EMF_STOP_TIMEOUT", "0s", "1s to 2m"),
+        ("ECS_EMF_STOP_TIMEOUT", "5m", "1s to 2m"),
         ("ECS_EMF_INTERVAL", "0s", "1s to 1h"),
         ("ECS_EMF_INTERVAL", "2h", "1s to 1h"),
         ("ECS_EMF_INTERVAL", "soon", "1s to 1h"),
@@ -201,7 +212,7 @@ fn more_than_30_dimensions_in_a_set_is_rejected() {
 
 #[test]
 fn a_flag_wins_over_its_environment_variable() {
-    let out = Command::new(BIN)
+    let out = Command::new(bin())
         .env_clear()
         .env("ECS_CONTAINER_METADATA_URI_V4", "http://127.0.0.1:9/v4/x")
         .env("ECS_EMF_INTERVAL", "0s")
@@ -219,7 +230,7 @@ fn a_flag_wins_over_its_environment_variable() {
 
 #[test]
 fn outside_ecs_the_sidecar_says_so_and_points_to_demo() {
-    let out = Command::new(BIN).env_clear().output().expect("runs");
+    let out = Command::new(bin()).env_clear().output().expect("runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2));
     assert!(
@@ -243,7 +254,7 @@ fn nothing_collected_in_once_mode_exits_1_with_a_log_line_and_empty_stdout() {
 
 #[test]
 fn the_catalog_lists_every_metric_as_json() {
-    let out = Command::new(BIN)
+    let out = Command::new(bin())
         .args(["metrics", "--json"])
         .output()
         .expect("runs");

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::cli::{Failure, PlanArgs};
 use crate::pipeline::Pipeline;
 use crate::pipeline::cycle::Cycle;
-use crate::run::{self, request_timeout};
+use crate::run::{self, REQUEST_TIMEOUT};
 use crate::settings::Settings;
 use crate::source::Source;
 use crate::source::metadata::{Client, SimClock};
@@ -60,7 +60,7 @@ pub(crate) async fn observe(settings: &Settings, args: &PlanArgs) -> Result<Obse
         polls: POLLS,
         poll_gap_ms: POLL_GAP.as_millis() as u64,
     };
-    let timeout = request_timeout(settings.interval);
+    let timeout = REQUEST_TIMEOUT;
     let (info, client, gap, what) = if args.demo {
         let platform = args.platform.as_deref().unwrap_or("fargate");
         let containers = args.containers.unwrap_or(3);

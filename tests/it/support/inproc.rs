@@ -18,7 +18,7 @@ use ecs_emf_exporter::emf::{EncoderConfig, encode};
 use ecs_emf_exporter::output::{Counters, DeliveryReport, Output};
 use ecs_emf_exporter::pipeline::cycle::Cycle;
 use ecs_emf_exporter::run::ticker::Ticker;
-use ecs_emf_exporter::run::{RunSummary, Runner, Stop, request_timeout};
+use ecs_emf_exporter::run::{REQUEST_TIMEOUT, RunSummary, Runner, Stop};
 use ecs_emf_exporter::settings::Settings;
 use ecs_emf_exporter::source::Source;
 use ecs_emf_exporter::source::metadata::{Client, SimClock};
@@ -93,6 +93,7 @@ impl Output for Recorder {
     fn close(
         self: Box<Self>,
         _deadline: Duration,
+        _abort: Arc<tokio::sync::Notify>,
     ) -> Pin<Box<dyn Future<Output = DeliveryReport> + Send>> {
         let c = Arc::clone(&self.counters);
         Box::pin(async move {
@@ -100,6 +101,7 @@ impl Output for Recorder {
                 documents: Counters::get(&c.documents),
                 values: Counters::get(&c.values),
                 dropped_values: Counters::get(&c.dropped_values),
+                left_values: 0,
                 flushed: true,
             }
         })
@@ -129,7 +131,7 @@ pub async fn run(sim_args: &[&str], env: &[(&str, &str)], cycles: u64) -> Run {
     // sample reaches back a second, which the first cycle's CPU rate uses).
     let task_started = started - chrono::TimeDelta::seconds(10);
     let sim = Simulator::in_process(simulation(sim_args), task_started).expect("valid simulation");
-    let client = Client::simulated(sim, clock, request_timeout(settings.interval));
+    let client = Client::simulated(sim, clock, REQUEST_TIMEOUT);
     let counters = Arc::new(Counters::default());
     let lines = Arc::new(Mutex::new(Vec::new()));
     let output = Recorder {
@@ -156,6 +158,7 @@ pub async fn run(sim_args: &[&str], env: &[(&str, &str)], cycles: u64) -> Run {
         .without_signals()
         .run(Stop::AfterCycles(cycles))
         .await
+        .expect("no signals to listen for")
     };
     let text = String::from_utf8(lines.lock().expect("lines").clone()).expect("UTF-8 EMF");
     let docs = text

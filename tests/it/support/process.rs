@@ -7,7 +7,12 @@ use std::sync::mpsc::{Receiver, channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_ecs-emf-exporter");
+/// The binary under test: this build's, or `ECS_EMF_TEST_BIN` (to show that a test fails
+/// on an older build).
+pub fn bin() -> String {
+    std::env::var("ECS_EMF_TEST_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_ecs-emf-exporter").to_string())
+}
 
 /// Lines of a child's stream, read on a thread; all of stderr is also kept for assertions.
 pub struct Lines {
@@ -102,7 +107,7 @@ pub struct Sim {
 
 impl Sim {
     pub fn start(args: &[&str]) -> Sim {
-        let mut child = Command::new(BIN)
+        let mut child = Command::new(bin())
             .arg("simulate")
             .args(args)
             .env_clear()
@@ -144,7 +149,7 @@ pub struct Exporter {
 
 impl Exporter {
     pub fn start(metadata_uri: &str, env: &[(&str, &str)], args: &[&str]) -> Exporter {
-        let mut cmd = Command::new(BIN);
+        let mut cmd = Command::new(bin());
         cmd.env_clear()
             .env("ECS_CONTAINER_METADATA_URI_V4", metadata_uri)
             .env("ECS_EMF_INTERVAL", "1s")
@@ -296,7 +301,7 @@ pub fn run_once_with(
     env: &[(&str, &str)],
     max_line_bytes: usize,
 ) -> (Option<i32>, Vec<serde_json::Value>, String) {
-    let out = Command::new(BIN)
+    let out = Command::new(bin())
         .env_clear()
         .env("ECS_CONTAINER_METADATA_URI_V4", metadata_uri)
         .envs(env.iter().copied())
@@ -310,4 +315,58 @@ pub fn run_once_with(
         docs,
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// A pipe: (read end, write end).
+pub fn pipe() -> (std::fs::File, std::os::fd::OwnedFd) {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: pipe fills two descriptors, which are then owned here.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0, "pipe");
+    // SAFETY: both are open descriptors nothing else owns.
+    unsafe {
+        (
+            std::fs::File::from_raw_fd(fds[0]),
+            std::os::fd::OwnedFd::from_raw_fd(fds[1]),
+        )
+    }
+}
+
+/// Fills a pipe through its write end until it holds no more, then leaves the end in
+/// blocking mode: the next write to it blocks until someone reads.
+pub fn fill(write_end: &std::os::fd::OwnedFd) {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    let fd = write_end.as_raw_fd();
+    // SAFETY: fcntl on a descriptor the test owns.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) };
+    let mut file = std::fs::File::from(write_end.try_clone().expect("dup"));
+    while file.write(&[b'x'; 4096]).is_ok() {}
+    // The rest of a page, a byte at a time.
+    while file.write(b"x").is_ok() {}
+    unsafe { libc::fcntl(fd, libc::F_SETFL, flags) };
+}
+
+/// Sends `signal` (`-TERM`, `-INT`) to `pid`.
+pub fn send_signal(pid: u32, signal: &str) {
+    let _ = Command::new("kill")
+        .arg(signal)
+        .arg(pid.to_string())
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// Waits at most `timeout` for `child` to exit; its exit code and how long it took.
+pub fn wait_exit(child: &mut Child, timeout: Duration) -> (Option<i32>, Duration) {
+    let started = Instant::now();
+    while started.elapsed() < timeout {
+        if let Ok(Some(status)) = child.try_wait() {
+            return (status.code(), started.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    (None, started.elapsed())
 }
