@@ -136,6 +136,15 @@ catalog! {
     ExporterCycleDuration: Exporter, Milliseconds, "Wall-clock time of the last collection cycle";
 }
 
+/// Whether CloudWatch accepts `value` for a metric: 0, or a magnitude from 8.515920e-109 to
+/// 1.174271e+108 (PutMetricData's documented range; the same holds for EMF). Anything else
+/// costs a whole PutMetricData request or the whole EMF document.
+pub fn cloudwatch_accepts(value: f64) -> bool {
+    const SMALLEST: f64 = 8.515920e-109;
+    const LARGEST: f64 = 1.174271e+108;
+    value == 0.0 || (SMALLEST..=LARGEST).contains(&value.abs())
+}
+
 /// A set of catalog metrics (a bit per position): which ones the settings publish, which
 /// ones the computation needs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -183,6 +192,16 @@ mod tests {
         let set = MetricSet::of([&CpuUtilized, &ContainerPidCount]);
         assert!(set.contains(&CpuUtilized) && set.contains(&ContainerPidCount));
         assert!(!set.contains(&CpuReserved) && !set.contains(&ExporterErrors));
+    }
+
+    #[test]
+    fn values_outside_cloudwatchs_range_are_refused() {
+        for ok in [0.0, -0.0, 1.0, 8.6e-109, 1.17e108, -5.0] {
+            assert!(cloudwatch_accepts(ok), "{ok}");
+        }
+        for refused in [1e308, 1.2e108, 8e-109, 5e-324, f64::NAN, f64::INFINITY] {
+            assert!(!cloudwatch_accepts(refused), "{refused}");
+        }
     }
 
     #[test]

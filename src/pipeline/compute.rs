@@ -300,11 +300,14 @@ fn measure(
     wanted: MetricSet,
 ) -> (Measurements, Vec<String>) {
     let task = poll.task;
+    let mut seen = std::collections::HashSet::new();
     let users: Vec<&ContainerMetadata> = task
         .containers
         .iter()
         .filter(|c| platform::is_user_container(c))
         .filter(|c| !c.name.as_deref().is_some_and(|n| exclude.matches(n)))
+        // A container listed twice (same DockerId) is one container: counted once.
+        .filter(|c| c.docker_id.as_deref().is_none_or(|id| seen.insert(id)))
         .collect();
     let mut repeats = Vec::new();
     let mut gaps = Vec::new();
@@ -732,6 +735,23 @@ mod tests {
             .single()
             .expect("time");
         Snapshot::from_bodies(task.as_bytes(), body.as_bytes(), at).expect("parses")
+    }
+
+    #[test]
+    fn a_container_listed_twice_is_counted_once() {
+        let task = r#"{"Containers":[
+            {"DockerId":"d1","Name":"app","KnownStatus":"RUNNING","Limits":{"Memory":512}},
+            {"DockerId":"d1","Name":"app","KnownStatus":"RUNNING","Limits":{"Memory":512}},
+            {"DockerId":"d2","Name":"web","KnownStatus":"RUNNING","Limits":{"Memory":512}}]}"#;
+        let stats = r#"{"d1":{"memory_stats":{"usage":67108864}},"d2":{"memory_stats":{"usage":134217728}}}"#;
+        let at = Utc.timestamp_opt(1_700_000_000, 0).single().expect("time");
+        let snap = Snapshot::from_bodies(task.as_bytes(), stats.as_bytes(), at).expect("parses");
+        let measured = Collector::new(NameFilter::default()).collect(snap);
+        // 64 + 128 MiB, not 64 + 64 + 128; reserved 512 + 512.
+        assert_eq!(measured.task_value(&m::MemoryUtilized), Some(192.0));
+        assert_eq!(measured.task_value(&m::MemoryReserved), Some(1024.0));
+        assert_eq!(measured.task_value(&m::RunningContainerCount), Some(2.0));
+        assert_eq!(measured.containers.len(), 2);
     }
 
     #[test]

@@ -40,6 +40,8 @@ pub(crate) enum Event {
     TagsRecovered { from: TagSource },
     /// A dimension value CloudWatch would reject (once per run per dimension and problem).
     Dimension(DimensionProblem),
+    /// A value outside the range CloudWatch accepts, left out (once per run per metric).
+    OutOfRange { metric: &'static str, value: f64 },
 }
 
 impl Event {
@@ -64,6 +66,9 @@ impl Event {
             Event::Dimension(DimensionProblem { dimension, problem }) => {
                 tracing::warn!(dimension = %dimension, "dimension {dimension} {problem}");
             }
+            Event::OutOfRange { metric, value } => tracing::warn!(
+                "{metric} = {value:e} is outside what CloudWatch accepts (0, or 8.5e-109 to 1.2e108 either way); left out and counted as dropped"
+            ),
         }
     }
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use super::catalog::{self as m, Level, MetricDef};
+use super::catalog::{self as m, Level, MetricDef, MetricSet, cloudwatch_accepts};
 use super::compute::{Collector, Gap, Measurements, Sample};
 use super::cycle::Cycle;
 use super::dimensions::Labeler;
@@ -50,6 +50,9 @@ pub struct Step {
     /// Errors found this step (failed reads, unusable answers): the shell adds them to the
     /// exporter's error count.
     pub(crate) errors: u64,
+    /// Values left out because CloudWatch would refuse them: the shell adds them to the
+    /// exporter's dropped values.
+    pub(crate) dropped_values: u64,
 }
 
 impl Step {
@@ -79,6 +82,8 @@ pub struct Pipeline {
     gaps: Vec<(String, Gap)>,
     /// The totals the last self metrics covered.
     published: Totals,
+    /// Metrics whose value was refused as out of range, said already.
+    said_out_of_range: MetricSet,
 }
 
 impl Pipeline {
@@ -100,6 +105,7 @@ impl Pipeline {
             malformed: Ongoing::default(),
             gaps: Vec::new(),
             published: Totals::default(),
+            said_out_of_range: MetricSet::default(),
         }
     }
 
@@ -130,6 +136,7 @@ impl Pipeline {
                     cycle: Err(e),
                     events,
                     errors: 1,
+                    dropped_values: 0,
                 };
             }
         };
@@ -166,10 +173,10 @@ impl Pipeline {
         }
         let mut measured = self.collector.measure(&task, stats, received_at);
         self.say_new_gaps(&mut measured, &mut events);
-        self.keep_published(&mut measured);
+        let dropped_values = self.keep_publishable(&mut measured, &mut events);
         let totals = Totals {
             errors: input.totals.errors + errors,
-            ..input.totals
+            dropped_values: input.totals.dropped_values + dropped_values,
         };
         let exporter = self.exporter_samples(totals, input.elapsed);
         let entities = self
@@ -188,6 +195,7 @@ impl Pipeline {
             }),
             events,
             errors,
+            dropped_values,
         }
     }
 
@@ -210,14 +218,35 @@ impl Pipeline {
         self.gaps = std::mem::take(&mut measured.gaps);
     }
 
-    /// Drops what was computed only because a published metric is made from it.
-    fn keep_published(&self, measured: &mut Measurements) {
+    /// Drops what was computed only because a published metric is made from it, and values
+    /// CloudWatch would refuse (said once per metric); returns how many of those.
+    fn keep_publishable(&mut self, measured: &mut Measurements, events: &mut Vec<Event>) -> u64 {
         let published = self.selection.published;
-        measured.task.retain(|s| published.contains(s.metric));
+        let said = &mut self.said_out_of_range;
+        let mut refused = 0;
+        let mut keep = |s: &Sample| {
+            if !published.contains(s.metric) {
+                return false;
+            }
+            if cloudwatch_accepts(s.value) {
+                return true;
+            }
+            refused += 1;
+            if !said.contains(s.metric) {
+                said.insert(s.metric);
+                events.push(Event::OutOfRange {
+                    metric: s.metric.name,
+                    value: s.value,
+                });
+            }
+            false
+        };
+        measured.task.retain(&mut keep);
         for c in &mut measured.containers {
-            c.samples.retain(|s| published.contains(s.metric));
+            c.samples.retain(&mut keep);
         }
         measured.containers.retain(|c| !c.samples.is_empty());
+        refused
     }
 
     /// `ExporterErrors` and `ExporterDroppedDatapoints` since the last cycle, and this
@@ -446,5 +475,54 @@ mod tests {
         let snapshot = poll(1, 0, STATS).expect("parses");
         assert!(!p.wants_tags(&snapshot.task, now + Duration::from_secs(1)));
         assert!(p.wants_tags(&snapshot.task, now + Duration::from_secs(300)));
+    }
+
+    #[test]
+    fn values_cloudwatch_would_refuse_are_left_out_counted_and_said_once() {
+        let task = r#"{"Cluster":"prod","ServiceName":"web","TaskARN":"arn:aws:ecs:us-east-1:1:task/prod/abc",
+            "Containers":[{"DockerId":"d1","Name":"app","KnownStatus":"RUNNING","Limits":{"CPU":256,"Memory":1e308}}]}"#;
+        let at = Utc.timestamp_opt(1_700_000_000, 0).single().expect("time");
+        let snap = || {
+            Snapshot::from_bodies(task.as_bytes(), STATS.replace("CPU_NS", "1").as_bytes(), at)
+                .expect("parses")
+        };
+        let mut p = Pipeline::new(&settings(RawSettings::default()));
+        let step = p.step(input(Ok(snap())));
+        // Limits.Memory 1e308 MiB: the container's and the task's reservation (its sum), and
+        // both utilizations (64 / 1e308 × 100 = 6.4e-305): four values, four metrics.
+        assert_eq!(step.dropped_values, 4);
+        let said: Vec<&str> = step
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                Event::OutOfRange { metric, .. } => Some(*metric),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            said,
+            [
+                "MemoryReserved",
+                "MemoryUtilization",
+                "ContainerMemoryReserved",
+                "ContainerMemoryUtilization"
+            ]
+        );
+        let cycle = step.cycle.expect("collected");
+        let kept = values(&cycle);
+        assert!(kept.contains(&("Task", "MemoryUtilized", 64.0)), "{kept:?}");
+        assert!(
+            kept.iter()
+                .all(|(_, name, _)| !name.contains("MemoryReserved"))
+        );
+        let again = p.step(input(Ok(snap())));
+        assert_eq!(again.dropped_values, 4);
+        assert!(
+            !again
+                .events
+                .iter()
+                .any(|e| matches!(e, Event::OutOfRange { .. })),
+            "said once"
+        );
     }
 }

@@ -181,6 +181,7 @@ impl Runner {
         };
         let step = self.pipeline.step(input);
         Counters::add(&self.counters.errors, step.errors);
+        Counters::add(&self.counters.dropped_values, step.dropped_values);
         step.log_events();
         let Ok(cycle) = step.cycle else {
             return false;

@@ -242,3 +242,33 @@ async fn an_endpoint_slower_than_the_interval_gives_data_less_often_and_says_so_
     );
     assert!(stderr.contains("a cycle took 3000 ms"), "{stderr}");
 }
+
+/// `/task` answering `{}` (or any body naming no task): a failed poll, said once, never
+/// metrics under `unknown` dimensions.
+#[tokio::test(start_paused = true)]
+async fn a_task_body_that_names_no_task_is_a_failed_poll() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let task = dir.path().join("task.json");
+    let stats = dir.path().join("stats.json");
+    std::fs::write(&task, "{}").expect("write");
+    std::fs::write(&stats, "{}").expect("write");
+    let run = inproc::run(
+        &[
+            "--replay-task",
+            task.to_str().expect("utf-8"),
+            "--replay-stats",
+            stats.to_str().expect("utf-8"),
+        ],
+        &[],
+        3,
+    )
+    .await;
+    assert!(run.docs.is_empty(), "{:?}", run.docs);
+    assert_eq!(run.summary.collected(), 0);
+    assert_eq!(
+        run.logs.matches("it names no task (no TaskARN)").count(),
+        1,
+        "{}",
+        run.logs
+    );
+}

@@ -225,12 +225,25 @@ impl Client {
         }
     }
 
+    /// `/task`. An answer that names no task (no `TaskARN`: `{}`, say) is unusable: its
+    /// values could only be published under `unknown` dimensions.
     pub(crate) async fn task(&self) -> Result<TaskMetadata, FetchError> {
         let body = self.get(Path::Task).await?;
-        parse::task(&body).map_err(|error| FetchError::Body {
+        let unusable = |error| FetchError::Body {
             path: Path::Task,
             error,
-        })
+        };
+        let task = parse::task(&body).map_err(unusable)?;
+        if task
+            .task_arn
+            .as_deref()
+            .is_none_or(|arn| arn.trim().is_empty())
+        {
+            return Err(unusable(ParseError(
+                "it names no task (no TaskARN)".to_string(),
+            )));
+        }
+        Ok(task)
     }
 
     pub(crate) async fn task_with_tags(&self) -> Result<TaskTagsResponse, FetchError> {

@@ -115,9 +115,10 @@ impl<'de> Deserialize<'de> for Entry {
     }
 }
 
-/// `/task/stats`. One pass over the body in the usual case; when valid JSON still does not
-/// fit the model (a duplicated key, say), each container is parsed on its own so one bad
-/// entry costs only that container.
+/// `/task/stats`. One pass over the body in the usual case; when it fails (a duplicated key,
+/// a number out of range such as `1e400` in one entry), each container is parsed on its own,
+/// so one bad entry costs only that container; only a body that is not a JSON object of
+/// entries at all is an error.
 pub fn stats(body: &[u8]) -> Result<StatsResponse, ParseError> {
     match serde_json::from_slice::<HashMap<String, Entry>>(body) {
         Ok(entries) => {
@@ -134,8 +135,7 @@ pub fn stats(body: &[u8]) -> Result<StatsResponse, ParseError> {
             out.malformed.sort();
             Ok(out)
         }
-        Err(e) if e.is_data() => stats_entry_by_entry(body),
-        Err(e) => Err(json_error(body, &e)),
+        Err(_) => stats_entry_by_entry(body),
     }
 }
 
@@ -187,6 +187,27 @@ mod tests {
             Some(5)
         );
         assert!(parsed.malformed.is_empty());
+    }
+
+    #[test]
+    fn a_number_out_of_range_in_one_entry_costs_only_that_container() {
+        // serde_json calls `1e400` a syntax error: the one-pass parse failed for the whole
+        // body, and every container lost its values every cycle.
+        let body =
+            br#"{"bad": {"memory_stats": {"usage": 1e400}}, "ok": {"memory_stats": {"usage": 7}}}"#;
+        let parsed = stats(body).expect("the body is read entry by entry");
+        assert_eq!(parsed.malformed, vec!["bad".to_string()]);
+        assert_eq!(
+            parsed.containers["ok"]
+                .memory_stats
+                .as_ref()
+                .and_then(|m| m.usage),
+            Some(7)
+        );
+        assert!(
+            stats(br#"{"ok": {"memory_stats": {"usage": 7}}"#).is_err(),
+            "cut short"
+        );
     }
 
     #[test]
