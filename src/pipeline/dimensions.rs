@@ -344,6 +344,8 @@ impl TaskIdentity {
 /// A dimension value CloudWatch would reject, and what was published instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct DimensionProblem {
+    /// `dimension`, or `property` (a plain member of the document).
+    pub(crate) subject: &'static str,
     /// The dimension's name only: tag values can be long or sensitive.
     pub(crate) dimension: String,
     pub(crate) problem: &'static str,
@@ -390,12 +392,31 @@ impl Warnings {
     }
 
     fn once(&mut self, name: &str, what: &'static str) {
-        if self.seen.insert((name.to_string(), what)) {
+        self.once_about("dimension", name, what);
+    }
+
+    fn once_about(&mut self, subject: &'static str, name: &str, what: &'static str) {
+        if self.seen.insert((format!("{subject} {name}"), what)) {
             self.new.push(DimensionProblem {
+                subject,
                 dimension: name.to_string(),
                 problem: what,
             });
         }
+    }
+
+    /// A property's value, at most [`MAX_VALUE_CHARS`] characters: a property is copied into
+    /// every document, so a megabyte `TaskARN` would be a megabyte per document.
+    fn property(&mut self, name: &str, value: &str) -> String {
+        if value.len() <= MAX_VALUE_CHARS || value.chars().count() <= MAX_VALUE_CHARS {
+            return value.to_string();
+        }
+        self.once_about(
+            "property",
+            name,
+            "is longer than 1024 characters; truncated to 1024",
+        );
+        value.chars().take(MAX_VALUE_CHARS).collect()
     }
 }
 
@@ -521,7 +542,7 @@ impl Labeler {
             if let Some(v) = property.value(level, source)
                 && !fields.iter().any(|(k, _)| k == name)
             {
-                fields.push((name.to_string(), v.to_string()));
+                fields.push((name.to_string(), warnings.property(name, v)));
             }
         }
         Entity {

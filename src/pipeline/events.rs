@@ -6,6 +6,54 @@ use super::compute::Gap;
 use super::dimensions::DimensionProblem;
 use crate::source::metadata::FetchError;
 
+/// Text from outside (an endpoint's answer, a container's name, an API's message) as it goes
+/// into a log line: plain printable ASCII as it is; anything else quoted with its control
+/// characters escaped, so a newline cannot forge a log line; and at most
+/// [`Outside::MAX_CHARS`] characters, so a megabyte of it cannot make a megabyte line.
+#[derive(Debug, Clone, Copy)]
+pub struct Outside<'a>(pub &'a str);
+
+impl Outside<'_> {
+    pub const MAX_CHARS: usize = 200;
+}
+
+impl std::fmt::Display for Outside<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = self.0;
+        let plain = text.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"');
+        if plain && text.len() <= Outside::MAX_CHARS {
+            return f.write_str(text);
+        }
+        let cut: String = text.chars().take(Outside::MAX_CHARS).collect();
+        write!(f, "{cut:?}")?;
+        if cut.len() < text.len() {
+            write!(f, "…(+{} bytes)", text.len() - cut.len())?;
+        }
+        Ok(())
+    }
+}
+
+/// Names from outside as a list, `["app", "web"]`: each as [`Outside`] quotes it, at most 20.
+pub struct OutsideList<'a>(pub &'a [String]);
+
+impl std::fmt::Display for OutsideList<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const MAX: usize = 20;
+        f.write_str("[")?;
+        for (i, name) in self.0.iter().take(MAX).enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            let cut: String = name.chars().take(Outside::MAX_CHARS).collect();
+            write!(f, "{cut:?}")?;
+        }
+        if self.0.len() > MAX {
+            write!(f, ", … {} more", self.0.len() - MAX)?;
+        }
+        f.write_str("]")
+    }
+}
+
 /// Where tags were read from, for the tag events' wording.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TagSource {
@@ -53,9 +101,12 @@ impl Event {
                 tracing::info!("metadata endpoint answers again after {failed_polls} failed polls")
             }
             Event::MalformedStats { containers } => tracing::warn!(
-                "stats of containers {containers:?} have an unexpected shape; they are left out until they parse again"
+                "stats of containers {} have an unexpected shape; they are left out until they parse again",
+                OutsideList(containers)
             ),
-            Event::Gap { gap, containers } => tracing::info!("containers {containers:?}: {gap}"),
+            Event::Gap { gap, containers } => {
+                tracing::info!("containers {}: {gap}", OutsideList(containers));
+            }
             Event::TagsFailed { from, problem } => tracing::warn!(
                 "{}: {problem}; tag dimensions keep their last known values ('unknown' if none)",
                 from.what()
@@ -63,8 +114,12 @@ impl Event {
             Event::TagsRecovered { from } => {
                 tracing::info!("{}: read again successfully", from.what());
             }
-            Event::Dimension(DimensionProblem { dimension, problem }) => {
-                tracing::warn!(dimension = %dimension, "dimension {dimension} {problem}");
+            Event::Dimension(DimensionProblem {
+                subject,
+                dimension,
+                problem,
+            }) => {
+                tracing::warn!(dimension = %dimension, "{subject} {dimension} {problem}");
             }
             Event::OutOfRange { metric, value } => tracing::warn!(
                 "{metric} = {value:e} is outside what CloudWatch accepts (0, or 8.5e-109 to 1.2e108 either way); left out and counted as dropped"
@@ -117,6 +172,37 @@ impl<K: PartialEq> Ongoing<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_from_outside_cannot_forge_a_line_or_make_a_long_one() {
+        assert_eq!(
+            Outside("AccessDeniedException").to_string(),
+            "AccessDeniedException"
+        );
+        let forged = "x\n2026-01-01T00:00:00Z  INFO forged";
+        assert_eq!(
+            Outside(forged).to_string(),
+            r#""x\n2026-01-01T00:00:00Z  INFO forged""#
+        );
+        let huge = "a".repeat(1 << 20);
+        let said = Outside(&huge).to_string();
+        assert!(said.len() < 250, "{}", said.len());
+        assert!(
+            said.ends_with(&format!("…(+{} bytes)", (1 << 20) - 200)),
+            "{said}"
+        );
+        let names = ["app".to_string(), "we\u{1b}[31mb".to_string()];
+        assert_eq!(
+            OutsideList(&names).to_string(),
+            r#"["app", "we\u{1b}[31mb"]"#
+        );
+        let many: Vec<String> = (0..25).map(|i| format!("c{i}")).collect();
+        assert!(
+            OutsideList(&many)
+                .to_string()
+                .ends_with(", \"c19\", … 5 more]")
+        );
+    }
 
     #[test]
     fn a_problem_is_said_when_it_begins_or_changes_and_when_it_ends() {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use super::dimensions::Tags;
-use super::events::{Change, Event, Ongoing, TagSource};
+use super::events::{Change, Event, Ongoing, Outside, TagSource};
 use crate::source::TagsRead;
 use crate::source::metadata::{FetchError, TaskTagsResponse};
 
@@ -50,7 +50,7 @@ fn describe_tag_errors(errors: &[serde_json::Value]) -> String {
                 .get("ErrorCode")
                 .and_then(|v| v.as_str())
                 .unwrap_or("error");
-            format!("{field}: {code}")
+            format!("{}: {}", Outside(field), Outside(code))
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -101,7 +101,7 @@ impl TagState {
                 }
                 Err(e) => {
                     failed += 1;
-                    Some(e)
+                    Some(Outside(&e).to_string())
                 }
             };
             events.extend(report(&mut self.api_problem, problem, TagSource::EcsApi));

@@ -8,6 +8,8 @@
 //! default) or point `ECS_EMF_HEALTH_FILE` at one.
 
 use std::fs::File;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -81,10 +83,17 @@ impl HealthFile {
             };
             let body = serde_json::to_vec(&info).map_err(std::io::Error::other)?;
             // Written under a temporary name and renamed, so a reader never sees half a file.
-            let tmp = self.path.with_extension("tmp");
-            std::fs::write(&tmp, body)?;
-            std::fs::rename(&tmp, &self.path)?;
-            self.file = Some(File::options().append(true).open(&self.path)?);
+            let tmp = write_new_beside(&self.path, &body)?;
+            if let Err(e) = std::fs::rename(&tmp, &self.path) {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e);
+            }
+            self.file = Some(
+                File::options()
+                    .append(true)
+                    .custom_flags(libc::O_NOFOLLOW)
+                    .open(&self.path)?,
+            );
         }
         if let Some(f) = &self.file {
             f.set_modified(SystemTime::now())?;
@@ -92,6 +101,41 @@ impl HealthFile {
         }
         Ok(())
     }
+}
+
+/// Writes `body` to a new file in `path`'s folder and returns its name. The file is created
+/// fresh (`O_EXCL`, `O_NOFOLLOW`): a link planted under a predictable name cannot make this
+/// write land in the file it points to; the name is this process's and a counter's, and a
+/// name already taken is skipped.
+fn write_new_beside(path: &Path, body: &[u8]) -> std::io::Result<PathBuf> {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut last = None;
+    for _ in 0..8 {
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()));
+        let created = File::options()
+            .write(true)
+            .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .mode(0o644)
+            .open(&tmp);
+        match created {
+            Ok(mut file) => {
+                if let Err(e) = file.write_all(body) {
+                    let _ = std::fs::remove_file(&tmp);
+                    return Err(e);
+                }
+                return Ok(tmp);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no free temporary name")))
 }
 
 /// Checks the file at `now`; the error says why the container is unhealthy.
@@ -200,5 +244,37 @@ mod tests {
         file.record();
         file.record();
         assert!(file.warned);
+    }
+
+    #[test]
+    fn links_planted_beside_the_health_file_are_never_written_through() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious").expect("write");
+        let path = dir.path().join("health");
+        // The old temporary name, and the health file itself, as links to the victim.
+        symlink(&victim, path.with_extension("tmp")).expect("link");
+        symlink(&victim, &path).expect("link");
+        let mut file = HealthFile::new(path.clone(), Duration::from_secs(1));
+        symlink(&victim, &path).expect("link again, after new() removed it");
+        file.record();
+        assert!(!file.warned, "recorded");
+        assert_eq!(std::fs::read_to_string(&victim).expect("read"), "precious");
+        assert!(
+            !std::fs::symlink_metadata(&path)
+                .expect("metadata")
+                .file_type()
+                .is_symlink(),
+            "the health file is a file of its own"
+        );
+        assert!(check(&path, SystemTime::now()).is_ok());
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(leftovers, ["health.tmp"], "only the planted link");
     }
 }

@@ -27,12 +27,7 @@ fn start(sim: &Sim, env: &[(String, String)]) -> Exporter {
 
 /// `collected=N` from the exporter's shutdown line.
 fn collected(stderr: &str) -> usize {
-    stderr
-        .split("collected=")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no collected=N in:\n{stderr}"))
+    crate::support::process::stopped_field(stderr, "collected") as usize
 }
 
 fn dims(d: &Value) -> BTreeMap<String, String> {

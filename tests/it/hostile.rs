@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::support::emf_rules;
-use crate::support::process::{Sim, bin, fill, pipe, send_signal, task_docs, wait_exit};
+use crate::support::process::{
+    Sim, bin, fill, pipe, send_signal, stopped_field, task_docs, wait_exit,
+};
 
 /// The exporter at a 1 s interval against `uri`, with `env`, its stdout and stderr as given.
 fn exporter(uri: &str, env: &[(&str, &str)], stdout: Stdio, stderr: Stdio) -> Child {
@@ -245,13 +247,7 @@ fn a_second_signal_ends_a_stuck_flush_at_once_and_says_what_was_not_delivered() 
         text.contains("SIGINT received again: stopping now"),
         "{text}"
     );
-    let not_delivered: u64 = text
-        .split("not_delivered=")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no not_delivered=N in {text}"));
-    assert!(not_delivered > 0, "{text}");
+    assert!(stopped_field(&text, "not_delivered") > 0, "{text}");
 }
 
 #[test]
@@ -378,4 +374,77 @@ fn a_chunk_larger_than_any_body_is_one_logged_problem_and_polling_goes_on() {
         .map(|l| serde_json::from_str(l).expect("EMF"))
         .collect();
     assert!(task_docs(&parsed).len() >= 3);
+}
+
+/// Peak resident memory of `pid`, in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_4_mb_task_arn_over_30_containers_keeps_memory_bounded() {
+    // The task's properties went into every document at full length: 4 MB × 31 documents a
+    // cycle, 272 MB of peak memory. Properties are cut at 1024 characters now.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let arn = format!(
+        "arn:aws:ecs:us-east-1:123456789012:task/prod/{}",
+        "a".repeat(4 << 20)
+    );
+    let containers: Vec<serde_json::Value> = (0..30)
+        .map(|i| {
+            serde_json::json!({"DockerId": format!("c{i}"), "Name": format!("app-{i}"),
+                "KnownStatus": "RUNNING", "Type": "NORMAL", "Limits": {"CPU": 128, "Memory": 256}})
+        })
+        .collect();
+    let task = serde_json::json!({"Cluster": "prod", "ServiceName": "web", "TaskARN": arn,
+        "Family": "web", "Revision": "1", "LaunchType": "EC2", "Containers": containers});
+    let stats: serde_json::Map<String, serde_json::Value> = (0..30)
+        .map(|i| {
+            (
+                format!("c{i}"),
+                serde_json::json!({"read": "2025-01-01T00:00:00Z",
+                    "cpu_stats": {"cpu_usage": {"total_usage": 1_000_000u64 * (i + 1)}},
+                    "memory_stats": {"usage": 10_485_760u64}}),
+            )
+        })
+        .collect();
+    let (task_file, stats_file) = (dir.path().join("task.json"), dir.path().join("stats.json"));
+    std::fs::write(&task_file, task.to_string()).expect("write");
+    std::fs::write(&stats_file, serde_json::Value::Object(stats).to_string()).expect("write");
+    let sim = Sim::start(&[
+        "--replay-task",
+        task_file.to_str().expect("utf-8"),
+        "--replay-stats",
+        stats_file.to_str().expect("utf-8"),
+    ]);
+    let mut child = exporter(&sim.base_url, &[], Stdio::piped(), Stdio::piped());
+    let docs = lines(child.stdout.take().expect("stdout"));
+    let log = lines(child.stderr.take().expect("stderr"));
+    let enough = wait_for_tasks(&docs, 4, Duration::from_secs(30));
+    let peak = peak_rss_kib(child.id());
+    send_signal(child.id(), "-TERM");
+    let (code, _) = wait_exit(&mut child, Duration::from_secs(15));
+    std::thread::sleep(Duration::from_millis(200));
+    let text = log.lock().expect("log").join("\n");
+    assert!(enough, "{text}");
+    assert_eq!(code, Some(0));
+    // The sidecar's container has a 64 MiB limit (infra/).
+    assert!(peak < 48 * 1024, "peak RSS {peak} KiB");
+    assert_eq!(
+        text.matches("property TaskARN is longer than 1024 characters")
+            .count(),
+        1,
+        "{text}"
+    );
+    let first: serde_json::Value =
+        serde_json::from_str(&docs.lock().expect("docs")[0]).expect("EMF");
+    assert_eq!(
+        first["TaskARN"].as_str().map(|a| a.chars().count()),
+        Some(1024)
+    );
 }

@@ -272,3 +272,42 @@ async fn a_task_body_that_names_no_task_is_a_failed_poll() {
         run.logs
     );
 }
+
+/// `Errors[]` of `/taskWithTags` reach the log quoted and capped: a newline cannot forge a
+/// log line, a megabyte cannot make a megabyte line. (They were logged raw.)
+#[tokio::test(start_paused = true)]
+async fn text_from_the_endpoint_cannot_forge_a_log_line_or_make_a_long_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ecs_exporter/");
+    let with_tags = serde_json::json!({
+        "Errors": [{
+            "ErrorField": "TaskTags\n2026-01-01T00:00:00.000000Z  INFO forged line",
+            "ErrorCode": "x".repeat(1 << 20),
+        }]
+    });
+    let path = dir.path().join("with-tags.json");
+    std::fs::write(&path, with_tags.to_string()).expect("write");
+    let run = inproc::run(
+        &[
+            "--replay-task",
+            &format!("{fixtures}ec2_task_metadata.json"),
+            "--replay-stats",
+            &format!("{fixtures}ec2_task_stats.json"),
+            "--replay-task-with-tags",
+            path.to_str().expect("utf-8"),
+        ],
+        &[("ECS_EMF_TAG_DIMENSIONS", "team")],
+        2,
+    )
+    .await;
+    let logs = &run.logs;
+    assert!(logs.contains("/taskWithTags reports"), "{logs}");
+    assert!(
+        !logs
+            .lines()
+            .any(|l| l.starts_with("2026-01-01T00:00:00.000000Z")),
+        "a forged line: {logs}"
+    );
+    let longest = logs.lines().map(str::len).max().unwrap_or(0);
+    assert!(longest < 2_000, "a log line of {longest} bytes");
+}

@@ -11,6 +11,7 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::model::{ContainerStats, TaskMetadata, TaskTagsResponse};
+use crate::pipeline::events::Outside;
 
 /// Why a body could not be used. The message names the problem; the caller adds the path.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,10 +35,12 @@ fn json_error(body: &[u8], err: &serde_json::Error) -> ParseError {
     if body.iter().all(u8::is_ascii_whitespace) {
         return ParseError("empty body".to_string());
     }
+    // serde's message may quote the body; it reaches the log as text from outside.
+    let said = Outside(&err.to_string()).to_string();
     if err.is_data() {
-        return ParseError(format!("unexpected JSON shape ({err})"));
+        return ParseError(format!("unexpected JSON shape ({said})"));
     }
-    ParseError(format!("invalid JSON ({err})"))
+    ParseError(format!("invalid JSON ({said})"))
 }
 
 /// serde's derived `Deserialize` also reads a struct from a JSON array, field by field in

@@ -236,6 +236,22 @@ impl Drop for Exporter {
     }
 }
 
+/// A number from the exporter's last line (`stopped cycles=… collected=… documents=…`)
+/// in its log `text`.
+pub fn stopped_field(text: &str, name: &str) -> u64 {
+    let stopped = text
+        .lines()
+        .rev()
+        .find(|l| l.contains(" stopped cycles="))
+        .unwrap_or_else(|| panic!("no stopped line in:\n{text}"));
+    let prefix = format!("{name}=");
+    stopped
+        .split_whitespace()
+        .find_map(|field| field.strip_prefix(prefix.as_str()))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no {name}=N in {stopped}"))
+}
+
 /// A loopback port that was free a moment ago.
 pub fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
