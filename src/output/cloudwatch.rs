@@ -22,7 +22,7 @@ use tokio::sync::Notify;
 use super::pending::{Backoff, Bounded, Shared, Weighed};
 use super::{Counters, DeliveryReport, Output};
 use crate::pipeline::cycle::Cycle;
-use crate::pipeline::events::{Change, Ongoing};
+use crate::pipeline::events::{Change, Ongoing, Outside};
 
 /// PutMetricData limits (CloudWatch API reference).
 const MAX_DATUMS_PER_REQUEST: usize = 1000;
@@ -235,28 +235,26 @@ fn classify<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::
         SdkError::ServiceError(service) => {
             let e = service.err();
             let code = e.code().unwrap_or("unknown");
-            let message = e.message().unwrap_or("");
+            // The service's words reach the log: quoted and capped as text from outside.
+            let said = format!("{code}: {}", Outside(e.message().unwrap_or("")));
             match code {
                 "InvalidParameterValue"
                 | "MissingParameter"
                 | "InvalidParameterCombination"
                 | "InvalidParameterValueException"
                 | "MissingRequiredParameterException"
-                | "InvalidParameterCombinationException" => {
-                    Failure::Invalid(format!("{code}: {message}"))
-                }
-                _ => Failure::Retry(format!("{code}: {message}")),
+                | "InvalidParameterCombinationException" => Failure::Invalid(said),
+                _ => Failure::Retry(said),
             }
         }
         SdkError::TimeoutError(_) => Failure::Retry("timed out".to_string()),
         SdkError::DispatchFailure(_) => Failure::Retry(format!(
             "cannot reach CloudWatch: {}",
-            aws_sdk_cloudwatch::error::DisplayErrorContext(err)
+            Outside(&aws_sdk_cloudwatch::error::DisplayErrorContext(err).to_string())
         )),
-        other => Failure::Retry(format!(
-            "{}",
-            aws_sdk_cloudwatch::error::DisplayErrorContext(other)
-        )),
+        other => Failure::Retry(
+            Outside(&aws_sdk_cloudwatch::error::DisplayErrorContext(other).to_string()).to_string(),
+        ),
     }
 }
 
@@ -315,7 +313,7 @@ async fn deliver_loop(
             .await;
         match result {
             Ok(_) => {
-                shared.settled();
+                shared.settled(&batch);
                 Counters::add(&shared.counters.documents, 1);
                 Counters::add(&shared.counters.values, batch.len() as u64);
                 if let Change::Ended(_) = failing.update(None) {
@@ -333,7 +331,7 @@ async fn deliver_loop(
                         "cloudwatch output: CloudWatch rejected a batch of {} datums (first: {first}): {reason}; not retried",
                         batch.len()
                     );
-                    shared.settled();
+                    shared.settled(&batch);
                     Counters::add(&shared.counters.dropped_values, batch.len() as u64);
                     Counters::add(&shared.counters.errors, 1);
                 }
@@ -346,7 +344,7 @@ async fn deliver_loop(
                             "cloudwatch output: PutMetricData failed ({reason}); {pending}+ datums kept and retried with backoff"
                         );
                     }
-                    backoff.pause(shared.is_closing()).await;
+                    shared.pause(&mut backoff).await;
                 }
             },
         }

@@ -50,6 +50,10 @@ pub struct Counters {
     pub values: AtomicU64,
     pub(crate) errors: AtomicU64,
     pub dropped_values: AtomicU64,
+    /// Values whose arrival nothing can confirm, so never counted as delivered (also in
+    /// `dropped_values`): acknowledged by an agent that then reset the connection, or the
+    /// last UDP datagram of a run (a refusal would only show on a later send).
+    pub(crate) unknown_values: AtomicU64,
 }
 
 impl Counters {

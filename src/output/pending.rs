@@ -84,6 +84,8 @@ pub(crate) struct Shared<T> {
     in_flight: (AtomicUsize, AtomicU64),
     wake: Notify,
     closing: AtomicBool,
+    /// Wakes a delivery task paused between retries when the stop begins.
+    stop: Notify,
     pub(crate) counters: Arc<Counters>,
 }
 
@@ -94,6 +96,7 @@ impl<T: Weighed> Shared<T> {
             in_flight: (AtomicUsize::new(0), AtomicU64::new(0)),
             wake: Notify::new(),
             closing: AtomicBool::new(false),
+            stop: Notify::new(),
             counters,
         }
     }
@@ -104,9 +107,16 @@ impl<T: Weighed> Shared<T> {
         f(&mut guard)
     }
 
-    fn set_in_flight(&self, items: usize, values: u64) {
-        self.in_flight.0.store(items, Ordering::Relaxed);
-        self.in_flight.1.store(values, Ordering::Relaxed);
+    fn hold(&self, items: usize, values: u64) {
+        self.in_flight.0.fetch_add(items, Ordering::Relaxed);
+        self.in_flight.1.fetch_add(values, Ordering::Relaxed);
+    }
+
+    /// Items taken by [`Shared::next`] that are done with: delivered, or given up on and
+    /// counted by the caller.
+    fn release(&self, items: usize, values: u64) {
+        self.in_flight.0.fetch_sub(items, Ordering::Relaxed);
+        self.in_flight.1.fetch_sub(values, Ordering::Relaxed);
     }
 
     /// Queues new items for delivery; returns the values dropped to keep the bound.
@@ -125,7 +135,7 @@ impl<T: Weighed> Shared<T> {
         loop {
             let batch = self.with_queue(&mut take);
             if !batch.is_empty() {
-                self.set_in_flight(batch.len(), batch.iter().map(Weighed::values).sum());
+                self.hold(batch.len(), batch.iter().map(Weighed::values).sum());
                 return Some(batch);
             }
             if self.is_closing() {
@@ -135,21 +145,37 @@ impl<T: Weighed> Shared<T> {
         }
     }
 
-    /// The items in flight were delivered, or given up on and counted by the caller.
-    pub(crate) fn settled(&self) {
-        self.set_in_flight(0, 0);
+    /// A batch [`Shared::next`] gave is done with (delivered, or given up and counted).
+    pub(crate) fn settled(&self, batch: &[T]) {
+        self.release(batch.len(), batch.iter().map(Weighed::values).sum());
     }
 
-    /// The items in flight go back in front of the queue, for a later attempt.
+    /// Items taken by [`Shared::next`] go back in front of the queue, for a later attempt.
     pub(crate) fn retry_later(&self, batch: Vec<T>) {
+        let values = batch.iter().map(Weighed::values).sum();
+        let items = batch.len();
         self.with_queue(|q| {
             q.put_back(batch);
-            self.set_in_flight(0, 0);
+            self.release(items, values);
         });
     }
 
     pub(crate) fn is_closing(&self) -> bool {
         self.closing.load(Ordering::Relaxed)
+    }
+
+    /// Waits out `backoff` before another attempt. The stop cuts a long pause short: from
+    /// then on only the shortest pause, the stop's deadline bounding the retries.
+    pub(crate) async fn pause(&self, backoff: &mut Backoff) {
+        let stop = self.stop.notified();
+        tokio::pin!(stop);
+        // Registered before the flag is read, so a stop in between still wakes it.
+        stop.as_mut().enable();
+        let closing = self.is_closing();
+        tokio::select! {
+            () = backoff.pause(closing) => {}
+            () = stop => {}
+        }
     }
 
     /// Tells the delivery task to finish what is queued, gives it until `deadline` (or
@@ -163,6 +189,7 @@ impl<T: Weighed> Shared<T> {
     ) -> (bool, usize, u64) {
         self.closing.store(true, Ordering::Relaxed);
         self.wake.notify_one();
+        self.stop.notify_waiters();
         let finished = tokio::select! {
             done = tokio::time::timeout(deadline, &mut task) => done.is_ok(),
             _ = abort.notified() => false,
@@ -201,9 +228,8 @@ impl Backoff {
         self.next = self.min;
     }
 
-    /// Waits before the next attempt. While closing, only the shortest pause: the
-    /// shutdown deadline bounds the retries then.
-    pub(crate) async fn pause(&mut self, closing: bool) {
+    /// Waits before the next attempt; while closing, only the shortest pause.
+    async fn pause(&mut self, closing: bool) {
         tokio::time::sleep(if closing { self.min } else { self.next }).await;
         self.next = (self.next * 2).min(self.max);
     }
@@ -240,6 +266,26 @@ mod tests {
         assert_eq!(tiny.push(Item(50, 7)), 0);
         assert_eq!(tiny.push(Item(50, 8)), 7);
         assert_eq!(tiny.len(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_stop_cuts_a_long_pause_short() {
+        let shared = Arc::new(Shared::<Item>::new(100, Arc::new(Counters::default())));
+        let mut backoff = Backoff::new(Duration::from_secs(30), Duration::from_secs(30));
+        let pausing = Arc::clone(&shared);
+        let task = tokio::spawn(async move { pausing.pause(&mut backoff).await });
+        tokio::task::yield_now().await;
+        let began = tokio::time::Instant::now();
+        let (finished, items, _) = shared
+            .close(task, Duration::from_secs(10), Arc::new(Notify::new()))
+            .await;
+        assert!(finished, "the paused task ended within the stop's deadline");
+        assert_eq!(items, 0);
+        assert!(
+            began.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            began.elapsed()
+        );
     }
 
     #[tokio::test]

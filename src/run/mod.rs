@@ -270,6 +270,7 @@ impl Runner {
             errors = Counters::get(&c.errors),
             dropped_values = delivery.dropped_values,
             not_delivered = delivery.left_values,
+            unknown_values = Counters::get(&c.unknown_values),
             log_lines_dropped = logging::dropped_lines(),
             stop_ms = stop_began.elapsed().as_millis() as u64,
             flushed = delivery.flushed,

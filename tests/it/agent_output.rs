@@ -3,10 +3,12 @@
 
 use std::io::Read;
 use std::net::{TcpListener, UdpSocket};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::support::emf_rules::problems;
-use crate::support::process::{Exporter, Sim};
+use crate::support::process::{Exporter, Sim, metric_values, stopped_field};
 use serde_json::Value;
 
 const TCP_MAX: usize = 262_118;
@@ -144,12 +146,7 @@ fn tcp_agent_killed_and_restarted_loses_nothing_and_duplicates_nothing() {
     unique.dedup();
     assert_eq!(unique, stamps, "in order, no duplicates");
     let stderr = exporter.stderr.text();
-    let collected: usize = stderr
-        .split("collected=")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .expect("shutdown line reports collected=N");
+    let collected = stopped_field(&stderr, "collected") as usize;
     assert_eq!(
         stamps.len(),
         collected,
@@ -216,4 +213,232 @@ fn an_invalid_agent_endpoint_is_rejected_at_start() {
         stderr.contains("AWS_EMF_AGENT_ENDPOINT") && stderr.contains("tcp://HOST:PORT"),
         "{stderr}"
     );
+}
+
+// Hostile agents. Lines handed to the kernel are not delivered lines: whatever the agent
+// does, the exporter never counts more than arrived, never leaves a cut line, and says each
+// problem once.
+
+/// Complete lines an agent received over all its connections, and whether any connection
+/// ended inside a line.
+#[derive(Default)]
+struct Received {
+    docs: Vec<Value>,
+    cut: bool,
+}
+
+impl Received {
+    /// Takes the complete lines out of one connection's bytes.
+    fn take(&mut self, bytes: &[u8], connection_ended: bool) {
+        let mut rest = bytes;
+        while let Some(pos) = rest.iter().position(|b| *b == b'\n') {
+            let text = std::str::from_utf8(&rest[..pos]).expect("utf-8");
+            let p = problems(text, TCP_MAX, None);
+            assert!(p.is_empty(), "{p:?}: {text}");
+            self.docs.push(serde_json::from_str(text).expect("json"));
+            rest = &rest[pos + 1..];
+        }
+        if connection_ended && !rest.is_empty() {
+            self.cut = true;
+        }
+    }
+
+    fn values(&self) -> u64 {
+        self.docs
+            .iter()
+            .map(|d| metric_values(d).len() as u64)
+            .sum()
+    }
+}
+
+/// An agent on a thread: accepts connections until `stop`, handling each with `serve`,
+/// which returns the bytes it read and whether it took them all to the connection's end.
+fn hostile_agent(
+    serve: impl Fn(std::net::TcpStream) -> (Vec<u8>, bool) + Send + 'static,
+) -> (String, Arc<AtomicBool>, std::thread::JoinHandle<Received>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let endpoint = format!("tcp://{}", listener.local_addr().expect("addr"));
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopping = Arc::clone(&stop);
+    let agent = std::thread::spawn(move || {
+        let mut received = Received::default();
+        while !stopping.load(Ordering::SeqCst) {
+            match listener.accept() {
+                Ok((conn, _)) => {
+                    conn.set_nonblocking(false).expect("blocking");
+                    let (bytes, whole) = serve(conn);
+                    received.take(&bytes, whole);
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+        received
+    });
+    (endpoint, stop, agent)
+}
+
+/// Runs the exporter (4 documents a cycle) against `endpoint` for `run`, stops it and
+/// returns its log.
+fn run_against(endpoint: &str, run: Duration, extra: &[(&str, &str)]) -> String {
+    let sim = Sim::start(&["--containers", "3"]);
+    let mut env = vec![
+        ("ECS_EMF_OUTPUT", "agent"),
+        ("AWS_EMF_AGENT_ENDPOINT", endpoint),
+    ];
+    env.extend_from_slice(extra);
+    let mut exporter = Exporter::start(&sim.base_url, &env, &[]);
+    std::thread::sleep(run);
+    assert_eq!(exporter.terminate(Duration::from_secs(15)), Some(0));
+    exporter.stderr.text()
+}
+
+#[test]
+fn an_agent_that_closes_after_each_line_is_credited_with_no_more_than_it_got() {
+    // It reads what the kernel has, keeps the first line and closes: the rest of what it
+    // read is thrown away although the exporter's kernel saw it acknowledged.
+    let (endpoint, stop, agent) = hostile_agent(|mut conn| {
+        conn.set_read_timeout(Some(Duration::from_secs(2)))
+            .expect("timeout");
+        let mut bytes = Vec::new();
+        let mut chunk = [0u8; 65_536];
+        while !bytes.contains(&b'\n') {
+            match conn.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+            }
+        }
+        let first = bytes.iter().position(|b| *b == b'\n').map_or(0, |p| p + 1);
+        bytes.truncate(first);
+        (bytes, true)
+    });
+    let log = run_against(&endpoint, Duration::from_secs(5), &[]);
+    stop.store(true, Ordering::SeqCst);
+    let received = agent.join().expect("agent");
+    assert!(!received.docs.is_empty(), "{log}");
+    let documents = stopped_field(&log, "documents");
+    let values = stopped_field(&log, "values");
+    assert!(
+        documents <= received.docs.len() as u64 && values <= received.values(),
+        "counted {documents} documents ({values} values); {} arrived ({} values):\n{log}",
+        received.docs.len(),
+        received.values()
+    );
+    assert!(stopped_field(&log, "unknown_values") > 0, "{log}");
+    assert!(stopped_field(&log, "errors") > 0, "{log}");
+    assert_eq!(
+        log.matches("may not have been read").count(),
+        1,
+        "one line for the problem:\n{log}"
+    );
+}
+
+#[test]
+fn an_agent_that_reads_100_bytes_then_resets_gets_nothing_counted_as_delivered() {
+    let (endpoint, stop, agent) = hostile_agent(|mut conn| {
+        let mut first = [0u8; 100];
+        let _ = conn.read_exact(&mut first);
+        // A reset, not a close: linger 0.
+        let socket = socket2::SockRef::from(&conn);
+        socket.set_linger(Some(Duration::ZERO)).expect("linger");
+        (Vec::new(), true)
+    });
+    let log = run_against(&endpoint, Duration::from_secs(4), &[]);
+    stop.store(true, Ordering::SeqCst);
+    agent.join().expect("agent");
+    assert_eq!(stopped_field(&log, "documents"), 0, "{log}");
+    assert_eq!(stopped_field(&log, "values"), 0, "{log}");
+    assert!(stopped_field(&log, "unknown_values") > 0, "{log}");
+    assert!(stopped_field(&log, "errors") > 0, "{log}");
+    assert_eq!(log.matches("may not have been read").count(), 1, "{log}");
+}
+
+#[test]
+fn an_agent_that_stops_reading_never_gets_a_cut_line() {
+    // 501 documents (about 750 KB) a second against an agent that reads nothing for 8 s,
+    // with a small receive buffer: the exporter's send buffer fills within seconds. Then
+    // the exporter stops and the agent reads everything it was sent.
+    let sim = Sim::start(&["--containers", "500"]);
+    let listener =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    listener.set_recv_buffer_size(4096).expect("rcvbuf");
+    listener
+        .bind(
+            &"127.0.0.1:0"
+                .parse::<std::net::SocketAddr>()
+                .expect("addr")
+                .into(),
+        )
+        .expect("bind");
+    listener.listen(4).expect("listen");
+    let listener: TcpListener = listener.into();
+    let endpoint = format!("tcp://{}", listener.local_addr().expect("addr"));
+    let env = [
+        ("ECS_EMF_OUTPUT", "agent"),
+        ("AWS_EMF_AGENT_ENDPOINT", endpoint.as_str()),
+        ("ECS_EMF_STOP_TIMEOUT", "2s"),
+    ];
+    let mut exporter = Exporter::start(&sim.base_url, &env, &[]);
+    let mut conn = accept(&listener, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_secs(8));
+    assert_eq!(exporter.terminate(Duration::from_secs(15)), Some(0));
+    let log = exporter.stderr.text();
+    let mut bytes = Vec::new();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let ended = conn.read_to_end(&mut bytes);
+    let mut received = Received::default();
+    received.take(&bytes, true);
+    assert!(ended.is_ok(), "the connection ends with a close: {ended:?}");
+    assert!(!received.cut, "a cut line reached the agent:\n{log}");
+    assert!(!received.docs.is_empty(), "{log}");
+    let documents = stopped_field(&log, "documents");
+    assert!(documents <= received.docs.len() as u64, "{log}");
+    assert!(stopped_field(&log, "not_delivered") > 0, "{log}");
+    assert_eq!(
+        log.matches("has read nothing for 5 s").count(),
+        1,
+        "said once:\n{log}"
+    );
+}
+
+#[test]
+fn udp_to_a_port_with_no_listener_is_one_line_and_nothing_delivered() {
+    let closed = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let endpoint = format!("udp://{}", closed.local_addr().expect("addr"));
+    drop(closed);
+    let started = Instant::now();
+    let log = run_against(&endpoint, Duration::from_secs(5), &[]);
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "the stop waits for no one"
+    );
+    assert_eq!(stopped_field(&log, "documents"), 0, "{log}");
+    assert!(stopped_field(&log, "collected") >= 4, "{log}");
+    assert!(stopped_field(&log, "not_delivered") > 0, "{log}");
+    // Until the stop, whose summary says what was lost.
+    let running = log.split("SIGTERM received").next().unwrap_or_default();
+    let agent_lines: Vec<&str> = running
+        .lines()
+        .filter(|l| l.contains("agent output"))
+        .collect();
+    assert_eq!(agent_lines.len(), 1, "one line for one problem:\n{log}");
+    assert!(agent_lines[0].contains("cannot send"), "{log}");
+    assert!(
+        log.contains("not delivered: the agent could not be reached"),
+        "{log}"
+    );
+    assert!(stopped_field(&log, "stop_ms") < 1000, "{log}");
+}
+
+#[test]
+fn a_closed_tcp_port_does_not_hold_the_stop() {
+    let closed = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let endpoint = format!("tcp://{}", closed.local_addr().expect("addr"));
+    drop(closed);
+    let log = run_against(&endpoint, Duration::from_secs(3), &[]);
+    let stop_ms = stopped_field(&log, "stop_ms");
+    assert!(stop_ms < 1000, "the stop took {stop_ms} ms:\n{log}");
+    assert_eq!(stopped_field(&log, "documents"), 0, "{log}");
+    assert!(log.contains("flushed=false"), "{log}");
 }

@@ -1,18 +1,17 @@
 //! EMF to a CloudWatch agent or Fluent Bit, over TCP or UDP (`ECS_EMF_OUTPUT=agent`).
 //!
-//! Documents wait in a backlog bounded in bytes (`ECS_EMF_BUFFER_BYTES`); a delivery task
-//! drains it in order. TCP: one line per document, the connection checked for a closed peer
-//! before each line, reconnects with exponential backoff (0.1 s to 30 s); a line is removed
-//! from the backlog only once written. UDP: one datagram per document, each under 64 KB.
-//! Past the bound the oldest documents are dropped and counted. Collection never waits.
+//! Documents wait in a backlog bounded in bytes (`ECS_EMF_BUFFER_BYTES`, the oldest dropped
+//! and counted past it); a delivery task sends them in order, one line (TCP) or datagram
+//! (UDP) per document, and reconnects with exponential backoff (0.1 s to 30 s). A document
+//! counts as delivered only when the link can vouch for it ([`link`]): lines the agent
+//! certainly never had go back to the backlog, lines it may or may not have read are
+//! counted as unknown (and dropped), never as delivered. Collection never waits.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::Notify;
 
 use super::pending::{Backoff, Shared, Weighed};
@@ -21,6 +20,9 @@ use crate::emf::{self, EncoderConfig};
 use crate::pipeline::cycle::Cycle;
 use crate::pipeline::events::{Change, Ongoing};
 use crate::settings::{AgentEndpoint, Settings, Transport};
+use link::{Broken, CONFIRM_AFTER, Link, STALL_NOTICE, SendError, Settled};
+
+mod link;
 
 /// The largest CloudWatch Logs event (256 KiB less its 26 bytes of overhead): the agent
 /// forwards each line as one event.
@@ -30,7 +32,6 @@ pub(crate) const UDP_MAX_LINE_BYTES: usize = 65_000;
 
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
-const IO_TIMEOUT: Duration = Duration::from_secs(5);
 
 struct Line {
     bytes: Vec<u8>,
@@ -114,12 +115,19 @@ impl Output for AgentOutput {
     ) -> Pin<Box<dyn Future<Output = DeliveryReport> + Send>> {
         let AgentOutput { shared, task, .. } = *self;
         Box::pin(async move {
-            let (flushed, left_lines, left_values) = shared.close(task, deadline, abort).await;
+            let (finished, left_lines, left_values) = shared.close(task, deadline, abort).await;
             let c = &shared.counters;
             if left_lines > 0 {
+                let why = if finished {
+                    "the agent could not be reached".to_string()
+                } else {
+                    format!(
+                        "the stop ended first ({} s deadline or a second signal)",
+                        deadline.as_secs()
+                    )
+                };
                 tracing::warn!(
-                    "agent output: {left_lines} documents ({left_values} values) not delivered before the {} s deadline",
-                    deadline.as_secs()
+                    "agent output: {left_lines} documents ({left_values} values) not delivered: {why}"
                 );
             }
             DeliveryReport {
@@ -127,126 +135,186 @@ impl Output for AgentOutput {
                 values: Counters::get(&c.values),
                 dropped_values: Counters::get(&c.dropped_values),
                 left_values,
-                flushed: flushed && left_lines == 0,
+                flushed: finished && left_lines == 0,
             }
         })
     }
 }
 
-/// A connection to the agent: TCP stream or connected UDP socket.
-enum Link {
-    Tcp(TcpStream),
-    Udp(UdpSocket),
-}
-
-impl Link {
-    async fn open(endpoint: &AgentEndpoint) -> std::io::Result<Link> {
-        let addr = tokio::net::lookup_host(&endpoint.address)
-            .await?
-            .next()
-            .ok_or_else(|| {
-                std::io::Error::other(format!("{} resolves to no address", endpoint.address))
-            })?;
-        match endpoint.transport {
-            Transport::Tcp => {
-                let stream = tokio::time::timeout(IO_TIMEOUT, TcpStream::connect(addr))
-                    .await
-                    .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
-                stream.set_nodelay(true)?;
-                Ok(Link::Tcp(stream))
-            }
-            Transport::Udp => {
-                let local = if addr.is_ipv4() {
-                    "0.0.0.0:0"
-                } else {
-                    "[::]:0"
-                };
-                let socket = UdpSocket::bind(local).await?;
-                socket.connect(addr).await?;
-                Ok(Link::Udp(socket))
-            }
-        }
-    }
-
-    /// Whether the peer closed the connection (a TCP agent that went away). Checked before
-    /// each write: a write into a closed connection can succeed locally and still be lost.
-    fn peer_closed(&self) -> bool {
-        match self {
-            Link::Tcp(stream) => {
-                let mut probe = [0u8; 64];
-                match stream.try_read(&mut probe) {
-                    Ok(0) => true,
-                    Ok(_) => false,
-                    Err(e) => e.kind() != std::io::ErrorKind::WouldBlock,
-                }
-            }
-            Link::Udp(_) => false,
-        }
-    }
-
-    async fn send(&mut self, line: &[u8]) -> std::io::Result<()> {
-        let io = async {
-            match self {
-                Link::Tcp(stream) => stream.write_all(line).await,
-                Link::Udp(socket) => {
-                    let datagram = line.strip_suffix(b"\n").unwrap_or(line);
-                    socket.send(datagram).await.map(|_| ())
-                }
-            }
-        };
-        tokio::time::timeout(IO_TIMEOUT, io)
-            .await
-            .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))?
-    }
+/// The delivery task's problems, each said once while it lasts.
+struct Problems {
+    address: String,
+    /// The kind of error now failing every attempt to reach the agent.
+    failing: Ongoing<std::io::ErrorKind>,
+    /// Connections keep ending with lines whose fate is unknown.
+    losing: Ongoing<()>,
+    /// The agent reads nothing.
+    stalled: Ongoing<()>,
 }
 
 async fn deliver_loop(shared: Arc<Shared<Line>>, endpoint: AgentEndpoint) {
     let mut link: Option<Link> = None;
     let mut backoff = Backoff::new(BACKOFF_MIN, BACKOFF_MAX);
-    // The kind of the send error now failing every attempt.
-    let mut failing: Ongoing<std::io::ErrorKind> = Ongoing::default();
+    let mut problems = Problems {
+        address: endpoint.address.clone(),
+        failing: Ongoing::default(),
+        losing: Ongoing::default(),
+        stalled: Ongoing::default(),
+    };
     loop {
-        // One line at a time: a line leaves the backlog only once written.
-        let Some(mut batch) = shared.next(|b| b.pop().into_iter().collect()).await else {
+        if let Some(l) = link.as_mut()
+            && let Some(broken) = account(&shared, &mut problems, &mut backoff, l.settle(false))
+        {
+            // The rest of its lines get their verdicts; it is reopened for the next line.
+            if let Some(mut l) = link.take() {
+                account(&shared, &mut problems, &mut backoff, l.settle(true));
+            }
+            if let Broken::Refused(e) = &broken
+                && failed(&shared, &mut problems, e)
+            {
+                return;
+            }
+            shared.pause(&mut backoff).await;
+        }
+        // Lines waiting for their verdict are looked at again soon, new lines or not.
+        let waiting = link.as_ref().is_some_and(Link::waiting);
+        let next = shared.next(|b| b.pop().into_iter().collect());
+        let batch = if waiting {
+            match tokio::time::timeout(CONFIRM_AFTER, next).await {
+                Ok(batch) => batch,
+                Err(_) => continue,
+            }
+        } else {
+            next.await
+        };
+        let Some(mut batch) = batch else {
+            // Closing, nothing queued: the last lines' verdicts (within the deadline
+            // `close` keeps), then the link is closed.
+            let Some(mut l) = link.take() else { return };
+            while l.waiting() {
+                if let Some(broken) = account(&shared, &mut problems, &mut backoff, l.settle(false))
+                {
+                    if let Broken::Refused(e) = &broken {
+                        // Nothing listens: what was sent goes back and is left undelivered.
+                        failed(&shared, &mut problems, e);
+                        return;
+                    }
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            let rest = l.settle(true);
+            let again = !rest.resend.is_empty();
+            account(&shared, &mut problems, &mut backoff, rest);
+            if again {
+                // The agent never had them: one more connection may still take them.
+                continue;
+            }
             return;
         };
         let Some(line) = batch.pop() else { continue };
-        if link.as_ref().is_some_and(Link::peer_closed) {
-            link = None;
-        }
-        let result = match link.as_mut() {
-            Some(l) => l.send(&line.bytes).await,
+        let l = match link.as_mut() {
+            Some(l) => l,
             None => match Link::open(&endpoint).await {
-                Ok(mut l) => {
-                    let sent = l.send(&line.bytes).await;
-                    link = Some(l);
-                    sent
+                Ok(l) => link.insert(l),
+                Err(e) => {
+                    shared.retry_later(vec![line]);
+                    if failed(&shared, &mut problems, &e) {
+                        return;
+                    }
+                    shared.pause(&mut backoff).await;
+                    continue;
                 }
-                Err(e) => Err(e),
             },
         };
-        match result {
+        match l.send(line).await {
             Ok(()) => {
-                shared.settled();
-                Counters::add(&shared.counters.documents, 1);
-                Counters::add(&shared.counters.values, line.values);
-                if let Change::Ended(_) = failing.update(None) {
-                    tracing::info!("agent output: {} reachable again", endpoint.address);
+                if let Change::Ended(()) = problems.stalled.update(None) {
+                    tracing::info!("agent output: {} reads again", problems.address);
                 }
-                backoff.reset();
             }
-            Err(e) => {
+            Err(SendError::Stalled(line)) => {
                 shared.retry_later(vec![line]);
-                link = None;
-                if failing.update(Some(e.kind())) == Change::Began {
+                if problems.stalled.update(Some(())) == Change::Began {
                     tracing::warn!(
-                        "agent output: cannot send to {}: {e}; keeping documents (up to ECS_EMF_BUFFER_BYTES) and retrying",
-                        endpoint.address
+                        "agent output: {} has read nothing for {} s; waiting for it, keeping documents (up to ECS_EMF_BUFFER_BYTES)",
+                        problems.address,
+                        STALL_NOTICE.as_secs()
                     );
                 }
-                Counters::add(&shared.counters.errors, 1);
-                backoff.pause(shared.is_closing()).await;
+            }
+            Err(SendError::Failed(e, line)) => {
+                shared.retry_later(vec![line]);
+                if let Some(mut l) = link.take() {
+                    account(&shared, &mut problems, &mut backoff, l.settle(true));
+                }
+                if failed(&shared, &mut problems, &e) {
+                    return;
+                }
+                shared.pause(&mut backoff).await;
             }
         }
     }
+}
+
+/// Counts what settling a link found, and says what it means once; returns why the link
+/// broke, if it did.
+fn account(
+    shared: &Shared<Line>,
+    problems: &mut Problems,
+    backoff: &mut Backoff,
+    settled: Settled,
+) -> Option<Broken> {
+    let Settled {
+        delivered,
+        resend,
+        unknown,
+        broken,
+    } = settled;
+    let counters = &shared.counters;
+    if !delivered.is_empty() {
+        Counters::add(&counters.documents, delivered.len() as u64);
+        Counters::add(&counters.values, delivered.iter().map(|l| l.values).sum());
+        shared.settled(&delivered);
+        backoff.reset();
+        problems.losing.update(None);
+        if let Change::Ended(_) = problems.failing.update(None) {
+            tracing::info!("agent output: {} reachable again", problems.address);
+        }
+    }
+    if !unknown.is_empty() {
+        let values: u64 = unknown.iter().map(|l| l.values).sum();
+        Counters::add(&counters.dropped_values, values);
+        Counters::add(&counters.unknown_values, values);
+        Counters::add(&counters.errors, 1);
+        shared.settled(&unknown);
+        if problems.losing.update(Some(())) == Change::Began {
+            let why = broken.as_ref().map_or_else(
+                || "the stop came before they could be confirmed".to_string(),
+                ToString::to_string,
+            );
+            tracing::warn!(
+                "agent output: {} documents ({values} values) reached {} but may not have been read ({why}); counted as unknown_values, not delivered",
+                unknown.len(),
+                problems.address
+            );
+        }
+    }
+    if !resend.is_empty() {
+        shared.retry_later(resend);
+    }
+    broken
+}
+
+/// Reaching the agent failed: counted, and said when the problem begins. True when the
+/// exporter is stopping: it does not wait for an agent that is not there.
+fn failed(shared: &Shared<Line>, problems: &mut Problems, e: &std::io::Error) -> bool {
+    Counters::add(&shared.counters.errors, 1);
+    if problems.failing.update(Some(e.kind())) == Change::Began {
+        tracing::warn!(
+            "agent output: cannot send to {}: {e}; keeping documents (up to ECS_EMF_BUFFER_BYTES) and retrying",
+            problems.address
+        );
+    }
+    shared.is_closing()
 }
