@@ -26,7 +26,8 @@ network and storage metrics as CloudWatch Embedded Metric Format lines on stdout
 Without a subcommand it runs as the sidecar until SIGTERM."
 )]
 pub struct Cli {
-    /// One collection, publish, flush, exit (0 on success, 1 when nothing was collected).
+    /// One collection, publish, flush, exit: 0 when delivered, 1 when nothing was collected or
+    /// what was collected was not all delivered.
     #[arg(long)]
     pub(crate) once: bool,
     #[command(flatten)]

@@ -56,7 +56,7 @@ pub(crate) async fn sidecar(
     let source = Source::new(client, settings.tags_from_api);
     let counters = Arc::clone(&wiring.counters);
     let output = make_output(&settings, wiring)?;
-    let mut runner = Runner::new(&settings, source, output, counters);
+    let mut runner = Runner::new(&settings, source, output, Arc::clone(&counters));
     if !once {
         let health = health::HealthFile::new(settings.health_file.clone(), settings.interval);
         runner = runner.with_health_file(health);
@@ -69,11 +69,24 @@ pub(crate) async fn sidecar(
         })
         .await
         .map_err(Failure::failed)?;
-    Ok(if once && summary.collected == 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    if !once {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if summary.collected == 0 {
+        // Why is in the log already (the failed poll).
+        return Ok(ExitCode::FAILURE);
+    }
+    let d = &summary.delivery;
+    let unknown = Counters::get(&counters.unknown_values);
+    if d.documents == 0 || !d.flushed || unknown > 0 {
+        tracing::error!(
+            "--once: the task was read but its metrics were not all delivered ({} documents delivered; {} values not delivered, {unknown} unconfirmed); exiting 1",
+            d.documents,
+            d.left_values,
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The output `ECS_EMF_OUTPUT` names. Must run inside the tokio runtime.

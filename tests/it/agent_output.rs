@@ -442,3 +442,26 @@ fn a_closed_tcp_port_does_not_hold_the_stop() {
     assert_eq!(stopped_field(&log, "documents"), 0, "{log}");
     assert!(log.contains("flushed=false"), "{log}");
 }
+
+#[test]
+fn once_exits_1_when_the_cycle_was_collected_but_not_delivered() {
+    let sim = Sim::start(&[]);
+    let closed = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let endpoint = format!("tcp://{}", closed.local_addr().expect("addr"));
+    drop(closed);
+    let metadata = sim.base_url.clone();
+    let (code, _, stderr) = crate::support::process::run_once(
+        &metadata,
+        &[
+            ("ECS_EMF_OUTPUT", "agent"),
+            ("AWS_EMF_AGENT_ENDPOINT", endpoint.as_str()),
+        ],
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("--once: the task was read but its metrics were not all delivered"),
+        "{stderr}"
+    );
+    assert_eq!(stopped_field(&stderr, "collected"), 1, "{stderr}");
+    assert_eq!(stopped_field(&stderr, "documents"), 0, "{stderr}");
+}
