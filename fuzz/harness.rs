@@ -7,7 +7,7 @@
 //! crate must also declare `mod emf_rules` (`tests/it/support/emf_rules.rs`, the EMF validator
 //! written from docs/limits.md independently of the encoder).
 //!
-//! Three runs, each `fn(&[u8]) -> Result<(), String>` (an `Err` or a panic is a finding):
+//! Four runs, each `fn(&[u8]) -> Result<(), String>` (an `Err` or a panic is a finding):
 //! - [`run_parse`]: arbitrary bytes as a `/task`, `/taskWithTags` and `/task/stats` body,
 //!   through the parse functions the exporter's client uses.
 //! - [`run_encode`]: encoder input built from the bytes (metric names, values including NaN,
@@ -15,6 +15,8 @@
 //!   control characters, long strings, up to 30 dimensions per set, any line limit), either
 //!   handed to the encoder directly or first labeled by `dimensions::Labeler` as the
 //!   exporter does; every line must pass the EMF rules and every value must be accounted for.
+//! - [`run_http`]: the metadata HTTP client against a server answering with the bytes (as
+//!   they are, or framed well by `Content-Length` or chunks).
 //! - [`run_pipeline`]: bytes split into `/task`, two `/task/stats` and a `/taskWithTags`
 //!   body, then parse → compute → label → encode, as one exporter cycle after another.
 #![allow(dead_code)]
@@ -1073,4 +1075,169 @@ pub fn run_pipeline(data: &[u8]) -> Result<(), String> {
         check_cycle(&cycle, &config, Some(timestamp_ms))?;
     }
     Ok(())
+}
+
+/// How the fault server answers, chosen by the input's first byte.
+enum Answer {
+    /// The rest of the input, as is, on every connection, which is then closed.
+    Raw(Vec<u8>),
+    /// A well-formed 200 answer to every request on a kept-alive connection, its body the
+    /// rest of the input, framed by `Content-Length` or in chunks of the given sizes.
+    Framed {
+        body: Vec<u8>,
+        chunks: Option<Vec<usize>>,
+    },
+}
+
+impl Answer {
+    fn from(data: &[u8]) -> Answer {
+        let Some((&mode, rest)) = data.split_first() else {
+            return Answer::Raw(Vec::new());
+        };
+        match mode % 3 {
+            0 => Answer::Raw(rest.to_vec()),
+            1 => Answer::Framed {
+                body: rest.to_vec(),
+                chunks: None,
+            },
+            _ => {
+                // Chunk sizes from the body's own bytes (1 to 64), so any split is reachable.
+                let mut sizes = Vec::new();
+                let mut left = rest.len();
+                let mut i = 0;
+                while left > 0 {
+                    let size = (usize::from(rest[i % rest.len()]) % 64 + 1).min(left);
+                    sizes.push(size);
+                    left -= size;
+                    i += 1;
+                }
+                Answer::Framed {
+                    body: rest.to_vec(),
+                    chunks: Some(sizes),
+                }
+            }
+        }
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        match self {
+            Answer::Raw(bytes) => bytes.clone(),
+            Answer::Framed { body, chunks: None } => {
+                let mut out = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len())
+                    .into_bytes();
+                out.extend_from_slice(body);
+                out
+            }
+            Answer::Framed {
+                body,
+                chunks: Some(sizes),
+            } => {
+                let mut out = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+                let mut at = 0;
+                for size in sizes {
+                    out.extend_from_slice(format!("{size:x}\r\n").as_bytes());
+                    out.extend_from_slice(&body[at..at + size]);
+                    out.extend_from_slice(b"\r\n");
+                    at += size;
+                }
+                out.extend_from_slice(b"0\r\n\r\n");
+                out
+            }
+        }
+    }
+}
+
+/// Reads one request head (up to its blank line, at most 64 KiB); false when the client
+/// closed first.
+async fn read_request(conn: &mut tokio::net::TcpStream) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && head.len() < 65_536 {
+        match conn.read(&mut byte).await {
+            Ok(1) => head.push(byte[0]),
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// The metadata client (`source::metadata::http`, hyper underneath) against a server that
+/// answers with bytes made from `data`: either the bytes themselves, then a close, or a
+/// well-formed answer on a kept-alive connection. Two GETs, as a cycle makes. No panic, no
+/// hang (the server always ends its answer, so the client's timeout is a finding), every
+/// error with a reason, no body over the cap, and a well-formed answer read exactly.
+pub fn run_http(data: &[u8]) -> Result<(), String> {
+    use ecs_emf_exporter::source::metadata::http::{HttpClient, HttpError, MAX_BODY_BYTES};
+    use tokio::io::AsyncWriteExt;
+
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    let runtime = RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime")
+    });
+    let answer = Answer::from(data);
+    let bytes = answer.bytes();
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| format!("bind: {e}"))?;
+        let address = listener
+            .local_addr()
+            .map_err(|e| e.to_string())?
+            .to_string();
+        let keep_alive = matches!(answer, Answer::Framed { .. });
+        let server = tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                let bytes = bytes.clone();
+                tokio::spawn(async move {
+                    while read_request(&mut conn).await {
+                        if conn.write_all(&bytes).await.is_err() || !keep_alive {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        let client = HttpClient::new(
+            &address,
+            std::time::Duration::from_secs(5),
+            std::time::Duration::from_secs(1),
+        );
+        let mut outcome = Ok(());
+        for path in ["/task", "/task/stats"] {
+            let finding = match (client.get(path).await, &answer) {
+                (Err(HttpError::Timeout), _) => Some(format!(
+                    "{path}: timed out although the server ended its answer"
+                )),
+                (Err(e), Answer::Framed { .. }) => {
+                    Some(format!("{path}: a well-formed answer was refused: {e}"))
+                }
+                (Err(e), Answer::Raw(_)) if e.to_string().trim().is_empty() => {
+                    Some(format!("{path}: an error without a reason: {e:?}"))
+                }
+                (Ok(r), _) if r.body.len() > MAX_BODY_BYTES => Some(format!(
+                    "{path}: a body of {} bytes passed the cap",
+                    r.body.len()
+                )),
+                (Ok(r), Answer::Framed { body, .. }) if r.status != 200 || &r.body != body => {
+                    Some(format!(
+                        "{path}: read {} {:?}, sent 200 {:?}",
+                        r.status,
+                        String::from_utf8_lossy(&r.body),
+                        String::from_utf8_lossy(body)
+                    ))
+                }
+                _ => None,
+            };
+            if let Some(finding) = finding {
+                outcome = Err(finding);
+                break;
+            }
+        }
+        server.abort();
+        outcome
+    })
 }

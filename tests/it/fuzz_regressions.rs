@@ -54,6 +54,11 @@ fn replay(target: &str, minimum: usize, check: fn(&[u8]) -> Result<(), String>) 
 }
 
 #[test]
+fn metadata_http_inputs() {
+    replay("metadata_http", 8, crate::harness::run_http);
+}
+
+#[test]
 fn parse_metadata_inputs() {
     replay("parse_metadata", 10, crate::harness::run_parse);
 }

@@ -24,11 +24,11 @@ use tokio::net::TcpStream;
 
 /// Bodies larger than this are refused. ECS allows 10 containers per task definition, whose
 /// stats are about 60 KB; the simulator's 500-container tasks are about 1 MB.
-pub(crate) const MAX_BODY_BYTES: usize = 8 << 20;
+pub const MAX_BODY_BYTES: usize = 8 << 20;
 
 /// Why a GET gave no response.
 #[derive(Debug)]
-pub(crate) enum HttpError {
+pub enum HttpError {
     /// The whole exchange took longer than the client's timeout.
     Timeout,
     /// Connecting, writing or reading failed.
@@ -47,16 +47,16 @@ impl std::fmt::Display for HttpError {
     }
 }
 
-pub(crate) struct Response {
-    pub(crate) status: u16,
-    pub(crate) body: Vec<u8>,
+pub struct Response {
+    pub status: u16,
+    pub body: Vec<u8>,
 }
 
 type Sender = SendRequest<Empty<Bytes>>;
 
 /// GETs from one `host:port`. Cheap to clone: clones share the idle connection.
 #[derive(Clone)]
-pub(crate) struct HttpClient {
+pub struct HttpClient {
     /// `host:port`, as connected to and named in `Host`.
     authority: Arc<str>,
     timeout: Duration,
@@ -73,7 +73,7 @@ enum Failure {
 }
 
 impl HttpClient {
-    pub(crate) fn new(authority: &str, timeout: Duration, connect_timeout: Duration) -> HttpClient {
+    pub fn new(authority: &str, timeout: Duration, connect_timeout: Duration) -> HttpClient {
         HttpClient {
             authority: authority.into(),
             timeout,
@@ -83,7 +83,7 @@ impl HttpClient {
     }
 
     /// `GET path` (path and query, starting with `/`), the whole exchange within the timeout.
-    pub(crate) async fn get(&self, path: &str) -> Result<Response, HttpError> {
+    pub async fn get(&self, path: &str) -> Result<Response, HttpError> {
         tokio::time::timeout(self.timeout, self.exchange(path))
             .await
             .unwrap_or(Err(HttpError::Timeout))
@@ -198,7 +198,11 @@ fn with_causes(e: &dyn std::error::Error) -> String {
 
 /// The whole body, at most [`MAX_BODY_BYTES`].
 async fn read_body(mut body: Incoming) -> Result<Vec<u8>, HttpError> {
-    let mut out = Vec::new();
+    use hyper::body::Body;
+    // Sized once when the length is announced: growing by doubling would hold up to twice
+    // the body at the peak.
+    let announced = body.size_hint().exact().unwrap_or(0);
+    let mut out = Vec::with_capacity(usize::try_from(announced).unwrap_or(0).min(MAX_BODY_BYTES));
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| {
             HttpError::Protocol(format!(

@@ -2,7 +2,8 @@
 //! Knows nothing about metrics.
 
 pub(crate) mod client;
-pub(crate) mod http;
+/// Public for the fuzz harness (`fuzz/harness.rs`), which drives the client directly.
+pub mod http;
 pub(crate) mod lenient;
 pub(crate) mod model;
 pub mod parse;
