@@ -68,6 +68,12 @@ fn lines(stream: impl Read + Send + 'static) -> Arc<Mutex<Vec<String>>> {
 }
 
 /// Waits until `docs` (EMF lines) hold `n` task documents; false at the deadline.
+/// The whole log of an exited process, once its reader thread has read the last lines.
+fn all_of(log: &Arc<Mutex<Vec<String>>>) -> String {
+    std::thread::sleep(Duration::from_millis(200));
+    log.lock().expect("log").join("\n")
+}
+
 fn wait_for_tasks(docs: &Arc<Mutex<Vec<String>>>, n: usize, timeout: Duration) -> bool {
     let started = Instant::now();
     while started.elapsed() < timeout {
@@ -183,8 +189,7 @@ fn sigterm_during_a_slow_poll_cancels_it_at_once_and_exits_0() {
     assert_eq!(code, Some(0));
     // Acted on within 100 ms; the process's own start-up and exit take the rest.
     assert!(took < Duration::from_millis(1000), "stopped after {took:?}");
-    std::thread::sleep(Duration::from_millis(200));
-    let text = log.lock().expect("log").join("\n");
+    let text = all_of(&log);
     assert!(
         text.contains("SIGTERM received during a cycle: it is cancelled"),
         "{text}"
@@ -222,8 +227,7 @@ fn the_whole_stop_keeps_one_deadline_even_with_stdout_stuck() {
         took < Duration::from_millis(3500),
         "ECS_EMF_STOP_TIMEOUT=2s, stopped after {took:?}"
     );
-    std::thread::sleep(Duration::from_millis(200));
-    let text = log.lock().expect("log").join("\n");
+    let text = all_of(&log);
     assert!(text.contains("flushed=false"), "{text}");
 }
 
@@ -241,8 +245,7 @@ fn a_second_signal_ends_a_stuck_flush_at_once_and_says_what_was_not_delivered() 
         took < Duration::from_millis(1000),
         "stopped {took:?} after the second signal"
     );
-    std::thread::sleep(Duration::from_millis(200));
-    let text = log.lock().expect("log").join("\n");
+    let text = all_of(&log);
     assert!(
         text.contains("SIGINT received again: stopping now"),
         "{text}"
@@ -357,8 +360,7 @@ fn a_chunk_larger_than_any_body_is_one_logged_problem_and_polling_goes_on() {
     );
     send_signal(child.id(), "-TERM");
     let (code, _) = wait_exit(&mut child, Duration::from_secs(15));
-    std::thread::sleep(Duration::from_millis(200));
-    let text = log.lock().expect("log").join("\n");
+    let text = all_of(&log);
     assert_eq!(code, Some(0), "{text}");
     // Now it is one unusable answer, said once.
     assert_eq!(
@@ -429,8 +431,7 @@ fn a_4_mb_task_arn_over_30_containers_keeps_memory_bounded() {
     let peak = peak_rss_kib(child.id());
     send_signal(child.id(), "-TERM");
     let (code, _) = wait_exit(&mut child, Duration::from_secs(15));
-    std::thread::sleep(Duration::from_millis(200));
-    let text = log.lock().expect("log").join("\n");
+    let text = all_of(&log);
     assert!(enough, "{text}");
     assert_eq!(code, Some(0));
     // The sidecar's container has a 64 MiB limit (infra/).
@@ -446,5 +447,45 @@ fn a_4_mb_task_arn_over_30_containers_keeps_memory_bounded() {
     assert_eq!(
         first["TaskARN"].as_str().map(|a| a.chars().count()),
         Some(1024)
+    );
+}
+
+#[test]
+fn a_stdout_nobody_reads_holds_at_most_its_buffer_in_bytes() {
+    // 501 documents (about 750 KB) a cycle into a full stdout with a 1 MiB buffer: whole
+    // cycles are dropped (said once) rather than queued, so memory stops growing. The
+    // previous build queued 60 cycles whatever their size (500 containers: 40 MiB after
+    // 50 s and rising; 2000 containers: 204 MB).
+    let sim = Sim::start(&["--containers", "500"]);
+    let (_read_end, write_end) = pipe();
+    fill(&write_end);
+    let mut child = exporter(
+        &sim.base_url,
+        &[("ECS_EMF_BUFFER_BYTES", "1048576")],
+        Stdio::from(write_end),
+        Stdio::piped(),
+    );
+    let log = lines(child.stderr.take().expect("stderr"));
+    std::thread::sleep(Duration::from_secs(5));
+    let early = peak_rss_kib(child.id());
+    std::thread::sleep(Duration::from_secs(5));
+    let late = peak_rss_kib(child.id());
+    // The second signal ends the flush into the full pipe at once.
+    send_signal(child.id(), "-INT");
+    send_signal(child.id(), "-TERM");
+    let (code, _) = wait_exit(&mut child, Duration::from_secs(15));
+    let text = all_of(&log);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(
+        text.matches("stdout is not keeping up").count(),
+        1,
+        "said once:\n{text}"
+    );
+    assert!(stopped_field(&text, "dropped_values") > 0, "{text}");
+    // Five more cycles (3.7 MB of EMF) after the first five: the peak grew by less than
+    // two of them.
+    assert!(
+        late < early + 2048,
+        "peak RSS {early} KiB after 5 s, {late} KiB after 10 s"
     );
 }
