@@ -67,6 +67,7 @@ fn input(snapshot: Snapshot) -> Input {
     Input {
         poll: Ok(snapshot),
         tags: None,
+        own_container: None,
         now: std::time::Instant::now(),
         elapsed: std::time::Duration::ZERO,
         totals: Totals::default(),

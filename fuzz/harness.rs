@@ -1060,6 +1060,7 @@ pub fn run_pipeline(data: &[u8]) -> Result<(), String> {
         let step = pipeline.step(Input {
             poll: Ok(snapshot),
             tags: tags.take(),
+            own_container: None,
             now,
             elapsed: std::time::Duration::ZERO,
             totals: Totals::default(),

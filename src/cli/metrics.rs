@@ -7,7 +7,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::pipeline::{CATALOG, Level, MetricDef};
+use crate::pipeline::{CATALOG, EVERY_CYCLE, Level, MetricDef};
 use crate::settings::Settings;
 
 /// One catalog entry with what the settings make of it.
@@ -23,6 +23,9 @@ pub(crate) struct Entry<'a> {
     pub(crate) dimension_sets: Vec<Vec<String>>,
     /// 1 with `ECS_EMF_HIGH_RESOLUTION=true`, else 60.
     pub(crate) storage_resolution: u8,
+    /// Every collected cycle publishes it, whatever the task ([`EVERY_CYCLE`]): an alarm may
+    /// read its absence as the exporter not publishing.
+    pub(crate) every_cycle: bool,
 }
 
 pub(crate) fn entries(settings: &Settings) -> Vec<Entry<'_>> {
@@ -42,6 +45,7 @@ pub(crate) fn entries(settings: &Settings) -> Vec<Entry<'_>> {
             published: settings.publishes(metric),
             dimension_sets: sets(metric.level),
             storage_resolution: if settings.high_resolution { 1 } else { 60 },
+            every_cycle: EVERY_CYCLE.iter().any(|m| m.index == metric.index),
         })
         .collect()
 }

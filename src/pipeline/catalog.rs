@@ -136,6 +136,18 @@ catalog! {
     ExporterCycleDuration: Exporter, Milliseconds, "Wall-clock time of the last collection cycle";
 }
 
+/// The metrics every collected cycle publishes whatever the task (when the settings publish
+/// them): `RunningContainerCount` comes from `/task` alone (no stats, no rate, no first-cycle
+/// gap), the exporter's own metrics from the exporter. Their absence means the exporter did not
+/// publish, so an alarm may read missing data on them as breaching (infra/README.md, "Missing
+/// data"); on any other metric missing data can be a quiet task.
+pub(crate) const EVERY_CYCLE: [&MetricDef; 4] = [
+    &RunningContainerCount,
+    &ExporterErrors,
+    &ExporterDroppedDatapoints,
+    &ExporterCycleDuration,
+];
+
 /// Whether CloudWatch accepts `value` for a metric: 0, or a magnitude from 8.515920e-109 to
 /// 1.174271e+108 (PutMetricData's documented range; the same holds for EMF). Anything else
 /// costs a whole PutMetricData request or the whole EMF document.

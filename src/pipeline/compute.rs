@@ -171,6 +171,18 @@ impl Collector {
         }
     }
 
+    /// The exporter's own container, read before its first poll, has restarted
+    /// `restart_count` times. This process is the one the last restart started, and the
+    /// process before it could not have seen that restart (it had ended): its first poll
+    /// counts one restart for its own container. Earlier restarts were counted by earlier
+    /// processes, or lost with one that ended before its next poll; one is the count this
+    /// process knows of. Does nothing once the container has a baseline.
+    pub(crate) fn count_own_restart(&mut self, name: String, restart_count: u64) {
+        if let Some(before) = restart_count.checked_sub(1) {
+            self.restart_baseline.entry(name).or_insert(before);
+        }
+    }
+
     /// Measures one poll against each container's previous sample, then keeps the new
     /// samples for the next poll.
     pub fn collect(&mut self, snapshot: Snapshot) -> Measurements {

@@ -90,6 +90,8 @@ pub(crate) enum Event {
     Dimension(DimensionProblem),
     /// A value outside the range CloudWatch accepts, left out (once per run per metric).
     OutOfRange { metric: &'static str, value: f64 },
+    /// The exporter's own container could not be read before the first poll (once per run).
+    OwnContainerUnread(FetchError),
 }
 
 impl Event {
@@ -123,6 +125,9 @@ impl Event {
             }
             Event::OutOfRange { metric, value } => tracing::warn!(
                 "{metric} = {value:e} is outside what CloudWatch accepts (0, or 8.5e-109 to 1.2e108 either way); left out and counted as dropped"
+            ),
+            Event::OwnContainerUnread(e) => tracing::warn!(
+                "{e}; a restart of the exporter's own container just before this start is not counted in ContainerRestarts"
             ),
         }
     }

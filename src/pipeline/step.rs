@@ -15,7 +15,7 @@ use super::select::Selection;
 use super::tags::TagState;
 use crate::settings::Settings;
 use crate::source::TagsRead;
-use crate::source::metadata::{FetchError, Snapshot, TaskMetadata};
+use crate::source::metadata::{ContainerMetadata, FetchError, Snapshot, TaskMetadata};
 
 /// The exporter's own totals so far (all outputs, all cycles), for its self metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -31,6 +31,9 @@ pub struct Input {
     pub poll: Result<Snapshot, FetchError>,
     /// The tags, when the shell read them this cycle ([`Pipeline::wants_tags`] said so).
     pub tags: Option<TagsRead>,
+    /// The exporter's own container, when the shell read it this cycle
+    /// ([`Pipeline::wants_own_container`] said so).
+    pub own_container: Option<Result<ContainerMetadata, FetchError>>,
     /// When the cycle began (it schedules the next tag read).
     pub now: Instant,
     /// How long the cycle has taken so far (`ExporterCycleDuration`).
@@ -84,6 +87,11 @@ pub struct Pipeline {
     published: Totals,
     /// Metrics whose value was refused as out of range, said already.
     said_out_of_range: MetricSet,
+    /// Whether a poll succeeded: from then on every container, this one included, has its
+    /// restart baseline, and the own container's metadata is no longer needed.
+    polled: bool,
+    /// Whether it was said that the own container's metadata could not be read.
+    said_own_unread: bool,
 }
 
 impl Pipeline {
@@ -106,7 +114,17 @@ impl Pipeline {
             gaps: Vec::new(),
             published: Totals::default(),
             said_out_of_range: MetricSet::default(),
+            polled: false,
+            said_own_unread: false,
         }
+    }
+
+    /// Whether the shell should read the exporter's own container before its first poll.
+    /// A restarted sidecar is a new process: its first poll sees its own `RestartCount`
+    /// already raised, with nothing to take it from, so without this its own restart would
+    /// never be counted (see [`Collector::count_own_restart`]).
+    pub fn wants_own_container(&self) -> bool {
+        !self.polled && self.selection.computed.contains(&m::ContainerRestarts)
     }
 
     /// Whether the shell should read the tags of `task` (just polled) for the step at `now`:
@@ -125,6 +143,18 @@ impl Pipeline {
     /// what changed.
     pub fn step(&mut self, input: Input) -> Step {
         let mut events = Vec::new();
+        match input.own_container {
+            Some(Ok(own)) => {
+                if let (Some(name), Some(restarts)) = (own.name, own.restart_count) {
+                    self.collector.count_own_restart(name, restarts);
+                }
+            }
+            Some(Err(e)) if !self.said_own_unread => {
+                self.said_own_unread = true;
+                events.push(Event::OwnContainerUnread(e));
+            }
+            _ => {}
+        }
         let snapshot = match input.poll {
             Ok(snapshot) => snapshot,
             Err(e) => {
@@ -146,6 +176,7 @@ impl Pipeline {
             });
         }
         self.failed_polls = 0;
+        self.polled = true;
         let mut errors = 0;
         let Snapshot {
             task,
@@ -307,6 +338,7 @@ mod tests {
         Input {
             poll,
             tags: None,
+            own_container: None,
             now: Instant::now(),
             elapsed: Duration::from_millis(7),
             totals: Totals::default(),
@@ -524,5 +556,57 @@ mod tests {
                 .any(|e| matches!(e, Event::OutOfRange { .. })),
             "said once"
         );
+    }
+
+    #[test]
+    fn the_own_container_is_asked_for_until_a_poll_succeeds_and_its_failure_said_once() {
+        let mut p = Pipeline::new(&settings(RawSettings::default()));
+        assert!(p.wants_own_container());
+        let unread = || {
+            Some(Err(FetchError::Status {
+                path: Path::Container,
+                status: 404,
+            }))
+        };
+        let first = p.step(Input {
+            own_container: unread(),
+            ..input(failed(500))
+        });
+        assert!(
+            matches!(
+                &first.events[..],
+                [
+                    Event::OwnContainerUnread(FetchError::Status { status: 404, .. }),
+                    Event::EndpointFailed(_)
+                ]
+            ),
+            "{:?}",
+            first.events
+        );
+        // Not an error of the exporter's: its metrics are all there without it.
+        assert_eq!(first.errors, 1);
+        assert!(p.wants_own_container(), "no poll succeeded yet");
+        let second = p.step(Input {
+            own_container: unread(),
+            ..input(poll(0, 1_000_000_000, STATS))
+        });
+        assert_eq!(
+            second.events,
+            [Event::EndpointRecovered { failed_polls: 1 }],
+            "the own container's problem is said once"
+        );
+        assert!(
+            !p.wants_own_container(),
+            "every container has a baseline now"
+        );
+    }
+
+    #[test]
+    fn no_own_container_is_asked_for_when_restarts_are_not_published() {
+        let p = Pipeline::new(&settings(RawSettings {
+            exclude_metrics: Some("ContainerRestarts".into()),
+            ..RawSettings::default()
+        }));
+        assert!(!p.wants_own_container());
     }
 }

@@ -82,13 +82,18 @@ impl RunSummary {
     }
 }
 
-/// Reads what one step needs from `source`: the poll, then the tags when `pipeline` wants
-/// them. `started`: when the cycle began (tokio's clock, so a paused test clock drives it).
+/// Reads what one step needs from `source`: the exporter's own container before the first
+/// poll, the poll, then the tags when `pipeline` wants them. `started`: when the cycle began (tokio's clock, so a paused test clock drives it).
 pub(crate) async fn read(
     source: &mut Source,
     pipeline: &Pipeline,
     started: tokio::time::Instant,
 ) -> Input {
+    let own_container = if pipeline.wants_own_container() {
+        Some(source.own_container().await)
+    } else {
+        None
+    };
     let poll = source.snapshot().await;
     let now = started.into_std();
     let tags = match &poll {
@@ -100,6 +105,7 @@ pub(crate) async fn read(
     Input {
         poll,
         tags,
+        own_container,
         now,
         elapsed: started.elapsed(),
         totals: Totals::default(),

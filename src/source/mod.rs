@@ -8,7 +8,7 @@ pub mod metadata;
 use std::collections::BTreeMap;
 
 use ecs_api::EcsTagReader;
-use metadata::{Client, FetchError, Snapshot, TaskMetadata, TaskTagsResponse};
+use metadata::{Client, ContainerMetadata, FetchError, Snapshot, TaskMetadata, TaskTagsResponse};
 
 /// One read of the task's tags.
 #[derive(Debug)]
@@ -38,6 +38,11 @@ impl Source {
     /// One poll: `/task` then `/task/stats`.
     pub(crate) async fn snapshot(&mut self) -> Result<Snapshot, FetchError> {
         self.metadata.snapshot().await
+    }
+
+    /// The exporter's own container, as the endpoint describes it.
+    pub(crate) async fn own_container(&mut self) -> Result<ContainerMetadata, FetchError> {
+        self.metadata.own_container().await
     }
 
     /// The tags of `task`: `/taskWithTags`, and the ECS API only where that cannot answer

@@ -123,6 +123,38 @@ fn the_catalog_reports_the_namespace_names_units_and_dimension_sets_the_document
             }
         }
     }
+    // What the catalog marks as published every cycle is in every cycle, the first one
+    // included: an alarm reads its absence as the exporter not publishing.
+    let every_cycle: BTreeSet<&str> = entries
+        .iter()
+        .filter(|e| e["every_cycle"] == true)
+        .map(|e| e["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(
+        every_cycle,
+        BTreeSet::from([
+            "RunningContainerCount",
+            "ExporterErrors",
+            "ExporterDroppedDatapoints",
+            "ExporterCycleDuration"
+        ])
+    );
+    let mut by_cycle: BTreeMap<i64, BTreeSet<&str>> = BTreeMap::new();
+    for doc in &docs {
+        let names = by_cycle
+            .entry(doc["_aws"]["Timestamp"].as_i64().expect("timestamp"))
+            .or_default();
+        for m in doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .expect("metrics")
+        {
+            names.insert(m["Name"].as_str().expect("name"));
+        }
+    }
+    assert!(by_cycle.len() >= 2, "{by_cycle:?}");
+    for (at, names) in &by_cycle {
+        assert!(every_cycle.is_subset(names), "cycle {at}: {names:?}");
+    }
     // Everything published appears, except what this scenario cannot produce: ephemeral
     // storage (Fargate only) and restarts (the scenario has no RestartCount field).
     let published: BTreeSet<String> = entries

@@ -408,3 +408,42 @@ fn task_metrics_only_when_container_metrics_are_off() {
     // Task sums still include every container: 64 + 128 + 192 MiB.
     assert_eq!(value(&docs[0], "MemoryUtilized"), Some(384.0));
 }
+
+/// ECS restarts a crashed sidecar as a new process, whose first poll already sees its own
+/// `RestartCount` raised: with nothing to take it from, that restart used to be counted by
+/// nobody. The simulator's base URL describes container 0 (`app`), so here `app` plays the
+/// exporter's own container; its restart happens before the exporter under test starts.
+#[test]
+fn a_restarted_exporter_counts_its_own_restart_on_its_first_poll() {
+    let sim = Sim::start(&["--restart-count-field", "--restart", "0@1"]);
+    let (authority, base_path) = sim
+        .base_url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split_once('/'))
+        .expect("http://host:port/path");
+    let addr = authority.parse().expect("a socket address");
+    // Stats request 1 restarts container 0: its RestartCount goes from 0 to 1.
+    let (status, _) =
+        crate::support::moto::http(addr, "GET", &format!("/{base_path}/task/stats"), None)
+            .expect("the simulator answers");
+    assert_eq!(status, 200);
+
+    let exporter = Exporter::start(&sim.base_url, &[], &[]);
+    let docs = exporter.read_until(WAIT, |d| cycles_done(d, "worker-2", 2));
+    let stderr = exporter.stderr.text();
+    let own = container_docs(&docs, "app");
+    let other = container_docs(&docs, "ecs-emf-exporter");
+    assert!(own.len() >= 2 && other.len() >= 2, "{stderr}");
+    // Its own restart counts once, on the first poll; later polls see no new one.
+    assert_eq!(value(own[0], "ContainerRestarts"), Some(1.0), "{}", own[0]);
+    assert_eq!(value(own[1], "ContainerRestarts"), Some(0.0), "{}", own[1]);
+    // Another container seen for the first time has no baseline: no value, never a guess.
+    assert_eq!(value(other[0], "ContainerRestarts"), None, "{}", other[0]);
+    assert_eq!(
+        value(other[1], "ContainerRestarts"),
+        Some(0.0),
+        "{}",
+        other[1]
+    );
+    assert!(!stderr.contains("WARN"), "{stderr}");
+}

@@ -162,6 +162,7 @@ fn emitted(case: &Case) -> String {
         let step = pipeline.step(Input {
             poll: Ok(snapshot),
             tags,
+            own_container: None,
             now: now + Duration::from_secs(20 * n as u64),
             elapsed: Duration::ZERO,
             totals: Totals::default(),

@@ -10,7 +10,7 @@ use tmde_simulator::Simulator;
 
 use super::Snapshot;
 use super::http::{HttpClient, HttpError};
-use super::model::{TaskMetadata, TaskTagsResponse};
+use super::model::{ContainerMetadata, TaskMetadata, TaskTagsResponse};
 use super::parse::{self, ParseError};
 use super::url::EndpointUrl;
 
@@ -20,14 +20,28 @@ pub enum Path {
     Task = 0,
     Stats = 1,
     TaskWithTags = 2,
+    /// `${ECS_CONTAINER_METADATA_URI_V4}` itself: the exporter's own container.
+    Container = 3,
 }
 
 impl Path {
-    pub(crate) fn suffix(self) -> &'static str {
+    const ALL: [Path; 4] = [Path::Task, Path::Stats, Path::TaskWithTags, Path::Container];
+
+    /// What is appended to the endpoint's URL.
+    fn suffix(self) -> &'static str {
         match self {
             Path::Task => "/task",
             Path::Stats => "/task/stats",
             Path::TaskWithTags => "/taskWithTags",
+            Path::Container => "",
+        }
+    }
+
+    /// The path as logs name it.
+    pub(crate) fn shown(self) -> &'static str {
+        match self {
+            Path::Container => "the container's own metadata",
+            other => other.suffix(),
         }
     }
 }
@@ -54,7 +68,7 @@ impl FetchError {
 
     /// A short key: same key, same problem (the detail text may vary between occurrences).
     pub(crate) fn kind(&self) -> String {
-        let path = self.path().suffix();
+        let path = self.path().shown();
         match self {
             FetchError::Unreachable { .. } => format!("{path} unreachable"),
             FetchError::Timeout { .. } => format!("{path} timeout"),
@@ -74,13 +88,13 @@ impl std::fmt::Display for FetchError {
                 write!(
                     f,
                     "metadata endpoint unreachable ({}): {detail}",
-                    path.suffix()
+                    path.shown()
                 )
             }
             FetchError::Timeout { path, after } => write!(
                 f,
                 "metadata endpoint did not answer {} within {} ms",
-                path.suffix(),
+                path.shown(),
                 after.as_millis()
             ),
             FetchError::Status { path, status } => {
@@ -93,11 +107,11 @@ impl std::fmt::Display for FetchError {
                 write!(
                     f,
                     "metadata endpoint answered HTTP {status} for {}{hint}",
-                    path.suffix()
+                    path.shown()
                 )
             }
             FetchError::Body { path, error } => {
-                write!(f, "unusable response body from {}: {error}", path.suffix())
+                write!(f, "unusable response body from {}: {error}", path.shown())
             }
         }
     }
@@ -153,8 +167,8 @@ enum Transport {
 #[derive(Clone)]
 pub struct Client {
     transport: Transport,
-    /// The three request paths (path and query), built once.
-    paths: [String; 3],
+    /// The request paths (path and query) of [`Path::ALL`], built once.
+    paths: [String; 4],
     timeout: Duration,
 }
 
@@ -252,6 +266,13 @@ impl Client {
         parse::task_with_tags(&body).map_err(|error| FetchError::Body { path, error })
     }
 
+    /// The exporter's own container (`${ECS_CONTAINER_METADATA_URI_V4}` itself).
+    pub(crate) async fn own_container(&self) -> Result<ContainerMetadata, FetchError> {
+        let path = Path::Container;
+        let body = self.get(path).await?;
+        parse::container(&body).map_err(|error| FetchError::Body { path, error })
+    }
+
     /// `/task` then `/task/stats`, stamped with the time the stats answer arrived (the
     /// cycle's timestamp, see docs/metrics.md).
     pub(crate) async fn snapshot(&self) -> Result<Snapshot, FetchError> {
@@ -271,8 +292,12 @@ impl Client {
     }
 }
 
-/// The three request paths (path and query) under `prefix`.
-fn paths(prefix: &str, query: &str) -> [String; 3] {
-    let prefix = prefix.trim_end_matches('/');
-    [Path::Task, Path::Stats, Path::TaskWithTags].map(|p| format!("{prefix}{}{query}", p.suffix()))
+/// The request paths (path and query) under `prefix`; the container's own is `prefix` as
+/// given, which is the path the agent serves it at.
+fn paths(prefix: &str, query: &str) -> [String; 4] {
+    let trimmed = prefix.trim_end_matches('/');
+    Path::ALL.map(|p| match p {
+        Path::Container => format!("{prefix}{query}"),
+        other => format!("{trimmed}{}{query}", other.suffix()),
+    })
 }

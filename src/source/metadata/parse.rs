@@ -10,7 +10,7 @@ use serde::de::value::MapAccessDeserializer;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::model::{ContainerStats, TaskMetadata, TaskTagsResponse};
+use super::model::{ContainerMetadata, ContainerStats, TaskMetadata, TaskTagsResponse};
 use crate::pipeline::events::Outside;
 
 /// Why a body could not be used. The message names the problem; the caller adds the path.
@@ -59,6 +59,14 @@ pub fn task(body: &[u8]) -> Result<TaskMetadata, ParseError> {
     let task: TaskMetadata = serde_json::from_slice(body).map_err(|e| json_error(body, &e))?;
     object_body(body)?;
     Ok(task)
+}
+
+/// The container's own metadata (`${ECS_CONTAINER_METADATA_URI_V4}`): one `Containers[]`
+/// entry.
+pub fn container(body: &[u8]) -> Result<ContainerMetadata, ParseError> {
+    let container = serde_json::from_slice(body).map_err(|e| json_error(body, &e))?;
+    object_body(body)?;
+    Ok(container)
 }
 
 pub fn task_with_tags(body: &[u8]) -> Result<TaskTagsResponse, ParseError> {
