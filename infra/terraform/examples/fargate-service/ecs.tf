@@ -24,7 +24,16 @@ locals {
     memoryReservation      = 128
     command                = app.command
     portMappings           = app.portMappings
-    restartPolicy          = { enabled = true }
+    # How a container gets restarted in place, and with it a restart alarm: ECS reports its
+    # RestartCount (so the exporter publishes ContainerRestarts) only with an enabled
+    # restartPolicy. Leave this block out of a container and the dashboard module creates no
+    # restart alarm for it (one could never fire). The sidecar has the same policy by default
+    # (the exporter module's restart_policy input).
+    restartPolicy = {
+      enabled              = true
+      ignoredExitCodes     = [0] # a clean exit 0 is a deliberate stop: not restarted
+      restartAttemptPeriod = 60  # restarted only after running 60 s (the smallest ECS allows)
+    }
     logConfiguration = {
       logDriver = "awslogs"
       options = {
@@ -35,6 +44,10 @@ locals {
       }
     }
   }]
+
+  # One list for the task definition and the dashboard module, so the restart alarms follow the
+  # restart policies the task really has.
+  container_definitions = concat(local.app_container_definitions, [module.exporter.container_definition])
 }
 
 resource "aws_ecs_task_definition" "this" {
@@ -46,7 +59,7 @@ resource "aws_ecs_task_definition" "this" {
   execution_role_arn       = aws_iam_role.execution.arn
   task_role_arn            = aws_iam_role.task.arn
 
-  container_definitions = jsonencode(concat(local.app_container_definitions, [module.exporter.container_definition]))
+  container_definitions = jsonencode(local.container_definitions)
 
   # The read-only sidecar's writable /tmp: no host, so an ephemeral task volume.
   dynamic "volume" {

@@ -37,7 +37,11 @@ module "dashboard" {
     ServiceName = aws_ecs_service.this.name
     team        = var.team
   }
+  # Graph lines for the app containers.
   container_names = keys(local.app_containers)
-  alarm_actions   = var.alarm_topic_arns
-  ok_actions      = var.alarm_topic_arns
+  # Restart alarms for every container whose definition has an enabled restartPolicy: here api,
+  # worker and the sidecar itself (restart_alarm_containers = null, the default).
+  task_container_definitions = local.container_definitions
+  alarm_actions              = var.alarm_topic_arns
+  ok_actions                 = var.alarm_topic_arns
 }

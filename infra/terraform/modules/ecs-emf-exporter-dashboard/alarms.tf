@@ -3,9 +3,42 @@
 # An alarm exists only when the sidecar publishes its metric (metrics.tf): an alarm on a filtered-out
 # metric would sit in INSUFFICIENT_DATA / OK forever and give false comfort.
 
+# Every alarm states treat_missing_data on purpose. Only the no-data alarm reads missing data as
+# breaching (no datapoint at all is what it looks for); for the others no datapoint means nothing
+# happened (no restart, no exporter error) or nothing can be judged, which is not a reason to page.
+
 locals {
   alarm_name_prefix = coalesce(var.alarm_name_prefix, var.dashboard_name)
-  restart_alarms    = var.create_alarms && contains(local.published_metrics, "ContainerRestarts") ? toset(local.container_keys) : toset([])
+
+  # The no-data alarm's period: the dashboard period, but never shorter than the exporter's
+  # interval rounded up to a whole minute. A period shorter than the interval would hold periods
+  # without a datapoint even while the sidecar is healthy, and breach falsely.
+  no_data_period = max(var.period, ceil(var.metric_config.interval_seconds / 60) * 60)
+
+  # Restart alarms: ECS reports RestartCount (and the exporter publishes ContainerRestarts) only for
+  # containers with an enabled restartPolicy, so only those can be watched.
+  task_container_names      = [for container in var.task_container_definitions : try(container.name, "")]
+  restart_policy_containers = distinct([for container in var.task_container_definitions : try(container.name, "") if try(container.restartPolicy.enabled == true, false)])
+
+  # An explicit restart_alarm_containers list may only name such containers (validated in variables.tf).
+  restart_alarm_container_names = var.restart_alarm_containers == null ? local.restart_policy_containers : distinct(var.restart_alarm_containers)
+
+  # { key = { dimensions, description } }: one alarm per container when the container dimension set
+  # names ContainerName (its value is the container's name); without it every container publishes
+  # to one series, so one alarm ("all") watches them together.
+  restart_alarms = !(var.create_alarms && contains(local.published_metrics, "ContainerRestarts")) || length(local.restart_alarm_container_names) == 0 ? {} : (
+    contains(local.container_dimension_names, "ContainerName") ? {
+      for container in local.restart_alarm_container_names : container => {
+        dimensions  = { for name in local.container_dimension_names : name => name == "ContainerName" ? container : lookup(local.dimension_values, name, "") }
+        description = "Container ${container} restarted (ECS restarted it under its restart policy)."
+      }
+      } : {
+      all = {
+        dimensions  = { for name in local.container_dimension_names : name => lookup(local.dimension_values, name, "") }
+        description = "A container with a restart policy (${join(", ", local.restart_alarm_container_names)}) restarted."
+      }
+    }
+  )
 }
 
 resource "aws_cloudwatch_metric_alarm" "cpu_utilization_high" {
@@ -48,14 +81,51 @@ resource "aws_cloudwatch_metric_alarm" "memory_utilization_high" {
   ok_actions          = var.ok_actions
 }
 
+# Fires when the service's tasks published no RunningContainerCount at all for
+# no_data_evaluation_periods periods in a row: the sidecar is down or stalled, or its delivery is
+# broken, and every other alarm (notBreaching) would stay green while nothing is measured.
+# RunningContainerCount comes from /task alone (no stats, no rate, no first-cycle gap), every
+# cycle, whatever the dimension, container and self-metric settings; only a metric filter can
+# remove it (refused below). SampleCount counts datapoints whatever their value, so
+# "SampleCount < 1, missing data breaching" is exactly "no datapoint".
+resource "aws_cloudwatch_metric_alarm" "no_data" {
+  count = var.create_alarms && var.no_data_alarm ? 1 : 0
+
+  alarm_name          = "${local.alarm_name_prefix}-no-data"
+  alarm_description   = "The service's tasks published no RunningContainerCount for ${var.no_data_evaluation_periods} periods of ${local.no_data_period}s: the metrics sidecar is down or stalled, or its log delivery is broken, so no other alarm can see anything."
+  namespace           = local.ns
+  metric_name         = "RunningContainerCount"
+  dimensions          = local.task_dimensions
+  statistic           = "SampleCount"
+  unit                = "Count"
+  period              = local.no_data_period
+  evaluation_periods  = var.no_data_evaluation_periods
+  datapoints_to_alarm = var.no_data_evaluation_periods
+  comparison_operator = "LessThanThreshold"
+  threshold           = 1
+  treat_missing_data  = "breaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.ok_actions
+
+  lifecycle {
+    # Filtered out, the metric never arrives and the alarm would always be in ALARM: fail the plan
+    # instead (the CDK construct throws at synth for the same settings).
+    precondition {
+      condition     = contains(local.published_metrics, "RunningContainerCount")
+      error_message = "the no-data alarm watches RunningContainerCount, which metrics/exclude_metrics leave out; publish it, or set no_data_alarm = false."
+    }
+  }
+}
+
+# No restart means no datapoint, and that is OK: missing data is notBreaching.
 resource "aws_cloudwatch_metric_alarm" "container_restarts" {
   for_each = local.restart_alarms
 
   alarm_name          = "${local.alarm_name_prefix}-${each.key}-restarts"
-  alarm_description   = "Container ${each.key} restarted."
+  alarm_description   = each.value.description
   namespace           = local.ns
   metric_name         = "ContainerRestarts"
-  dimensions          = local.container_dimensions[each.key]
+  dimensions          = each.value.dimensions
   statistic           = "Sum"
   unit                = "Count"
   period              = var.period

@@ -14,6 +14,7 @@ output "alarm_arns" {
     for alarm in concat(
       aws_cloudwatch_metric_alarm.cpu_utilization_high,
       aws_cloudwatch_metric_alarm.memory_utilization_high,
+      aws_cloudwatch_metric_alarm.no_data,
       values(aws_cloudwatch_metric_alarm.container_restarts),
       aws_cloudwatch_metric_alarm.exporter_errors,
     ) : alarm.alarm_name => alarm.arn

@@ -12,6 +12,12 @@ variable "metric_config" {
     # ECS_EMF_METRICS / ECS_EMF_EXCLUDE_METRICS (null or a list of names and `*` globs).
     metrics         = optional(list(string))
     exclude_metrics = optional(list(string))
+    # ECS_EMF_INTERVAL in seconds (the binary's default 60 when absent): sets the no-data alarm's
+    # shortest period.
+    interval_seconds = optional(number, 60)
+    # Whether the sidecar's container definition has an enabled restartPolicy (informational; the
+    # restart alarms read task_container_definitions).
+    restart_policy_enabled = optional(bool)
   })
   nullable = false
 
@@ -42,7 +48,7 @@ variable "dimension_values" {
 }
 
 variable "container_names" {
-  description = "Containers to graph (one line each) and to watch for restarts. Needed when container metrics are on."
+  description = "Containers to graph (one line each in the container widgets). Needed when container metrics are on. Restart alarms follow task_container_definitions, not this list."
   type        = list(string)
   default     = []
   nullable    = false
@@ -80,10 +86,64 @@ variable "memory_threshold" {
 }
 
 variable "create_alarms" {
-  description = "Create the CPU, memory, container-restart and exporter-error alarms."
+  description = "Create the alarms: CPU, memory, no data, container restarts and exporter errors."
   type        = bool
   default     = true
   nullable    = false
+}
+
+variable "no_data_alarm" {
+  description = <<-EOT
+    With create_alarms: an alarm that fires when the service's tasks publish no
+    RunningContainerCount (SampleCount < 1, missing data breaching) for no_data_evaluation_periods
+    consecutive periods: the sidecar is down or stalled, or its log delivery is broken. Every
+    sidecar publishes RunningContainerCount every cycle, whatever its other settings; only
+    metrics / exclude_metrics can leave it out, and then this alarm is refused (set it to false).
+  EOT
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "no_data_evaluation_periods" {
+  description = "Consecutive periods without a RunningContainerCount datapoint before the no-data alarm fires (all of them must be empty). EMF through awslogs reaches CloudWatch within a minute or two, so the newest periods can still be empty: 5 (five minutes at 60 s) rides out that delay and one skipped cycle, and catches a dead sidecar in about 5-7 minutes."
+  type        = number
+  default     = 5
+  nullable    = false
+
+  validation {
+    condition     = floor(var.no_data_evaluation_periods) == var.no_data_evaluation_periods && var.no_data_evaluation_periods >= 2
+    error_message = "no_data_evaluation_periods must be a whole number of at least 2: with 1, a single period whose EMF is still on its way would set the alarm off."
+  }
+}
+
+variable "task_container_definitions" {
+  description = "The task's container definitions, as the objects given to jsonencode for aws_ecs_task_definition.container_definitions (the app containers and module.exporter.container_definition). Restart alarms are created only for containers whose restartPolicy is enabled: ECS reports RestartCount, and so the exporter publishes ContainerRestarts, for those alone. A list (or tuple) of objects, each with a name; its type is `any` because the definitions differ in shape."
+  type        = any
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = can(concat(var.task_container_definitions, [])) && alltrue([for container in var.task_container_definitions : can(regex("^[A-Za-z0-9_-]{1,255}$", container.name))])
+    error_message = "task_container_definitions must be a list of container definition objects (as given to jsonencode for container_definitions), each with a name of 1-255 letters, digits, '_' or '-'."
+  }
+}
+
+variable "restart_alarm_containers" {
+  description = "Containers that get a ContainerRestarts alarm. null: every container of task_container_definitions with an enabled restartPolicy (the sidecar too, with its default policy). A list: each must be such a container, otherwise the plan fails, since its alarm could never fire."
+  type        = list(string)
+  default     = null
+
+  # The offending names are worked out here (a local reading this variable would be a cycle).
+  validation {
+    condition     = length(distinct([for name in coalesce(var.restart_alarm_containers, []) : name if !contains(local.task_container_names, name)])) == 0
+    error_message = "restart_alarm_containers names ${join(", ", distinct([for name in coalesce(var.restart_alarm_containers, []) : name if !contains(local.task_container_names, name)]))}, which is not a container of task_container_definitions: pass the task's container definitions (the app containers and module.exporter.container_definition), or leave the name out."
+  }
+
+  validation {
+    condition     = length(distinct([for name in coalesce(var.restart_alarm_containers, []) : name if contains(local.task_container_names, name) && !contains(local.restart_policy_containers, name)])) == 0
+    error_message = "restart_alarm_containers names ${join(", ", distinct([for name in coalesce(var.restart_alarm_containers, []) : name if contains(local.task_container_names, name) && !contains(local.restart_policy_containers, name)]))}, whose container definition has no enabled restartPolicy: ECS reports no RestartCount for it, ContainerRestarts is never published, and the alarm could never fire. Give it a restartPolicy or leave it out."
+  }
 }
 
 variable "alarm_name_prefix" {

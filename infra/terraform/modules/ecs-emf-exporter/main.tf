@@ -25,6 +25,10 @@ locals {
 
   tmp_volume_name = "ecs-emf-exporter-tmp"
 
+  # ECS_EMF_INTERVAL in seconds ("60s" -> 60, "5m" -> 300, "1h" -> 3600, "1500ms" -> 1.5), for the
+  # dashboard module's no-data alarm. The interval variable's validation guarantees the form.
+  interval_seconds = tonumber(regex(local.duration_pattern, var.interval)[0]) * local.duration_unit_ms[regex(local.duration_pattern, var.interval)[1]] / 1000
+
   # Sets are separated by ";" and the names inside a set by ",".
   render_sets = {
     task      = join(";", [for set in var.dimensions : join(",", set)])
@@ -66,7 +70,7 @@ locals {
     {
       name                   = var.container_name
       image                  = var.image
-      essential              = false # metrics must never take the app's task down
+      essential              = false # metrics must never take the app's task down; restartPolicy brings the sidecar back
       user                   = "65532:65532"
       readonlyRootFilesystem = var.readonly_root_filesystem
       cpu                    = var.cpu
@@ -96,5 +100,14 @@ locals {
     },
     # A null hard limit is left out rather than rendered as null.
     { for key, value in { memory = var.memory } : key => value if value != null },
+    # Restarts in place after a crash or an OOM kill (not after its own clean exit 0); disabled,
+    # the key is left out entirely.
+    { for key, value in {
+      restartPolicy = {
+        enabled              = true
+        ignoredExitCodes     = var.restart_policy.ignored_exit_codes
+        restartAttemptPeriod = var.restart_policy.restart_attempt_period
+      }
+    } : key => value if var.restart_policy.enabled },
   )
 }

@@ -59,6 +59,41 @@ variable "extra_environment" {
   }
 }
 
+variable "restart_policy" {
+  description = <<-EOT
+    ECS restart policy of the sidecar (the container definition's restartPolicy); on by default.
+    ignored_exit_codes [0]: exit 0 is the exporter's own clean stop after SIGTERM/SIGINT (stopped
+    on purpose); every other exit (a crash, 137 from an OOM kill at the memory limit) is restarted
+    in place, and counted as ContainerRestarts. restart_attempt_period 60, the smallest ECS allows
+    (60..1800 s): ECS only restarts a container that ran that long, so a sidecar that ran a minute
+    comes back, and one that fails at once (exit 2, bad settings) is not restarted in a loop; the
+    dashboard module's no-data alarm reports it. ECS does not restart containers of a stopping task.
+    enabled = false renders no restartPolicy (and ECS then reports no RestartCount for the sidecar).
+  EOT
+  type = object({
+    enabled                = optional(bool, true)
+    ignored_exit_codes     = optional(list(number), [0])
+    restart_attempt_period = optional(number, 60)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = floor(var.restart_policy.restart_attempt_period) == var.restart_policy.restart_attempt_period && var.restart_policy.restart_attempt_period >= 60 && var.restart_policy.restart_attempt_period <= 1800
+    error_message = "restart_policy.restart_attempt_period must be a whole number of seconds from 60 to 1800 (the bounds ECS accepts)."
+  }
+
+  validation {
+    condition     = length(var.restart_policy.ignored_exit_codes) <= 50
+    error_message = "restart_policy.ignored_exit_codes may hold at most 50 exit codes (the ECS limit)."
+  }
+
+  validation {
+    condition     = alltrue([for code in var.restart_policy.ignored_exit_codes : try(floor(code) == code, false)])
+    error_message = "restart_policy.ignored_exit_codes must be whole numbers (exit codes such as 0 or 143)."
+  }
+}
+
 # ---------------------------------------------------------------------------------------------
 # Logs (awslogs driver). With output = "stdout" this log group is where CloudWatch extracts
 # the EMF metrics.

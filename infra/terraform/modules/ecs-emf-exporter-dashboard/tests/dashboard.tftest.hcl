@@ -18,6 +18,11 @@ variables {
   }
   dimension_values = { ClusterName = "main", ServiceName = "orders-api" }
   container_names  = ["api", "ecs-emf-exporter"]
+  # Only the names and restart policies matter to the module.
+  task_container_definitions = [
+    { name = "api", image = "example.com/api:1", essential = true, restartPolicy = { enabled = true, ignoredExitCodes = [0], restartAttemptPeriod = 60 } },
+    { name = "ecs-emf-exporter", image = "example.com/ecs-emf-exporter:0.1.0", essential = false, restartPolicy = { enabled = true, ignoredExitCodes = [0], restartAttemptPeriod = 60 } },
+  ]
 }
 
 run "default_widget_set" {
@@ -129,7 +134,7 @@ run "alarms" {
 
   assert {
     condition     = keys(aws_cloudwatch_metric_alarm.container_restarts) == ["api", "ecs-emf-exporter"]
-    error_message = "one restart alarm per container"
+    error_message = "one restart alarm per container with an enabled restart policy"
   }
 
   assert {
@@ -158,6 +163,25 @@ run "alarms" {
       aws_cloudwatch_metric_alarm.exporter_errors[0].dimensions == tomap({ ClusterName = "main", ServiceName = "orders-api" })
     )
     error_message = "exporter errors alarm"
+  }
+}
+
+run "every_alarm_states_missing_data_treatment" {
+  command = apply
+
+  assert {
+    condition = alltrue([for alarm in concat(
+      aws_cloudwatch_metric_alarm.cpu_utilization_high,
+      aws_cloudwatch_metric_alarm.memory_utilization_high,
+      values(aws_cloudwatch_metric_alarm.container_restarts),
+      aws_cloudwatch_metric_alarm.exporter_errors,
+    ) : alarm.treat_missing_data == "notBreaching"]) && aws_cloudwatch_metric_alarm.no_data[0].treat_missing_data == "breaching"
+    error_message = "only the no-data alarm reads missing data as breaching; every other alarm states notBreaching"
+  }
+
+  assert {
+    condition     = jsonencode(keys(output.alarm_arns)) == jsonencode(sort(["orders-cpu-utilization-high", "orders-memory-utilization-high", "orders-no-data", "orders-api-restarts", "orders-ecs-emf-exporter-restarts", "orders-exporter-errors"]))
+    error_message = "alarm_arns: ${jsonencode(keys(output.alarm_arns))}"
   }
 }
 
@@ -264,7 +288,7 @@ run "no_alarms_and_custom_prefix" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.cpu_utilization_high) + length(aws_cloudwatch_metric_alarm.memory_utilization_high) + length(aws_cloudwatch_metric_alarm.container_restarts) + length(aws_cloudwatch_metric_alarm.exporter_errors) == 0
+    condition     = length(aws_cloudwatch_metric_alarm.cpu_utilization_high) + length(aws_cloudwatch_metric_alarm.memory_utilization_high) + length(aws_cloudwatch_metric_alarm.no_data) + length(aws_cloudwatch_metric_alarm.container_restarts) + length(aws_cloudwatch_metric_alarm.exporter_errors) == 0
     error_message = "create_alarms = false creates no alarm"
   }
 }
@@ -279,12 +303,12 @@ run "alarm_prefix_and_actions" {
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.exporter_errors[0].alarm_name == "prod-orders-exporter-errors" && aws_cloudwatch_metric_alarm.container_restarts["ecs-emf-exporter"].alarm_name == "prod-orders-ecs-emf-exporter-restarts"
+    condition     = aws_cloudwatch_metric_alarm.exporter_errors[0].alarm_name == "prod-orders-exporter-errors" && aws_cloudwatch_metric_alarm.container_restarts["ecs-emf-exporter"].alarm_name == "prod-orders-ecs-emf-exporter-restarts" && aws_cloudwatch_metric_alarm.no_data[0].alarm_name == "prod-orders-no-data"
     error_message = "alarm names start with alarm_name_prefix"
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.memory_utilization_high[0].alarm_actions == toset(["arn:aws:sns:eu-west-1:123456789012:oncall"]) && aws_cloudwatch_metric_alarm.memory_utilization_high[0].ok_actions == toset(["arn:aws:sns:eu-west-1:123456789012:oncall"])
+    condition     = aws_cloudwatch_metric_alarm.memory_utilization_high[0].alarm_actions == toset(["arn:aws:sns:eu-west-1:123456789012:oncall"]) && aws_cloudwatch_metric_alarm.memory_utilization_high[0].ok_actions == toset(["arn:aws:sns:eu-west-1:123456789012:oncall"]) && aws_cloudwatch_metric_alarm.no_data[0].alarm_actions == toset(["arn:aws:sns:eu-west-1:123456789012:oncall"]) && aws_cloudwatch_metric_alarm.no_data[0].ok_actions == toset(["arn:aws:sns:eu-west-1:123456789012:oncall"])
     error_message = "alarm and OK actions reach the alarms"
   }
 }

@@ -22,6 +22,11 @@ variables {
   }
   dimension_values = { ClusterName = "main", ServiceName = "orders-api" }
   container_names  = ["api", "ecs-emf-exporter"]
+  # Only the names and restart policies matter to the module.
+  task_container_definitions = [
+    { name = "api", image = "example.com/api:1", essential = true, restartPolicy = { enabled = true, ignoredExitCodes = [0], restartAttemptPeriod = 60 } },
+    { name = "ecs-emf-exporter", image = "example.com/ecs-emf-exporter:0.1.0", essential = false, restartPolicy = { enabled = true, ignoredExitCodes = [0], restartAttemptPeriod = 60 } },
+  ]
 }
 
 run "exclude_reserved_keeps_widgets" {
@@ -91,7 +96,7 @@ run "exclude_reserved_keeps_widgets" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.cpu_utilization_high) == 1 && length(aws_cloudwatch_metric_alarm.memory_utilization_high) == 1 && keys(aws_cloudwatch_metric_alarm.container_restarts) == ["api", "ecs-emf-exporter"] && length(aws_cloudwatch_metric_alarm.exporter_errors) == 1
+    condition     = length(aws_cloudwatch_metric_alarm.cpu_utilization_high) == 1 && length(aws_cloudwatch_metric_alarm.memory_utilization_high) == 1 && keys(aws_cloudwatch_metric_alarm.container_restarts) == ["api", "ecs-emf-exporter"] && length(aws_cloudwatch_metric_alarm.exporter_errors) == 1 && length(aws_cloudwatch_metric_alarm.no_data) == 1
     error_message = "no alarm watches a *Reserved metric: all alarms stay"
   }
 }
@@ -101,6 +106,8 @@ run "only_cpu_and_memory" {
 
   variables {
     metric_config = merge(var.metric_config, { metrics = ["Cpu*", "Memory*"] })
+    # RunningContainerCount is filtered out: the no-data alarm would be refused.
+    no_data_alarm = false
   }
 
   assert {
@@ -162,7 +169,7 @@ run "exclude_container_restarts" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.cpu_utilization_high) == 1 && length(aws_cloudwatch_metric_alarm.memory_utilization_high) == 1 && length(aws_cloudwatch_metric_alarm.exporter_errors) == 1
+    condition     = length(aws_cloudwatch_metric_alarm.cpu_utilization_high) == 1 && length(aws_cloudwatch_metric_alarm.memory_utilization_high) == 1 && length(aws_cloudwatch_metric_alarm.exporter_errors) == 1 && length(aws_cloudwatch_metric_alarm.no_data) == 1
     error_message = "the other alarms stay"
   }
 }
@@ -172,6 +179,7 @@ run "include_and_exclude_combined" {
 
   variables {
     metric_config = merge(var.metric_config, { metrics = ["Cpu*", "Exporter*"], exclude_metrics = ["*Reserved", "ExporterCycle*"] })
+    no_data_alarm = false
   }
 
   assert {
@@ -194,6 +202,7 @@ run "filter_keeps_exporter_but_self_metrics_off" {
 
   variables {
     metric_config = merge(var.metric_config, { self_metrics = false, metrics = ["Exporter*", "CpuUtilization"] })
+    no_data_alarm = false
   }
 
   assert {
@@ -238,6 +247,7 @@ run "filters_that_leave_nothing_fail_the_plan" {
   variables {
     # Every name the exporter has starts with one of these.
     metric_config = merge(var.metric_config, { exclude_metrics = ["Cpu*", "Memory*", "Network*", "Storage*", "Ephemeral*", "Running*", "Image*", "Container*", "Exporter*"] })
+    no_data_alarm = false
   }
 
   expect_failures = [aws_cloudwatch_dashboard.this]

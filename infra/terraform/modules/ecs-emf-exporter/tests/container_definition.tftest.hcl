@@ -54,8 +54,20 @@ run "defaults" {
         retries     = 3
         startPeriod = 60
       }
+      restartPolicy = {
+        enabled              = true
+        ignoredExitCodes     = [0]
+        restartAttemptPeriod = 60
+      }
     })
     error_message = "default container definition: ${jsonencode(output.container_definition)}"
+  }
+
+  assert {
+    # Exactly these three fields, with these values: exit 0 (its own clean stop) is not restarted,
+    # anything else is, after at least 60 s of running.
+    condition     = jsonencode(output.container_definition.restartPolicy) == jsonencode({ enabled = true, ignoredExitCodes = [0], restartAttemptPeriod = 60 })
+    error_message = "default restart policy: ${jsonencode(output.container_definition.restartPolicy)}"
   }
 
   assert {
@@ -70,16 +82,18 @@ run "defaults" {
 
   assert {
     condition = jsonencode(output.metric_config) == jsonencode({
-      namespace            = "ECS/TaskMetrics"
-      task_dimensions      = [["ClusterName", "ServiceName"]]
-      container_dimensions = [["ClusterName", "ServiceName", "ContainerName"]]
-      tag_dimensions       = []
-      static_dimensions    = {}
-      container_metrics    = true
-      self_metrics         = true
-      container_name       = "ecs-emf-exporter"
-      metrics              = null
-      exclude_metrics      = null
+      namespace              = "ECS/TaskMetrics"
+      task_dimensions        = [["ClusterName", "ServiceName"]]
+      container_dimensions   = [["ClusterName", "ServiceName", "ContainerName"]]
+      tag_dimensions         = []
+      static_dimensions      = {}
+      container_metrics      = true
+      self_metrics           = true
+      container_name         = "ecs-emf-exporter"
+      metrics                = null
+      exclude_metrics        = null
+      interval_seconds       = 60
+      restart_policy_enabled = true
     })
     error_message = "metric_config: ${jsonencode(output.metric_config)}"
   }
@@ -109,6 +123,136 @@ run "writable_root_and_no_hard_limit" {
   assert {
     condition     = output.container_definition.name == "metrics" && output.container_definition.cpu == 32 && output.container_definition.memoryReservation == 48
     error_message = "name, cpu and memoryReservation come from the inputs"
+  }
+}
+
+run "custom_restart_policy" {
+  command = apply
+
+  variables {
+    restart_policy = {
+      ignored_exit_codes     = [0, 143]
+      restart_attempt_period = 300
+    }
+  }
+
+  assert {
+    condition     = jsonencode(output.container_definition.restartPolicy) == jsonencode({ enabled = true, ignoredExitCodes = [0, 143], restartAttemptPeriod = 300 })
+    error_message = "custom restart policy: ${jsonencode(output.container_definition.restartPolicy)}"
+  }
+
+  assert {
+    condition     = output.metric_config.restart_policy_enabled == true
+    error_message = "metric_config.restart_policy_enabled must be true with an enabled policy"
+  }
+}
+
+run "restart_policy_only_period_given" {
+  command = apply
+
+  variables {
+    restart_policy = { restart_attempt_period = 1800 }
+  }
+
+  assert {
+    condition     = jsonencode(output.container_definition.restartPolicy) == jsonencode({ enabled = true, ignoredExitCodes = [0], restartAttemptPeriod = 1800 })
+    error_message = "omitted fields keep their defaults: ${jsonencode(output.container_definition.restartPolicy)}"
+  }
+}
+
+run "restart_policy_no_ignored_exit_codes" {
+  command = apply
+
+  variables {
+    restart_policy = { ignored_exit_codes = [] }
+  }
+
+  assert {
+    condition     = jsonencode(output.container_definition.restartPolicy) == jsonencode({ enabled = true, ignoredExitCodes = [], restartAttemptPeriod = 60 })
+    error_message = "an empty list restarts after every exit: ${jsonencode(output.container_definition.restartPolicy)}"
+  }
+}
+
+run "restart_policy_disabled" {
+  command = apply
+
+  variables {
+    restart_policy = { enabled = false }
+  }
+
+  assert {
+    condition     = !contains(keys(output.container_definition), "restartPolicy")
+    error_message = "a disabled restart policy must leave the restartPolicy key out: ${jsonencode(output.container_definition)}"
+  }
+
+  assert {
+    condition     = output.metric_config.restart_policy_enabled == false
+    error_message = "metric_config.restart_policy_enabled must be false"
+  }
+}
+
+run "interval_seconds_60s" {
+  command = plan
+
+  variables {
+    interval = "60s"
+  }
+
+  assert {
+    condition     = output.metric_config.interval_seconds == 60
+    error_message = "60s is 60 s, got ${output.metric_config.interval_seconds}"
+  }
+}
+
+run "interval_seconds_5m" {
+  command = plan
+
+  variables {
+    interval = "5m"
+  }
+
+  assert {
+    condition     = output.metric_config.interval_seconds == 300
+    error_message = "5m is 300 s, got ${output.metric_config.interval_seconds}"
+  }
+}
+
+run "interval_seconds_1h" {
+  command = plan
+
+  variables {
+    interval = "1h"
+  }
+
+  assert {
+    condition     = output.metric_config.interval_seconds == 3600
+    error_message = "1h is 3600 s, got ${output.metric_config.interval_seconds}"
+  }
+}
+
+run "interval_seconds_90s_and_bare_number" {
+  command = plan
+
+  variables {
+    interval = "90"
+  }
+
+  assert {
+    condition     = output.metric_config.interval_seconds == 90
+    error_message = "a bare number is seconds, got ${output.metric_config.interval_seconds}"
+  }
+}
+
+run "interval_seconds_milliseconds" {
+  command = plan
+
+  variables {
+    interval = "1500ms"
+  }
+
+  assert {
+    condition     = output.metric_config.interval_seconds == 1.5
+    error_message = "1500ms is 1.5 s, got ${output.metric_config.interval_seconds}"
   }
 }
 

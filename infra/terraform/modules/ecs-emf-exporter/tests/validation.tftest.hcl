@@ -142,3 +142,42 @@ run "max_line_bytes_out_of_range" {
   variables { max_line_bytes = 512 }
   expect_failures = [var.max_line_bytes]
 }
+
+run "restart_attempt_period_below_ecs_minimum" {
+  command = plan
+  variables { restart_policy = { restart_attempt_period = 59 } }
+  expect_failures = [var.restart_policy]
+}
+
+run "restart_attempt_period_above_ecs_maximum" {
+  command = plan
+  variables { restart_policy = { restart_attempt_period = 1801 } }
+  expect_failures = [var.restart_policy]
+}
+
+run "restart_attempt_period_not_whole" {
+  command = plan
+  variables { restart_policy = { restart_attempt_period = 60.5 } }
+  expect_failures = [var.restart_policy]
+}
+
+run "restart_policy_bounds_accepted" {
+  command = plan
+  variables { restart_policy = { restart_attempt_period = 1800, ignored_exit_codes = [for code in range(50) : code] } }
+  assert {
+    condition     = output.container_definition.restartPolicy.restartAttemptPeriod == 1800 && length(output.container_definition.restartPolicy.ignoredExitCodes) == 50
+    error_message = "1800 s and 50 exit codes are within ECS's limits and must pass"
+  }
+}
+
+run "too_many_ignored_exit_codes" {
+  command = plan
+  variables { restart_policy = { ignored_exit_codes = [for code in range(51) : code] } }
+  expect_failures = [var.restart_policy]
+}
+
+run "ignored_exit_code_not_whole" {
+  command = plan
+  variables { restart_policy = { ignored_exit_codes = [0, 1.5] } }
+  expect_failures = [var.restart_policy]
+}
