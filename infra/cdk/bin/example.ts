@@ -1,7 +1,8 @@
-// Example app: a Fargate service with the exporter sidecar, a tag and a static dimension, self
-// metrics, a dashboard and alarms. Environment-agnostic (no account/region, no lookups), so
+// Example app: a Fargate service with the exporter sidecar (restart policy on by default), a tag
+// and a static dimension, self metrics, a dashboard and alarms: CPU, memory, exporter errors,
+// no data (on by default), and restarts of app and the sidecar. Environment-agnostic (no account/region, no lookups), so
 // `cdk synth` works offline and without credentials; check.sh lints what it synthesizes.
-import { App, Stack, StackProps, Tags } from "aws-cdk-lib";
+import { App, Duration, Stack, StackProps, Tags } from "aws-cdk-lib";
 import * as cloudwatchActions from "aws-cdk-lib/aws-cloudwatch-actions";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as ecs from "aws-cdk-lib/aws-ecs";
@@ -33,6 +34,13 @@ class ExampleStack extends Stack {
       image: ecs.ContainerImage.fromRegistry("public.ecr.aws/nginx/nginx:stable"),
       essential: true,
       portMappings: [{ containerPort: 80 }],
+      // This is how an app container gets its restarts counted: ECS reports RestartCount (which
+      // the exporter publishes as ContainerRestarts) only for a container with a restart policy,
+      // so only then does the exporter's default give it a restart alarm. Exit 0 (a clean stop)
+      // is not restarted; a container must have run 60 s before ECS restarts it.
+      enableRestartPolicy: true,
+      restartIgnoredExitCodes: [0],
+      restartAttemptPeriod: Duration.seconds(60),
     });
 
     const alarmTopic = new sns.Topic(this, "AlarmTopic");
@@ -46,10 +54,13 @@ class ExampleStack extends Stack {
       clusterArn: cluster.clusterArn,
       staticDimensions: { team: "payments" },
       selfMetrics: true,
+      // restartPolicy is left at its default: enabled, exit 0 ignored, 60 s attempt period.
       dashboard: {
         dashboardName: "ecs-emf-exporter-demo",
         dimensionValues: { ClusterName: cluster.clusterName, ServiceName: SERVICE_NAME, env: "demo" },
         alarmActions: [new cloudwatchActions.SnsAction(alarmTopic)],
+        // noDataAlarm (default true) and restartAlarmContainers (default: the containers above
+        // with an enabled restart policy, here app and the sidecar) are left at their defaults.
       },
     });
 

@@ -60,12 +60,16 @@ export interface ExporterSettings {
 export interface ResolvedSettings {
   readonly output: ExporterOutput;
   readonly namespace: string;
+  /** As rendered into ECS_EMF_INTERVAL ("60s", "5m", …); may be a token. */
+  readonly interval: string;
   readonly dimensions: readonly (readonly string[])[];
   readonly containerDimensions: readonly (readonly string[])[];
   readonly tagDimensions: readonly string[];
   /** Sorted by name, the order they are rendered in. */
   readonly staticDimensions: readonly (readonly [string, string])[];
   readonly containerMetrics: boolean;
+  /** ECS_EMF_EXCLUDE_CONTAINERS: container names or globs the exporter publishes nothing for. */
+  readonly excludeContainers: readonly string[];
   readonly tagsFromApi: boolean;
   readonly selfMetrics: boolean;
   /**
@@ -244,6 +248,12 @@ function checkListItems(setting: string, items: readonly string[]): void {
   }
 }
 
+/** Whether excludeContainers leaves the container out (src/settings/glob.rs NameFilter::matches):
+ * the exporter then publishes no container metric for it, ContainerRestarts included. */
+export function containerExcluded(settings: ResolvedSettings, containerName: string): boolean {
+  return matchesAny(settings.excludeContainers, containerName);
+}
+
 /** Names appended to every set: tags first, then statics, each once (as the binary does). */
 export function extraDimensionNames(settings: ResolvedSettings): string[] {
   const names: string[] = [];
@@ -261,7 +271,8 @@ export function resolveSettings(settings: ExporterSettings): ResolvedSettings {
   checkOneOf("output", output, OUTPUTS);
   const namespace = settings.namespace ?? "ECS/TaskMetrics";
   checkNamespace(namespace);
-  checkDuration("interval", settings.interval ?? "60s", 1000, 3_600_000, "1s to 1h");
+  const interval = settings.interval ?? "60s";
+  checkDuration("interval", interval, 1000, 3_600_000, "1s to 1h");
   if (settings.tagsRefresh !== undefined) {
     checkDuration("tagsRefresh", settings.tagsRefresh, 10_000, 86_400_000, "10s to 24h");
   }
@@ -306,11 +317,14 @@ export function resolveSettings(settings: ExporterSettings): ResolvedSettings {
   const resolved: ResolvedSettings = {
     output,
     namespace,
+    interval,
     dimensions,
     containerDimensions,
     tagDimensions,
     staticDimensions,
     containerMetrics,
+    // The binary trims each entry of the comma list.
+    excludeContainers: (settings.excludeContainers ?? []).map((pattern) => pattern.trim()),
     tagsFromApi: settings.tagsFromApi ?? false,
     selfMetrics,
     publishedMetrics: publishedMetricNames(metrics, excludeMetrics, containerMetrics, selfMetrics),
@@ -340,7 +354,7 @@ export function renderEnvironment(settings: ExporterSettings, resolved: Resolved
   const managed: Record<string, string | undefined> = {
     ECS_EMF_OUTPUT: resolved.output,
     ECS_EMF_NAMESPACE: resolved.namespace,
-    ECS_EMF_INTERVAL: settings.interval ?? "60s",
+    ECS_EMF_INTERVAL: resolved.interval,
     ECS_EMF_DIMENSIONS: renderSets(resolved.dimensions),
     ECS_EMF_CONTAINER_DIMENSIONS: renderSets(resolved.containerDimensions),
     ECS_EMF_SELF_METRICS: String(resolved.selfMetrics),

@@ -2,7 +2,7 @@
 // from the shared infra contract.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Size, Stack } from "aws-cdk-lib";
+import { Duration, Size, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { addExporter, containerDefinition, fargateFixture, synthExporter } from "./helpers";
@@ -33,6 +33,8 @@ describe("the default sidecar", () => {
       MountPoints: [{ SourceVolume: "ecs-emf-exporter-tmp", ContainerPath: "/tmp", ReadOnly: false }],
       Environment: DEFAULT_ENVIRONMENT,
       HealthCheck: { Command: ["CMD", "/ecs-emf-exporter", "healthcheck"], Interval: 30, Timeout: 5, Retries: 3, StartPeriod: 60 },
+      // Exit 0 (its clean stop on SIGTERM/SIGINT) stays stopped; any other exit after 60 s of running is restarted.
+      RestartPolicy: { Enabled: true, IgnoredExitCodes: [0], RestartAttemptPeriod: 60 },
       LogConfiguration: {
         LogDriver: "awslogs",
         Options: {
@@ -94,6 +96,45 @@ describe("container options", () => {
     template.resourceCountIs("AWS::Logs::LogGroup", 0);
     const options = (containerDefinition(template, "ecs-emf-exporter")["LogConfiguration"] as { Options: Record<string, unknown> }).Options;
     assert.equal(options["awslogs-group"], "/ecs/existing");
+  });
+});
+
+describe("restart policy", () => {
+  const restartPolicyOf = (props: Parameters<typeof synthExporter>[0]) =>
+    containerDefinition(synthExporter(props).template, "ecs-emf-exporter")["RestartPolicy"];
+
+  it("is enabled by default, ignoring exit 0, with the smallest attempt period ECS allows", () => {
+    assert.deepEqual(restartPolicyOf({}), { Enabled: true, IgnoredExitCodes: [0], RestartAttemptPeriod: 60 });
+  });
+
+  it("takes custom exit codes and attempt period", () => {
+    assert.deepEqual(restartPolicyOf({ restartPolicy: { ignoredExitCodes: [0, 2, 143], restartAttemptPeriod: Duration.minutes(5) } }), {
+      Enabled: true,
+      IgnoredExitCodes: [0, 2, 143],
+      RestartAttemptPeriod: 300,
+    });
+    assert.deepEqual(restartPolicyOf({ restartPolicy: { restartAttemptPeriod: Duration.seconds(1800) } }), {
+      Enabled: true,
+      IgnoredExitCodes: [0],
+      RestartAttemptPeriod: 1800,
+    });
+  });
+
+  it("renders no restart policy at all when disabled", () => {
+    const { template } = synthExporter({ restartPolicy: { enabled: false } });
+    const container = containerDefinition(template, "ecs-emf-exporter");
+    assert.equal("RestartPolicy" in container, false);
+    // Also with the other members given: they only apply to an enabled policy.
+    const withMembers = containerDefinition(
+      synthExporter({ restartPolicy: { enabled: false, ignoredExitCodes: [1], restartAttemptPeriod: Duration.seconds(90) } }).template,
+      "ecs-emf-exporter",
+    );
+    assert.equal("RestartPolicy" in withMembers, false);
+  });
+
+  it("leaves the app container's (absent) restart policy alone", () => {
+    const { template } = synthExporter();
+    assert.equal("RestartPolicy" in containerDefinition(template, "app"), false);
   });
 });
 

@@ -1,6 +1,6 @@
 // Shared fixtures for the construct tests: a stack with a Fargate task definition whose default
 // container is "app", and readers for the synthesized template.
-import { App, Stack } from "aws-cdk-lib";
+import { App, Duration, Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import * as ecs from "aws-cdk-lib/aws-ecs";
 import { EcsEmfExporter, EcsEmfExporterProps } from "../lib/ecs-emf-exporter";
@@ -33,14 +33,24 @@ export interface Fixture {
   readonly taskDefinition: ecs.FargateTaskDefinition;
 }
 
-/** `concreteEnv` pins account/region so ARNs and regions render as literals. */
-export function fargateFixture(concreteEnv = true): Fixture {
+/** The app container's image in every fixture. */
+export const APP_IMAGE = ecs.ContainerImage.fromRegistry("public.ecr.aws/nginx/nginx:stable");
+
+/** An app container restart policy, as bin/example.ts gives its app. */
+export const APP_RESTART_POLICY: Partial<ecs.ContainerDefinitionOptions> = {
+  enableRestartPolicy: true,
+  restartIgnoredExitCodes: [0],
+  restartAttemptPeriod: Duration.seconds(60),
+};
+
+/**
+ * `concreteEnv` pins account/region so ARNs and regions render as literals; `app` adds options
+ * to the app container (by default it has no restart policy).
+ */
+export function fargateFixture(concreteEnv = true, app: Partial<ecs.ContainerDefinitionOptions> = {}): Fixture {
   const stack = new Stack(new App(), "TestStack", concreteEnv ? { env: TEST_ENV } : {});
   const taskDefinition = new ecs.FargateTaskDefinition(stack, "TaskDefinition");
-  taskDefinition.addContainer("app", {
-    containerName: "app",
-    image: ecs.ContainerImage.fromRegistry("public.ecr.aws/nginx/nginx:stable"),
-  });
+  taskDefinition.addContainer("app", { containerName: "app", image: APP_IMAGE, ...app });
   return { stack, taskDefinition };
 }
 
@@ -55,8 +65,12 @@ export function addExporter(fixture: Fixture, props: ExtraProps = {}): EcsEmfExp
 }
 
 /** Synthesizes a fresh fixture with the exporter added. */
-export function synthExporter(props: ExtraProps = {}, concreteEnv = true): { template: Template; exporter: EcsEmfExporter; fixture: Fixture } {
-  const fixture = fargateFixture(concreteEnv);
+export function synthExporter(
+  props: ExtraProps = {},
+  concreteEnv = true,
+  app: Partial<ecs.ContainerDefinitionOptions> = {},
+): { template: Template; exporter: EcsEmfExporter; fixture: Fixture } {
+  const fixture = fargateFixture(concreteEnv, app);
   const exporter = addExporter(fixture, props);
   return { template: Template.fromStack(fixture.stack), exporter, fixture };
 }
@@ -136,4 +150,20 @@ export function alarmsByMetric(template: Template): Map<string, Json[]> {
     byMetric.set(metric, [...(byMetric.get(metric) ?? []), properties]);
   }
   return byMetric;
+}
+
+/** The ContainerName of each ContainerRestarts alarm, sorted ("all-containers" has none: "-"). */
+export function restartAlarmContainers(template: Template): string[] {
+  return (alarmsByMetric(template).get("ContainerRestarts") ?? [])
+    .map((alarm) => (alarm["Dimensions"] as { Name: string; Value: string }[]).find((d) => d.Name === "ContainerName")?.Value ?? "-")
+    .sort();
+}
+
+/** The properties of the only alarm on that metric. */
+export function onlyAlarm(template: Template, metricName: string): Json {
+  const alarms = alarmsByMetric(template).get(metricName) ?? [];
+  if (alarms.length !== 1) {
+    throw new Error(`expected one ${metricName} alarm, found ${alarms.length}`);
+  }
+  return alarms[0] as Json;
 }

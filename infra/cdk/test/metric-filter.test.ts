@@ -80,13 +80,20 @@ describe('excludeMetrics ["*Reserved"]', () => {
   });
 
   it("keeps all five alarms", () => {
-    assert.deepEqual([...alarmsByMetric(template).keys()].sort(), ["ContainerRestarts", "CpuUtilization", "ExporterErrors", "MemoryUtilization"]);
+    assert.deepEqual([...alarmsByMetric(template).keys()].sort(), [
+      "ContainerRestarts",
+      "CpuUtilization",
+      "ExporterErrors",
+      "MemoryUtilization",
+      "RunningContainerCount",
+    ]);
     assert.equal(exporter.allAlarms.length, 5);
   });
 });
 
 describe('metrics ["Cpu*", "Memory*"]', () => {
-  const { template, exporter } = synth({ metrics: ["Cpu*", "Memory*"] });
+  // RunningContainerCount is left out, so the no-data alarm must be switched off (see below).
+  const { template, exporter } = synth({ metrics: ["Cpu*", "Memory*"], dashboard: { dimensionValues: PROD_API, noDataAlarm: false } });
 
   it("renders ECS_EMF_METRICS for the sidecar", () => {
     const environment = containerDefinition(template, "ecs-emf-exporter")["Environment"] as { Name: string; Value: string }[];
@@ -117,12 +124,53 @@ describe('metrics ["Cpu*", "Memory*"]', () => {
     ]);
   });
 
-  it("keeps only the CPU and memory utilization alarms (no restart or exporter-errors alarm)", () => {
+  it("keeps only the CPU and memory utilization alarms (no restart, exporter-errors or no-data alarm)", () => {
     assert.deepEqual([...alarmsByMetric(template).keys()].sort(), ["CpuUtilization", "MemoryUtilization"]);
     assert.equal(exporter.allAlarms.length, 2);
     assert.deepEqual(exporter.alarms?.containerRestarts, {});
     assert.equal(exporter.alarms?.exporterErrors, undefined);
+    assert.equal(exporter.alarms?.noData, undefined);
     assert.ok(exporter.alarms?.cpuUtilization !== undefined && exporter.alarms?.memoryUtilization !== undefined);
+  });
+});
+
+describe("the no-data alarm and metric filters", () => {
+  const REFUSAL =
+    "ecs-emf-exporter: the no-data alarm watches RunningContainerCount, which metrics/excludeMetrics leave out; publish it, or set noDataAlarm: false";
+
+  it("refuses a metrics list without RunningContainerCount", () => {
+    assert.throws(() => addExporter(fargateFixture(), { metrics: ["Cpu*", "Memory*"], dashboard: { dimensionValues: PROD_API } }), {
+      message: REFUSAL,
+    });
+  });
+
+  it("refuses excludeMetrics matching RunningContainerCount", () => {
+    assert.throws(() => addExporter(fargateFixture(), { excludeMetrics: ["Running*"], dashboard: { dimensionValues: PROD_API } }), {
+      message: REFUSAL,
+    });
+  });
+
+  it("accepts the same filters with noDataAlarm false", () => {
+    const { template } = synth({ excludeMetrics: ["Running*"], dashboard: { dimensionValues: PROD_API, noDataAlarm: false } });
+    assert.equal(alarmsByMetric(template).has("RunningContainerCount"), false);
+    assert.equal(widgetTitles(template).includes("Running containers"), false);
+  });
+
+  it("accepts the filters with createAlarms false (no alarm at all)", () => {
+    const { template } = synth({ metrics: ["Cpu*"], dashboard: { dimensionValues: PROD_API, createAlarms: false } });
+    template.resourceCountIs("AWS::CloudWatch::Alarm", 0);
+  });
+
+  it("keeps the alarm when the metrics list publishes RunningContainerCount", () => {
+    const { template } = synth({ metrics: ["Cpu*", "RunningContainerCount"] });
+    assert.deepEqual([...alarmsByMetric(template).keys()].sort(), ["CpuUtilization", "RunningContainerCount"]);
+  });
+
+  it("still reports an empty dashboard first", () => {
+    assert.throws(
+      () => addExporter(fargateFixture(), { metrics: ["ImagePullTime"], dashboard: { dimensionValues: PROD_API } }),
+      /the dashboard would be empty/,
+    );
   });
 });
 
@@ -140,9 +188,9 @@ describe('excludeMetrics ["ContainerRestarts"]', () => {
   });
 
   it("removes every restart alarm", () => {
-    assert.deepEqual([...alarmsByMetric(template).keys()].sort(), ["CpuUtilization", "ExporterErrors", "MemoryUtilization"]);
+    assert.deepEqual([...alarmsByMetric(template).keys()].sort(), ["CpuUtilization", "ExporterErrors", "MemoryUtilization", "RunningContainerCount"]);
     assert.deepEqual(exporter.alarms?.containerRestarts, {});
-    assert.equal(exporter.allAlarms.length, 3);
+    assert.equal(exporter.allAlarms.length, 4);
   });
 });
 
@@ -159,7 +207,7 @@ describe("other filters", () => {
       widgetTitles(template),
       ALL_TITLES.filter((title) => title !== "Task CPU utilization (%)"),
     );
-    assert.deepEqual([...alarmsByMetric(template).keys()].sort(), ["ContainerRestarts", "ExporterErrors", "MemoryUtilization"]);
+    assert.deepEqual([...alarmsByMetric(template).keys()].sort(), ["ContainerRestarts", "ExporterErrors", "MemoryUtilization", "RunningContainerCount"]);
   });
 
   it("fails at synth time when no dashboard metric is published", () => {

@@ -1,7 +1,8 @@
 // Settings the exporter would reject at start-up fail at synth time, with a message naming them.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ExtraProps, addExporter, fargateFixture } from "./helpers";
+import { Duration, Lazy } from "aws-cdk-lib";
+import { ExtraProps, PROD_API, addExporter, fargateFixture } from "./helpers";
 
 function constructWith(props: ExtraProps): () => void {
   return () => addExporter(fargateFixture(), props);
@@ -93,5 +94,75 @@ describe("construction errors", () => {
       constructWith({ tagDimensions: ["env"], dashboard: { dimensionValues: { ClusterName: "prod", ServiceName: "api" } } }),
       /need a value for dimension "env" \(task level\); add it to dashboard.dimensionValues/,
     );
+  });
+});
+
+describe("restart policy errors", () => {
+  it("rejects an attempt period below 60 s", () => {
+    assert.throws(
+      constructWith({ restartPolicy: { restartAttemptPeriod: Duration.seconds(59) } }),
+      /restartPolicy.restartAttemptPeriod 59 s must be a whole number of seconds from 60 to 1800/,
+    );
+  });
+
+  it("rejects an attempt period above 1800 s", () => {
+    assert.throws(
+      constructWith({ restartPolicy: { restartAttemptPeriod: Duration.seconds(1801) } }),
+      /restartPolicy.restartAttemptPeriod 1801 s must be a whole number of seconds from 60 to 1800/,
+    );
+  });
+
+  it("rejects an attempt period that is not a whole number of seconds", () => {
+    assert.throws(
+      constructWith({ restartPolicy: { restartAttemptPeriod: Duration.millis(90_500) } }),
+      /restartPolicy.restartAttemptPeriod 90.5 s must be a whole number of seconds/,
+    );
+  });
+
+  it("rejects more than 50 ignored exit codes", () => {
+    const ignoredExitCodes = Array.from({ length: 51 }, (_, index) => index);
+    assert.throws(constructWith({ restartPolicy: { ignoredExitCodes } }), /restartPolicy.ignoredExitCodes has 51 exit codes; ECS accepts at most 50/);
+  });
+
+  it("accepts exactly 50 ignored exit codes", () => {
+    const ignoredExitCodes = Array.from({ length: 50 }, (_, index) => index);
+    assert.doesNotThrow(constructWith({ restartPolicy: { ignoredExitCodes } }));
+  });
+
+  it("rejects an exit code that is not an integer", () => {
+    assert.throws(constructWith({ restartPolicy: { ignoredExitCodes: [0, 1.5] } }), /restartPolicy.ignoredExitCodes: 1.5 is not an integer exit code/);
+  });
+
+  it("checks the members even when the policy is disabled", () => {
+    assert.throws(
+      constructWith({ restartPolicy: { enabled: false, restartAttemptPeriod: Duration.seconds(59) } }),
+      /restartAttemptPeriod 59 s/,
+    );
+  });
+});
+
+describe("no-data alarm errors", () => {
+  const withEvaluationPeriods = (noDataEvaluationPeriods: number, interval?: string) =>
+    constructWith({ ...(interval === undefined ? {} : { interval }), dashboard: { dimensionValues: PROD_API, noDataEvaluationPeriods } });
+
+  for (const periods of [1, 0, 2.5]) {
+    it(`rejects noDataEvaluationPeriods ${periods}`, () => {
+      assert.throws(withEvaluationPeriods(periods), new RegExp(`dashboard.noDataEvaluationPeriods ${periods} must be a whole number of at least 2`));
+    });
+  }
+
+  it("accepts noDataEvaluationPeriods 2", () => {
+    assert.doesNotThrow(withEvaluationPeriods(2));
+  });
+
+  it("needs an interval known at synth time, whose period it follows", () => {
+    const interval = Lazy.string({ produce: () => "60s" });
+    assert.throws(withEvaluationPeriods(5, interval), /the no-data alarm's period follows interval, which must then be known at synth time/);
+    assert.doesNotThrow(constructWith({ interval, dashboard: { dimensionValues: PROD_API, noDataAlarm: false } }));
+  });
+
+  it("rejects an evaluation range longer than a day (CloudWatch's limit)", () => {
+    assert.throws(withEvaluationPeriods(25, "1h"), /the no-data alarm would evaluate 25 periods of 3600 s; CloudWatch allows at most one day/);
+    assert.doesNotThrow(withEvaluationPeriods(24, "1h"));
   });
 });
