@@ -10,6 +10,14 @@ every alarm must name:
   - a metric the sidecar publishes with those settings,
   - a set of dimension names equal to one the sidecar publishes for that metric,
   - (alarms) exactly the metric's unit: an alarm with another unit never sees a data point.
+Alarms must also be able to fire, and fire only for a reason (infra/README.md, "Missing data"):
+  - each states its missing-data treatment;
+  - one that reads missing data as breaching watches a metric published every cycle
+    (`every_cycle` in the catalog), else a quiet task would set it off;
+  - where there are alarms, one of them fires when the sidecar stops publishing;
+  - one on a container (a ContainerName dimension) names a container of the task definition
+    that ECS_EMF_EXCLUDE_CONTAINERS does not leave out, and ContainerRestarts only one with an
+    enabled restart policy: ECS reports no RestartCount otherwise, and it is never published.
 
 Usage:
   check_metric_drift.py --binary target/release/ecs-emf-exporter \
@@ -21,6 +29,7 @@ Only the standard library: runs with any Python 3.9+.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import subprocess
 import sys
@@ -40,7 +49,17 @@ class MetricRef:
     name: object
     dimensions: dict
     unit: object = None  # alarms only
-    checks_unit: bool = False
+    checks_unit: bool = False  # an alarm: its unit, missing-data treatment and container count
+    missing: object = None  # alarms: how missing data is treated ("breaching", ...) or None
+
+
+@dataclass
+class Container:
+    """One container of a rendered task definition."""
+
+    name: object
+    env: dict  # {env name: value, or None when not literal}
+    restart_policy: bool  # an enabled restart policy: ECS reports its RestartCount
 
 
 @dataclass
@@ -48,7 +67,7 @@ class Rendered:
     """What one source (a plan or a template) renders."""
 
     source: str
-    containers: list = field(default_factory=list)  # (name, {env name: value or None})
+    containers: list = field(default_factory=list)  # Container
     refs: list = field(default_factory=list)  # MetricRef
     problems: list = field(default_factory=list)
     dashboards: int = 0
@@ -119,7 +138,10 @@ def from_terraform_plan(path: str) -> Rendered:
                 out.problems.append(f"{addr}: container_definitions unknown at plan time")
                 continue
             for c in json.loads(text):
-                out.containers.append((c.get("name"), env_map(c.get("environment"), "name", "value")))
+                policy = c.get("restartPolicy") or {}
+                out.containers.append(Container(c.get("name"),
+                                                env_map(c.get("environment"), "name", "value"),
+                                                policy.get("enabled") is True))
         elif kind == "aws_cloudwatch_dashboard":
             text = values.get("dashboard_body")
             if not isinstance(text, str):
@@ -129,16 +151,18 @@ def from_terraform_plan(path: str) -> Rendered:
         elif kind == "aws_cloudwatch_metric_alarm":
             out.alarms += 1
             queries = values.get("metric_query") or []
+            missing = values.get("treat_missing_data")
             if values.get("metric_name"):
                 out.refs.append(
                     MetricRef(addr, values.get("namespace"), values.get("metric_name"),
-                              dict(values.get("dimensions") or {}), values.get("unit"), True))
+                              dict(values.get("dimensions") or {}), values.get("unit"), True,
+                              missing))
             for q in queries:
                 for m in q.get("metric") or []:
                     out.refs.append(
                         MetricRef(f"{addr} query {q.get('id')}", m.get("namespace"),
                                   m.get("metric_name"), dict(m.get("dimensions") or {}),
-                                  m.get("unit"), True))
+                                  m.get("unit"), True, missing))
     return out
 
 
@@ -164,7 +188,8 @@ def from_cdk_template(path: str) -> Rendered:
         if kind == "AWS::ECS::TaskDefinition":
             for c in props.get("ContainerDefinitions") or []:
                 env = {e.get("Name"): literal(e.get("Value")) for e in c.get("Environment") or []}
-                out.containers.append((c.get("Name"), env))
+                policy = c.get("RestartPolicy") or {}
+                out.containers.append(Container(c.get("Name"), env, policy.get("Enabled") is True))
         elif kind == "AWS::CloudWatch::Dashboard":
             body = literal(props.get("DashboardBody"))
             if body is None:
@@ -174,10 +199,11 @@ def from_cdk_template(path: str) -> Rendered:
         elif kind == "AWS::CloudWatch::Alarm":
             out.alarms += 1
             dims = lambda ds: {d.get("Name"): d.get("Value") for d in ds or []}  # noqa: E731
+            missing = props.get("TreatMissingData")
             if props.get("MetricName"):
                 out.refs.append(
                     MetricRef(logical_id, props.get("Namespace"), props.get("MetricName"),
-                              dims(props.get("Dimensions")), props.get("Unit"), True))
+                              dims(props.get("Dimensions")), props.get("Unit"), True, missing))
             for q in props.get("Metrics") or []:
                 stat = q.get("MetricStat")
                 if stat:
@@ -185,7 +211,7 @@ def from_cdk_template(path: str) -> Rendered:
                     out.refs.append(
                         MetricRef(f"{logical_id} query {q.get('Id')}", m.get("Namespace"),
                                   m.get("MetricName"), dims(m.get("Dimensions")),
-                                  stat.get("Unit"), True))
+                                  stat.get("Unit"), True, missing))
     return out
 
 
@@ -201,9 +227,56 @@ def catalog_for(binary: str, env: dict) -> list:
     return json.loads(run.stdout)
 
 
+def excluded(name: str, env: dict) -> bool:
+    """Whether ECS_EMF_EXCLUDE_CONTAINERS (comma-separated names or * ? globs) leaves out `name`."""
+    patterns = [p.strip() for p in (env.get("ECS_EMF_EXCLUDE_CONTAINERS") or "").split(",")]
+    return any(p and fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def container_problem(ref: MetricRef, rendered: Rendered, env: dict):
+    """Why an alarm on one container could never see a data point, or None."""
+    name = ref.dimensions.get("ContainerName")
+    if name is None:
+        return None
+    found = [c for c in rendered.containers if c.name == name]
+    if not found:
+        return f"{ref.where}: ContainerName {name!r} is not a container of the task definition"
+    if excluded(name, env):
+        return f"{ref.where}: ContainerName {name!r} is left out by ECS_EMF_EXCLUDE_CONTAINERS"
+    if ref.name == "ContainerRestarts" and not any(c.restart_policy for c in found):
+        return (f"{ref.where}: container {name!r} has no enabled restart policy: ECS reports no "
+                f"RestartCount for it, so ContainerRestarts is never published and the alarm "
+                f"could never fire")
+    return None
+
+
+def alarm_problems(rendered: Rendered, by_name: dict, env: dict) -> list:
+    """What makes an alarm unable to fire, or fire for no reason (see the module docstring)."""
+    problems = []
+    alarms = [r for r in rendered.refs if r.checks_unit]
+    for ref in alarms:
+        entry = by_name.get(ref.name)
+        if ref.missing is None:
+            problems.append(f"{ref.where}: states no missing-data treatment; say on purpose "
+                            f"whether no data is OK")
+        elif ref.missing == "breaching" and entry is not None and not entry.get("every_cycle"):
+            problems.append(f"{ref.where}: reads missing data as breaching, but {ref.name} is not "
+                            f"published every cycle: a quiet task would set it off")
+        problem = container_problem(ref, rendered, env)
+        if problem:
+            problems.append(problem)
+    watched = [r for r in alarms if r.missing == "breaching"
+               and by_name.get(r.name, {}).get("every_cycle")
+               and by_name.get(r.name, {}).get("published")]
+    if alarms and not watched:
+        problems.append(f"{rendered.source}: no alarm fires when the sidecar stops publishing "
+                        f"(missing data breaching on a metric published every cycle)")
+    return problems
+
+
 def check(rendered: Rendered, binary: str, container: str) -> list:
     problems = list(rendered.problems)
-    mine = [env for name, env in rendered.containers if name == container]
+    mine = [c.env for c in rendered.containers if c.name == container]
     if len(mine) != 1:
         return problems + [f"{rendered.source}: expected one container named {container!r}, "
                            f"found {len(mine)}"]
@@ -236,7 +309,7 @@ def check(rendered: Rendered, binary: str, container: str) -> list:
         if ref.checks_unit and ref.unit != entry["unit"]:
             problems.append(f"{ref.where}: {ref.name} unit {ref.unit!r}, published as "
                             f"{entry['unit']!r}")
-    return problems
+    return problems + alarm_problems(rendered, by_name, env)
 
 
 def main(argv=None) -> int:

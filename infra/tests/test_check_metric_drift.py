@@ -2,7 +2,8 @@
 
 A small plan and a small template that match the exporter pass; each mutation (a renamed
 metric, a wrong unit, a missing dimension, another namespace, a metric the settings switch
-off, the '...' shorthand, a missing sidecar) must fail with a line that says what is wrong.
+off, the '...' shorthand, a missing sidecar, an alarm that could never fire or would fire for
+no reason, no alarm for a silent sidecar) must fail with a line that says what is wrong.
 Run: python3 -m unittest discover -s infra/tests  (ECS_EMF_EXPORTER_BIN overrides the binary).
 """
 
@@ -26,11 +27,14 @@ ENV = [
     {"name": "ECS_EMF_STATIC_DIMENSIONS", "value": "team=payments"},
 ]
 TASK_DIMS = ["ClusterName", "prod", "ServiceName", "api", "team", "payments"]
+TASK_DIM_MAP = {"ClusterName": "prod", "ServiceName": "api", "team": "payments"}
 
 
 def plan() -> dict:
     """A Terraform plan shaped like `terraform show -json`, sidecar in a child module."""
-    sidecar = {"name": "ecs-emf-exporter", "image": "x", "environment": ENV}
+    sidecar = {"name": "ecs-emf-exporter", "image": "x", "environment": ENV,
+               "restartPolicy": {"enabled": True, "ignoredExitCodes": [0]}}
+    app = {"name": "app", "image": "y", "restartPolicy": {"enabled": True}}
     dashboard = {"widgets": [{"type": "metric", "properties": {"title": "CPU", "metrics": [
         ["Team/Payments", "CpuUtilized", *TASK_DIMS, {"stat": "Average"}],
         ["Team/Payments", "ContainerCpuUtilized", "ClusterName", "prod", "ServiceName", "api",
@@ -38,15 +42,25 @@ def plan() -> dict:
         [{"expression": "m1 * 2", "label": "math names no metric"}],
     ]}}]}
     alarm = {"namespace": "Team/Payments", "metric_name": "ExporterErrors", "unit": "Count",
-             "dimensions": {"ClusterName": "prod", "ServiceName": "api", "team": "payments"}}
+             "dimensions": dict(TASK_DIM_MAP), "treat_missing_data": "notBreaching"}
+    no_data = {"namespace": "Team/Payments", "metric_name": "RunningContainerCount",
+               "unit": "Count", "statistic": "SampleCount", "dimensions": dict(TASK_DIM_MAP),
+               "treat_missing_data": "breaching"}
+    restarts = {"namespace": "Team/Payments", "metric_name": "ContainerRestarts", "unit": "Count",
+                "dimensions": {**TASK_DIM_MAP, "ContainerName": "app"},
+                "treat_missing_data": "notBreaching"}
     return {"planned_values": {"root_module": {
         "resources": [{"address": "aws_ecs_task_definition.this", "type": "aws_ecs_task_definition",
-                       "values": {"container_definitions": json.dumps([sidecar])}}],
+                       "values": {"container_definitions": json.dumps([app, sidecar])}}],
         "child_modules": [{"resources": [
             {"address": "module.d.aws_cloudwatch_dashboard.this", "type": "aws_cloudwatch_dashboard",
              "values": {"dashboard_body": json.dumps(dashboard)}},
             {"address": "module.d.aws_cloudwatch_metric_alarm.errors",
              "type": "aws_cloudwatch_metric_alarm", "values": alarm},
+            {"address": "module.d.aws_cloudwatch_metric_alarm.no_data",
+             "type": "aws_cloudwatch_metric_alarm", "values": no_data},
+            {"address": "module.d.aws_cloudwatch_metric_alarm.restarts",
+             "type": "aws_cloudwatch_metric_alarm", "values": restarts},
         ]}],
     }}}
 
@@ -66,7 +80,11 @@ def template() -> dict:
         "Dash": {"Type": "AWS::CloudWatch::Dashboard", "Properties": {"DashboardBody": body}},
         "MemHigh": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
             "Namespace": "Team/Payments", "MetricName": "MemoryUtilization", "Unit": "Percent",
-            "Dimensions": dims}},
+            "Dimensions": dims, "TreatMissingData": "notBreaching"}},
+        "NoData": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+            "Namespace": "Team/Payments", "MetricName": "RunningContainerCount", "Unit": "Count",
+            "Statistic": "SampleCount", "Dimensions": copy.deepcopy(dims),
+            "TreatMissingData": "breaching"}},
     }}
 
 
@@ -97,7 +115,11 @@ class DriftTest(unittest.TestCase):
             [(r.name, sorted(r.dimensions), r.checks_unit) for r in rendered.refs],
             [("CpuUtilized", ["ClusterName", "ServiceName", "team"], False),
              ("ContainerCpuUtilized", ["ClusterName", "ContainerName", "ServiceName", "team"], False),
-             ("ExporterErrors", ["ClusterName", "ServiceName", "team"], True)])
+             ("ExporterErrors", ["ClusterName", "ServiceName", "team"], True),
+             ("RunningContainerCount", ["ClusterName", "ServiceName", "team"], True),
+             ("ContainerRestarts", ["ClusterName", "ContainerName", "ServiceName", "team"], True)])
+        self.assertEqual([(c.name, c.restart_policy) for c in rendered.containers],
+                         [("app", True), ("ecs-emf-exporter", True)])
 
     def test_a_renamed_metric_fails(self):
         doc = plan()
@@ -132,9 +154,9 @@ class DriftTest(unittest.TestCase):
     def test_a_metric_the_settings_switch_off_fails(self):
         doc = plan()
         res = doc["planned_values"]["root_module"]["resources"][0]["values"]
-        sidecar = json.loads(res["container_definitions"])[0]
+        app, sidecar = json.loads(res["container_definitions"])
         sidecar["environment"] = [e for e in ENV if e["name"] != "ECS_EMF_SELF_METRICS"]
-        res["container_definitions"] = json.dumps([sidecar])
+        res["container_definitions"] = json.dumps([app, sidecar])
         self.assert_one_problem(doc, "tf", "ExporterErrors is not published")
 
     def test_the_shorthand_is_refused(self):
@@ -158,8 +180,64 @@ class DriftTest(unittest.TestCase):
 
     def test_nothing_to_check_fails(self):
         doc = template()
-        del doc["Resources"]["Dash"], doc["Resources"]["MemHigh"]
+        del doc["Resources"]["Dash"], doc["Resources"]["MemHigh"], doc["Resources"]["NoData"]
         self.assert_one_problem(doc, "cdk", "nothing was checked")
+
+    def alarms(self, doc: dict) -> dict:
+        """The plan's alarms by resource name."""
+        resources = doc["planned_values"]["root_module"]["child_modules"][0]["resources"]
+        return {r["address"].rsplit(".", 1)[1]: r["values"] for r in resources
+                if r["type"] == "aws_cloudwatch_metric_alarm"}
+
+    def test_an_alarm_without_a_missing_data_treatment_fails(self):
+        doc = plan()
+        del self.alarms(doc)["errors"]["treat_missing_data"]
+        self.assert_one_problem(doc, "tf", "errors: states no missing-data treatment")
+
+    def test_breaching_on_a_metric_not_published_every_cycle_fails(self):
+        doc = template()
+        doc["Resources"]["MemHigh"]["Properties"]["TreatMissingData"] = "breaching"
+        self.assert_one_problem(doc, "cdk", "MemHigh: reads missing data as breaching",
+                                "MemoryUtilization is not published every cycle")
+
+    def test_no_alarm_for_a_silent_sidecar_fails(self):
+        doc = template()
+        del doc["Resources"]["NoData"]
+        self.assert_one_problem(doc, "cdk", "no alarm fires when the sidecar stops publishing")
+        # Nor does one whose metric the settings switch off count (self metrics are on here).
+        doc = plan()
+        self.alarms(doc)["no_data"]["treat_missing_data"] = "notBreaching"
+        self.alarms(doc)["errors"]["treat_missing_data"] = "breaching"
+        self.assertEqual(self.problems(doc, "tf"), [])
+
+    def test_a_restart_alarm_on_a_container_without_a_restart_policy_fails(self):
+        doc = template()
+        dims = [*doc["Resources"]["MemHigh"]["Properties"]["Dimensions"],
+                {"Name": "ContainerName", "Value": "app"}]
+        doc["Resources"]["AppRestarts"] = {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+            "Namespace": "Team/Payments", "MetricName": "ContainerRestarts", "Unit": "Count",
+            "Dimensions": dims, "TreatMissingData": "notBreaching"}}
+        self.assert_one_problem(doc, "cdk", "AppRestarts: container 'app' has no enabled restart "
+                                "policy", "could never fire")
+        app = doc["Resources"]["TaskDef"]["Properties"]["ContainerDefinitions"][0]
+        app["RestartPolicy"] = {"Enabled": True, "IgnoredExitCodes": [0]}
+        self.assertEqual(self.problems(doc, "cdk"), [])
+        app["RestartPolicy"] = {"Enabled": False}
+        self.assertEqual(len(self.problems(doc, "cdk")), 1)
+
+    def test_an_alarm_on_a_container_the_task_does_not_have_fails(self):
+        doc = plan()
+        self.alarms(doc)["restarts"]["dimensions"]["ContainerName"] = "ghost"
+        self.assert_one_problem(doc, "tf", "ContainerName 'ghost' is not a container of the task")
+
+    def test_an_alarm_on_an_excluded_container_fails(self):
+        doc = plan()
+        res = doc["planned_values"]["root_module"]["resources"][0]["values"]
+        app, sidecar = json.loads(res["container_definitions"])
+        sidecar["environment"] = [*ENV, {"name": "ECS_EMF_EXCLUDE_CONTAINERS", "value": "db, a*"}]
+        res["container_definitions"] = json.dumps([app, sidecar])
+        self.assert_one_problem(doc, "tf", "ContainerName 'app' is left out by "
+                                "ECS_EMF_EXCLUDE_CONTAINERS")
 
 
 if __name__ == "__main__":
