@@ -88,7 +88,16 @@ pub(crate) fn init(
     // A second init (tests that run commands in-process) keeps the first subscriber.
     let installed = match format {
         LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
+        // One flat object per line: `timestamp`, `level`, `message` and the event's own fields
+        // at the top level, as ops tools and CloudWatch Logs Insights read JSON logs (they
+        // discover top-level keys; a nested `fields.message` is not the message). Spans carry
+        // nothing here, so they are left out.
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .try_init(),
     };
     if installed.is_ok() {
         let _ = DROPPED.set(dropped);

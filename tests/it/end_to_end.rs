@@ -447,3 +447,47 @@ fn a_restarted_exporter_counts_its_own_restart_on_its_first_poll() {
     );
     assert!(!stderr.contains("WARN"), "{stderr}");
 }
+
+#[test]
+fn json_logs_are_one_flat_object_per_line() {
+    // Nothing listens on the endpoint's port: the one cycle logs the failed poll as a WARN, and
+    // the stop line carries the counters as fields of its own.
+    let uri = format!("http://127.0.0.1:{}/v4/sim-0001", free_port());
+    let (code, docs, stderr) =
+        crate::support::process::run_once(&uri, &[("ECS_EMF_LOG_FORMAT", "json")]);
+    assert_eq!(code, Some(1), "nothing collected: {stderr}");
+    assert!(docs.is_empty());
+    let lines: Vec<Value> = stderr
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    assert!(lines.len() >= 3, "{stderr}");
+    for line in &lines {
+        // Logs Insights and ops tools read these keys at the top level.
+        assert!(
+            line["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')),
+            "{line}"
+        );
+        assert!(line["level"].as_str().is_some(), "{line}");
+        assert!(line["message"].as_str().is_some(), "{line}");
+        assert!(line.get("fields").is_none(), "{line}");
+        assert!(line.get("_aws").is_none(), "never an EMF document: {line}");
+    }
+    let unreachable = lines
+        .iter()
+        .find(|l| {
+            l["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("metadata endpoint unreachable (/task)"))
+        })
+        .unwrap_or_else(|| panic!("the failed poll is logged: {stderr}"));
+    assert_eq!(unreachable["level"], "WARN");
+    let stopped = lines
+        .iter()
+        .find(|l| l["message"] == "stopped")
+        .unwrap_or_else(|| panic!("the stop line: {stderr}"));
+    assert_eq!(stopped["level"], "INFO");
+    assert_eq!(stopped["cycles"], 1);
+    assert_eq!(stopped["errors"], 1);
+    assert_eq!(stopped["documents"], 0);
+}
