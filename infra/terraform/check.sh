@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Checks the Terraform modules and example: fmt, init + validate, terraform test, checkov, and
-# optionally an offline plan of the example rendered as JSON (for the metric drift checker).
+# Checks the Terraform modules and examples: fmt, README inputs/outputs against the .tf files,
+# init + validate, terraform test, checkov, and an offline plan of the fargate-service example
+# (plan-offline.sh), optionally rendered as JSON (for the metric drift checker).
 #
 #   bash infra/terraform/check.sh [--plan-json OUT_FILE]
 #
@@ -11,6 +12,8 @@ set -euo pipefail
 # A stray CLI config (e.g. pointing at a network mirror) must not change what gets installed.
 unset TF_CLI_CONFIG_FILE
 export CHECKPOINT_DISABLE=1
+# check_readme.py and its test are imported from infra/terraform: no __pycache__ there.
+export PYTHONDONTWRITEBYTECODE=1
 
 usage() {
   echo "usage: bash infra/terraform/check.sh [--plan-json OUT_FILE]" >&2
@@ -75,6 +78,14 @@ quiet() {
 step "terraform fmt -check -recursive infra/terraform"
 terraform fmt -check -recursive -diff infra/terraform
 
+step "README inputs/outputs tables against the .tf files (check_readme.py and its unit test)"
+python3 -m unittest discover -s infra/terraform -p 'test_check_readme.py'
+python3 infra/terraform/check_readme.py \
+  infra/terraform/modules/ecs-emf-exporter \
+  infra/terraform/modules/ecs-emf-exporter-dashboard \
+  infra/terraform/examples/fargate-service \
+  infra/terraform/examples/terraform-aws-modules-service
+
 # A clean copy: no .terraform dirs, lock files or plans end up in the repository.
 tar -C infra/terraform --exclude=.terraform --exclude=.terraform.lock.hcl --exclude='*.tfplan' \
   --exclude=tfplan --exclude=terraform.tfstate --exclude='terraform.tfstate.*' -cf - . |
@@ -85,6 +96,47 @@ for dir in "${tf_dirs[@]}"; do
   quiet terraform -chdir="$work/$dir" init -backend=false -plugin-dir="$plugin_dir" -input=false -no-color
   terraform -chdir="$work/$dir" validate -no-color
 done
+
+# examples/terraform-aws-modules-service uses a registry module that cannot be downloaded here:
+# validate a copy in which a local stand-in replaces it (any value for the arguments used, the
+# outputs read) and the provider constraint admits the mirror's 5.x. This checks the repository's
+# side of that example (the exporter and dashboard modules' inputs and outputs it uses), not the
+# service module's own types.
+step "terraform validate: examples/terraform-aws-modules-service (registry module replaced by a stand-in)"
+tam="$work/examples/terraform-aws-modules-service"
+mkdir -p "$tam/service-stand-in"
+cat >"$tam/service-stand-in/main.tf" <<'EOF'
+# Stand-in for terraform-aws-modules/ecs/aws//modules/service, in check.sh only.
+variable "name" { type = any }
+variable "cluster_arn" { type = any }
+variable "cpu" { type = any }
+variable "memory" { type = any }
+variable "container_definitions" { type = any }
+variable "volume" { type = any }
+variable "subnet_ids" { type = any }
+variable "create_security_group" { type = any }
+variable "security_group_ids" { type = any }
+variable "tags" { type = any }
+output "name" { value = var.name }
+output "tasks_iam_role_name" { value = "stand-in" }
+output "task_definition_arn" { value = "stand-in" }
+EOF
+python3 - "$tam" <<'EOF'
+import pathlib, sys
+example = pathlib.Path(sys.argv[1])
+for name, old, new in (
+    ("main.tf", 'source  = "terraform-aws-modules/ecs/aws//modules/service"\n  version = "~> 6.0"',
+     'source = "./service-stand-in"'),
+    ("versions.tf", 'version = ">= 6.0, < 7.0"', 'version = ">= 5.29, < 7.0"'),
+):
+    path = example / name
+    text = path.read_text(encoding="utf-8")
+    if old not in text:
+        sys.exit(f"check.sh: {path} no longer holds {old!r}; update the stand-in step")
+    path.write_text(text.replace(old, new), encoding="utf-8")
+EOF
+quiet terraform -chdir="$tam" init -backend=false -plugin-dir="$plugin_dir" -input=false -no-color
+terraform -chdir="$tam" validate -no-color
 
 for dir in "${tested_modules[@]}"; do
   step "terraform test: $dir"
@@ -98,28 +150,14 @@ if [[ ! -x "$checkov" ]]; then
 fi
 "$checkov" --skip-download --quiet --compact -d infra/terraform --framework terraform
 
+# The same script the example README documents for planning without credentials.
+step "offline plan of examples/fargate-service (plan-offline.sh, fake keys, no AWS calls)"
+plan_offline_args=(--plugin-dir "$plugin_dir")
 if [[ -n "$plan_json" ]]; then
-  step "offline plan of examples/fargate-service -> $plan_json"
-  example="$work/examples/fargate-service"
-  # Fake credentials and no AWS calls: the plan needs none (no data source talks to AWS).
-  cat >"$example/provider_override.tf" <<'EOF'
-provider "aws" {
-  region                      = "us-east-1"
-  access_key                  = "test"
-  secret_key                  = "test"
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
-  skip_metadata_api_check     = true
-  skip_region_validation      = true
-}
-EOF
-  quiet terraform -chdir="$example" init -plugin-dir="$plugin_dir" -input=false -no-color
-  quiet terraform -chdir="$example" plan -input=false -no-color -out=example.tfplan \
-    -var 'exporter_image=123456789012.dkr.ecr.us-east-1.amazonaws.com/ecs-emf-exporter:0.1.0' \
-    -var 'subnet_ids=["subnet-0123456789abcdef0"]' \
-    -var 'security_group_ids=["sg-0123456789abcdef0"]'
-  mkdir -p "$(dirname "$plan_json")"
-  terraform -chdir="$example" show -json example.tfplan >"$plan_json"
+  plan_offline_args+=(--plan-json "$plan_json")
+fi
+quiet bash infra/terraform/plan-offline.sh "${plan_offline_args[@]}"
+if [[ -n "$plan_json" ]]; then
   echo "wrote $plan_json"
 fi
 

@@ -59,6 +59,7 @@ resource "aws_cloudwatch_metric_alarm" "cpu_utilization_high" {
   treat_missing_data  = "notBreaching"
   alarm_actions       = var.alarm_actions
   ok_actions          = var.ok_actions
+  tags                = var.tags
 }
 
 resource "aws_cloudwatch_metric_alarm" "memory_utilization_high" {
@@ -79,6 +80,7 @@ resource "aws_cloudwatch_metric_alarm" "memory_utilization_high" {
   treat_missing_data  = "notBreaching"
   alarm_actions       = var.alarm_actions
   ok_actions          = var.ok_actions
+  tags                = var.tags
 }
 
 # Fires when the service's tasks published no RunningContainerCount at all for
@@ -106,6 +108,7 @@ resource "aws_cloudwatch_metric_alarm" "no_data" {
   treat_missing_data  = "breaching"
   alarm_actions       = var.alarm_actions
   ok_actions          = var.ok_actions
+  tags                = var.tags
 
   lifecycle {
     # Filtered out, the metric never arrives and the alarm would always be in ALARM: fail the plan
@@ -136,6 +139,7 @@ resource "aws_cloudwatch_metric_alarm" "container_restarts" {
   treat_missing_data  = "notBreaching"
   alarm_actions       = var.alarm_actions
   ok_actions          = var.ok_actions
+  tags                = var.tags
 }
 
 resource "aws_cloudwatch_metric_alarm" "exporter_errors" {
@@ -156,4 +160,5 @@ resource "aws_cloudwatch_metric_alarm" "exporter_errors" {
   treat_missing_data  = "notBreaching"
   alarm_actions       = var.alarm_actions
   ok_actions          = var.ok_actions
+  tags                = var.tags
 }

@@ -76,6 +76,8 @@ locals {
   }]
 }
 
+# Not taggable: CloudWatch dashboards take no tags (the resource has no tags argument), so the
+# tags input reaches the alarms only.
 resource "aws_cloudwatch_dashboard" "this" {
   dashboard_name = var.dashboard_name
   dashboard_body = jsonencode({ widgets = local.widgets })

@@ -171,3 +171,10 @@ variable "region" {
   type        = string
   default     = null
 }
+
+variable "tags" {
+  description = "Tags for every alarm the module creates. The dashboard itself (aws_cloudwatch_dashboard) cannot be tagged. Provider default_tags still apply."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}

@@ -7,21 +7,25 @@ data "aws_region" "current" {
 
 resource "aws_cloudwatch_log_group" "this" {
   #checkov:skip=CKV_AWS_338:The group only carries EMF lines (read once by CloudWatch on arrival) and the exporter's own logs; a year of retention would only add cost. Retention is an input (default 30 days).
-  #checkov:skip=CKV_AWS_158:Encryption with a customer managed key is opt-in through kms_key_id; without it CloudWatch Logs still encrypts at rest with AWS-owned keys, and the data is operational metrics.
-  count = var.create_log_group ? 1 : 0
+  #checkov:skip=CKV_AWS_158:Encryption with a customer managed key is opt-in through cloudwatch_log_group_kms_key_id; without it CloudWatch Logs still encrypts at rest with AWS-owned keys, and the data is operational metrics.
+  count = var.create_cloudwatch_log_group ? 1 : 0
 
   name              = var.log_group_name
-  retention_in_days = var.log_retention_in_days
-  kms_key_id        = var.kms_key_id
+  retention_in_days = var.cloudwatch_log_group_retention_in_days
+  kms_key_id        = var.cloudwatch_log_group_kms_key_id
+  # INFREQUENT_ACCESS only where EMF does not go through this group (validated in variables.tf).
+  log_group_class = var.cloudwatch_log_group_class
+
+  tags = var.tags
 }
 
 locals {
   region = var.region != null ? var.region : data.aws_region.current[0].name
 
   # Referencing the resource (not the input) makes the caller's task definition wait for the group.
-  log_group_name = var.create_log_group ? aws_cloudwatch_log_group.this[0].name : var.log_group_name
+  log_group_name = var.create_cloudwatch_log_group ? aws_cloudwatch_log_group.this[0].name : var.log_group_name
   # The provider reports the ARN without the ":*" suffix; a caller-supplied one may carry it.
-  log_group_arn = var.create_log_group ? aws_cloudwatch_log_group.this[0].arn : trimsuffix(var.log_group_arn, ":*")
+  log_group_arn = var.create_cloudwatch_log_group ? aws_cloudwatch_log_group.this[0].arn : trimsuffix(var.log_group_arn, ":*")
 
   tmp_volume_name = "ecs-emf-exporter-tmp"
 

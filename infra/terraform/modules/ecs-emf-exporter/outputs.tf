@@ -23,6 +23,21 @@ output "log_group_name" {
   value       = local.log_group_name
 }
 
+output "cloudwatch_log_group_arn" {
+  description = "ARN of the log group this module created (without the \":*\" suffix); null when create_cloudwatch_log_group is false."
+  value       = try(aws_cloudwatch_log_group.this[0].arn, null)
+}
+
+output "service_container_definition" {
+  description = "The sidecar as one entry of the container_definitions map of terraform-aws-modules/ecs//modules/service (6.x, camelCase keys): container_definitions = { (module.exporter.container_name) = module.exporter.service_container_definition }. Add volume = { (module.exporter.volume_name) = {} } when volume_name is not null."
+  value       = local.service_container_definition
+}
+
+output "container_name" {
+  description = "Name of the sidecar container (the container_name input), e.g. as the key of the service module's container_definitions map."
+  value       = var.container_name
+}
+
 output "metric_config" {
   description = "What the exporter publishes, for the ecs-emf-exporter-dashboard module."
   value = {

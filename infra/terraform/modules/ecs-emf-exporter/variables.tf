@@ -105,7 +105,7 @@ variable "log_group_name" {
   nullable    = false
 }
 
-variable "create_log_group" {
+variable "create_cloudwatch_log_group" {
   description = "Create the log group. When false, the group must exist and log_group_arn is required."
   type        = bool
   default     = true
@@ -113,32 +113,101 @@ variable "create_log_group" {
 }
 
 variable "log_group_arn" {
-  description = "ARN of an existing log group (create_log_group = false), for the execution role policy."
+  description = "ARN of an existing log group (create_cloudwatch_log_group = false), for the execution role policy."
   type        = string
   default     = null
 
   validation {
-    condition     = var.create_log_group || can(regex("^arn:[^:]+:logs:[^:]+:[0-9]{12}:log-group:.+$", var.log_group_arn))
-    error_message = "log_group_arn must be the log group's ARN (arn:PARTITION:logs:REGION:ACCOUNT:log-group:NAME) when create_log_group is false."
+    condition     = var.create_cloudwatch_log_group || can(regex("^arn:[^:]+:logs:[^:]+:[0-9]{12}:log-group:.+$", var.log_group_arn))
+    error_message = "log_group_arn must be the log group's ARN (arn:PARTITION:logs:REGION:ACCOUNT:log-group:NAME) when create_cloudwatch_log_group is false."
   }
 }
 
-variable "log_retention_in_days" {
+variable "cloudwatch_log_group_retention_in_days" {
   description = "Retention of the created log group. EMF lines are only read once by CloudWatch, so short is fine."
   type        = number
   default     = 30
   nullable    = false
 
   validation {
-    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_in_days)
-    error_message = "log_retention_in_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ..., 3653, or 0 for never expire)."
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.cloudwatch_log_group_retention_in_days)
+    error_message = "cloudwatch_log_group_retention_in_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ..., 3653, or 0 for never expire)."
+  }
+}
+
+variable "cloudwatch_log_group_kms_key_id" {
+  description = "KMS key ARN to encrypt the created log group (the key policy must allow CloudWatch Logs)."
+  type        = string
+  default     = null
+}
+
+variable "cloudwatch_log_group_class" {
+  description = "Log class of the created log group: STANDARD or INFREQUENT_ACCESS. INFREQUENT_ACCESS is refused when EMF reaches CloudWatch through this group (output = stdout, or output = agent writing to this group): that class extracts no metrics from EMF. Only applies when the module creates the group."
+  type        = string
+  default     = "STANDARD"
+  nullable    = false
+
+  validation {
+    condition     = contains(["STANDARD", "INFREQUENT_ACCESS"], var.cloudwatch_log_group_class)
+    error_message = "cloudwatch_log_group_class must be STANDARD or INFREQUENT_ACCESS."
+  }
+
+  # The Infrequent Access log class does not extract metrics from embedded metric format (EMF)
+  # logs; see "Log classes" in the CloudWatch Logs User Guide:
+  # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch_Logs_Log_Classes.html
+  # With output = "stdout" every metric is an EMF line in this group, so INFREQUENT_ACCESS would
+  # publish nothing, silently (the lines are stored, no metric appears, the no-data alarm fires).
+  # output = "cloudwatch" (PutMetricData) does not go through the group, nor does output = "agent"
+  # unless the agent is told to write to this same group: there the group only holds the exporter's
+  # own logs, and the cheaper class is fine.
+  validation {
+    condition = !(var.create_cloudwatch_log_group && var.cloudwatch_log_group_class == "INFREQUENT_ACCESS" && (
+      var.output == "stdout" || (var.output == "agent" && var.agent_log_group_name == var.log_group_name)
+    ))
+    error_message = "cloudwatch_log_group_class = \"INFREQUENT_ACCESS\" cannot be used with output = \"${var.output}\": EMF reaches CloudWatch through this log group, and the Infrequent Access log class does not extract metrics from EMF (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch_Logs_Log_Classes.html), so no metric would ever be published. Keep STANDARD, or use output = \"cloudwatch\" (PutMetricData) or an agent writing to another log group."
+  }
+}
+
+# Renamed in 0.x to the names of terraform-aws-modules/ecs (container-definition submodule). Setting
+# an old name fails the plan with the new one, instead of Terraform's bare "unsupported argument".
+variable "create_log_group" {
+  description = "Renamed: use create_cloudwatch_log_group."
+  type        = any
+  default     = null
+
+  validation {
+    condition     = var.create_log_group == null
+    error_message = "create_log_group was renamed to create_cloudwatch_log_group (the terraform-aws-modules/ecs name)."
+  }
+}
+
+variable "log_retention_in_days" {
+  description = "Renamed: use cloudwatch_log_group_retention_in_days."
+  type        = any
+  default     = null
+
+  validation {
+    condition     = var.log_retention_in_days == null
+    error_message = "log_retention_in_days was renamed to cloudwatch_log_group_retention_in_days (the terraform-aws-modules/ecs name)."
   }
 }
 
 variable "kms_key_id" {
-  description = "KMS key ARN to encrypt the created log group (the key policy must allow CloudWatch Logs)."
-  type        = string
+  description = "Renamed: use cloudwatch_log_group_kms_key_id."
+  type        = any
   default     = null
+
+  validation {
+    condition     = var.kms_key_id == null
+    error_message = "kms_key_id was renamed to cloudwatch_log_group_kms_key_id (the terraform-aws-modules/ecs name)."
+  }
+}
+
+variable "tags" {
+  description = "Tags for every resource the module creates (the log group). Provider default_tags still apply."
+  type        = map(string)
+  default     = {}
+  nullable    = false
 }
 
 variable "awslogs_max_buffer_size" {

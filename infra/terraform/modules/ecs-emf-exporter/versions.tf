@@ -4,8 +4,9 @@ terraform {
 
   required_providers {
     aws = {
-      source  = "hashicorp/aws"
-      version = ">= 5.0, < 7.0"
+      source = "hashicorp/aws"
+      # 5.29: aws_cloudwatch_log_group.log_group_class.
+      version = ">= 5.29, < 7.0"
     }
   }
 }

@@ -345,14 +345,14 @@ run "existing_log_group" {
   command = apply
 
   variables {
-    create_log_group = false
-    log_group_name   = "/shared/metrics"
-    log_group_arn    = "arn:aws:logs:eu-west-1:123456789012:log-group:/shared/metrics:*"
+    create_cloudwatch_log_group = false
+    log_group_name              = "/shared/metrics"
+    log_group_arn               = "arn:aws:logs:eu-west-1:123456789012:log-group:/shared/metrics:*"
   }
 
   assert {
     condition     = length(aws_cloudwatch_log_group.this) == 0
-    error_message = "create_log_group = false must not create a group"
+    error_message = "create_cloudwatch_log_group = false must not create a group"
   }
 
   assert {

@@ -124,9 +124,9 @@ run "existing_log_group_arn_with_wildcard_suffix" {
   command = apply
 
   variables {
-    create_log_group = false
-    log_group_name   = "/shared/metrics"
-    log_group_arn    = "arn:aws:logs:eu-west-1:123456789012:log-group:/shared/metrics:*"
+    create_cloudwatch_log_group = false
+    log_group_name              = "/shared/metrics"
+    log_group_arn               = "arn:aws:logs:eu-west-1:123456789012:log-group:/shared/metrics:*"
   }
 
   assert {

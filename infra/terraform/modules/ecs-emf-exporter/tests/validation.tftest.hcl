@@ -133,7 +133,7 @@ run "hard_limit_below_reservation" {
 
 run "existing_log_group_without_arn" {
   command = plan
-  variables { create_log_group = false }
+  variables { create_cloudwatch_log_group = false }
   expect_failures = [var.log_group_arn]
 }
 
@@ -180,4 +180,53 @@ run "ignored_exit_code_not_whole" {
   command = plan
   variables { restart_policy = { ignored_exit_codes = [0, 1.5] } }
   expect_failures = [var.restart_policy]
+}
+
+# The Infrequent Access log class extracts no metrics from EMF: refused wherever EMF goes through
+# the sidecar's log group.
+run "infrequent_access_with_stdout_output" {
+  command = plan
+  variables { cloudwatch_log_group_class = "INFREQUENT_ACCESS" }
+  expect_failures = [var.cloudwatch_log_group_class]
+}
+
+run "infrequent_access_with_agent_writing_to_the_sidecar_group" {
+  command = plan
+  variables {
+    output                     = "agent"
+    agent_log_group_name       = "/ecs/prod/ecs-emf-exporter"
+    cloudwatch_log_group_class = "INFREQUENT_ACCESS"
+  }
+  expect_failures = [var.cloudwatch_log_group_class]
+}
+
+run "unknown_log_group_class" {
+  command = plan
+  variables { cloudwatch_log_group_class = "DELIVERY" }
+  expect_failures = [var.cloudwatch_log_group_class]
+}
+
+run "retention_not_accepted_by_cloudwatch" {
+  command = plan
+  variables { cloudwatch_log_group_retention_in_days = 10 }
+  expect_failures = [var.cloudwatch_log_group_retention_in_days]
+}
+
+# Old names (before the terraform-aws-modules alignment) fail with the new name in the message.
+run "renamed_create_log_group" {
+  command = plan
+  variables { create_log_group = false }
+  expect_failures = [var.create_log_group]
+}
+
+run "renamed_log_retention_in_days" {
+  command = plan
+  variables { log_retention_in_days = 7 }
+  expect_failures = [var.log_retention_in_days]
+}
+
+run "renamed_kms_key_id" {
+  command = plan
+  variables { kms_key_id = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555" }
+  expect_failures = [var.kms_key_id]
 }
