@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Checks the CDK construct: npm ci, tsc (typecheck + build into build/), node --test on the
-# compiled tests, an offline `cdk synth` of the example app, and cfn-lint on what it synthesizes.
+# compiled tests, jsii (the public API is jsii-compatible; dist/ and the .jsii assembly), npm pack,
+# a fresh CDK app in a temporary directory that installs that tarball and synthesizes with it,
+# an offline `cdk synth` of the example app, and cfn-lint on what both synthesize.
 #   bash infra/cdk/check.sh [--template-dir OUT_DIR]
 # With --template-dir the synthesized cloud assembly (*.template.json among it) is left in
 # OUT_DIR for the drift checker; otherwise it goes to a temporary directory.
@@ -56,15 +58,22 @@ npx --no-install tsc
 # Explicit file list: node 20's --test has no glob support of its own.
 node --test --test-reporter=spec build/test/*.test.js
 
+# jsii: fails on any jsii error or warning (C# reserved words, e.g. the namespace prop, are
+# silenced: the bindings escape them); writes dist/ and .jsii, the package's contents.
+npm run --silent jsii
+npm pack --silent --pack-destination "$work" >/dev/null
+tarball=$(ls "$work"/ecs-emf-exporter-cdk-*.tgz)
+bash "$here/package-test/check-package.sh" "$tarball" "$work/consumer"
+
 # Offline and quiet: no version check, no notices, no telemetry; the example does no lookups.
-CDK_DISABLE_VERSION_CHECK=1 CDK_DISABLE_CLI_TELEMETRY=true \
-  npx --no-install cdk synth --no-notices --quiet -o "$out" >/dev/null
+export CDK_DISABLE_VERSION_CHECK=1 CDK_DISABLE_CLI_TELEMETRY=true
+npx --no-install cdk synth --no-notices --quiet -o "$out" >/dev/null
 
 templates=("$out"/*.template.json)
 if [ ! -f "${templates[0]}" ]; then
   echo "check.sh: cdk synth wrote no *.template.json into $out" >&2
   exit 1
 fi
-# No rule is ignored: the example's template lints clean.
-"$cfn_lint" -- "${templates[@]}"
-echo "infra/cdk: ${#templates[@]} template(s) synthesized into $out, tests and cfn-lint passed"
+# No rule is ignored: the example's and the package consumer's templates lint clean.
+"$cfn_lint" -- "${templates[@]}" "$work"/consumer/cdk.out/*.template.json
+echo "infra/cdk: jsii, the packed tarball in a fresh app, ${#templates[@]} template(s) synthesized into $out, tests and cfn-lint passed"

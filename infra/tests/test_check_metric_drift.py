@@ -3,7 +3,9 @@
 A small plan and a small template that match the exporter pass; each mutation (a renamed
 metric, a wrong unit, a missing dimension, another namespace, a metric the settings switch
 off, the '...' shorthand, a missing sidecar, an alarm that could never fire or would fire for
-no reason, no alarm for a silent sidecar) must fail with a line that says what is wrong.
+no reason, no alarm for a silent sidecar) must fail with a line that says what is wrong; a
+body shaped as the CDK's L2 dashboard renders it (a join around tokens, sorted dimensions, no
+"stat" for Average) is read line by line.
 Run: python3 -m unittest discover -s infra/tests  (ECS_EMF_EXPORTER_BIN overrides the binary).
 """
 
@@ -88,6 +90,48 @@ def template() -> dict:
     }}
 
 
+def l2_template() -> dict:
+    """template() with the dashboard as the CDK's L2 cloudwatch.Dashboard synthesizes it: an
+    Fn::Join around the region and a dimension value token, GraphWidget lines with the dimensions
+    sorted by name, no "stat" for Average, "period" per line, a right-axis line."""
+    doc = template()
+    cluster = {"Ref": "Cluster"}
+
+    def line(metric, options, container=None):
+        dims = ['"ClusterName","', cluster, '",']
+        if container:
+            dims += [f'"ContainerName","{container}",']
+        dims += ['"ServiceName","api","team","payments",']
+        return ['["Team/Payments",', f'"{metric}",', *dims, json.dumps(options), "]"]
+
+    def widget(x, title, lines):
+        parts = [f'{{"type":"metric","width":12,"height":6,"x":{x},"y":0,"properties":'
+                 f'{{"view":"timeSeries","title":"{title}","region":"', {"Ref": "AWS::Region"},
+                 '","stacked":false,"metrics":[']
+        for i, one in enumerate(lines):
+            parts += ([","] if i else []) + one
+        return parts + ['],"yAxis":{},"period":60}}']
+
+    cpu = widget(0, "Task CPU (CPU units)", [
+        line("CpuUtilized", {"label": "CpuUtilized", "period": 60}),
+        line("CpuUtilization", {"label": "CpuUtilization (max)", "period": 60, "stat": "Maximum"})])
+    health = widget(12, "Exporter health", [
+        line("ExporterErrors", {"label": "ExporterErrors", "period": 60, "stat": "Sum"}),
+        line("ExporterCycleDuration", {"label": "ExporterCycleDuration", "period": 60,
+                                       "yAxis": "right"})])
+    restarts = widget(0, "Container restarts", [
+        line("ContainerRestarts", {"label": "app ContainerRestarts", "period": 60, "stat": "Sum"},
+             container="app")])
+    doc["Resources"]["Dash"]["Properties"]["DashboardBody"] = {
+        "Fn::Join": ["", ['{"widgets":[', *cpu, ",", *health, ",", *restarts, "]}"]]}
+    return doc
+
+
+def l2_body(doc: dict) -> list:
+    """The join parts of l2_template()'s dashboard body, to mutate."""
+    return doc["Resources"]["Dash"]["Properties"]["DashboardBody"]["Fn::Join"][1]
+
+
 class DriftTest(unittest.TestCase):
     def problems(self, doc: dict, kind: str) -> list:
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
@@ -120,6 +164,39 @@ class DriftTest(unittest.TestCase):
              ("ContainerRestarts", ["ClusterName", "ContainerName", "ServiceName", "team"], True)])
         self.assertEqual([(c.name, c.restart_policy) for c in rendered.containers],
                          [("app", True), ("ecs-emf-exporter", True)])
+
+    def test_an_l2_dashboard_body_is_read_line_by_line(self):
+        doc = l2_template()
+        self.assertEqual(self.problems(doc, "cdk"), [])
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(doc, f)
+        self.addCleanup(os.unlink, f.name)
+        rendered = drift.from_cdk_template(f.name)
+        lines = [(r.name, r.dimensions) for r in rendered.refs if not r.checks_unit]
+        self.assertEqual(lines, [
+            ("CpuUtilized", {"ClusterName": drift.TOKEN, "ServiceName": "api", "team": "payments"}),
+            ("CpuUtilization", {"ClusterName": drift.TOKEN, "ServiceName": "api", "team": "payments"}),
+            ("ExporterErrors", {"ClusterName": drift.TOKEN, "ServiceName": "api", "team": "payments"}),
+            ("ExporterCycleDuration",
+             {"ClusterName": drift.TOKEN, "ServiceName": "api", "team": "payments"}),
+            ("ContainerRestarts", {"ClusterName": drift.TOKEN, "ContainerName": "app",
+                                   "ServiceName": "api", "team": "payments"}),
+        ])
+        self.assertEqual(rendered.dashboards, 1)
+
+    def test_drift_inside_an_l2_dashboard_body_fails(self):
+        doc = l2_template()
+        parts = l2_body(doc)
+        parts[parts.index('"CpuUtilized",')] = '"CpuUtilised",'
+        self.assert_one_problem(doc, "cdk", "widget 'Task CPU (CPU units)' line 0",
+                                "'CpuUtilised' is not a metric of the exporter")
+        doc = l2_template()
+        parts = l2_body(doc)
+        # The static dimension dropped from the right-axis line only.
+        at = max(i for i, p in enumerate(parts) if p == '"ExporterCycleDuration",')
+        parts[at + 4] = '"ServiceName","api",'
+        self.assert_one_problem(doc, "cdk", "widget 'Exporter health' line 1",
+                                "ExporterCycleDuration with dimensions ['ClusterName', 'ServiceName']")
 
     def test_a_renamed_metric_fails(self):
         doc = plan()

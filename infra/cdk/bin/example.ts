@@ -1,14 +1,17 @@
 // Example app: a Fargate service with the exporter sidecar (restart policy on by default), a tag
 // and a static dimension, self metrics, a dashboard and alarms: CPU, memory, exporter errors,
-// no data (on by default), and restarts of app and the sidecar. Environment-agnostic (no account/region, no lookups), so
-// `cdk synth` works offline and without credentials; check.sh lints what it synthesizes.
+// no data (on by default), and restarts of app and the sidecar, plus one alarm of its own made
+// from a metric helper. Environment-agnostic (no account/region, no lookups), so `cdk synth`
+// works offline and without credentials; check.sh lints what it synthesizes.
+// In your own app, import from the package instead: import { EcsEmfExporter, ExporterOutput } from "ecs-emf-exporter-cdk";
 import { App, Duration, Stack, StackProps, Tags } from "aws-cdk-lib";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as cloudwatchActions from "aws-cdk-lib/aws-cloudwatch-actions";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as ecs from "aws-cdk-lib/aws-ecs";
 import * as sns from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
-import { EcsEmfExporter } from "../lib/ecs-emf-exporter";
+import { EcsEmfExporter, ExporterOutput } from "../lib";
 
 const SERVICE_NAME = "ecs-emf-exporter-demo";
 // Where you pushed the exporter image (see the repository README); `cdk synth -c exporterImage=...`.
@@ -44,25 +47,41 @@ class ExampleStack extends Stack {
     });
 
     const alarmTopic = new sns.Topic(this, "AlarmTopic");
-    new EcsEmfExporter(this, "Exporter", {
+    const alarmAction = new cloudwatchActions.SnsAction(alarmTopic);
+    const exporter = new EcsEmfExporter(this, "Exporter", {
       taskDefinition,
       image: ecs.ContainerImage.fromRegistry(exporterImage),
-      output: "cloudwatch",
+      output: ExporterOutput.CLOUDWATCH,
       tagDimensions: ["env"],
       // The exporter reads task tags itself; the tag reaches the task through propagateTags below.
       tagsFromApi: true,
-      clusterArn: cluster.clusterArn,
+      cluster,
       staticDimensions: { team: "payments" },
       selfMetrics: true,
       // restartPolicy is left at its default: enabled, exit 0 ignored, 60 s attempt period.
       dashboard: {
         dashboardName: "ecs-emf-exporter-demo",
         dimensionValues: { ClusterName: cluster.clusterName, ServiceName: SERVICE_NAME, env: "demo" },
-        alarmActions: [new cloudwatchActions.SnsAction(alarmTopic)],
+        alarmActions: [alarmAction],
         // noDataAlarm (default true) and restartAlarmContainers (default: the containers above
         // with an enabled restart policy, here app and the sidecar) are left at their defaults.
       },
     });
+
+    // An alarm of your own: the helper gives the namespace, the dimensions the exporter publishes
+    // (values from dashboard.dimensionValues) and the published unit; a metric the settings do
+    // not publish is refused at synth.
+    exporter
+      .metric("ExporterDroppedDatapoints", { statistic: "Sum" })
+      .createAlarm(this, "DroppedDatapoints", {
+        alarmDescription: "ecs-emf-exporter dropped datapoints in 3 consecutive periods",
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      })
+      .addAlarmAction(alarmAction);
 
     new ecs.FargateService(this, "Service", {
       cluster,

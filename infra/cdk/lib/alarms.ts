@@ -7,9 +7,7 @@
 import { Duration } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import { Construct } from "constructs";
-import { Statistic } from "./dashboard-body";
-import { DimensionPairs, dimensionsMap } from "./dimension-values";
-import { catalogMetric } from "./metric-catalog";
+import { ContainerLine, Statistic } from "./dashboard";
 
 /** The no-data alarm's metric: every task's sidecar publishes it every cycle, from /task alone. */
 export const NO_DATA_METRIC = "RunningContainerCount";
@@ -23,46 +21,50 @@ export interface NoDataAlarmInput {
   readonly deliveryFailure: string;
 }
 
+/** The metric of one alarm, from the construct's metric factory (namespace, dimensions, unit). */
+export type AlarmMetric = (metricName: string, statistic: Statistic, period: Duration, containerName?: string) => cloudwatch.Metric;
+
 export interface ExporterAlarmsInput {
-  readonly namespace: string;
+  readonly metric: AlarmMetric;
   readonly periodSeconds: number;
   readonly cpuThreshold: number;
   readonly memoryThreshold: number;
   /** Names of the metrics the exporter publishes (ResolvedSettings.publishedMetrics). */
   readonly publishedMetrics: ReadonlySet<string>;
-  readonly taskDimensions: DimensionPairs;
   /**
    * One restart alarm per entry: only containers with an enabled restart policy, since ECS
    * reports RestartCount (and the exporter ContainerRestarts) for no other container.
    */
-  readonly restartAlarmContainers: readonly { readonly label: string; readonly dimensions: DimensionPairs }[];
+  readonly restartAlarmContainers: readonly ContainerLine[];
   /** The no-data alarm; none when undefined. */
   readonly noData?: NoDataAlarmInput;
   readonly alarmActions: readonly cloudwatch.IAlarmAction[];
   readonly okActions: readonly cloudwatch.IAlarmAction[];
 }
 
-/** Each alarm exists only when its metric is published. */
+/** The alarms the construct created; each exists only when its metric is published. */
 export interface ExporterAlarms {
+  /** CpuUtilization Average above cpuThreshold. @default none when CpuUtilization is not published */
   readonly cpuUtilization?: cloudwatch.Alarm;
+  /** MemoryUtilization Average above memoryThreshold. @default none when MemoryUtilization is not published */
   readonly memoryUtilization?: cloudwatch.Alarm;
   /**
    * Keyed by container name ("all-containers" when the first container dimension set has no
    * ContainerName); only containers with an enabled restart policy; empty when
    * ContainerRestarts is not published.
    */
-  readonly containerRestarts: Readonly<Record<string, cloudwatch.Alarm>>;
+  readonly containerRestarts: { [containerName: string]: cloudwatch.Alarm };
+  /** ExporterErrors Sum above 0. @default none when ExporterErrors is not published */
   readonly exporterErrors?: cloudwatch.Alarm;
-  /** RunningContainerCount SampleCount < 1 with missing data breaching: nothing is measured. */
+  /** RunningContainerCount SampleCount < 1 with missing data breaching: nothing is measured. @default none with noDataAlarm false */
   readonly noData?: cloudwatch.Alarm;
 }
 
-type AlarmStatistic = Statistic | "SampleCount";
-
 interface AlarmShape {
   readonly metricName: string;
-  readonly statistic: AlarmStatistic;
-  readonly dimensions: DimensionPairs;
+  readonly statistic: Statistic;
+  /** The container of a restart alarm (undefined: task level, or all containers). */
+  readonly containerName?: string;
   readonly comparisonOperator: cloudwatch.ComparisonOperator;
   readonly threshold: number;
   /** "N of N": evaluation periods and datapoints to alarm are the same. */
@@ -77,14 +79,7 @@ interface AlarmShape {
 export function createExporterAlarms(scope: Construct, input: ExporterAlarmsInput): ExporterAlarms {
   const alarm = (id: string, shape: AlarmShape): cloudwatch.Alarm => {
     const created = new cloudwatch.Alarm(scope, id, {
-      metric: new cloudwatch.Metric({
-        namespace: input.namespace,
-        metricName: shape.metricName,
-        dimensionsMap: dimensionsMap(shape.dimensions),
-        statistic: shape.statistic,
-        period: Duration.seconds(shape.periodSeconds ?? input.periodSeconds),
-        unit: catalogMetric(shape.metricName).unit,
-      }),
+      metric: input.metric(shape.metricName, shape.statistic, Duration.seconds(shape.periodSeconds ?? input.periodSeconds), shape.containerName),
       threshold: shape.threshold,
       comparisonOperator: shape.comparisonOperator,
       evaluationPeriods: shape.periods,
@@ -106,7 +101,6 @@ export function createExporterAlarms(scope: Construct, input: ExporterAlarmsInpu
     ? alarm("CpuUtilizationHigh", {
         metricName: "CpuUtilization",
         statistic: "Average",
-        dimensions: input.taskDimensions,
         comparisonOperator: above,
         threshold: input.cpuThreshold,
         periods: 3,
@@ -118,7 +112,6 @@ export function createExporterAlarms(scope: Construct, input: ExporterAlarmsInpu
     ? alarm("MemoryUtilizationHigh", {
         metricName: "MemoryUtilization",
         statistic: "Average",
-        dimensions: input.taskDimensions,
         comparisonOperator: above,
         threshold: input.memoryThreshold,
         periods: 3,
@@ -132,7 +125,7 @@ export function createExporterAlarms(scope: Construct, input: ExporterAlarmsInpu
       containerRestarts[container.label] = alarm(`ContainerRestarts-${container.label}`, {
         metricName: "ContainerRestarts",
         statistic: "Sum",
-        dimensions: container.dimensions,
+        ...(container.containerName === undefined ? {} : { containerName: container.containerName }),
         comparisonOperator: above,
         threshold: 0,
         periods: 1,
@@ -146,7 +139,6 @@ export function createExporterAlarms(scope: Construct, input: ExporterAlarmsInpu
     ? alarm("ExporterErrors", {
         metricName: "ExporterErrors",
         statistic: "Sum",
-        dimensions: input.taskDimensions,
         comparisonOperator: above,
         threshold: 0,
         periods: 3,
@@ -155,7 +147,7 @@ export function createExporterAlarms(scope: Construct, input: ExporterAlarmsInpu
       })
     : undefined;
   // The construct refuses the no-data alarm when RunningContainerCount is not published.
-  const noData = input.noData === undefined ? undefined : noDataAlarm(alarm, input.taskDimensions, input.noData);
+  const noData = input.noData === undefined ? undefined : noDataAlarm(alarm, input.noData);
   return {
     ...(cpuUtilization === undefined ? {} : { cpuUtilization }),
     ...(memoryUtilization === undefined ? {} : { memoryUtilization }),
@@ -172,14 +164,12 @@ export function createExporterAlarms(scope: Construct, input: ExporterAlarmsInpu
  */
 function noDataAlarm(
   alarm: (id: string, shape: AlarmShape) => cloudwatch.Alarm,
-  taskDimensions: DimensionPairs,
   noData: NoDataAlarmInput,
 ): cloudwatch.Alarm {
   const { periodSeconds, evaluationPeriods } = noData;
   return alarm("NoData", {
     metricName: NO_DATA_METRIC,
     statistic: "SampleCount",
-    dimensions: taskDimensions,
     comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
     threshold: 1,
     periods: evaluationPeriods,

@@ -40,7 +40,7 @@ export function dimensionPairs(
       statics.get(name) ??
       (name === "ContainerName" ? containerName : Object.prototype.hasOwnProperty.call(dimensionValues, name) ? dimensionValues[name] : undefined);
     if (value === undefined) {
-      const from = name === "ContainerName" ? "dashboard.containerNames" : "dashboard.dimensionValues";
+      const from = name === "ContainerName" ? "dashboard.containerNames" : "dashboard.dimensionValues (or the metric options' dimensionValues)";
       throw new Error(`ecs-emf-exporter: the dashboard and alarms need a value for dimension "${name}" (${level} level); add it to ${from}`);
     }
     return [name, value];

@@ -1,7 +1,8 @@
 // EcsEmfExporter: adds the ecs-emf-exporter sidecar to an ECS task definition, with the task-role
 // statements its output needs, and optionally a CloudWatch dashboard and alarms over what it
-// publishes. Renders exactly what the shared rendering contract (infra/README.md) and the
-// Terraform module render.
+// publishes. Renders what the shared rendering contract (infra/README.md) and the Terraform
+// module render (dashboard lines in GraphWidget's form, see lib/dashboard.ts). Its public API
+// (lib/index.ts) is jsii-compatible: check.sh compiles it with jsii.
 import { Arn, ArnFormat, Duration, RemovalPolicy, Size, Stack, Token } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as ecs from "aws-cdk-lib/aws-ecs";
@@ -9,14 +10,14 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { ExporterAlarms, NO_DATA_METRIC, NoDataAlarmInput, createExporterAlarms } from "./alarms";
-import { buildDashboardBody } from "./dashboard-body";
-import { DimensionPairs, containerSetNamesContainer, dimensionPairs } from "./dimension-values";
-import { ExporterSettings, ResolvedSettings, containerExcluded, parseDurationMillis, renderEnvironment, resolveSettings } from "./settings";
-
-export type { ExporterLogFormat, ExporterLogLevel, ExporterOutput, ExporterSettings } from "./settings";
+import { ContainerLine, createDashboard } from "./dashboard";
+import { containerSetNamesContainer, dimensionPairs, dimensionsMap } from "./dimension-values";
+import { METRIC_CATALOG } from "./metric-catalog";
+import { ExporterOutput, ExporterSettings, ResolvedSettings, containerExcluded, renderEnvironment, resolveSettings } from "./settings";
 
 /** Mounted read-write on /tmp (the health file lives there) when the root is read-only. */
-export const TMP_VOLUME_NAME = "ecs-emf-exporter-tmp";
+const TMP_VOLUME_NAME = "ecs-emf-exporter-tmp";
+const DEFAULT_PERIOD_SECONDS = 60;
 const BINARY = "/ecs-emf-exporter";
 const EXPORTER_USER = "65532:65532";
 /** ECS accepts at most this many ignored exit codes, and attempt periods of 60..1800 s. */
@@ -61,8 +62,12 @@ export interface EcsEmfExporterDashboardOptions {
    * @default the task definition's default container (when there is one at construction time) and the exporter
    */
   readonly containerNames?: string[];
-  /** Widget and alarm period in seconds: 10, 30 or a multiple of 60. @default 60 */
-  readonly period?: number;
+  /**
+   * Widget and alarm period, and the default period of the metric helpers: 10 s, 30 s or a
+   * multiple of 60 s, known at synth time.
+   * @default Duration.seconds(60)
+   */
+  readonly period?: Duration;
   /** @default 80 (percent) */
   readonly cpuThreshold?: number;
   /** @default 80 (percent) */
@@ -110,8 +115,10 @@ export interface EcsEmfExporterProps extends ExporterSettings {
   readonly cpu?: number;
   /** @default 32 */
   readonly memoryReservationMiB?: number;
-  /** Hard memory limit; null omits it. @default 64 */
-  readonly memoryLimitMiB?: number | null;
+  /** Hard memory limit (a whole number of MiB). @default 64, unless noMemoryLimit */
+  readonly memoryLimitMiB?: number;
+  /** true: render no hard memory limit (then memoryLimitMiB must not be set). @default false */
+  readonly noMemoryLimit?: boolean;
   /** @default true (then /tmp is a task volume the construct adds) */
   readonly readonlyRootFilesystem?: boolean;
   /**
@@ -125,26 +132,78 @@ export interface EcsEmfExporterProps extends ExporterSettings {
   /** Where the container logs go; with output "stdout" the EMF metrics are extracted here.
    * @default a new log group with 30-day retention */
   readonly logGroup?: logs.ILogGroup;
-  /** The cluster the task runs in; required with tagsFromApi (scopes ecs:ListTagsForResource). */
-  readonly clusterArn?: string;
+  /**
+   * The cluster the task runs in; required with tagsFromApi (scopes ecs:ListTagsForResource to
+   * its tasks). For a cluster known only by its ARN: ecs.Cluster.fromClusterArn(this, "Cluster", arn).
+   * @default none (tagsFromApi then fails construction)
+   */
+  readonly cluster?: ecs.ICluster;
   /** Create a dashboard (and, unless createAlarms is false, alarms) over the published metrics. */
   readonly dashboard?: EcsEmfExporterDashboardOptions;
 }
 
+/** Options of the metric helpers (EcsEmfExporter.metric() and the metricXxx() methods). */
+export interface ExporterMetricOptions {
+  /** @default per helper: Average for metric() and the utilizations, Sum for counts of events, Minimum for RunningContainerCount */
+  readonly statistic?: string;
+  /** @default dashboard.period, else 60 seconds */
+  readonly period?: Duration;
+  /** @default none (CloudWatch shows the metric name) */
+  readonly label?: string;
+  /** @default automatic */
+  readonly color?: string;
+  /**
+   * Values for the non-static dimensions of the set the exporter publishes, over those of
+   * dashboard.dimensionValues.
+   * @default dashboard.dimensionValues
+   */
+  readonly dimensionValues?: Record<string, string>;
+  /**
+   * The container of a container-level metric, when the first containerDimensions set names
+   * ContainerName (required then, refused otherwise and for task-level metrics).
+   * @default none
+   */
+  readonly containerName?: string;
+}
+
+/**
+ * Adds the ecs-emf-exporter sidecar to an ECS task definition, grants its task role only what
+ * the chosen output needs, and optionally creates a dashboard and alarms over the metrics it
+ * publishes; the metric helpers give cloudwatch.Metric objects of those metrics.
+ */
 export class EcsEmfExporter extends Construct {
+  /** The name of the task volume mounted read-write on /tmp when the root file system is read-only. */
+  public static readonly TMP_VOLUME_NAME = TMP_VOLUME_NAME;
+
   public readonly container: ecs.ContainerDefinition;
   public readonly logGroup: logs.ILogGroup;
   /** The environment rendered into the container (sorted by name). */
-  public readonly environment: Readonly<Record<string, string>>;
-  public readonly dashboard?: cloudwatch.CfnDashboard;
+  public readonly environment: Record<string, string>;
+  /** The CloudWatch namespace the exporter publishes to. */
+  public readonly metricNamespace: string;
+  /** The names of the metrics the exporter publishes with these settings, in catalog order. */
+  public readonly publishedMetricNames: string[];
+  /** @default none without the dashboard option */
+  public readonly dashboard?: cloudwatch.Dashboard;
+  /** @default none without the dashboard option, or with createAlarms false */
   public readonly alarms?: ExporterAlarms;
   /** Every alarm created, for wiring into composite alarms or notifications. */
-  public readonly allAlarms: readonly cloudwatch.Alarm[];
+  public readonly allAlarms: cloudwatch.Alarm[];
+
+  private readonly settings: ResolvedSettings;
+  private readonly defaultDimensionValues: Readonly<Record<string, string>>;
+  private readonly defaultPeriod: Duration;
 
   constructor(scope: Construct, id: string, props: EcsEmfExporterProps) {
     super(scope, id);
     const settings = resolveSettings(props);
+    this.settings = settings;
     this.environment = renderEnvironment(props, settings);
+    this.metricNamespace = settings.namespace;
+    this.publishedMetricNames = METRIC_CATALOG.filter((metric) => settings.publishedMetrics.has(metric.name)).map((metric) => metric.name);
+    this.defaultDimensionValues = { ...(props.dashboard?.dimensionValues ?? {}) };
+    const periodSeconds = checkPeriod(props.dashboard?.period ?? Duration.seconds(DEFAULT_PERIOD_SECONDS));
+    this.defaultPeriod = Duration.seconds(periodSeconds);
     const restartPolicy = resolveRestartPolicy(props.restartPolicy);
     const containerName = props.containerName ?? "ecs-emf-exporter";
     // Read before our container is added; ours is not essential, so it never becomes the default.
@@ -158,25 +217,20 @@ export class EcsEmfExporter extends Construct {
 
     if (props.dashboard !== undefined) {
       const options = props.dashboard;
-      const periodSeconds = checkPeriod(options.period ?? 60);
-      const dimensionValues = options.dimensionValues;
-      const taskDimensions = dimensionPairs(settings, dimensionValues, "task");
       const containerNames = options.containerNames ?? defaultContainerNames(appContainerName, containerName);
-      const containers = containerLines(settings, dimensionValues, containerNames);
+      const containers = containerLines(settings, containerNames);
       const noDataEvaluationPeriods = checkNoDataEvaluationPeriods(options.noDataEvaluationPeriods ?? 5);
-      const common = {
-        namespace: settings.namespace,
-        periodSeconds,
-        cpuThreshold: options.cpuThreshold ?? 80,
-        memoryThreshold: options.memoryThreshold ?? 80,
+      const cpuThreshold = options.cpuThreshold ?? 80;
+      const memoryThreshold = options.memoryThreshold ?? 80;
+      this.dashboard = createDashboard(this, "Dashboard", {
+        metric: (metricName, statistic, label, name) => this.lineMetric(metricName, statistic, this.defaultPeriod, name, label),
+        dashboardName: options.dashboardName,
+        region: Stack.of(this).region,
+        period: this.defaultPeriod,
+        cpuThreshold,
+        memoryThreshold,
         publishedMetrics: settings.publishedMetrics,
-        taskDimensions,
         containers,
-      };
-      const body = buildDashboardBody({ ...common, region: Stack.of(this).region });
-      this.dashboard = new cloudwatch.CfnDashboard(this, "Dashboard", {
-        dashboardBody: Stack.of(this).toJsonString(body),
-        ...(options.dashboardName === undefined ? {} : { dashboardName: options.dashboardName }),
       });
       if (options.createAlarms ?? true) {
         const noData =
@@ -187,8 +241,14 @@ export class EcsEmfExporter extends Construct {
           ? this.restartAlarmNames(props.taskDefinition, settings, options.restartAlarmContainers, containerNames, containerName)
           : [];
         this.alarms = createExporterAlarms(this, {
-          ...common,
-          restartAlarmContainers: restartAlarmLines(settings, dimensionValues, restartNames),
+          // The published-metric helpers: one source for namespace, dimensions and unit.
+          metric: (metricName, statistic, period, name) =>
+            this.metric(metricName, { statistic, period, ...(name === undefined ? {} : { containerName: name }) }),
+          periodSeconds,
+          cpuThreshold,
+          memoryThreshold,
+          publishedMetrics: settings.publishedMetrics,
+          restartAlarmContainers: restartAlarmLines(settings, restartNames),
           ...(noData === undefined ? {} : { noData }),
           alarmActions: options.alarmActions ?? [],
           okActions: options.okActions ?? [],
@@ -196,6 +256,110 @@ export class EcsEmfExporter extends Construct {
       }
     }
     this.allAlarms = this.alarms === undefined ? [] : listAlarms(this.alarms);
+  }
+
+  /**
+   * A metric the exporter publishes with these settings: its namespace, the dimension set the
+   * dashboard and alarms use (the first configured set plus the tag and static names, values from
+   * dashboard.dimensionValues / options.dimensionValues, static values and containerName) and the
+   * unit it publishes the metric with (an alarm with another unit never sees a datapoint).
+   * Throws for a name that is not an exporter metric, one the settings do not publish
+   * (metrics / excludeMetrics, containerMetrics, selfMetrics), a container excludeContainers
+   * leaves out, and a missing dimension value.
+   */
+  public metric(metricName: string, options: ExporterMetricOptions = {}): cloudwatch.Metric {
+    const entry = METRIC_CATALOG.find((metric) => metric.name === metricName);
+    if (entry === undefined) {
+      throw new Error(`ecs-emf-exporter: ${metricName} is not a metric of the exporter (see \`ecs-emf-exporter metrics\`)`);
+    }
+    if (!this.settings.publishedMetrics.has(metricName)) {
+      throw new Error(
+        `ecs-emf-exporter: ${metricName} is not published with these settings (metrics / excludeMetrics, containerMetrics, selfMetrics): a metric of it would never see a datapoint`,
+      );
+    }
+    const containerName = options.containerName;
+    if (containerName !== undefined && containerExcluded(this.settings, containerName)) {
+      throw new Error(`ecs-emf-exporter: ${metricName} of container ${containerName}: excludeContainers leaves it out, so the exporter publishes nothing for it`);
+    }
+    return this.lineMetric(metricName, options.statistic ?? "Average", options.period ?? this.defaultPeriod, containerName, options.label, options);
+  }
+
+  /** Task CPU utilization (percent of the task's CPU). @default statistic Average */
+  public metricCpuUtilization(options: ExporterMetricOptions = {}): cloudwatch.Metric {
+    return this.metric("CpuUtilization", { statistic: "Average", ...options });
+  }
+
+  /** Task memory utilization (percent of the task's memory). @default statistic Average */
+  public metricMemoryUtilization(options: ExporterMetricOptions = {}): cloudwatch.Metric {
+    return this.metric("MemoryUtilization", { statistic: "Average", ...options });
+  }
+
+  /**
+   * Running containers of the task; published by every sidecar every cycle (the no-data alarm
+   * counts its samples).
+   * @default statistic Minimum
+   */
+  public metricRunningContainerCount(options: ExporterMetricOptions = {}): cloudwatch.Metric {
+    return this.metric("RunningContainerCount", { statistic: "Minimum", ...options });
+  }
+
+  /**
+   * Restarts of one container, by name (published only for a container with an enabled restart
+   * policy). Leave it out when the first containerDimensions set has no ContainerName.
+   * @default statistic Sum
+   */
+  public metricContainerRestarts(container?: string, options: ExporterMetricOptions = {}): cloudwatch.Metric {
+    return this.metric("ContainerRestarts", { statistic: "Sum", ...options, ...(container === undefined ? {} : { containerName: container }) });
+  }
+
+  /** Errors of the exporter itself (needs selfMetrics). @default statistic Sum */
+  public metricExporterErrors(options: ExporterMetricOptions = {}): cloudwatch.Metric {
+    return this.metric("ExporterErrors", { statistic: "Sum", ...options });
+  }
+
+  /** Whether the exporter publishes that metric with these settings. */
+  public publishesMetric(metricName: string): boolean {
+    return this.settings.publishedMetrics.has(metricName);
+  }
+
+  /** The one place a cloudwatch.Metric of the exporter is built (no published-metric check). */
+  private lineMetric(
+    metricName: string,
+    statistic: string,
+    period: Duration,
+    containerName: string | undefined,
+    label?: string,
+    extra: ExporterMetricOptions = {},
+  ): cloudwatch.Metric {
+    const entry = METRIC_CATALOG.find((metric) => metric.name === metricName);
+    if (entry === undefined) {
+      throw new Error(`ecs-emf-exporter: internal error: ${metricName} is not in the metric catalog`);
+    }
+    const level = entry.level === "container" ? "container" : "task";
+    if (level === "task" && containerName !== undefined) {
+      throw new Error(`ecs-emf-exporter: ${metricName} is a task-level metric without a ContainerName dimension; leave out containerName`);
+    }
+    if (level === "container") {
+      const named = containerSetNamesContainer(this.settings);
+      if (named && containerName === undefined) {
+        throw new Error(`ecs-emf-exporter: ${metricName} is published per container (the first containerDimensions set names ContainerName); give containerName`);
+      }
+      if (!named && containerName !== undefined) {
+        throw new Error(`ecs-emf-exporter: the first containerDimensions set has no ContainerName, so ${metricName} has no per-container series; leave out containerName`);
+      }
+    }
+    checkPeriod(period, "metric period");
+    const values = { ...this.defaultDimensionValues, ...(extra.dimensionValues ?? {}) };
+    return new cloudwatch.Metric({
+      namespace: this.settings.namespace,
+      metricName,
+      dimensionsMap: dimensionsMap(dimensionPairs(this.settings, values, level, containerName)),
+      unit: entry.unit,
+      statistic,
+      period,
+      ...(label === undefined ? {} : { label }),
+      ...(extra.color === undefined ? {} : { color: extra.color }),
+    });
   }
 
   /**
@@ -251,7 +415,7 @@ export class EcsEmfExporter extends Construct {
 
   private addSidecar(props: EcsEmfExporterProps, containerName: string, restartPolicy: ResolvedRestartPolicy | undefined): ecs.ContainerDefinition {
     const readonlyRoot = props.readonlyRootFilesystem ?? true;
-    const memoryLimitMiB = props.memoryLimitMiB === undefined ? 64 : props.memoryLimitMiB;
+    const memoryLimitMiB = resolveMemoryLimit(props.memoryLimitMiB, props.noMemoryLimit ?? false);
     const container = props.taskDefinition.addContainer(containerName, {
       containerName,
       image: props.image,
@@ -260,7 +424,7 @@ export class EcsEmfExporter extends Construct {
       readonlyRootFilesystem: readonlyRoot,
       cpu: props.cpu ?? 16,
       memoryReservationMiB: props.memoryReservationMiB ?? 32,
-      ...(memoryLimitMiB === null ? {} : { memoryLimitMiB }),
+      ...(memoryLimitMiB === undefined ? {} : { memoryLimitMiB }),
       // Disabled: none of the three, so no restart policy is rendered at all.
       ...(restartPolicy === undefined
         ? {}
@@ -296,7 +460,7 @@ export class EcsEmfExporter extends Construct {
 
   /** Least privilege: only what the chosen settings call, and no policy at all otherwise. */
   private grantTaskRole(props: EcsEmfExporterProps, settings: ResolvedSettings): void {
-    if (settings.output === "cloudwatch") {
+    if (settings.output === ExporterOutput.CLOUDWATCH) {
       props.taskDefinition.addToTaskRolePolicy(
         new iam.PolicyStatement({
           actions: ["cloudwatch:PutMetricData"],
@@ -307,11 +471,11 @@ export class EcsEmfExporter extends Construct {
       );
     }
     if (settings.tagsFromApi) {
-      if (props.clusterArn === undefined) {
-        throw new Error("ecs-emf-exporter: tagsFromApi needs clusterArn (ecs:ListTagsForResource is granted on that cluster's tasks only)");
+      if (props.cluster === undefined) {
+        throw new Error("ecs-emf-exporter: tagsFromApi needs cluster (ecs:ListTagsForResource is granted on that cluster's tasks only)");
       }
       props.taskDefinition.addToTaskRolePolicy(
-        new iam.PolicyStatement({ actions: ["ecs:ListTagsForResource"], resources: [taskArnPattern(props.clusterArn)] }),
+        new iam.PolicyStatement({ actions: ["ecs:ListTagsForResource"], resources: [taskArnPattern(props.cluster.clusterArn)] }),
       );
     }
   }
@@ -334,12 +498,31 @@ export function taskArnPattern(clusterArn: string): string {
   });
 }
 
-function checkPeriod(seconds: number): number {
-  // The values CloudWatch alarms accept.
+/** The period in seconds: one CloudWatch alarms accept (10, 30 or a multiple of 60), known at synth time. */
+function checkPeriod(period: Duration, setting = "dashboard.period"): number {
+  if (period.isUnresolved()) {
+    throw new Error(`ecs-emf-exporter: ${setting} must be known at synth time (a Duration whose amount is a token cannot be checked or rendered into widgets and alarms)`);
+  }
+  const seconds = period.toSeconds({ integral: false });
   if (!(seconds === 10 || seconds === 30 || (Number.isInteger(seconds) && seconds > 0 && seconds % 60 === 0))) {
-    throw new Error(`ecs-emf-exporter: dashboard.period ${seconds} must be 10, 30 or a multiple of 60 seconds`);
+    throw new Error(`ecs-emf-exporter: ${setting} ${seconds} must be 10, 30 or a multiple of 60 seconds`);
   }
   return seconds;
+}
+
+/** The hard limit to render, or undefined for none. */
+function resolveMemoryLimit(memoryLimitMiB: number | undefined, noMemoryLimit: boolean): number | undefined {
+  if (noMemoryLimit) {
+    if (memoryLimitMiB !== undefined) {
+      throw new Error("ecs-emf-exporter: memoryLimitMiB and noMemoryLimit contradict each other; set one");
+    }
+    return undefined;
+  }
+  const limit = memoryLimitMiB ?? 64;
+  if (!Token.isUnresolved(limit) && (!Number.isInteger(limit) || limit < 1)) {
+    throw new Error(`ecs-emf-exporter: memoryLimitMiB ${limit} must be a whole number of MiB, at least 1 (noMemoryLimit: true renders none)`);
+  }
+  return limit;
 }
 
 interface ResolvedRestartPolicy {
@@ -400,7 +583,7 @@ function noDataAlarmInput(settings: ResolvedSettings, dashboardPeriodSeconds: nu
       `ecs-emf-exporter: the no-data alarm watches ${NO_DATA_METRIC}, which metrics/excludeMetrics leave out; publish it, or set noDataAlarm: false`,
     );
   }
-  const intervalMillis = Token.isUnresolved(settings.interval) ? undefined : parseDurationMillis(settings.interval);
+  const intervalMillis = settings.intervalMillis;
   if (intervalMillis === undefined) {
     throw new Error("ecs-emf-exporter: the no-data alarm's period follows interval, which must then be known at synth time; or set noDataAlarm: false");
   }
@@ -426,34 +609,26 @@ function defaultContainerNames(appContainerName: string | undefined, exporterNam
 
 /** Per-container lines; a single unnamed line when the first container set has no ContainerName
  * (per-container lines would then be identical). */
-function containerLines(
-  settings: ResolvedSettings,
-  dimensionValues: Readonly<Record<string, string>>,
-  containerNames: readonly string[],
-): { label: string; dimensions: DimensionPairs }[] {
+function containerLines(settings: ResolvedSettings, containerNames: readonly string[]): ContainerLine[] {
   if (!containerSetNamesContainer(settings)) {
-    return [{ label: "all-containers", dimensions: dimensionPairs(settings, dimensionValues, "container") }];
+    return [{ label: "all-containers", containerName: undefined }];
   }
   if (containerNames.length === 0 || new Set(containerNames).size !== containerNames.length) {
     throw new Error("ecs-emf-exporter: dashboard.containerNames must name at least one container, each once");
   }
-  return containerNames.map((name) => ({ label: name, dimensions: dimensionPairs(settings, dimensionValues, "container", name) }));
+  return containerNames.map((name) => ({ label: name, containerName: name }));
 }
 
 /** One restart alarm per container, or a single one over all containers when the first
  * container set has no ContainerName (then any counted container's restart shows in it). */
-function restartAlarmLines(
-  settings: ResolvedSettings,
-  dimensionValues: Readonly<Record<string, string>>,
-  containerNames: readonly string[],
-): { label: string; dimensions: DimensionPairs }[] {
+function restartAlarmLines(settings: ResolvedSettings, containerNames: readonly string[]): ContainerLine[] {
   if (containerNames.length === 0) {
     return [];
   }
   if (!containerSetNamesContainer(settings)) {
-    return [{ label: "all-containers", dimensions: dimensionPairs(settings, dimensionValues, "container") }];
+    return [{ label: "all-containers", containerName: undefined }];
   }
-  return containerNames.map((name) => ({ label: name, dimensions: dimensionPairs(settings, dimensionValues, "container", name) }));
+  return containerNames.map((name) => ({ label: name, containerName: name }));
 }
 
 function listAlarms(alarms: ExporterAlarms): cloudwatch.Alarm[] {

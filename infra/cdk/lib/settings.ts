@@ -1,21 +1,47 @@
 // The exporter's settings as typed construct props: validation (the same rules the binary
 // applies at start-up, so a bad value fails `cdk synth` instead of a task in production) and
 // the rendering into the container's environment described by the shared rendering contract (infra/README.md).
-import { Token } from "aws-cdk-lib";
+import { Duration, Token, Tokenization } from "aws-cdk-lib";
 import { METRIC_CATALOG } from "./metric-catalog";
 
-export type ExporterOutput = "stdout" | "agent" | "cloudwatch";
-export type ExporterLogFormat = "text" | "json";
-export type ExporterLogLevel = "error" | "warn" | "info" | "debug" | "trace";
+/** Where the exporter sends its metrics (ECS_EMF_OUTPUT). */
+export enum ExporterOutput {
+  /** EMF lines on stdout, extracted from the awslogs log group. */
+  STDOUT = "stdout",
+  /** EMF to the CloudWatch agent (agentEndpoint). */
+  AGENT = "agent",
+  /** PutMetricData calls. */
+  CLOUDWATCH = "cloudwatch",
+}
+
+/** The exporter's own log format (ECS_EMF_LOG_FORMAT). */
+export enum ExporterLogFormat {
+  TEXT = "text",
+  JSON = "json",
+}
+
+/** The exporter's own log level (ECS_EMF_LOG_LEVEL). */
+export enum ExporterLogLevel {
+  ERROR = "error",
+  WARN = "warn",
+  INFO = "info",
+  DEBUG = "debug",
+  TRACE = "trace",
+}
 
 /** Every exporter setting; unset ones keep the binary's default and are not rendered. */
 export interface ExporterSettings {
-  /** Where metrics go. @default "stdout" (EMF lines in the awslogs log group) */
+  /** Where metrics go. @default ExporterOutput.STDOUT (EMF lines in the awslogs log group) */
   readonly output?: ExporterOutput;
   /** @default "ECS/TaskMetrics" */
   readonly namespace?: string;
-  /** Poll interval, 1s..1h, like "90s", "5m", "1h". @default "60s" */
-  readonly interval?: string;
+  /**
+   * Poll interval, 1 s to 1 h in whole milliseconds. Rendered in the unit it is given in
+   * (Duration.seconds(90) as "90s", Duration.minutes(5) as "5m"); a token amount is rendered
+   * as a deploy-time value (then the no-data alarm cannot follow it).
+   * @default Duration.seconds(60)
+   */
+  readonly interval?: Duration;
   readonly highResolution?: boolean;
   /** Task-level dimension sets. @default [["ClusterName", "ServiceName"]] */
   readonly dimensions?: string[][];
@@ -35,9 +61,12 @@ export interface ExporterSettings {
   /** Publish the container-level metrics. The binary's default is true. */
   readonly containerMetrics?: boolean;
   readonly excludeContainers?: string[];
-  /** How often task tags are re-read, 10s..24h. */
-  readonly tagsRefresh?: string;
-  /** Read task tags with ecs:ListTagsForResource (needs clusterArn for the IAM statement). */
+  /**
+   * How often task tags are re-read, 10 s to 24 h in whole milliseconds, rendered like interval.
+   * @default the binary's (5 minutes); not rendered
+   */
+  readonly tagsRefresh?: Duration;
+  /** Read task tags with ecs:ListTagsForResource (needs cluster for the IAM statement). */
   readonly tagsFromApi?: boolean;
   /** Agent output only: tcp://HOST:PORT or udp://HOST:PORT. */
   readonly agentEndpoint?: string;
@@ -62,6 +91,10 @@ export interface ResolvedSettings {
   readonly namespace: string;
   /** As rendered into ECS_EMF_INTERVAL ("60s", "5m", …); may be a token. */
   readonly interval: string;
+  /** The interval in milliseconds; undefined when it is a token. */
+  readonly intervalMillis: number | undefined;
+  /** As rendered into ECS_EMF_TAGS_REFRESH; undefined when not set. */
+  readonly tagsRefresh: string | undefined;
   readonly dimensions: readonly (readonly string[])[];
   readonly containerDimensions: readonly (readonly string[])[];
   readonly tagDimensions: readonly string[];
@@ -121,24 +154,61 @@ function isToken(value: string): boolean {
   return Token.isUnresolved(value);
 }
 
-/** Milliseconds for the binary's duration forms ("1500ms", "90s", "5m", "1h", "90"). */
-export function parseDurationMillis(text: string): number | undefined {
-  const match = /^(\d+)(ms|s|m|h)?$/.exec(text.trim());
-  if (match === null) {
-    return undefined;
+/** The binary's duration suffixes, by Duration unit label. */
+const DURATION_SUFFIXES: Readonly<Record<string, string>> = { millis: "ms", seconds: "s", minutes: "m", hours: "h" };
+const SUFFIX_MILLIS: readonly (readonly [string, number])[] = [
+  ["h", 3_600_000],
+  ["m", 60_000],
+  ["s", 1000],
+  ["ms", 1],
+];
+
+/** The amount of a Duration in its own unit (a token stays a token). */
+function amountInOwnUnit(duration: Duration): number {
+  switch (duration.unitLabel()) {
+    case "millis":
+      return duration.toMilliseconds({ integral: false });
+    case "seconds":
+      return duration.toSeconds({ integral: false });
+    case "minutes":
+      return duration.toMinutes({ integral: false });
+    case "hours":
+      return duration.toHours({ integral: false });
+    default:
+      return duration.toDays({ integral: false });
   }
-  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? "s"] ?? 1000;
-  return Number(match[1]) * factor;
 }
 
-function checkDuration(setting: string, value: string, minMillis: number, maxMillis: number, bounds: string): void {
-  if (isToken(value)) {
-    return;
+export interface RenderedDuration {
+  /** The binary's form: "90s", "5m", "1h", "1500ms"; a token string for a token amount. */
+  readonly text: string;
+  /** undefined for a token amount. */
+  readonly millis: number | undefined;
+}
+
+/**
+ * A Duration as the binary reads it, checked against the setting's bounds. A literal is
+ * rendered in its own unit when that is a whole number of it ("60s" stays "60s", not "1m"),
+ * else in the largest unit that divides it.
+ */
+export function renderDuration(setting: string, duration: Duration, minMillis: number, maxMillis: number, bounds: string): RenderedDuration {
+  const suffix = DURATION_SUFFIXES[duration.unitLabel()];
+  if (duration.isUnresolved()) {
+    if (suffix === undefined) {
+      fail(`${setting}: a Duration whose amount is a token must be given in milliseconds, seconds, minutes or hours (got Duration.${duration.unitLabel()})`);
+    }
+    return { text: `${Tokenization.stringifyNumber(amountInOwnUnit(duration))}${suffix}`, millis: undefined };
   }
-  const millis = parseDurationMillis(value);
-  if (millis === undefined || millis < minMillis || millis > maxMillis) {
-    fail(`${setting} "${value}" must be a duration from ${bounds}, like 60s, 5m or 1h`);
+  const millis = duration.toMilliseconds({ integral: false });
+  if (!Number.isInteger(millis) || millis < minMillis || millis > maxMillis) {
+    fail(`${setting} ${duration.toHumanString()} (${millis} ms) must be a whole number of milliseconds from ${bounds}`);
   }
+  const own = amountInOwnUnit(duration);
+  if (suffix !== undefined && Number.isInteger(own)) {
+    return { text: `${own}${suffix}`, millis };
+  }
+  const [largest, factor] = SUFFIX_MILLIS.find(([, unitMillis]) => millis % unitMillis === 0) ?? ["ms", 1];
+  return { text: `${millis / factor}${largest}`, millis };
 }
 
 function checkNamespace(namespace: string): void {
@@ -267,15 +337,13 @@ export function extraDimensionNames(settings: ResolvedSettings): string[] {
 
 /** Validates every setting and applies the defaults; throws an Error naming the bad setting. */
 export function resolveSettings(settings: ExporterSettings): ResolvedSettings {
-  const output = settings.output ?? "stdout";
+  const output = settings.output ?? ExporterOutput.STDOUT;
   checkOneOf("output", output, OUTPUTS);
   const namespace = settings.namespace ?? "ECS/TaskMetrics";
   checkNamespace(namespace);
-  const interval = settings.interval ?? "60s";
-  checkDuration("interval", interval, 1000, 3_600_000, "1s to 1h");
-  if (settings.tagsRefresh !== undefined) {
-    checkDuration("tagsRefresh", settings.tagsRefresh, 10_000, 86_400_000, "10s to 24h");
-  }
+  const interval = renderDuration("interval", settings.interval ?? Duration.seconds(60), 1000, 3_600_000, "1s to 1h");
+  const tagsRefresh =
+    settings.tagsRefresh === undefined ? undefined : renderDuration("tagsRefresh", settings.tagsRefresh, 10_000, 86_400_000, "10s to 24h").text;
 
   const dimensions = settings.dimensions ?? DEFAULT_DIMENSIONS;
   checkSets("dimensions", dimensions, false);
@@ -317,7 +385,9 @@ export function resolveSettings(settings: ExporterSettings): ResolvedSettings {
   const resolved: ResolvedSettings = {
     output,
     namespace,
-    interval,
+    interval: interval.text,
+    intervalMillis: interval.millis,
+    tagsRefresh,
     dimensions,
     containerDimensions,
     tagDimensions,
@@ -365,7 +435,7 @@ export function renderEnvironment(settings: ExporterSettings, resolved: Resolved
     ECS_EMF_EXCLUDE_METRICS: list(settings.excludeMetrics),
     ECS_EMF_CONTAINER_METRICS: bool(settings.containerMetrics),
     ECS_EMF_EXCLUDE_CONTAINERS: list(settings.excludeContainers),
-    ECS_EMF_TAGS_REFRESH: settings.tagsRefresh,
+    ECS_EMF_TAGS_REFRESH: resolved.tagsRefresh,
     ECS_EMF_TAGS_FROM_API: bool(settings.tagsFromApi),
     AWS_EMF_AGENT_ENDPOINT: settings.agentEndpoint,
     AWS_EMF_LOG_GROUP_NAME: settings.agentLogGroupName,

@@ -3,7 +3,7 @@
 // whose restarts ECS reports (an enabled restart policy).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { App } from "aws-cdk-lib";
+import { App, Duration } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import * as cloudwatchActions from "aws-cdk-lib/aws-cloudwatch-actions";
 import * as ecs from "aws-cdk-lib/aws-ecs";
@@ -20,6 +20,7 @@ import {
   restartAlarmContainers,
   synthExporter,
 } from "./helpers";
+import { ExporterOutput } from "../lib";
 
 const TASK_DIMENSIONS = [
   { Name: "ClusterName", Value: "prod" },
@@ -125,7 +126,7 @@ describe("alarm options", () => {
     const template = synthAlarms({
       tagDimensions: ["env"],
       staticDimensions: { team: "payments" },
-      dashboard: { dimensionValues: { ...PROD_API, env: "live" }, cpuThreshold: 65, period: 300 },
+      dashboard: { dimensionValues: { ...PROD_API, env: "live" }, cpuThreshold: 65, period: Duration.minutes(5) },
     });
     template.hasResourceProperties("AWS::CloudWatch::Alarm", {
       MetricName: "CpuUtilization",
@@ -206,14 +207,14 @@ describe("no-data alarm", () => {
 
   // period = max(dashboard period, the interval rounded up to a whole minute)
   for (const [interval, period] of [
-    ["60s", 60],
-    ["5m", 300],
-    ["90s", 120],
-    ["1s", 60],
-    ["1500ms", 60],
-    ["1h", 3600],
+    [Duration.seconds(60), 60],
+    [Duration.minutes(5), 300],
+    [Duration.seconds(90), 120],
+    [Duration.seconds(1), 60],
+    [Duration.millis(1500), 60],
+    [Duration.hours(1), 3600],
   ] as const) {
-    it(`uses a ${period} s period with interval ${interval}`, () => {
+    it(`uses a ${period} s period with interval ${interval.toHumanString()}`, () => {
       const alarm = noData({ interval });
       assert.equal(alarm["Period"], period);
       assert.match(String(alarm["AlarmDescription"]), new RegExp(`for 5 periods of ${period} s`));
@@ -221,10 +222,10 @@ describe("no-data alarm", () => {
   }
 
   it("keeps a dashboard period longer than the interval, and goes up to 60 s from a shorter one", () => {
-    assert.equal(noData({ dashboard: { dimensionValues: PROD_API, period: 300 } })["Period"], 300);
-    assert.equal(noData({ interval: "5m", dashboard: { dimensionValues: PROD_API, period: 600 } })["Period"], 600);
-    assert.equal(noData({ dashboard: { dimensionValues: PROD_API, period: 10 } })["Period"], 60);
-    assert.equal(noData({ interval: "10s", dashboard: { dimensionValues: PROD_API, period: 30 } })["Period"], 60);
+    assert.equal(noData({ dashboard: { dimensionValues: PROD_API, period: Duration.seconds(300) } })["Period"], 300);
+    assert.equal(noData({ interval: Duration.minutes(5), dashboard: { dimensionValues: PROD_API, period: Duration.minutes(10) } })["Period"], 600);
+    assert.equal(noData({ dashboard: { dimensionValues: PROD_API, period: Duration.seconds(10) } })["Period"], 60);
+    assert.equal(noData({ interval: Duration.seconds(10), dashboard: { dimensionValues: PROD_API, period: Duration.seconds(30) } })["Period"], 60);
   });
 
   it("takes noDataEvaluationPeriods as N of N", () => {
@@ -234,8 +235,8 @@ describe("no-data alarm", () => {
   });
 
   it("names the delivery path of the output in its description", () => {
-    assert.match(String(noData({ output: "cloudwatch" })["AlarmDescription"]), /or its PutMetricData calls failing\)/);
-    assert.match(String(noData({ output: "agent" })["AlarmDescription"]), /or its delivery through the CloudWatch agent broken\)/);
+    assert.match(String(noData({ output: ExporterOutput.CLOUDWATCH })["AlarmDescription"]), /or its PutMetricData calls failing\)/);
+    assert.match(String(noData({ output: ExporterOutput.AGENT })["AlarmDescription"]), /or its delivery through the CloudWatch agent broken\)/);
   });
 
   it("is there whatever the container and self-metric settings", () => {

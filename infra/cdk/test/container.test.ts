@@ -2,9 +2,10 @@
 // from the shared infra contract.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Duration, Size, Stack } from "aws-cdk-lib";
+import { Duration, Lazy, Size, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import * as logs from "aws-cdk-lib/aws-logs";
+import { ExporterLogFormat, ExporterLogLevel, ExporterOutput } from "../lib";
 import { addExporter, containerDefinition, fargateFixture, synthExporter } from "./helpers";
 
 const DEFAULT_ENVIRONMENT = [
@@ -73,12 +74,12 @@ describe("container options", () => {
     template.hasResourceProperties("AWS::ECS::TaskDefinition", { Volumes: Match.absent() });
   });
 
-  it("omits the hard memory limit when it is null and takes the other sizes", () => {
+  it("omits the hard memory limit with noMemoryLimit and takes the other sizes", () => {
     const { template } = synthExporter({
       containerName: "metrics",
       cpu: 32,
       memoryReservationMiB: 48,
-      memoryLimitMiB: null,
+      noMemoryLimit: true,
       awslogsMaxBufferSize: Size.mebibytes(25),
     });
     const container = containerDefinition(template, "metrics");
@@ -165,21 +166,21 @@ describe("environment rendering", () => {
   it("renders every other setting only when set, sorted by name, booleans as true/false", () => {
     assert.deepEqual(
       environmentOf({
-        output: "agent",
+        output: ExporterOutput.AGENT,
         namespace: "Shop/Tasks",
-        interval: "5m",
+        interval: Duration.minutes(5),
         highResolution: false,
         metrics: ["Cpu*", "MemoryUtilization"],
         excludeMetrics: ["Network*"],
         containerMetrics: true,
         excludeContainers: ["envoy", "xray"],
-        tagsRefresh: "10m",
+        tagsRefresh: Duration.minutes(10),
         agentEndpoint: "udp://127.0.0.1:25888",
         agentLogGroupName: "/metrics/shop",
         agentLogStreamName: "tasks",
         maxLineBytes: 65536,
-        logFormat: "json",
-        logLevel: "debug",
+        logFormat: ExporterLogFormat.JSON,
+        logLevel: ExporterLogLevel.DEBUG,
         selfMetrics: false,
         extraEnvironment: { AAA_FIRST: "1", RUST_BACKTRACE: "1" },
       }),
@@ -206,6 +207,27 @@ describe("environment rendering", () => {
         { Name: "RUST_BACKTRACE", Value: "1" },
       ],
     );
+  });
+
+  it("renders interval and tagsRefresh in the unit the Duration was given in, else the largest exact one", () => {
+    const rendered = (interval: Duration, tagsRefresh: Duration) => {
+      const environment = environmentOf({ interval, tagsRefresh }) as { Name: string; Value: unknown }[];
+      return [environment.find((v) => v.Name === "ECS_EMF_INTERVAL")?.Value, environment.find((v) => v.Name === "ECS_EMF_TAGS_REFRESH")?.Value];
+    };
+    assert.deepEqual(rendered(Duration.seconds(60), Duration.seconds(600)), ["60s", "600s"]);
+    assert.deepEqual(rendered(Duration.minutes(1), Duration.hours(24)), ["1m", "24h"]);
+    assert.deepEqual(rendered(Duration.millis(1500), Duration.days(1)), ["1500ms", "24h"]);
+    assert.deepEqual(rendered(Duration.minutes(1.5), Duration.hours(1.5)), ["90s", "90m"]);
+  });
+
+  it("renders an interval whose amount is a token as a deploy-time value in its unit", () => {
+    const interval = Duration.seconds(Lazy.number({ produce: () => 45 }));
+    const environment = environmentOf({ interval, dashboard: undefined }) as { Name: string; Value: unknown }[];
+    assert.equal(environment.find((v) => v.Name === "ECS_EMF_INTERVAL")?.Value, "45s");
+  });
+
+  it("renders memoryLimitMiB as the hard limit", () => {
+    assert.equal(containerDefinition(synthExporter({ memoryLimitMiB: 128 }).template, "ecs-emf-exporter")["Memory"], 128);
   });
 
   it("does not render empty lists or maps", () => {

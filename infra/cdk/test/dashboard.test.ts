@@ -1,8 +1,12 @@
 // The dashboard body: the contract's widgets, each metric line in the full array form with the
-// dimension set the exporter publishes, values worked out by hand.
+// dimension set the exporter publishes, values worked out by hand. The L2 GraphWidget renders
+// a line as [namespace, metric, name, value, ..., {label, period?, stat?, yAxis?}]: dimensions
+// sorted by name, "period" only when it is not 300 s, "stat" only when it is not Average (the
+// CloudWatch default; statOf() reads it so).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ALL_TITLES, ExtraProps, NS, PROD_API, Widget, dashboardBody, synthExporter, widget, widgetTitles } from "./helpers";
+import { Duration } from "aws-cdk-lib";
+import { ALL_TITLES, ExtraProps, NS, PROD_API, Widget, dashboardBody, statOf, synthExporter, widget, widgetTitles } from "./helpers";
 
 function synthDashboard(props: ExtraProps = {}, concreteEnv = true) {
   return synthExporter({ dashboard: { dimensionValues: PROD_API }, ...props }, concreteEnv).template;
@@ -28,42 +32,47 @@ describe("default dashboard", () => {
         stacked: false,
         region: "eu-west-1",
         period: 60,
+        // Both Average: no "stat" written.
         metrics: [
-          [NS, "CpuUtilized", "ClusterName", "prod", "ServiceName", "api", { stat: "Average", label: "CpuUtilized" }],
-          [NS, "CpuReserved", "ClusterName", "prod", "ServiceName", "api", { stat: "Average", label: "CpuReserved (reservation)" }],
+          [NS, "CpuUtilized", "ClusterName", "prod", "ServiceName", "api", { label: "CpuUtilized", period: 60 }],
+          [NS, "CpuReserved", "ClusterName", "prod", "ServiceName", "api", { label: "CpuReserved (reservation)", period: 60 }],
         ],
+        yAxis: {},
       } as unknown as Widget["properties"],
     });
   });
 
   it("draws the CPU alarm threshold on the utilization widget", () => {
     const utilization = widget(template, "Task CPU utilization (%)");
-    assert.deepEqual(utilization.properties.annotations, { horizontal: [{ label: "CPU alarm threshold", value: 80 }] });
+    assert.deepEqual(utilization.properties.annotations, { horizontal: [{ label: "CPU alarm threshold", value: 80, yAxis: "left" }] });
     assert.deepEqual(utilization.properties.metrics, [
-      [NS, "CpuUtilization", "ClusterName", "prod", "ServiceName", "api", { stat: "Average", label: "CpuUtilization" }],
-      [NS, "CpuUtilization", "ClusterName", "prod", "ServiceName", "api", { stat: "Maximum", label: "CpuUtilization (max)" }],
+      [NS, "CpuUtilization", "ClusterName", "prod", "ServiceName", "api", { label: "CpuUtilization", period: 60 }],
+      [NS, "CpuUtilization", "ClusterName", "prod", "ServiceName", "api", { label: "CpuUtilization (max)", period: 60, stat: "Maximum" }],
     ]);
+    assert.deepEqual(widget(template, "Task memory utilization (%)").properties.annotations, {
+      horizontal: [{ label: "Memory alarm threshold", value: 80, yAxis: "left" }],
+    });
   });
 
   it("draws one restart line per container: the task's default container and the exporter", () => {
     assert.deepEqual(widget(template, "Container restarts").properties.metrics, [
-      [NS, "ContainerRestarts", "ClusterName", "prod", "ServiceName", "api", "ContainerName", "app", { stat: "Sum", label: "app ContainerRestarts" }],
+      [NS, "ContainerRestarts", "ClusterName", "prod", "ContainerName", "app", "ServiceName", "api", { label: "app ContainerRestarts", period: 60, stat: "Sum" }],
       [
         NS,
         "ContainerRestarts",
         "ClusterName",
         "prod",
-        "ServiceName",
-        "api",
         "ContainerName",
         "ecs-emf-exporter",
-        { stat: "Sum", label: "ecs-emf-exporter ContainerRestarts" },
+        "ServiceName",
+        "api",
+        { label: "ecs-emf-exporter ContainerRestarts", period: 60, stat: "Sum" },
       ],
     ]);
   });
 
   it("sums storage I/O and takes the minimum of running containers", () => {
-    const stats = (title: string) => widget(template, title).properties.metrics.map((line) => [line[1], (line.at(-1) as { stat: string }).stat]);
+    const stats = (title: string) => widget(template, title).properties.metrics.map((line) => [line[1], statOf(line)]);
     assert.deepEqual(stats("Task storage I/O (bytes per interval)"), [
       ["StorageReadBytes", "Sum"],
       ["StorageWriteBytes", "Sum"],
@@ -74,19 +83,36 @@ describe("default dashboard", () => {
       ["ExporterDroppedDatapoints", "Sum"],
       ["ExporterCycleDuration", "Average"],
     ]);
+    // Milliseconds on their own (right) axis.
+    assert.deepEqual(widget(template, "Exporter health").properties.metrics.at(-1), [
+      NS, "ExporterCycleDuration", "ClusterName", "prod", "ServiceName", "api", { label: "ExporterCycleDuration", period: 60, yAxis: "right" },
+    ]);
   });
 
-  it("writes every line as [namespace, metric, name, value, ..., {stat, label}], never the '...' shorthand", () => {
+  it("writes every line as [namespace, metric, name, value, ..., {label, period, stat?}], never the '...' shorthand", () => {
+    const allowed = ["Average", "Maximum", "Minimum", "Sum"];
     for (const { properties } of dashboardBody(template).widgets) {
       for (const line of properties.metrics) {
-        const options = line.at(-1) as { stat?: unknown; label?: unknown };
+        const options = line.at(-1) as { stat?: unknown; label?: unknown; period?: unknown };
         assert.equal(line[0], NS, properties.title);
         assert.ok(!line.includes("..."), `${properties.title}: ${JSON.stringify(line)}`);
+        assert.ok(!line.includes("."), `${properties.title}: ${JSON.stringify(line)}`);
         assert.equal((line.length - 3) % 2, 0, `${properties.title}: dimensions come in name/value pairs`);
-        assert.equal(typeof options.stat, "string");
+        assert.ok(line.slice(0, -1).every((part) => typeof part === "string"), `${properties.title}: ${JSON.stringify(line)}`);
+        // An explicit "Average" would be redundant: GraphWidget leaves it out.
+        assert.notEqual(options.stat, "Average");
+        assert.ok(allowed.includes(statOf(line)), `${properties.title}: ${JSON.stringify(line)}`);
         assert.equal(typeof options.label, "string");
+        assert.equal(options.period, 60, `${properties.title}: each line has the dashboard period`);
       }
     }
+  });
+
+  it("states the line count of every widget (the contract's lines, one per container where per container)", () => {
+    assert.deepEqual(
+      dashboardBody(template).widgets.map((w) => w.properties.metrics.length),
+      [2, 2, 2, 2, 2, 2, 2, 4, 4, 4, 2, 1, 3],
+    );
   });
 
   it("lays the widgets out two per row", () => {
@@ -107,12 +133,13 @@ describe("dashboard dimensions", () => {
       staticDimensions: { team: "payments" },
       dashboard: { dimensionValues: { ...PROD_API, env: "live" }, containerNames: ["web"] },
     });
+    // Sorted by name: upper case before lower case.
     assert.deepEqual(widget(template, "Task memory (MiB)").properties.metrics[0], [
-      NS, "MemoryUtilized", "ClusterName", "prod", "ServiceName", "api", "env", "live", "team", "payments", { stat: "Average", label: "MemoryUtilized" },
+      NS, "MemoryUtilized", "ClusterName", "prod", "ServiceName", "api", "env", "live", "team", "payments", { label: "MemoryUtilized", period: 60 },
     ]);
     assert.deepEqual(widget(template, "Container memory (MiB)").properties.metrics, [
-      [NS, "ContainerMemoryUtilized", "ClusterName", "prod", "ServiceName", "api", "ContainerName", "web", "env", "live", "team", "payments", { stat: "Average", label: "web ContainerMemoryUtilized" }],
-      [NS, "ContainerMemoryReserved", "ClusterName", "prod", "ServiceName", "api", "ContainerName", "web", "env", "live", "team", "payments", { stat: "Average", label: "web ContainerMemoryReserved" }],
+      [NS, "ContainerMemoryUtilized", "ClusterName", "prod", "ContainerName", "web", "ServiceName", "api", "env", "live", "team", "payments", { label: "web ContainerMemoryUtilized", period: 60 }],
+      [NS, "ContainerMemoryReserved", "ClusterName", "prod", "ContainerName", "web", "ServiceName", "api", "env", "live", "team", "payments", { label: "web ContainerMemoryReserved", period: 60 }],
     ]);
   });
 
@@ -121,20 +148,21 @@ describe("dashboard dimensions", () => {
       dimensions: [["ClusterName"], ["ClusterName", "ServiceName"]],
       containerDimensions: [["TaskDefinitionFamily", "ContainerName"], ["ClusterName"]],
       namespace: "Shop/Tasks",
-      dashboard: { dimensionValues: { ClusterName: "prod", TaskDefinitionFamily: "shop" }, containerNames: ["web"], period: 300 },
+      dashboard: { dimensionValues: { ClusterName: "prod", TaskDefinitionFamily: "shop" }, containerNames: ["web"], period: Duration.minutes(5) },
     });
     const network = widget(template, "Task network (bytes/s)");
     assert.equal(network.properties.period, 300);
-    assert.deepEqual(network.properties.metrics[0], ["Shop/Tasks", "NetworkRxBytes", "ClusterName", "prod", { stat: "Average", label: "NetworkRxBytes" }]);
+    // 300 s is GraphWidget's default line period: not written on the line.
+    assert.deepEqual(network.properties.metrics[0], ["Shop/Tasks", "NetworkRxBytes", "ClusterName", "prod", { label: "NetworkRxBytes" }]);
     assert.deepEqual(widget(template, "Container restarts").properties.metrics, [
-      ["Shop/Tasks", "ContainerRestarts", "TaskDefinitionFamily", "shop", "ContainerName", "web", { stat: "Sum", label: "web ContainerRestarts" }],
+      ["Shop/Tasks", "ContainerRestarts", "ContainerName", "web", "TaskDefinitionFamily", "shop", { label: "web ContainerRestarts", stat: "Sum" }],
     ]);
   });
 
   it("draws a single container line when the first container set has no ContainerName", () => {
     const template = synthDashboard({ containerDimensions: [["ClusterName", "ServiceName"]] });
     assert.deepEqual(widget(template, "Container restarts").properties.metrics, [
-      [NS, "ContainerRestarts", "ClusterName", "prod", "ServiceName", "api", { stat: "Sum", label: "all-containers ContainerRestarts" }],
+      [NS, "ContainerRestarts", "ClusterName", "prod", "ServiceName", "api", { label: "all-containers ContainerRestarts", period: 60, stat: "Sum" }],
     ]);
   });
 

@@ -129,6 +129,15 @@ export interface Widget {
   };
 }
 
+/** A line's statistic: GraphWidget writes "stat" only when it is not Average, CloudWatch's default. */
+export function statOf(line: readonly unknown[]): string {
+  const options = line.at(-1);
+  if (typeof options !== "object" || options === null) {
+    throw new Error(`line without options: ${JSON.stringify(line)}`);
+  }
+  return (options as { stat?: string }).stat ?? "Average";
+}
+
 export function widget(template: Template, title: string): Widget {
   const found = dashboardBody(template).widgets.find((candidate) => candidate.properties.title === title);
   if (found === undefined) {

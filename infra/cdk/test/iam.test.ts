@@ -6,10 +6,13 @@ import { Template } from "aws-cdk-lib/assertions";
 import * as ecs from "aws-cdk-lib/aws-ecs";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as logs from "aws-cdk-lib/aws-logs";
+import { ExporterOutput } from "../lib";
 import { taskArnPattern } from "../lib/ecs-emf-exporter";
 import { addExporter, fargateFixture, synthExporter } from "./helpers";
 
 const PROD_CLUSTER_ARN = "arn:aws:ecs:eu-west-1:123456789012:cluster/prod";
+/** A cluster known only by its ARN, as ecs.Cluster.fromClusterArn imports it (a literal ARN needs no stack of its own). */
+const PROD_CLUSTER = ecs.Cluster.fromClusterArn(new Stack(), "Prod", PROD_CLUSTER_ARN);
 
 /** The statements of policies attached to the task definition's task role. */
 function taskRoleStatements(template: Template, stack: Stack, taskRole: iam.IRole): unknown[] {
@@ -31,11 +34,11 @@ describe("task role", () => {
   });
 
   it("gets no policy for agent output", () => {
-    assert.deepEqual(statementsFor({ output: "agent" }), []);
+    assert.deepEqual(statementsFor({ output: ExporterOutput.AGENT }), []);
   });
 
   it("gets exactly PutMetricData limited to the namespace for cloudwatch output", () => {
-    assert.deepEqual(statementsFor({ output: "cloudwatch", namespace: "Shop/Tasks" }), [
+    assert.deepEqual(statementsFor({ output: ExporterOutput.CLOUDWATCH, namespace: "Shop/Tasks" }), [
       {
         Action: "cloudwatch:PutMetricData",
         Condition: { StringEquals: { "cloudwatch:namespace": "Shop/Tasks" } },
@@ -46,13 +49,13 @@ describe("task role", () => {
   });
 
   it("gets ListTagsForResource on the cluster's tasks only with tagsFromApi", () => {
-    assert.deepEqual(statementsFor({ tagsFromApi: true, clusterArn: PROD_CLUSTER_ARN }), [
+    assert.deepEqual(statementsFor({ tagsFromApi: true, cluster: PROD_CLUSTER }), [
       { Action: "ecs:ListTagsForResource", Effect: "Allow", Resource: "arn:aws:ecs:eu-west-1:123456789012:task/prod/*" },
     ]);
   });
 
   it("gets both statements for cloudwatch output with tagsFromApi", () => {
-    const statements = statementsFor({ output: "cloudwatch", tagsFromApi: true, clusterArn: PROD_CLUSTER_ARN }) as { Action: string }[];
+    const statements = statementsFor({ output: ExporterOutput.CLOUDWATCH, tagsFromApi: true, cluster: PROD_CLUSTER }) as { Action: string }[];
     assert.deepEqual(
       statements.map((statement) => statement.Action),
       ["cloudwatch:PutMetricData", "ecs:ListTagsForResource"],
@@ -80,7 +83,7 @@ describe("taskArnPattern", () => {
   it("derives the pattern from a token ARN at deploy time", () => {
     const fixture = fargateFixture();
     const cluster = new ecs.Cluster(fixture.stack, "Cluster");
-    addExporter(fixture, { tagsFromApi: true, clusterArn: cluster.clusterArn });
+    addExporter(fixture, { tagsFromApi: true, cluster });
     const template = Template.fromStack(fixture.stack);
     const [statement] = taskRoleStatements(template, fixture.stack, fixture.taskDefinition.taskRole) as { Resource: unknown }[];
     const rendered = JSON.stringify(statement?.Resource);

@@ -7,8 +7,11 @@ import { resolveSettings } from "../lib/settings";
 import { ALL_TITLES, ExtraProps, NS, PROD_API, addExporter, alarmsByMetric, containerDefinition, dashboardBody, fargateFixture, synthExporter, widget, widgetTitles } from "./helpers";
 
 const TASK = ["ClusterName", "prod", "ServiceName", "api"];
-const IN_APP = [...TASK, "ContainerName", "app"];
-const IN_EXPORTER = [...TASK, "ContainerName", "ecs-emf-exporter"];
+// GraphWidget sorts dimensions by name.
+const IN_APP = ["ClusterName", "prod", "ContainerName", "app", "ServiceName", "api"];
+const IN_EXPORTER = ["ClusterName", "prod", "ContainerName", "ecs-emf-exporter", "ServiceName", "api"];
+// Average at the 60 s dashboard period: GraphWidget writes the period and leaves out the default stat.
+const AVG = { period: 60 };
 
 function synth(props: ExtraProps) {
   return synthExporter({ dashboard: { dimensionValues: PROD_API }, ...props });
@@ -58,21 +61,21 @@ describe('excludeMetrics ["*Reserved"]', () => {
 
   it("drops the five reservation lines and nothing else from their widgets", () => {
     assert.deepEqual(widget(template, "Task CPU (CPU units)").properties.metrics, [
-      [NS, "CpuUtilized", ...TASK, { stat: "Average", label: "CpuUtilized" }],
+      [NS, "CpuUtilized", ...TASK, { label: "CpuUtilized", ...AVG }],
     ]);
     assert.deepEqual(widget(template, "Task memory (MiB)").properties.metrics, [
-      [NS, "MemoryUtilized", ...TASK, { stat: "Average", label: "MemoryUtilized" }],
+      [NS, "MemoryUtilized", ...TASK, { label: "MemoryUtilized", ...AVG }],
     ]);
     assert.deepEqual(widget(template, "Ephemeral storage (MiB)").properties.metrics, [
-      [NS, "EphemeralStorageUtilized", ...TASK, { stat: "Average", label: "EphemeralStorageUtilized" }],
+      [NS, "EphemeralStorageUtilized", ...TASK, { label: "EphemeralStorageUtilized", ...AVG }],
     ]);
     assert.deepEqual(widget(template, "Container CPU (CPU units)").properties.metrics, [
-      [NS, "ContainerCpuUtilized", ...IN_APP, { stat: "Average", label: "app ContainerCpuUtilized" }],
-      [NS, "ContainerCpuUtilized", ...IN_EXPORTER, { stat: "Average", label: "ecs-emf-exporter ContainerCpuUtilized" }],
+      [NS, "ContainerCpuUtilized", ...IN_APP, { label: "app ContainerCpuUtilized", ...AVG }],
+      [NS, "ContainerCpuUtilized", ...IN_EXPORTER, { label: "ecs-emf-exporter ContainerCpuUtilized", ...AVG }],
     ]);
     assert.deepEqual(widget(template, "Container memory (MiB)").properties.metrics, [
-      [NS, "ContainerMemoryUtilized", ...IN_APP, { stat: "Average", label: "app ContainerMemoryUtilized" }],
-      [NS, "ContainerMemoryUtilized", ...IN_EXPORTER, { stat: "Average", label: "ecs-emf-exporter ContainerMemoryUtilized" }],
+      [NS, "ContainerMemoryUtilized", ...IN_APP, { label: "app ContainerMemoryUtilized", ...AVG }],
+      [NS, "ContainerMemoryUtilized", ...IN_EXPORTER, { label: "ecs-emf-exporter ContainerMemoryUtilized", ...AVG }],
     ]);
     for (const name of ["CpuReserved", "MemoryReserved", "EphemeralStorageReserved", "ContainerCpuReserved", "ContainerMemoryReserved"]) {
       assert.equal(metricNames(template).has(name), false, name);

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Duration, Lazy } from "aws-cdk-lib";
+import { ExporterOutput } from "../lib";
 import { ExtraProps, PROD_API, addExporter, fargateFixture } from "./helpers";
 
 function constructWith(props: ExtraProps): () => void {
@@ -11,7 +12,7 @@ function constructWith(props: ExtraProps): () => void {
 describe("construction errors", () => {
   it("rejects an unknown output", () => {
     // A JavaScript caller (or an `as` cast) can get past the string-literal type.
-    assert.throws(constructWith({ output: "firehose" as "stdout" }), /output "firehose" must be one of stdout, agent, cloudwatch/);
+    assert.throws(constructWith({ output: "firehose" as ExporterOutput }), /output "firehose" must be one of stdout, agent, cloudwatch/);
   });
 
   it("rejects a namespace under AWS/", () => {
@@ -37,21 +38,46 @@ describe("construction errors", () => {
     assert.doesNotThrow(constructWith({ containerDimensions: [["ContainerName"]] }));
   });
 
-  it("rejects tagsFromApi without clusterArn", () => {
-    assert.throws(constructWith({ tagsFromApi: true }), /tagsFromApi needs clusterArn/);
+  it("rejects tagsFromApi without cluster", () => {
+    assert.throws(constructWith({ tagsFromApi: true }), /tagsFromApi needs cluster \(ecs:ListTagsForResource is granted on that cluster's tasks only\)/);
   });
 
-  for (const interval of ["0s", "2h", "1.5m", "60 seconds", ""]) {
-    it(`rejects interval "${interval}"`, () => {
-      assert.throws(constructWith({ interval }), /interval ".*" must be a duration from 1s to 1h/);
+  for (const [interval, text] of [
+    [Duration.seconds(0), "0 seconds (0 ms)"],
+    [Duration.hours(2), "2 hours (7200000 ms)"],
+    [Duration.millis(999), "999 millis (999 ms)"],
+    [Duration.seconds(3601), "1 hour 1 second (3601000 ms)"],
+    [Duration.millis(1000.5), "1 second 0.5 millis (1000.5 ms)"],
+  ] as const) {
+    it(`rejects interval ${text}`, () => {
+      assert.throws(constructWith({ interval }), { message: `ecs-emf-exporter: interval ${text} must be a whole number of milliseconds from 1s to 1h` });
     });
   }
 
-  for (const interval of ["1s", "90s", "5m", "1h", "1500ms", "30"]) {
-    it(`accepts interval "${interval}" (the binary's forms)`, () => {
+  for (const interval of [Duration.seconds(1), Duration.seconds(90), Duration.minutes(5), Duration.hours(1), Duration.millis(1500), Duration.minutes(1.5)]) {
+    it(`accepts interval ${interval.toHumanString()}`, () => {
       assert.doesNotThrow(constructWith({ interval }));
     });
   }
+
+  it("rejects tagsRefresh outside 10 s to 24 h", () => {
+    assert.throws(constructWith({ tagsRefresh: Duration.seconds(9) }), /tagsRefresh 9 seconds \(9000 ms\) must be a whole number of milliseconds from 10s to 24h/);
+    assert.throws(constructWith({ tagsRefresh: Duration.hours(25) }), /tagsRefresh 1 day 1 hour \(90000000 ms\) must be a whole number of milliseconds from 10s to 24h/);
+    assert.doesNotThrow(constructWith({ tagsRefresh: Duration.days(1) }));
+  });
+
+  it("rejects a token interval given in days (the binary has no day suffix)", () => {
+    assert.throws(
+      constructWith({ interval: Duration.days(Lazy.number({ produce: () => 1 })) }),
+      /interval: a Duration whose amount is a token must be given in milliseconds, seconds, minutes or hours \(got Duration.days\)/,
+    );
+  });
+
+  it("rejects a hard memory limit together with noMemoryLimit, and one that is not a whole number", () => {
+    assert.throws(constructWith({ memoryLimitMiB: 128, noMemoryLimit: true }), /memoryLimitMiB and noMemoryLimit contradict each other; set one/);
+    assert.throws(constructWith({ memoryLimitMiB: 0 }), /memoryLimitMiB 0 must be a whole number of MiB, at least 1/);
+    assert.throws(constructWith({ memoryLimitMiB: 64.5 }), /memoryLimitMiB 64.5 must be a whole number of MiB/);
+  });
 
   it("rejects a tag dimension that collides with a built-in dimension", () => {
     assert.throws(constructWith({ tagDimensions: ["ServiceName"] }), /tagDimensions: dimension name "ServiceName" collides/);
@@ -84,8 +110,19 @@ describe("construction errors", () => {
 
   it("rejects a dashboard period CloudWatch alarms cannot use", () => {
     assert.throws(
-      constructWith({ dashboard: { dimensionValues: { ClusterName: "prod", ServiceName: "api" }, period: 45 } }),
+      constructWith({ dashboard: { dimensionValues: { ClusterName: "prod", ServiceName: "api" }, period: Duration.seconds(45) } }),
       /dashboard.period 45 must be 10, 30 or a multiple of 60 seconds/,
+    );
+    assert.throws(
+      constructWith({ dashboard: { dimensionValues: PROD_API, period: Duration.millis(10_500) } }),
+      /dashboard.period 10.5 must be 10, 30 or a multiple of 60 seconds/,
+    );
+  });
+
+  it("rejects a dashboard period whose amount is a token, which widgets and alarms need as a number", () => {
+    assert.throws(
+      constructWith({ dashboard: { dimensionValues: PROD_API, period: Duration.seconds(Lazy.number({ produce: () => 60 })) } }),
+      /dashboard.period must be known at synth time \(a Duration whose amount is a token cannot be checked or rendered into widgets and alarms\)/,
     );
   });
 
@@ -142,7 +179,7 @@ describe("restart policy errors", () => {
 });
 
 describe("no-data alarm errors", () => {
-  const withEvaluationPeriods = (noDataEvaluationPeriods: number, interval?: string) =>
+  const withEvaluationPeriods = (noDataEvaluationPeriods: number, interval?: Duration) =>
     constructWith({ ...(interval === undefined ? {} : { interval }), dashboard: { dimensionValues: PROD_API, noDataEvaluationPeriods } });
 
   for (const periods of [1, 0, 2.5]) {
@@ -156,13 +193,13 @@ describe("no-data alarm errors", () => {
   });
 
   it("needs an interval known at synth time, whose period it follows", () => {
-    const interval = Lazy.string({ produce: () => "60s" });
+    const interval = Duration.seconds(Lazy.number({ produce: () => 60 }));
     assert.throws(withEvaluationPeriods(5, interval), /the no-data alarm's period follows interval, which must then be known at synth time/);
     assert.doesNotThrow(constructWith({ interval, dashboard: { dimensionValues: PROD_API, noDataAlarm: false } }));
   });
 
   it("rejects an evaluation range longer than a day (CloudWatch's limit)", () => {
-    assert.throws(withEvaluationPeriods(25, "1h"), /the no-data alarm would evaluate 25 periods of 3600 s; CloudWatch allows at most one day/);
-    assert.doesNotThrow(withEvaluationPeriods(24, "1h"));
+    assert.throws(withEvaluationPeriods(25, Duration.hours(1)), /the no-data alarm would evaluate 25 periods of 3600 s; CloudWatch allows at most one day/);
+    assert.doesNotThrow(withEvaluationPeriods(24, Duration.hours(1)));
   });
 });
