@@ -2,7 +2,8 @@
 # image-rootfs.sh BINARY CA_BUNDLE OUT
 # Lays out the image's whole filesystem in OUT: the static binary, the CA bundle the
 # cloudwatch output trusts, passwd/group naming the non-root user, and /tmp. Used by the
-# Dockerfile's build stage and by scripts/build-image.sh, so both images hold the same files.
+# Dockerfile's build stage, by scripts/build-image.sh and by the release workflow (once per
+# architecture, into rootfs/ARCH), so every image holds the same files.
 # POSIX sh: it also runs in the Rust build image.
 set -eu
 

