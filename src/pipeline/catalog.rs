@@ -118,6 +118,7 @@ catalog! {
     EphemeralStorageReserved: Task, Megabytes, "Fargate ephemeral storage reserved, MiB";
     RunningContainerCount: Task, Count, "Counted containers whose KnownStatus is RUNNING";
     ImagePullTime: Task, Seconds, "PullStoppedAt - PullStartedAt, published once per task";
+    ClockErrorBound: Task, Milliseconds, "Fargate's bound on the task clock's error against UTC (ClockDrift.ClockErrorBound); absent elsewhere";
     // Container level.
     ContainerCpuUtilized: Container, None, "CPU used by the container, in CPU units";
     ContainerCpuReserved: Container, None, "The container's CPU reservation (Limits.CPU), when one is set";

@@ -666,6 +666,11 @@ fn measure_task(
         });
         put(&mut samples, &m::ImagePullTime, pull);
     }
+    // Every cycle the task metadata carries it (Fargate): a gauge, not first-cycle only.
+    let clock = when(wanted, &m::ClockErrorBound, || {
+        platform::clock_error_bound(task)
+    });
+    put(&mut samples, &m::ClockErrorBound, clock);
     samples
 }
 

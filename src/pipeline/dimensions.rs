@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::pipeline::cycle::Entity;
+use crate::pipeline::platform;
 use crate::pipeline::{Level, Measurements};
 use crate::source::metadata::TaskMetadata;
 
@@ -67,6 +68,10 @@ enum Property {
     TaskDefinitionRevision,
     LaunchType,
     AvailabilityZone,
+    /// Task documents only, like the next one: `ClockDrift` (Fargate), beside the
+    /// `ClockErrorBound` metric (docs/metrics.md, Properties).
+    ClockSynchronizationStatus,
+    ClockReferenceTimestamp,
     /// Container documents only, like the three below.
     ContainerName,
     Image,
@@ -75,7 +80,7 @@ enum Property {
 }
 
 impl Property {
-    const ALL: [Property; 13] = [
+    const ALL: [Property; 15] = [
         Property::Type,
         Property::ClusterName,
         Property::ServiceName,
@@ -85,6 +90,8 @@ impl Property {
         Property::TaskDefinitionRevision,
         Property::LaunchType,
         Property::AvailabilityZone,
+        Property::ClockSynchronizationStatus,
+        Property::ClockReferenceTimestamp,
         Property::ContainerName,
         Property::Image,
         Property::DockerId,
@@ -102,6 +109,8 @@ impl Property {
             Property::TaskDefinitionRevision => "TaskDefinitionRevision",
             Property::LaunchType => "LaunchType",
             Property::AvailabilityZone => "AvailabilityZone",
+            Property::ClockSynchronizationStatus => "ClockSynchronizationStatus",
+            Property::ClockReferenceTimestamp => "ClockReferenceTimestamp",
             Property::ContainerName => "ContainerName",
             Property::Image => "Image",
             Property::DockerId => "DockerId",
@@ -123,6 +132,13 @@ impl Property {
             Property::TaskDefinitionRevision => id.revision.as_deref(),
             Property::LaunchType => id.launch_type.as_deref(),
             Property::AvailabilityZone => id.availability_zone.as_deref(),
+            Property::ClockSynchronizationStatus => {
+                id.clock_status.filter(|_| level == Level::Task)
+            }
+            Property::ClockReferenceTimestamp => id
+                .clock_reference
+                .as_deref()
+                .filter(|_| level == Level::Task),
             Property::ContainerName => container.map(|c| c.name),
             Property::Image => container.and_then(|c| c.image),
             Property::DockerId => container.and_then(|c| c.docker_id),
@@ -304,6 +320,8 @@ struct TaskIdentity {
     revision: Option<String>,
     launch_type: Option<String>,
     availability_zone: Option<String>,
+    clock_status: Option<&'static str>,
+    clock_reference: Option<String>,
 }
 
 impl TaskIdentity {
@@ -324,6 +342,8 @@ impl TaskIdentity {
             revision: nonempty(&task.revision),
             launch_type: nonempty(&task.launch_type),
             availability_zone: nonempty(&task.availability_zone),
+            clock_status: platform::clock_synchronization_status(task),
+            clock_reference: platform::clock_reference_timestamp(task),
         }
     }
 
@@ -696,6 +716,52 @@ mod tests {
             vec![],
         )[0];
         assert_eq!(e.field("AvailabilityZone"), Some(UNKNOWN));
+    }
+
+    #[test]
+    fn clock_properties_are_on_the_task_document_only() {
+        let task = crate::source::metadata::parse::task(
+            br#"{"Cluster":"prod","ServiceName":"web","LaunchType":"FARGATE","ClockDrift":{"ClockErrorBound":0.4347665,"ReferenceTimestamp":"2023-06-20T01:18:13Z","ClockSynchronizationStatus":"NOT_SYNCHRONIZED"}}"#,
+        )
+        .expect("parses");
+        let mut measured = one_task_value();
+        measured
+            .containers
+            .push(crate::pipeline::ContainerMeasurement {
+                name: "app".into(),
+                docker_id: None,
+                image: None,
+                known_status: None,
+                samples: vec![Sample {
+                    metric: &catalog::ContainerMemoryUtilized,
+                    value: 3.0,
+                }],
+            });
+        let exporter = vec![Sample {
+            metric: &catalog::ExporterErrors,
+            value: 0.0,
+        }];
+        let entities = Labeler::new(DimensionConfig::default()).label(
+            &task,
+            &Tags::default(),
+            measured,
+            exporter,
+        );
+        assert_eq!(entities.len(), 3);
+        for e in &entities {
+            let (status, at) = if e.level == Level::Task {
+                (Some("NOT_SYNCHRONIZED"), Some("2023-06-20T01:18:13Z"))
+            } else {
+                (None, None)
+            };
+            assert_eq!(
+                e.field("ClockSynchronizationStatus"),
+                status,
+                "{:?}",
+                e.level
+            );
+            assert_eq!(e.field("ClockReferenceTimestamp"), at, "{:?}", e.level);
+        }
     }
 
     #[test]

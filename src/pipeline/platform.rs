@@ -152,6 +152,39 @@ pub(crate) fn blkio_bytes(stats: &ContainerStats, op: &str) -> Option<u128> {
     )
 }
 
+/// Fargate's clock error bound in milliseconds (`ClockDrift.ClockErrorBound`, see
+/// [`crate::source::metadata::model::ClockDrift`] for the AWS page it is documented on): only a
+/// finite, non-negative JSON number. EC2 tasks have no `ClockDrift`; a string, a negative value
+/// or a missing field leaves it out. Whatever `ClockSynchronizationStatus` says: the bound is the
+/// agent's own figure either way, and the status goes beside it as a property
+/// ([`clock_synchronization_status`]).
+pub(crate) fn clock_error_bound(task: &TaskMetadata) -> Option<f64> {
+    let ms = task.clock_drift.as_ref()?.clock_error_bound?;
+    (ms.is_finite() && ms >= 0.0).then_some(ms)
+}
+
+/// `ClockDrift.ClockSynchronizationStatus` when it is one of the two documented values
+/// (`SYNCHRONIZED`, `NOT_SYNCHRONIZED`; any case, published in upper case); anything else is
+/// left out rather than passed on.
+pub(crate) fn clock_synchronization_status(task: &TaskMetadata) -> Option<&'static str> {
+    let status = task
+        .clock_drift
+        .as_ref()?
+        .clock_synchronization_status
+        .as_deref()?
+        .trim();
+    ["SYNCHRONIZED", "NOT_SYNCHRONIZED"]
+        .into_iter()
+        .find(|known| status.eq_ignore_ascii_case(known))
+}
+
+/// `ClockDrift.ReferenceTimestamp` when it is a real RFC 3339 time: when the agent last measured
+/// the bound. Published as UTC RFC 3339 (`2023-06-20T01:18:13Z`).
+pub(crate) fn clock_reference_timestamp(task: &TaskMetadata) -> Option<String> {
+    let at = real_time(task.clock_drift.as_ref()?.reference_timestamp.as_deref())?;
+    Some(at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+}
+
 /// An RFC 3339 time that is real: Docker writes `0001-01-01T00:00:00Z` for "never".
 pub(crate) fn real_time(text: Option<&str>) -> Option<DateTime<Utc>> {
     let t = DateTime::parse_from_rfc3339(text?)
@@ -186,4 +219,85 @@ pub(crate) fn seconds_between(earlier: DateTime<Utc>, later: DateTime<Utc>) -> O
 pub(crate) fn increase(current: Option<u128>, previous: Option<u128>) -> Option<u128> {
     let (c, p) = (current?, previous?);
     c.checked_sub(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::metadata::parse;
+
+    fn task(clock_drift: &str) -> TaskMetadata {
+        let body = format!(r#"{{"LaunchType":"FARGATE","ClockDrift":{clock_drift}}}"#);
+        parse::task(body.as_bytes()).expect("the task parses whatever ClockDrift holds")
+    }
+
+    #[test]
+    fn clock_error_bound_is_a_finite_non_negative_json_number_or_nothing() {
+        let ok = task(
+            r#"{"ClockErrorBound":0.4347665,"ReferenceTimestamp":"2023-06-20T01:18:13Z","ClockSynchronizationStatus":"SYNCHRONIZED"}"#,
+        );
+        assert_eq!(clock_error_bound(&ok), Some(0.4347665));
+        assert_eq!(clock_synchronization_status(&ok), Some("SYNCHRONIZED"));
+        assert_eq!(
+            clock_reference_timestamp(&ok).as_deref(),
+            Some("2023-06-20T01:18:13Z")
+        );
+        // An integer is a number too; 0 is a real bound.
+        assert_eq!(
+            clock_error_bound(&task(r#"{"ClockErrorBound":3}"#)),
+            Some(3.0)
+        );
+        assert_eq!(
+            clock_error_bound(&task(r#"{"ClockErrorBound":0}"#)),
+            Some(0.0)
+        );
+        for bad in [
+            r#"{"ClockErrorBound":"0.43"}"#,
+            r#"{"ClockErrorBound":-0.5}"#,
+            r#"{"ClockErrorBound":-1}"#,
+            r#"{"ClockErrorBound":null}"#,
+            r#"{"ClockErrorBound":true}"#,
+            r#"{"ClockErrorBound":[1]}"#,
+            r#"{"ClockErrorBound":{"ms":1}}"#,
+            r#"{}"#,
+            r#"null"#,
+            r#""SYNCHRONIZED""#,
+            r#"[0.4]"#,
+        ] {
+            let t = task(bad);
+            assert_eq!(clock_error_bound(&t), None, "{bad}");
+            assert_eq!(clock_synchronization_status(&t), None, "{bad}");
+            assert_eq!(clock_reference_timestamp(&t), None, "{bad}");
+        }
+        // A number too large for f64 is not finite: serde_json refuses the whole body then, so
+        // it is not a case here; EC2 has no ClockDrift at all.
+        let ec2 = parse::task(br#"{"LaunchType":"EC2"}"#).expect("parses");
+        assert_eq!(clock_error_bound(&ec2), None);
+    }
+
+    #[test]
+    fn only_the_two_documented_statuses_and_real_times_are_kept() {
+        let t = task(
+            r#"{"ClockErrorBound":12.5,"ReferenceTimestamp":"2026-01-01T01:00:00+01:00","ClockSynchronizationStatus":"not_synchronized"}"#,
+        );
+        assert_eq!(clock_error_bound(&t), Some(12.5));
+        assert_eq!(clock_synchronization_status(&t), Some("NOT_SYNCHRONIZED"));
+        assert_eq!(
+            clock_reference_timestamp(&t).as_deref(),
+            Some("2026-01-01T00:00:00Z"),
+            "written in UTC"
+        );
+        for (status, at) in [
+            (r#""UNKNOWN""#, r#""yesterday""#),
+            ("1", r#""0001-01-01T00:00:00Z""#),
+            (r#""""#, "1700000000"),
+        ] {
+            let t = task(&format!(
+                r#"{{"ClockErrorBound":0.3,"ReferenceTimestamp":{at},"ClockSynchronizationStatus":{status}}}"#
+            ));
+            assert_eq!(clock_error_bound(&t), Some(0.3), "the bound stands alone");
+            assert_eq!(clock_synchronization_status(&t), None, "{status}");
+            assert_eq!(clock_reference_timestamp(&t), None, "{at}");
+        }
+    }
 }

@@ -58,7 +58,18 @@ fn the_catalog_reports_the_namespace_names_units_and_dimension_sets_the_document
         .iter()
         .map(|e| (e["name"].as_str().expect("name"), e))
         .collect();
-    assert_eq!(by_name.len(), 35);
+    assert_eq!(by_name.len(), 36);
+    // Fargate's clock error bound: a task metric in milliseconds, not published every cycle
+    // (EC2 tasks have no ClockDrift), so an alarm must not read its absence as breaching.
+    let clock = by_name["ClockErrorBound"];
+    assert_eq!(
+        (&clock["unit"], &clock["level"], &clock["every_cycle"]),
+        (
+            &Value::from("Milliseconds"),
+            &Value::from("Task"),
+            &Value::from(false)
+        )
+    );
 
     // By hand: built-ins of each set, then the tag, then the static name.
     let task_sets = owned(&[
@@ -156,7 +167,8 @@ fn the_catalog_reports_the_namespace_names_units_and_dimension_sets_the_document
         assert!(every_cycle.is_subset(names), "cycle {at}: {names:?}");
     }
     // Everything published appears, except what this scenario cannot produce: ephemeral
-    // storage (Fargate only) and restarts (the scenario has no RestartCount field).
+    // storage and the clock error bound (Fargate only) and restarts (the scenario has no
+    // RestartCount field); `a_fargate_task_publishes_the_clock_error_bound` covers the first two.
     let published: BTreeSet<String> = entries
         .iter()
         .filter(|e| e["published"] == true)
@@ -172,6 +184,7 @@ fn the_catalog_reports_the_namespace_names_units_and_dimension_sets_the_document
         BTreeSet::from([
             "EphemeralStorageReserved",
             "EphemeralStorageUtilized",
+            "ClockErrorBound",
             "ContainerRestarts",
         ])
     );
@@ -203,4 +216,88 @@ fn switches_and_filters_show_as_unpublished() {
     );
     assert_eq!(cpu["namespace"], "ECS/TaskMetrics");
     assert_eq!(cpu["storage_resolution"], 60);
+}
+
+/// The simulator's `ClockDrift` modes (crates/tmde-simulator/src/scenario.rs) through the real
+/// sidecar: the bound in milliseconds when it is a number, the status and reference time as
+/// task properties; a malformed, negative or missing `ClockDrift` leaves them out and every
+/// cycle still publishes the rest.
+#[test]
+fn a_fargate_task_publishes_the_clock_error_bound_and_bad_clock_drifts_leave_it_out() {
+    // (mode, ClockErrorBound, ClockSynchronizationStatus, ClockReferenceTimestamp), by hand from
+    // the scenario's documented values.
+    let cases = [
+        (
+            "synchronized",
+            Some(0.3329285),
+            Some("SYNCHRONIZED"),
+            Some("2026-01-01T00:00:00Z"),
+        ),
+        (
+            "not-synchronized",
+            Some(12.5),
+            Some("NOT_SYNCHRONIZED"),
+            Some("2026-01-01T00:00:00Z"),
+        ),
+        // The bound a string, the time "yesterday", the status the number 1: nothing kept.
+        ("malformed", None, None, None),
+        // -0.5 ms: no bound; the status and time are fine and kept.
+        (
+            "negative",
+            None,
+            Some("SYNCHRONIZED"),
+            Some("2026-01-01T00:00:00Z"),
+        ),
+        ("missing", None, None, None),
+    ];
+    for (mode, bound, status, reference) in cases {
+        let sim = Sim::start(&["--platform", "fargate", "--clock-drift", mode]);
+        let mut exporter = Exporter::start(&sim.base_url, &[], &[]);
+        let docs = exporter.read_until(Duration::from_secs(20), |d| cycles_done(d, "worker-2", 2));
+        assert_eq!(
+            exporter.terminate(Duration::from_secs(10)),
+            Some(0),
+            "{mode}"
+        );
+        let tasks: Vec<&Value> = docs.iter().filter(|d| d["Type"] == "Task").collect();
+        assert!(tasks.len() >= 2, "{mode}: {docs:?}");
+        for task in tasks {
+            assert_eq!(
+                task.get("ClockErrorBound").and_then(Value::as_f64),
+                bound,
+                "{mode}"
+            );
+            let declared = task["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+                .as_array()
+                .expect("metrics")
+                .iter()
+                .find(|m| m["Name"] == "ClockErrorBound")
+                .map(|m| m["Unit"].clone());
+            assert_eq!(
+                declared,
+                bound.map(|_| Value::from("Milliseconds")),
+                "{mode}"
+            );
+            assert_eq!(
+                task.get("ClockSynchronizationStatus")
+                    .and_then(Value::as_str),
+                status,
+                "{mode}"
+            );
+            assert_eq!(
+                task.get("ClockReferenceTimestamp").and_then(Value::as_str),
+                reference,
+                "{mode}"
+            );
+            // The cycle went on: the task's every-cycle metric is there.
+            assert_eq!(task["RunningContainerCount"], 3.0, "{mode}");
+        }
+        for container in docs.iter().filter(|d| d["Type"] == "Container") {
+            assert!(container.get("ClockErrorBound").is_none(), "{mode}");
+            assert!(
+                container.get("ClockSynchronizationStatus").is_none(),
+                "{mode}"
+            );
+        }
+    }
 }

@@ -2048,3 +2048,126 @@ fn containers_named_internal_or_of_a_non_normal_type_never_count() {
     assert_same_task_values(&m1, &plain1, "first poll");
     assert_same_task_values(&m2, &plain2, "second poll");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Fargate clock error bound (`ClockDrift`, Fargate platform 1.4+ only).
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn clock_error_bound_is_fargates_clock_drift_in_milliseconds_every_cycle_and_absent_elsewhere() {
+    // ecs_exporter/fargate_task_metadata.json: "ClockDrift": {"ClockErrorBound":
+    // 0.33292849999999996, ...}: the AWS page gives milliseconds, published as they are.
+    let fargate = Poll::fargate();
+    let mut c = Collector::new(NameFilter::default());
+    let first = c.collect(fargate.snapshot(t0()));
+    assert_eq!(
+        first.task_value(&catalog::ClockErrorBound),
+        Some(0.33292849999999996)
+    );
+    // A gauge: the same value the next cycle (not first-cycle only like ImagePullTime).
+    let second = c.collect(fargate.snapshot(at(20)));
+    assert_eq!(
+        second.task_value(&catalog::ClockErrorBound),
+        Some(0.33292849999999996)
+    );
+    assert_absent(second.task_value(&catalog::ImagePullTime), "ImagePullTime");
+    // real-captures/fargate-v1-awsvpc-2ctr-ddic/task.json: "ClockErrorBound": 0.4347665.
+    let ddic = Poll::load(
+        "real-captures/fargate-v1-awsvpc-2ctr-ddic/task.json",
+        "real-captures/fargate-v1-awsvpc-2ctr-ddic/stats.json",
+    );
+    assert_eq!(
+        first_poll(&ddic).task_value(&catalog::ClockErrorBound),
+        Some(0.4347665)
+    );
+    // No ClockDrift in the task: EC2, Managed Instances, and the Fargate captures from before
+    // the field existed (2020, and the OTel receiver's Fargate fixture).
+    for (task, stats) in [
+        (
+            "ecs_exporter/ec2_task_metadata.json",
+            "ecs_exporter/ec2_task_stats.json",
+        ),
+        (
+            "otel_awsecscontainermetrics/task_metadata.json",
+            "otel_awsecscontainermetrics/task_stats.json",
+        ),
+        (
+            "otel_awsecscontainermetrics/task_metadata2.json",
+            "otel_awsecscontainermetrics/task_stats2.json",
+        ),
+        (
+            "real-captures/ec2-v1-awsvpc-tags-awsdocs/task.json",
+            "real-captures/ec2-v1-awsvpc-tags-awsdocs/stats.json",
+        ),
+        (
+            "real-captures/ec2-v2-awsvpc-pauseonly-telegraf/task.json",
+            "real-captures/ec2-v2-awsvpc-pauseonly-telegraf/stats.json",
+        ),
+        (
+            "real-captures/fargate-v1-zeroprecpu-awsdocs2020/task.json",
+            "real-captures/fargate-v1-zeroprecpu-awsdocs2020/stats.json",
+        ),
+        (
+            "real-captures/mi-v2-awsvpc-2ctr-dda/task.json",
+            "real-captures/mi-v2-awsvpc-2ctr-dda/stats.json",
+        ),
+    ] {
+        let poll = Poll::load(task, stats);
+        assert!(poll.task.get("ClockDrift").is_none(), "{task}");
+        let m = first_poll(&poll);
+        assert_absent(m.task_value(&catalog::ClockErrorBound), task);
+        assert!(
+            m.task_value(&catalog::RunningContainerCount).is_some(),
+            "{task}: the rest of the cycle is there"
+        );
+    }
+}
+
+#[test]
+fn a_malformed_clock_error_bound_is_left_out_and_the_cycle_goes_on() {
+    // Every other task value is the unmodified fixture's (worked out in the tests above): only
+    // ClockErrorBound goes, so the comparison is with the unmodified poll.
+    let intact = first_poll(&Poll::fargate());
+    let memory = intact.task_value(&catalog::MemoryUtilized);
+    assert!(memory.is_some());
+    for bad in [
+        json!({"ClockErrorBound": "0.33292849999999996", "ClockSynchronizationStatus": "SYNCHRONIZED"}),
+        json!({"ClockErrorBound": -0.33292849999999996, "ClockSynchronizationStatus": "SYNCHRONIZED"}),
+        json!({"ClockErrorBound": null}),
+        json!({"ClockErrorBound": true}),
+        json!({"ClockErrorBound": [0.33]}),
+        json!({"ReferenceTimestamp": "2025-02-27T05:22:43Z", "ClockSynchronizationStatus": "SYNCHRONIZED"}),
+        json!({}),
+        json!("SYNCHRONIZED"),
+        json!(0.33292849999999996),
+        Value::Null,
+    ] {
+        let mut poll = Poll::fargate();
+        poll.task["ClockDrift"] = bad.clone();
+        let m = first_poll(&poll);
+        assert_absent(m.task_value(&catalog::ClockErrorBound), &bad.to_string());
+        assert_eq!(m.task_value(&catalog::MemoryUtilized), memory, "{bad}");
+        assert_eq!(m.task, {
+            let mut expected = intact.task.clone();
+            expected.retain(|s| !std::ptr::eq(s.metric, &catalog::ClockErrorBound));
+            expected
+        });
+    }
+    // Removed altogether: the same.
+    let mut poll = Poll::fargate();
+    poll.task
+        .as_object_mut()
+        .expect("object")
+        .remove("ClockDrift");
+    assert_absent(
+        first_poll(&poll).task_value(&catalog::ClockErrorBound),
+        "no ClockDrift",
+    );
+    // NOT_SYNCHRONIZED keeps the agent's bound (the status is a property beside it).
+    let mut poll = Poll::fargate();
+    poll.task["ClockDrift"]["ClockSynchronizationStatus"] = json!("NOT_SYNCHRONIZED");
+    assert_eq!(
+        first_poll(&poll).task_value(&catalog::ClockErrorBound),
+        Some(0.33292849999999996)
+    );
+}

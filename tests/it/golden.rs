@@ -283,4 +283,33 @@ fn the_golden_files_hold_the_values_their_sources_work_out() {
         );
     }
     assert_eq!(container_docs(&docs, "datadog-agent").len(), 1);
+    // ...and no ClockDrift in its task: no clock error bound, no clock properties.
+    for d in &docs {
+        assert!(d.get("ClockErrorBound").is_none(), "{d}");
+        assert!(d.get("ClockSynchronizationStatus").is_none(), "{d}");
+    }
+
+    // Fargate's ClockDrift, as the two captures carry it: the bound in milliseconds, the
+    // status and the reference time as properties of the task document only.
+    for (case, bound, reference) in [
+        (&CASES[0], 0.33292849999999996, "2025-02-27T05:22:43Z"),
+        (&CASES[8], 0.4347665, "2023-06-20T01:18:13Z"),
+    ] {
+        let docs = check(case);
+        let task = task_docs(&docs)[0];
+        assert_eq!(value(task, "ClockErrorBound"), Some(bound), "{}", case.name);
+        assert_eq!(task["ClockSynchronizationStatus"], "SYNCHRONIZED");
+        assert_eq!(task["ClockReferenceTimestamp"], reference);
+        for d in docs.iter().filter(|d| d["Type"] != "Task") {
+            assert!(d.get("ClockErrorBound").is_none(), "{d}");
+            assert!(d.get("ClockReferenceTimestamp").is_none(), "{d}");
+        }
+    }
+    // The EC2 captures have none.
+    for case in [&CASES[1], &CASES[5], &CASES[7]] {
+        for d in check(case) {
+            assert!(d.get("ClockErrorBound").is_none(), "{}: {d}", case.name);
+            assert!(d.get("ClockSynchronizationStatus").is_none(), "{d}");
+        }
+    }
 }

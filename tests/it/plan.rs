@@ -183,19 +183,22 @@ fn plan_matches_the_exporter(env: &[(&str, &str)], args: &[&str]) -> Value {
     p
 }
 
-// Hand-worked counts. Fargate (scenario: task Limits, EphemeralStorageMetrics, awsvpc,
-// container Limits.CPU 2, no container memory limit, cgroup v1, no RestartCount), steady cycle:
+// Hand-worked counts. Fargate (scenario: task Limits, EphemeralStorageMetrics, ClockDrift,
+// awsvpc, container Limits.CPU 2, no container memory limit, cgroup v1, no RestartCount),
+// steady cycle:
 //   task: CpuUtilized, CpuReserved, CpuUtilization, MemoryUtilized, MemoryReserved,
 //         MemoryUtilization (6) + Network Rx/Tx Bytes, Rx/Tx Packets (4) + Rx/Tx Dropped,
 //         Rx/Tx Errors (4) + StorageRead/WriteBytes (2) + EphemeralStorageUtilized/Reserved (2)
-//         + RunningContainerCount (1) = 19; ImagePullTime is first-cycle only.
+//         + RunningContainerCount (1) + ClockErrorBound (1) = 20; ImagePullTime is
+//         first-cycle only.
 //   container: ContainerCpuUtilized, ContainerMemoryUtilized, ContainerStorageRead/WriteBytes
 //         = 4 (CPU 2 = none set, no memory limit: no reservations or utilizations; awsvpc:
 //         no container network; cgroup v1: no pids; no RestartCount: no restarts).
-const FARGATE_TASK: u64 = 19;
+const FARGATE_TASK: u64 = 20;
 const FARGATE_CONTAINER: u64 = 4;
 // EC2 (cgroup v2, bridge, container Limits CPU 256 / memory 512, no task Limits):
-//   task: the 19 above less the 2 ephemeral storage metrics (Fargate only) = 17.
+//   task: the 20 above less the 2 ephemeral storage metrics and ClockErrorBound (Fargate
+//         only) = 17.
 //   container: Cpu Utilized/Reserved/Utilization (3) + Memory Utilized/Reserved/Utilization
 //         (3) + ContainerNetworkRx/TxBytes (2, bridge) + Storage Read/Write (2) + PidCount (1,
 //         cgroup v2) = 11.
@@ -205,11 +208,11 @@ const EC2_CONTAINER: u64 = 11;
 #[test]
 fn default_settings_plan_what_the_exporter_publishes_and_do_not_grow_with_tasks() {
     let p = plan_matches_the_exporter(&[], &[]);
-    // 19 + 3 containers × 4 = 31, all shared (ClusterName, ServiceName[, ContainerName]).
+    // 20 + 3 containers × 4 = 32, all shared (ClusterName, ServiceName[, ContainerName]).
     assert_eq!(count(&p, "task"), FARGATE_TASK);
     assert_eq!(count(&p, "container"), 3 * FARGATE_CONTAINER);
-    assert_eq!(count(&p, "one_task"), 31);
-    assert_eq!(count(&p, "shared"), 31);
+    assert_eq!(count(&p, "one_task"), 32);
+    assert_eq!(count(&p, "shared"), 32);
     assert_eq!(p["projection"]["grows_with_tasks"], false);
     let starts: Vec<&str> = p["start_only_metrics"]
         .as_array()
@@ -234,10 +237,10 @@ fn task_id_makes_the_task_metrics_per_task_and_tasks_multiply_only_that_part() {
         "ClusterName,ServiceName;ClusterName,TaskId",
     )];
     let p = plan_matches_the_exporter(&env, &[]);
-    // 19 task metrics × 2 sets + 12 container metrics = 50; the TaskId set's 19 are per task.
-    assert_eq!(count(&p, "one_task"), 50);
-    assert_eq!(count(&p, "per_task"), 19);
-    assert_eq!(count(&p, "shared"), 31);
+    // 20 task metrics × 2 sets + 12 container metrics = 52; the TaskId set's 20 are per task.
+    assert_eq!(count(&p, "one_task"), 52);
+    assert_eq!(count(&p, "per_task"), 20);
+    assert_eq!(count(&p, "shared"), 32);
     let per_task: Vec<&Value> = p["metrics"]
         .as_array()
         .expect("metrics")
@@ -249,18 +252,18 @@ fn task_id_makes_the_task_metrics_per_task_and_tasks_multiply_only_that_part() {
             .iter()
             .all(|m| m["dimensions"]["TaskId"].is_string())
     );
-    // 10 tasks: 31 shared + 10 × 19 = 221.
+    // 10 tasks: 32 shared + 10 × 20 = 232.
     let ten = plan(&env, &["--tasks", "10"]);
-    assert_eq!(ten["projection"]["metrics"], 221);
+    assert_eq!(ten["projection"]["metrics"], 232);
     assert_eq!(
         ten["counts"], p["counts"],
         "--tasks changes only the projection"
     );
     assert_eq!(ten["projection"]["grows_with_tasks"], true);
-    // 221 × $0.30 = $66.30.
+    // 232 × $0.30 = $69.60.
     assert!(close(
         item(&ten, "custom_metrics")["usd"].as_f64().expect("usd"),
-        66.3
+        69.6
     ));
 }
 
@@ -293,7 +296,7 @@ fn tag_dimensions_are_reported_as_per_value_and_static_ones_as_shared() {
     ));
     // A static dimension alone never varies between tasks (Fargate: the tag would be unknown).
     let statics = plan_matches_the_exporter(&[("ECS_EMF_STATIC_DIMENSIONS", "env=prod")], &[]);
-    assert_eq!(count(&statics, "shared"), 31);
+    assert_eq!(count(&statics, "shared"), 32);
 }
 
 #[test]
@@ -311,9 +314,9 @@ fn metric_filters_and_self_metrics_are_planned_as_published() {
     assert_eq!(count(&p, "container"), 12);
     assert_eq!(count(&p, "exporter"), 0);
     let selfish = plan_matches_the_exporter(&[("ECS_EMF_SELF_METRICS", "true")], &[]);
-    // 31 + ExporterErrors, ExporterDroppedDatapoints, ExporterCycleDuration.
+    // 32 + ExporterErrors, ExporterDroppedDatapoints, ExporterCycleDuration.
     assert_eq!(count(&selfish, "exporter"), 3);
-    assert_eq!(count(&selfish, "one_task"), 34);
+    assert_eq!(count(&selfish, "one_task"), 35);
 }
 
 #[test]
@@ -327,7 +330,7 @@ fn without_container_metrics_only_the_task_metrics_remain() {
 fn high_resolution_is_planned_with_storage_resolution_1() {
     let p = plan_matches_the_exporter(&[("ECS_EMF_HIGH_RESOLUTION", "true")], &[]);
     assert_eq!(p["settings"]["storage_resolution"], 1);
-    assert_eq!(count(&p, "one_task"), 31);
+    assert_eq!(count(&p, "one_task"), 32);
 }
 
 #[test]
@@ -336,7 +339,7 @@ fn ec2_and_ten_containers_are_planned_as_published() {
     // 17 + 3 × 11 = 50.
     assert_eq!(count(&ec2, "one_task"), EC2_TASK + 3 * EC2_CONTAINER);
     let ten = plan_matches_the_exporter(&[], &["--containers", "10"]);
-    // 19 + 10 × 4 = 59.
+    // 20 + 10 × 4 = 60.
     assert_eq!(
         count(&ten, "one_task"),
         FARGATE_TASK + 10 * FARGATE_CONTAINER
@@ -369,10 +372,10 @@ fn emf_bytes_are_what_the_exporter_writes_and_are_priced_per_gb() {
     assert_eq!(storage["in_total"], false);
     assert!(close(storage["usd"].as_f64().expect("usd"), gb * 0.03));
     assert!(!has_item(&p, "put_metric_data_requests"));
-    // 31 × 0.30 + ingestion.
+    // 32 × 0.30 + ingestion.
     assert!(close(
         p["cost"]["total_usd"].as_f64().expect("total"),
-        9.30 + gb * 0.50
+        9.60 + gb * 0.50
     ));
     // At 90 s: 29,200 cycles.
     let slow = plan(&[("ECS_EMF_INTERVAL", "90s")], &[]);
@@ -386,20 +389,20 @@ fn emf_bytes_are_what_the_exporter_writes_and_are_priced_per_gb() {
 fn the_cloudwatch_output_pays_requests_split_like_its_batches_and_no_ingestion() {
     let env = [("ECS_EMF_OUTPUT", "cloudwatch")];
     let p = plan(&env, &["--containers", "500"]);
-    // 19 + 500 × 4 = 2,019 datums (one set each) → batches of 1,000: 3 requests per cycle.
-    assert_eq!(p["cycle"]["datums"], 2_019);
+    // 20 + 500 × 4 = 2,020 datums (one set each) → batches of 1,000: 3 requests per cycle.
+    assert_eq!(p["cycle"]["datums"], 2_020);
     assert_eq!(p["cycle"]["put_metric_data_requests"], 3);
     // 3 × 43,800 cycles = 131,400 requests; / 1,000 × $0.01 = $1.314.
     let requests = item(&p, "put_metric_data_requests");
     assert!(close(requests["quantity"].as_f64().expect("n"), 131_400.0));
     assert!(close(requests["usd"].as_f64().expect("usd"), 1.314));
     assert!(!has_item(&p, "log_ingestion"));
-    // 2,019 × $0.30 = $605.70; total $607.014.
+    // 2,020 × $0.30 = $606.00; total $606.00 + $1.314 = $607.314.
     assert!(close(
         p["cost"]["total_usd"].as_f64().expect("total"),
-        607.014
+        607.314
     ));
-    // Two tasks send twice the requests; the shared metrics stay 2,019.
+    // Two tasks send twice the requests; the shared metrics stay 2,020.
     let two = plan(&env, &["--containers", "500", "--tasks", "2"]);
     assert!(close(
         item(&two, "put_metric_data_requests")["quantity"]
@@ -407,29 +410,29 @@ fn the_cloudwatch_output_pays_requests_split_like_its_batches_and_no_ingestion()
             .expect("n"),
         262_800.0
     ));
-    assert_eq!(two["projection"]["metrics"], 2_019);
+    assert_eq!(two["projection"]["metrics"], 2_020);
 }
 
 #[test]
 fn metric_tiers_apply_past_10000_metrics_and_prices_can_be_overridden() {
-    // Every set names TaskId: all 31 metrics per task; 400 tasks → 12,400 metrics
-    // = 10,000 × $0.30 + 2,400 × $0.10 = $3,240.
+    // Every set names TaskId: all 32 metrics per task; 400 tasks → 12,800 metrics
+    // = 10,000 × $0.30 + 2,800 × $0.10 = $3,280.
     let env = [
         ("ECS_EMF_DIMENSIONS", "TaskId"),
         ("ECS_EMF_CONTAINER_DIMENSIONS", "TaskId,ContainerName"),
     ];
     let p = plan(&env, &["--tasks", "400"]);
-    assert_eq!(count(&p, "per_task"), 31);
-    assert_eq!(p["projection"]["metrics"], 12_400);
+    assert_eq!(count(&p, "per_task"), 32);
+    assert_eq!(p["projection"]["metrics"], 12_800);
     let metrics = item(&p, "custom_metrics");
-    assert!(close(metrics["usd"].as_f64().expect("usd"), 3_240.0));
-    assert_eq!(metrics["tiers"][1]["metrics"], 2_400);
+    assert!(close(metrics["usd"].as_f64().expect("usd"), 3_280.0));
+    assert_eq!(metrics["tiers"][1]["metrics"], 2_800);
     assert_eq!(p["prices"]["as_of"], "2026-11-30");
     assert_eq!(
         p["prices"]["source"],
         "https://aws.amazon.com/cloudwatch/pricing/"
     );
-    // Overrides: 31 metrics at 10 × $1 + 21 × $0.50 = $20.50; ingestion at $1 per GB.
+    // Overrides: 32 metrics at 10 × $1 + 22 × $0.50 = $21.00; ingestion at $1 per GB.
     let o = plan(
         &[],
         &[
@@ -441,7 +444,7 @@ fn metric_tiers_apply_past_10000_metrics_and_prices_can_be_overridden() {
     );
     assert!(close(
         item(&o, "custom_metrics")["usd"].as_f64().expect("usd"),
-        20.5
+        21.0
     ));
     let ingest = item(&o, "log_ingestion");
     assert!(close(
@@ -475,14 +478,14 @@ fn the_readable_plan_has_the_table_counts_cost_and_prices_and_nothing_else_on_st
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).expect("UTF-8");
     for needle in [
-        "Task metrics: 19",
+        "Task metrics: 20",
         "Container metrics: 12",
         "[ClusterName=sim-cluster, ServiceName=sim-service]",
         "CpuUtilized",
         "one task creates",
         "Does not grow with tasks",
         "Monthly cost estimate",
-        "31 × $0.30",
+        "32 × $0.30",
         "log ingestion",
         "https://aws.amazon.com/cloudwatch/pricing/",
         "2026-11-30",

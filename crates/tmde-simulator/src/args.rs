@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use super::faults::{Fault, RestartEvent};
 use super::replay::Replay;
-use super::scenario::{Cgroup, NetworkMode, Platform, Scenario};
+use super::scenario::{Cgroup, ClockDriftMode, NetworkMode, Platform, Scenario};
 use super::server::{self, SimOptions};
 
 /// Exit code for invalid flags, the same clap uses for its own parse errors.
@@ -59,6 +59,13 @@ pub struct SimulateArgs {
     /// Include `RestartCount` on the containers.
     #[arg(long)]
     pub restart_count_field: bool,
+
+    /// What Fargate's /task serves as ClockDrift [default: synchronized; EC2 serves none].
+    #[arg(
+        long,
+        value_name = "synchronized|not-synchronized|missing|malformed|negative"
+    )]
+    pub clock_drift: Option<ClockDriftMode>,
 
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, value_name = "P", default_value_t = 0)]
@@ -145,6 +152,14 @@ impl SimulateArgs {
         scenario.tags_error = self.tags_error;
         scenario.service_name = !self.no_service_name;
         scenario.restart_count_field = self.restart_count_field;
+        if let Some(drift) = self.clock_drift {
+            if self.platform == Platform::Ec2 && drift != ClockDriftMode::Missing {
+                return Err(format!(
+                    "--clock-drift {drift} is not possible with --platform ec2 (only Fargate serves ClockDrift)"
+                ));
+            }
+            scenario.clock_drift = drift;
+        }
         Ok(scenario)
     }
 
@@ -397,6 +412,10 @@ mod tests {
         for (flags, needle) in [
             (&["--network", "bridge"][..], "--network bridge"),
             (&["--restart", "3@1"], "--restart 3@1"),
+            (
+                &["--platform", "ec2", "--clock-drift", "not-synchronized"],
+                "--clock-drift not-synchronized is not possible with --platform ec2",
+            ),
             (&["--replay-stats", "x.json"], "need --replay-task"),
             (&["--replay-task", "x.json"], "--replay-stats"),
             (

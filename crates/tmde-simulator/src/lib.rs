@@ -22,5 +22,5 @@ mod test_support;
 pub use args::{SimulateArgs, run_simulate};
 pub use faults::{Fault, FaultKind, FaultPath, RequestRange, RestartEvent};
 pub use handler::{Reply, Simulator};
-pub use scenario::{Cgroup, NetworkMode, Platform, Scenario};
+pub use scenario::{Cgroup, ClockDriftMode, NetworkMode, Platform, Scenario};
 pub use server::{SimOptions, SimServer, start};

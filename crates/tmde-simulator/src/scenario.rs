@@ -27,7 +27,13 @@
 //! AvailabilityZone `us-east-1a`; LaunchType `FARGATE`/`EC2`; PullStartedAt
 //! `2026-01-01T00:00:00.000000000Z`, PullStoppedAt `2026-01-01T00:00:12.500000000Z` (12.5 s).
 //! - Fargate: task `Limits {CPU: 1.0, Memory: 2048}`, each container `Limits {CPU: 2}`,
-//!   `EphemeralStorageMetrics {Utilized: 512, Reserved: 20496}`, `ClockDrift`.
+//!   `EphemeralStorageMetrics {Utilized: 512, Reserved: 20496}`, and `ClockDrift` as
+//!   `clock_drift` says: `Synchronized` (the default) `{ClockErrorBound: 0.3329285,
+//!   ReferenceTimestamp: "2026-01-01T00:00:00Z", ClockSynchronizationStatus: "SYNCHRONIZED"}`;
+//!   `NotSynchronized` the same with `ClockErrorBound: 12.5` and `"NOT_SYNCHRONIZED"`;
+//!   `Missing` no `ClockDrift` at all; `Malformed` `{ClockErrorBound: "0.3329285" (a string),
+//!   ReferenceTimestamp: "yesterday", ClockSynchronizationStatus: 1}`; `Negative` the
+//!   synchronized one with `ClockErrorBound: -0.5`. EC2 never has `ClockDrift`.
 //! - EC2: no task `Limits`; each container `Limits {CPU: 256, Memory: 512}`; `VPCID`.
 //! - `/taskWithTags`: `TaskTags` = `tags` (always present, maybe `{}`); on EC2 also
 //!   `ContainerInstanceTags` `{"Name": "sim-ecs-instance", "team": "platform"}`. With
@@ -88,6 +94,16 @@ pub enum NetworkMode {
     Bridge,
 }
 
+/// What Fargate's `/task` serves as `ClockDrift` (values in the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockDriftMode {
+    Synchronized,
+    NotSynchronized,
+    Missing,
+    Malformed,
+    Negative,
+}
+
 /// What the simulated task looks like. See the module documentation for every number served.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scenario {
@@ -108,6 +124,8 @@ pub struct Scenario {
     pub service_name: bool,
     /// Containers carry `RestartCount`.
     pub restart_count_field: bool,
+    /// Fargate's `ClockDrift` (EC2 serves none whatever this says).
+    pub clock_drift: ClockDriftMode,
 }
 
 impl Scenario {
@@ -143,6 +161,7 @@ impl Scenario {
             tags_error: false,
             service_name: true,
             restart_count_field: false,
+            clock_drift: ClockDriftMode::Synchronized,
         }
     }
 
@@ -211,6 +230,34 @@ impl FromStr for NetworkMode {
             "bridge" => Ok(Self::Bridge),
             _ => Err(format!("'{s}' is not a network mode (awsvpc|bridge)")),
         }
+    }
+}
+
+impl FromStr for ClockDriftMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "synchronized" => Ok(Self::Synchronized),
+            "not-synchronized" => Ok(Self::NotSynchronized),
+            "missing" => Ok(Self::Missing),
+            "malformed" => Ok(Self::Malformed),
+            "negative" => Ok(Self::Negative),
+            _ => Err(format!(
+                "'{s}' is not a clock drift (synchronized|not-synchronized|missing|malformed|negative)"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for ClockDriftMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Synchronized => "synchronized",
+            Self::NotSynchronized => "not-synchronized",
+            Self::Missing => "missing",
+            Self::Malformed => "malformed",
+            Self::Negative => "negative",
+        })
     }
 }
 
@@ -297,6 +344,15 @@ mod tests {
         }
         for n in [NetworkMode::Awsvpc, NetworkMode::Bridge] {
             assert_eq!(n.to_string().parse::<NetworkMode>(), Ok(n));
+        }
+        for d in [
+            ClockDriftMode::Synchronized,
+            ClockDriftMode::NotSynchronized,
+            ClockDriftMode::Missing,
+            ClockDriftMode::Malformed,
+            ClockDriftMode::Negative,
+        ] {
+            assert_eq!(d.to_string().parse::<ClockDriftMode>(), Ok(d));
         }
         assert!("FARGATE".parse::<Platform>().is_err());
         assert!("host".parse::<NetworkMode>().is_err());

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::identity::{self, FAMILY, Kind, REGION, REVISION, Roster, SimContainer};
-use super::scenario::{NetworkMode, Platform, Scenario};
+use super::scenario::{ClockDriftMode, NetworkMode, Platform, Scenario};
 
 const PULL_STARTED_AT: &str = "2026-01-01T00:00:00.000000000Z";
 const PULL_STOPPED_AT: &str = "2026-01-01T00:00:12.500000000Z";
@@ -42,8 +42,9 @@ pub(crate) struct TaskMetadata {
     vpc_id: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     service_name: Option<&'static str>,
+    /// A JSON value, so that `ClockDriftMode::Malformed` can serve the wrong types.
     #[serde(skip_serializing_if = "Option::is_none")]
-    clock_drift: Option<ClockDrift>,
+    clock_drift: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     ephemeral_storage_metrics: Option<EphemeralStorageMetrics>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -60,12 +61,25 @@ struct TaskLimits {
     memory: u64,
 }
 
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct ClockDrift {
-    clock_error_bound: f64,
-    reference_timestamp: &'static str,
-    clock_synchronization_status: &'static str,
+const CLOCK_REFERENCE_TIMESTAMP: &str = "2026-01-01T00:00:00Z";
+
+/// `ClockDrift` as the scenario wants it (Fargate only), field order as the agent writes it.
+fn clock_drift(mode: ClockDriftMode) -> Option<serde_json::Value> {
+    let drift = |bound: serde_json::Value, at: serde_json::Value, status: serde_json::Value| {
+        let mut fields = serde_json::Map::new();
+        fields.insert("ClockErrorBound".into(), bound);
+        fields.insert("ReferenceTimestamp".into(), at);
+        fields.insert("ClockSynchronizationStatus".into(), status);
+        Some(serde_json::Value::Object(fields))
+    };
+    let at = || serde_json::Value::from(CLOCK_REFERENCE_TIMESTAMP);
+    match mode {
+        ClockDriftMode::Synchronized => drift(0.3329285.into(), at(), "SYNCHRONIZED".into()),
+        ClockDriftMode::NotSynchronized => drift(12.5.into(), at(), "NOT_SYNCHRONIZED".into()),
+        ClockDriftMode::Missing => None,
+        ClockDriftMode::Malformed => drift("0.3329285".into(), "yesterday".into(), 1.into()),
+        ClockDriftMode::Negative => drift((-0.5).into(), at(), "SYNCHRONIZED".into()),
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -212,11 +226,11 @@ pub(crate) fn task_document(
             .collect(),
         vpc_id: ec2.then_some("vpc-0123456789abcdef0"),
         service_name: scenario.service_name.then_some("sim-service"),
-        clock_drift: fargate.then_some(ClockDrift {
-            clock_error_bound: 0.3329285,
-            reference_timestamp: "2026-01-01T00:00:00Z",
-            clock_synchronization_status: "SYNCHRONIZED",
-        }),
+        clock_drift: if fargate {
+            clock_drift(scenario.clock_drift)
+        } else {
+            None
+        },
         ephemeral_storage_metrics: fargate.then_some(EphemeralStorageMetrics {
             utilized: 512,
             reserved: 20496,
@@ -424,6 +438,36 @@ mod tests {
             containers[1]["Image"],
             "public.ecr.aws/sim/ecs-emf-exporter:latest"
         );
+    }
+
+    #[test]
+    fn clock_drift_modes() {
+        let mut s = Scenario::fargate();
+        assert_eq!(
+            task_json(&s, false)["ClockDrift"],
+            json!({"ClockErrorBound": 0.3329285, "ReferenceTimestamp": "2026-01-01T00:00:00Z",
+                   "ClockSynchronizationStatus": "SYNCHRONIZED"})
+        );
+        s.clock_drift = ClockDriftMode::NotSynchronized;
+        let t = task_json(&s, false);
+        assert_eq!(t["ClockDrift"]["ClockErrorBound"], 12.5);
+        assert_eq!(
+            t["ClockDrift"]["ClockSynchronizationStatus"],
+            "NOT_SYNCHRONIZED"
+        );
+        s.clock_drift = ClockDriftMode::Malformed;
+        assert_eq!(
+            task_json(&s, false)["ClockDrift"],
+            json!({"ClockErrorBound": "0.3329285", "ReferenceTimestamp": "yesterday",
+                   "ClockSynchronizationStatus": 1})
+        );
+        s.clock_drift = ClockDriftMode::Negative;
+        assert_eq!(task_json(&s, false)["ClockDrift"]["ClockErrorBound"], -0.5);
+        s.clock_drift = ClockDriftMode::Missing;
+        assert!(task_json(&s, false).get("ClockDrift").is_none());
+        let mut e = Scenario::ec2();
+        e.clock_drift = ClockDriftMode::NotSynchronized;
+        assert!(task_json(&e, false).get("ClockDrift").is_none());
     }
 
     #[test]

@@ -57,6 +57,21 @@ impl Scalar for f64 {
     }
 }
 
+/// A JSON number and nothing else: unlike `f64`, a number written as a string is refused.
+struct Number(f64);
+
+impl Scalar for Number {
+    fn from_u64(v: u64) -> Option<Number> {
+        Some(Number(v as f64))
+    }
+    fn from_i64(v: i64) -> Option<Number> {
+        Some(Number(v as f64))
+    }
+    fn from_f64(f: f64) -> Option<Number> {
+        f.is_finite().then_some(Number(f))
+    }
+}
+
 impl Scalar for String {
     /// `Revision` has been seen as a number.
     fn from_u64(v: u64) -> Option<String> {
@@ -124,6 +139,14 @@ pub(crate) fn u64_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D:
 /// A finite float (task limits are vCPU fractions like `0.25`).
 pub(crate) fn f64_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     lenient(d)
+}
+
+/// A finite JSON number, strictly: a string (`"0.43"`), a boolean, `null`, a list or an object
+/// is `None`. For values whose documented type is a number and that nothing else in the
+/// response cross-checks (`ClockDrift.ClockErrorBound`): a string there means the field is not
+/// what the documentation describes, and is left out rather than guessed at.
+pub(crate) fn number_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    Ok(lenient::<D, Number>(d)?.map(|Number(v)| v))
 }
 
 /// A string; numbers are accepted and written out.

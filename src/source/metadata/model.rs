@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::lenient::{
-    f64_opt, map_lenient, object_opt, opt_vec_lenient, string_opt, u64_opt, vec_lenient,
+    f64_opt, map_lenient, number_opt, object_opt, opt_vec_lenient, string_opt, u64_opt, vec_lenient,
 };
 
 /// `GET ${ECS_CONTAINER_METADATA_URI_V4}/task` (and `/taskWithTags`, which adds the tag maps).
@@ -41,6 +41,9 @@ pub struct TaskMetadata {
     pub containers: Vec<ContainerMetadata>,
     #[serde(default, deserialize_with = "object_opt")]
     pub ephemeral_storage_metrics: Option<EphemeralStorage>,
+    /// Fargate only (platform 1.4+): the task's clock error bound and its synchronization.
+    #[serde(default, deserialize_with = "object_opt")]
+    pub clock_drift: Option<ClockDrift>,
 }
 
 /// Task or container limits. Task CPU is in vCPU (`0.25`), container CPU in CPU units (`128`);
@@ -62,6 +65,29 @@ pub struct EphemeralStorage {
     pub(crate) utilized: Option<u64>,
     #[serde(default, deserialize_with = "u64_opt")]
     pub(crate) reserved: Option<u64>,
+}
+
+/// `ClockDrift`, Fargate only. "Amazon ECS task metadata v4 JSON response for tasks on
+/// Fargate"
+/// (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-metadata-endpoint-v4-fargate-response.html>):
+/// `ClockErrorBound` is "the measure of clock error, defined as the offset to UTC ... the
+/// difference in milliseconds between the reference time and the system time";
+/// `ClockSynchronizationStatus` says whether "the most recent synchronization attempt between
+/// the system time and the reference time was successful" (`SYNCHRONIZED` or
+/// `NOT_SYNCHRONIZED`). The page calls the time `ReferenceTime`; the agent's JSON key is
+/// `ReferenceTimestamp` (ecs-agent `tmds/handlers/v4/state`, and both Fargate captures in
+/// `tests/fixtures/`). The agent writes all three with `omitempty`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ClockDrift {
+    /// Milliseconds. Only a JSON number: see [`number_opt`].
+    #[serde(default, deserialize_with = "number_opt")]
+    pub(crate) clock_error_bound: Option<f64>,
+    /// RFC 3339.
+    #[serde(default, deserialize_with = "string_opt")]
+    pub(crate) reference_timestamp: Option<String>,
+    #[serde(default, deserialize_with = "string_opt")]
+    pub(crate) clock_synchronization_status: Option<String>,
 }
 
 /// One entry of `Containers[]`.
