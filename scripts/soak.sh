@@ -16,7 +16,7 @@
 #   - VmRSS grew by more than 512 KiB from the first sample after warm-up to the last;
 #   - RssAnon (heap, stacks: where a leak goes) grew by more than 48 KiB over the second
 #     half of the run (memory still climbing);
-#   - CPU per cycle over the last third is more than 1.5 x that of the first third;
+#   - the median CPU per cycle over the last third is more than 1.5 x that of the first third;
 #   - file descriptors or threads are above their post-warm-up count for the whole last third;
 #   - fewer cycles than seconds (one per second, the first at once; up to max(2, 1 %) lost
 #     to scheduling delays), or not one document per container in every cycle;
