@@ -22,6 +22,11 @@ skipped=()
 echo "== infra/tests: the drift checker catches each kind of drift"
 python3 -m unittest discover -s infra/tests
 
+echo "== the infra's copies of the metric catalog against ecs-emf-exporter metrics --json"
+python3 infra/tests/check_catalogs.py --binary "$bin" \
+  --terraform-catalog infra/terraform/modules/ecs-emf-exporter/catalog.tf \
+  --cdk-catalog infra/cdk/lib/metric-catalog.ts
+
 # part NAME COMMAND...: exit 77 records NAME as skipped; other failures stop here.
 . scripts/part.sh
 

@@ -1,5 +1,5 @@
 // What the exporter publishes: metric names and units, as `ecs-emf-exporter metrics --json`
-// lists them (src/pipeline/catalog.rs; infra/tests/check_metric_drift.py fails the build when
+// lists them (src/pipeline/catalog.rs; infra/tests/check_catalogs.py fails the build when
 // they part). Alarms take their unit from here,
 // because an alarm whose unit differs from the published one never sees a datapoint.
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
@@ -35,6 +35,7 @@ export const METRIC_CATALOG: readonly CatalogMetric[] = [
   { name: "EphemeralStorageReserved", unit: U.MEGABYTES, level: "task" },
   { name: "RunningContainerCount", unit: U.COUNT, level: "task" },
   { name: "ImagePullTime", unit: U.SECONDS, level: "task" },
+  { name: "ClockErrorBound", unit: U.MILLISECONDS, level: "task" },
   { name: "ContainerCpuUtilized", unit: U.NONE, level: "container" },
   { name: "ContainerCpuReserved", unit: U.NONE, level: "container" },
   { name: "ContainerCpuUtilization", unit: U.PERCENT, level: "container" },

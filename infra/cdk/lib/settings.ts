@@ -129,7 +129,7 @@ export const BUILTIN_DIMENSIONS: readonly string[] = [
   "AvailabilityZone",
 ];
 
-/** Root members of every EMF document (src/dimensions.rs PROPERTY_NAMES): tag and static
+/** Root members of EMF documents (src/pipeline/dimensions.rs PROPERTY_NAMES): tag and static
  * dimension names may not reuse them, nor a built-in dimension or metric name. */
 const DOCUMENT_PROPERTY_NAMES: readonly string[] = [
   "Type",
@@ -137,6 +137,8 @@ const DOCUMENT_PROPERTY_NAMES: readonly string[] = [
   "Image",
   "DockerId",
   "KnownStatus",
+  "ClockSynchronizationStatus",
+  "ClockReferenceTimestamp",
   "_aws",
 ];
 

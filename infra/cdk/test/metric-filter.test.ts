@@ -46,8 +46,8 @@ describe("published metric set", () => {
     );
   });
 
-  it("publishes the whole catalog (35 names) by default, and with an empty metrics list", () => {
-    assert.equal(published({}).length, 35);
+  it("publishes the whole catalog (36 names) by default, and with an empty metrics list", () => {
+    assert.equal(published({}).length, 36);
     assert.deepEqual(published({ metrics: [] }), published({}));
   });
 });
@@ -185,9 +185,10 @@ describe('excludeMetrics ["ContainerRestarts"]', () => {
       widgetTitles(template),
       ALL_TITLES.filter((title) => title !== "Container restarts"),
     );
-    // 12 widgets: "Running containers" is the 11th (row 5, left), "Exporter health" the 12th.
+    // 13 widgets: "Running containers" is the 11th (row 5, left), "Exporter health" the 12th, "Tasks reporting" the 13th.
     assert.deepEqual([widget(template, "Running containers").x, widget(template, "Running containers").y], [0, 30]);
     assert.deepEqual([widget(template, "Exporter health").x, widget(template, "Exporter health").y], [12, 30]);
+    assert.deepEqual([widget(template, "Tasks reporting").x, widget(template, "Tasks reporting").y], [0, 36]);
   });
 
   it("removes every restart alarm", () => {
@@ -200,7 +201,7 @@ describe('excludeMetrics ["ContainerRestarts"]', () => {
 describe("other filters", () => {
   it('excludeMetrics ["Exporter*"] removes the exporter widget and alarm even with selfMetrics', () => {
     const { template } = synth({ selfMetrics: true, excludeMetrics: ["Exporter*"] });
-    assert.deepEqual(widgetTitles(template), ALL_TITLES.slice(0, -1));
+    assert.deepEqual(widgetTitles(template), ALL_TITLES.filter((title) => title !== "Exporter health"));
     assert.equal(alarmsByMetric(template).has("ExporterErrors"), false);
   });
 

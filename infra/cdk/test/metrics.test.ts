@@ -99,9 +99,13 @@ describe("metric helpers with the default settings and a dashboard", () => {
 
   it("exposes the namespace and the published metric names", () => {
     assert.equal(exporter.metricNamespace, "ECS/TaskMetrics");
-    assert.equal(exporter.publishedMetricNames.length, 35);
+    // The 36 of `metrics --json`: 21 task (ClockErrorBound the latest), 12 container, 3 exporter.
+    assert.equal(exporter.publishedMetricNames.length, 36);
     assert.equal(exporter.publishedMetricNames[0], "CpuUtilized");
     assert.equal(exporter.publishesMetric("ExporterErrors"), true);
+    const clock = exporter.metric("ClockErrorBound");
+    assert.equal(clock.unit, cloudwatch.Unit.MILLISECONDS);
+    assert.deepEqual(clock.dimensions, { ClusterName: "prod", ServiceName: "api" });
     assert.equal(EcsEmfExporter.TMP_VOLUME_NAME, "ecs-emf-exporter-tmp");
   });
 });

@@ -1,5 +1,6 @@
 # Facts about the exporter binary that validations and outputs need. Keep in step with
-# `ecs-emf-exporter metrics --json` (src/pipeline/catalog.rs) and infra/README.md; the drift
+# `ecs-emf-exporter metrics --json` (src/pipeline/catalog.rs) and infra/README.md:
+# infra/tests/check_catalogs.py fails the build when metric_names parts from it, and the drift
 # check (infra/tests/check_metric_drift.py) compares what the module renders with it.
 locals {
   # Built-in dimensions a set may name. ContainerName only makes sense on container metrics.
@@ -7,13 +8,13 @@ locals {
   container_dimension_names = concat(local.task_dimension_names, ["ContainerName"])
 
   # Root members of every EMF document; a tag or static dimension of that name would clash.
-  emf_property_names = ["Type", "ClusterName", "ServiceName", "TaskARN", "TaskId", "TaskDefinitionFamily", "TaskDefinitionRevision", "LaunchType", "AvailabilityZone", "ContainerName", "Image", "DockerId", "KnownStatus", "_aws"]
+  emf_property_names = ["Type", "ClusterName", "ServiceName", "TaskARN", "TaskId", "TaskDefinitionFamily", "TaskDefinitionRevision", "LaunchType", "AvailabilityZone", "ContainerName", "Image", "DockerId", "KnownStatus", "ClockSynchronizationStatus", "ClockReferenceTimestamp", "_aws"]
 
   metric_names = [
     "CpuUtilized", "CpuReserved", "CpuUtilization", "MemoryUtilized", "MemoryReserved", "MemoryUtilization",
     "NetworkRxBytes", "NetworkTxBytes", "NetworkRxPackets", "NetworkTxPackets", "NetworkRxDropped", "NetworkTxDropped",
     "NetworkRxErrors", "NetworkTxErrors", "StorageReadBytes", "StorageWriteBytes", "EphemeralStorageUtilized",
-    "EphemeralStorageReserved", "RunningContainerCount", "ImagePullTime",
+    "EphemeralStorageReserved", "RunningContainerCount", "ImagePullTime", "ClockErrorBound",
     "ContainerCpuUtilized", "ContainerCpuReserved", "ContainerCpuUtilization", "ContainerMemoryUtilized",
     "ContainerMemoryReserved", "ContainerMemoryUtilization", "ContainerNetworkRxBytes", "ContainerNetworkTxBytes",
     "ContainerStorageReadBytes", "ContainerStorageWriteBytes", "ContainerRestarts", "ContainerPidCount",
