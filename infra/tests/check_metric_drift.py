@@ -10,6 +10,11 @@ every alarm must name:
   - a metric the sidecar publishes with those settings,
   - a set of dimension names equal to one the sidecar publishes for that metric,
   - (alarms) exactly the metric's unit: an alarm with another unit never sees a data point.
+Metric math (a widget line {"expression": ...}, an alarm's metric_query / Metrics): every metric
+inside it is one of its own lines or queries and is checked like any other (namespace, published,
+dimension set; in an alarm the unit when one is stated), and the expression may only name ids
+that its widget or alarm defines (a SEARCH / SELECT query, which names metrics as text, cannot be
+checked and is refused); an alarm returns exactly one query.
 Alarms must also be able to fire, and fire only for a reason (infra/README.md, "Missing data"):
   - each states its missing-data treatment;
   - one that reads missing data as breaching watches a metric published every cycle
@@ -31,6 +36,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -51,6 +57,7 @@ class MetricRef:
     unit: object = None  # alarms only
     checks_unit: bool = False  # an alarm: its unit, missing-data treatment and container count
     missing: object = None  # alarms: how missing data is treated ("breaching", ...) or None
+    unit_optional: bool = False  # a metric inside an alarm's metric math: its unit, if stated
 
 
 @dataclass
@@ -74,6 +81,42 @@ class Rendered:
     alarms: int = 0
 
 
+# ---------------------------------------------------------------- metric math (both sources)
+
+# Ids of metric math start with a lower-case letter; functions (SUM, FILL, ...) are upper case.
+MATH_ID = re.compile(r"\b[a-z][A-Za-z0-9_]*\b")
+MATH_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+MATH_QUERY = re.compile(r"\b(SEARCH|SELECT)\b")
+
+
+def expression_problems(where: str, expression, defined: set, own_id=None) -> list:
+    """What makes a metric math expression name something that is not checked, or nothing."""
+    if not isinstance(expression, str) or not expression.strip():
+        return [f"{where}: metric math with an empty expression"]
+    if MATH_QUERY.search(expression):
+        return [f"{where}: expression {expression!r} names metrics inside a SEARCH/SELECT query, "
+                f"which cannot be checked against the exporter; give each metric its own id"]
+    named = set(MATH_ID.findall(MATH_QUOTED.sub("", expression)))
+    problems = []
+    if own_id is not None and own_id in named:
+        problems.append(f"{where}: expression {expression!r} refers to itself ({own_id})")
+    unknown = sorted(named - set(defined) - {own_id})
+    if unknown:
+        problems.append(f"{where}: expression {expression!r} refers to {', '.join(unknown)}, "
+                        f"which no metric or expression of it defines")
+    return problems
+
+
+def returned_queries_problem(where: str, returns: list):
+    """An alarm on metric math watches exactly one query: the one with ReturnData true."""
+    true = sum(1 for r in returns if r is True)
+    unset = sum(1 for r in returns if r is None)
+    if true > 1 or (true == 0 and unset != 1):
+        return (f"{where}: {true} queries return data; exactly one (the expression the alarm "
+                f"watches) must")
+    return None
+
+
 # ---------------------------------------------------------------- dashboards (both sources)
 
 
@@ -89,15 +132,24 @@ def dashboard_refs(body: dict, where: str, out: Rendered) -> None:
         if not isinstance(props, dict) or widget.get("type") != "metric":
             continue
         title = props.get("title", f"widget {i}")
-        for j, line in enumerate(props.get("metrics") or []):
+        lines = props.get("metrics") or []
+        # The ids metric math may name: those of the widget's lines (hidden ones included).
+        defined = {o.get("id") for line in lines if isinstance(line, list)
+                   for o in line if isinstance(o, dict) and o.get("id")}
+        for j, line in enumerate(lines):
             at = f"{where}: widget {title!r} line {j}"
             if not isinstance(line, list):
                 out.problems.append(f"{at}: not a list")
                 continue
             parts = [p for p in line if not isinstance(p, dict)]
             options = [p for p in line if isinstance(p, dict)]
-            if any("expression" in o for o in options):
-                continue  # metric math names no metric of its own
+            math = [o for o in options if "expression" in o]
+            if math:
+                # Names no metric of its own: its metrics are the widget's other lines, each
+                # checked below; it may only name their ids.
+                out.problems.extend(expression_problems(at, math[0].get("expression"), defined,
+                                                        math[0].get("id")))
+                continue
             if any(p in ("...", ".") for p in parts):
                 out.problems.append(f"{at}: uses the '...'/'.' shorthand; write every line in full")
                 continue
@@ -157,12 +209,20 @@ def from_terraform_plan(path: str) -> Rendered:
                     MetricRef(addr, values.get("namespace"), values.get("metric_name"),
                               dict(values.get("dimensions") or {}), values.get("unit"), True,
                               missing))
+            ids = {q.get("id") for q in queries if q.get("id")}
             for q in queries:
+                if q.get("expression"):
+                    out.problems.extend(expression_problems(f"{addr} query {q.get('id')}",
+                                                            q.get("expression"), ids, q.get("id")))
                 for m in q.get("metric") or []:
                     out.refs.append(
                         MetricRef(f"{addr} query {q.get('id')}", m.get("namespace"),
                                   m.get("metric_name"), dict(m.get("dimensions") or {}),
-                                  m.get("unit"), True, missing))
+                                  m.get("unit") or None, True, missing, unit_optional=True))
+            if queries:
+                problem = returned_queries_problem(addr, [q.get("return_data") for q in queries])
+                if problem:
+                    out.problems.append(problem)
     return out
 
 
@@ -204,14 +264,24 @@ def from_cdk_template(path: str) -> Rendered:
                 out.refs.append(
                     MetricRef(logical_id, props.get("Namespace"), props.get("MetricName"),
                               dims(props.get("Dimensions")), props.get("Unit"), True, missing))
-            for q in props.get("Metrics") or []:
+            queries = props.get("Metrics") or []
+            ids = {q.get("Id") for q in queries if q.get("Id")}
+            for q in queries:
+                if "Expression" in q:
+                    out.problems.extend(expression_problems(f"{logical_id} query {q.get('Id')}",
+                                                            q.get("Expression"), ids, q.get("Id")))
                 stat = q.get("MetricStat")
                 if stat:
                     m = stat.get("Metric") or {}
                     out.refs.append(
                         MetricRef(f"{logical_id} query {q.get('Id')}", m.get("Namespace"),
                                   m.get("MetricName"), dims(m.get("Dimensions")),
-                                  stat.get("Unit"), True, missing))
+                                  stat.get("Unit"), True, missing, unit_optional=True))
+            if queries:
+                problem = returned_queries_problem(logical_id,
+                                                   [q.get("ReturnData") for q in queries])
+                if problem:
+                    out.problems.append(problem)
     return out
 
 
@@ -306,7 +376,8 @@ def check(rendered: Rendered, binary: str, container: str) -> list:
         if names not in published_sets:
             problems.append(f"{ref.where}: {ref.name} with dimensions {sorted(names)}; the sidecar "
                             f"publishes {[sorted(s) for s in published_sets]}")
-        if ref.checks_unit and ref.unit != entry["unit"]:
+        if ref.checks_unit and ref.unit != entry["unit"] and not (ref.unit_optional
+                                                                  and ref.unit is None):
             problems.append(f"{ref.where}: {ref.name} unit {ref.unit!r}, published as "
                             f"{entry['unit']!r}")
     return problems + alarm_problems(rendered, by_name, env)

@@ -3,7 +3,8 @@
 A small plan and a small template that match the exporter pass; each mutation (a renamed
 metric, a wrong unit, a missing dimension, another namespace, a metric the settings switch
 off, the '...' shorthand, a missing sidecar, an alarm that could never fire or would fire for
-no reason, no alarm for a silent sidecar) must fail with a line that says what is wrong; a
+no reason, no alarm for a silent sidecar, metric math naming an id nothing defines or a metric that
+drifted inside it, an alarm returning two queries) must fail with a line that says what is wrong; a
 body shaped as the CDK's L2 dashboard renders it (a join around tokens, sorted dimensions, no
 "stat" for Average) is read line by line.
 Run: python3 -m unittest discover -s infra/tests  (ECS_EMF_EXPORTER_BIN overrides the binary).
@@ -41,7 +42,10 @@ def plan() -> dict:
         ["Team/Payments", "CpuUtilized", *TASK_DIMS, {"stat": "Average"}],
         ["Team/Payments", "ContainerCpuUtilized", "ClusterName", "prod", "ServiceName", "api",
          "ContainerName", "app", "team", "payments"],
-        [{"expression": "m1 * 2", "label": "math names no metric"}],
+    ]}}, {"type": "metric", "properties": {"title": "Tasks reporting", "period": 300, "metrics": [
+        ["Team/Payments", "RunningContainerCount", *TASK_DIMS,
+         {"stat": "SampleCount", "id": "m1", "visible": False}],
+        [{"expression": "m1 / 5", "id": "e1", "label": "Tasks reporting"}],
     ]}}]}
     alarm = {"namespace": "Team/Payments", "metric_name": "ExporterErrors", "unit": "Count",
              "dimensions": dict(TASK_DIM_MAP), "treat_missing_data": "notBreaching"}
@@ -51,6 +55,15 @@ def plan() -> dict:
     restarts = {"namespace": "Team/Payments", "metric_name": "ContainerRestarts", "unit": "Count",
                 "dimensions": {**TASK_DIM_MAP, "ContainerName": "app"},
                 "treat_missing_data": "notBreaching"}
+    # Tasks reporting, as the dashboard module renders it (metric_query is a set in the plan).
+    tasks = {"comparison_operator": "LessThanThreshold", "threshold": 2.5,
+             "treat_missing_data": "notBreaching", "metric_name": None, "metric_query": [
+                 {"id": "e1", "expression": "m1 / 5", "label": "Tasks reporting",
+                  "return_data": True, "metric": []},
+                 {"id": "m1", "expression": None, "return_data": False, "metric": [
+                     {"namespace": "Team/Payments", "metric_name": "RunningContainerCount",
+                      "dimensions": dict(TASK_DIM_MAP), "stat": "SampleCount", "unit": "Count",
+                      "period": 300}]}]}
     return {"planned_values": {"root_module": {
         "resources": [{"address": "aws_ecs_task_definition.this", "type": "aws_ecs_task_definition",
                        "values": {"container_definitions": json.dumps([app, sidecar])}}],
@@ -63,6 +76,8 @@ def plan() -> dict:
              "type": "aws_cloudwatch_metric_alarm", "values": no_data},
             {"address": "module.d.aws_cloudwatch_metric_alarm.restarts",
              "type": "aws_cloudwatch_metric_alarm", "values": restarts},
+            {"address": "module.d.aws_cloudwatch_metric_alarm.tasks",
+             "type": "aws_cloudwatch_metric_alarm", "values": tasks},
         ]}],
     }}}
 
@@ -87,6 +102,16 @@ def template() -> dict:
             "Namespace": "Team/Payments", "MetricName": "RunningContainerCount", "Unit": "Count",
             "Statistic": "SampleCount", "Dimensions": copy.deepcopy(dims),
             "TreatMissingData": "breaching"}},
+        # Tasks reporting, as cloudwatch.MathExpression synthesizes it.
+        "TasksLow": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+            "ComparisonOperator": "LessThanThreshold", "Threshold": 1.5,
+            "TreatMissingData": "notBreaching", "Metrics": [
+                {"Expression": "m1 / 2", "Id": "expr_1", "Label": "Tasks reporting",
+                 "ReturnData": True},
+                {"Id": "m1", "ReturnData": False, "MetricStat": {
+                    "Metric": {"Namespace": "Team/Payments", "MetricName": "RunningContainerCount",
+                               "Dimensions": copy.deepcopy(dims)},
+                    "Period": 60, "Stat": "SampleCount", "Unit": "Count"}}]}},
     }}
 
 
@@ -159,9 +184,13 @@ class DriftTest(unittest.TestCase):
             [(r.name, sorted(r.dimensions), r.checks_unit) for r in rendered.refs],
             [("CpuUtilized", ["ClusterName", "ServiceName", "team"], False),
              ("ContainerCpuUtilized", ["ClusterName", "ContainerName", "ServiceName", "team"], False),
+             # the hidden m1 of the tasks-reporting widget: checked like any line
+             ("RunningContainerCount", ["ClusterName", "ServiceName", "team"], False),
              ("ExporterErrors", ["ClusterName", "ServiceName", "team"], True),
              ("RunningContainerCount", ["ClusterName", "ServiceName", "team"], True),
-             ("ContainerRestarts", ["ClusterName", "ContainerName", "ServiceName", "team"], True)])
+             ("ContainerRestarts", ["ClusterName", "ContainerName", "ServiceName", "team"], True),
+             # m1 inside the tasks-reporting alarm's metric math
+             ("RunningContainerCount", ["ClusterName", "ServiceName", "team"], True)])
         self.assertEqual([(c.name, c.restart_policy) for c in rendered.containers],
                          [("app", True), ("ecs-emf-exporter", True)])
 
@@ -257,7 +286,8 @@ class DriftTest(unittest.TestCase):
 
     def test_nothing_to_check_fails(self):
         doc = template()
-        del doc["Resources"]["Dash"], doc["Resources"]["MemHigh"], doc["Resources"]["NoData"]
+        for name in ("Dash", "MemHigh", "NoData", "TasksLow"):
+            del doc["Resources"][name]
         self.assert_one_problem(doc, "cdk", "nothing was checked")
 
     def alarms(self, doc: dict) -> dict:
@@ -315,6 +345,110 @@ class DriftTest(unittest.TestCase):
         res["container_definitions"] = json.dumps([app, sidecar])
         self.assert_one_problem(doc, "tf", "ContainerName 'app' is left out by "
                                 "ECS_EMF_EXCLUDE_CONTAINERS")
+
+
+class MetricMathTest(unittest.TestCase):
+    """Tasks reporting: metric math over RunningContainerCount's SampleCount (infra/README.md)."""
+
+    # DriftTest's helpers (not its tests: subclassing would run those twice).
+    problems = DriftTest.problems
+    assert_one_problem = DriftTest.assert_one_problem
+    alarms = DriftTest.alarms
+
+    def tasks_widget(self, doc: dict) -> tuple:
+        values = doc["planned_values"]["root_module"]["child_modules"][0]["resources"][0]["values"]
+        body = json.loads(values["dashboard_body"])
+        return values, body, body["widgets"][1]["properties"]["metrics"]
+
+    def test_a_metric_math_widget_and_alarm_pass_and_their_metrics_are_checked(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(template(), f)
+        self.addCleanup(os.unlink, f.name)
+        rendered = drift.from_cdk_template(f.name)
+        inside = [r for r in rendered.refs if r.where.startswith("TasksLow")]
+        self.assertEqual([(r.where, r.name, r.unit, r.missing) for r in inside],
+                         [("TasksLow query m1", "RunningContainerCount", "Count", "notBreaching")])
+        self.assertEqual(rendered.problems, [])
+
+    def test_an_expression_naming_an_undefined_id_fails(self):
+        doc = plan()
+        values, body, lines = self.tasks_widget(doc)
+        lines[1][0]["expression"] = "m2 / 5"
+        values["dashboard_body"] = json.dumps(body)
+        self.assert_one_problem(doc, "tf", "widget 'Tasks reporting' line 1",
+                                "refers to m2, which no metric or expression of it defines")
+        doc = template()
+        doc["Resources"]["TasksLow"]["Properties"]["Metrics"][0]["Expression"] = "m1 / 2 + x9"
+        self.assert_one_problem(doc, "cdk", "TasksLow query expr_1", "refers to x9")
+
+    def test_a_drifted_metric_inside_a_widget_expression_fails(self):
+        doc = plan()
+        values, body, lines = self.tasks_widget(doc)
+        lines[0][1] = "RunningTaskCount"
+        values["dashboard_body"] = json.dumps(body)
+        self.assert_one_problem(doc, "tf", "widget 'Tasks reporting' line 0",
+                                "'RunningTaskCount' is not a metric of the exporter")
+
+    def test_a_drifted_metric_inside_an_alarm_expression_fails(self):
+        doc = plan()
+        m1 = self.alarms(doc)["tasks"]["metric_query"][1]["metric"][0]
+        del m1["dimensions"]["team"]
+        self.assert_one_problem(doc, "tf", "tasks query m1",
+                                "RunningContainerCount with dimensions ['ClusterName', 'ServiceName']")
+        doc = template()
+        stat = doc["Resources"]["TasksLow"]["Properties"]["Metrics"][1]["MetricStat"]
+        stat["Unit"] = "Percent"
+        self.assert_one_problem(doc, "cdk", "TasksLow query m1",
+                                "RunningContainerCount unit 'Percent', published as 'Count'")
+        # Inside metric math the unit is optional: unstated, CloudWatch reads every unit.
+        del stat["Unit"]
+        self.assertEqual(self.problems(doc, "cdk"), [])
+
+    def test_an_expression_over_a_filtered_out_metric_fails(self):
+        doc = template()
+        env = doc["Resources"]["TaskDef"]["Properties"]["ContainerDefinitions"][1]["Environment"]
+        env.append({"Name": "ECS_EMF_EXCLUDE_METRICS", "Value": "RunningContainerCount"})
+        del doc["Resources"]["NoData"]
+        problems = self.problems(doc, "cdk")
+        self.assertIn("TasksLow query m1: RunningContainerCount is not published with the "
+                      "sidecar's settings", problems)
+
+    def test_a_math_alarm_follows_the_missing_data_rule(self):
+        doc = template()
+        del doc["Resources"]["TasksLow"]["Properties"]["TreatMissingData"]
+        self.assert_one_problem(doc, "cdk", "TasksLow query m1: states no missing-data treatment")
+        doc = template()
+        props = doc["Resources"]["TasksLow"]["Properties"]
+        props["TreatMissingData"] = "breaching"
+        props["Metrics"][1]["MetricStat"]["Metric"]["MetricName"] = "MemoryUtilization"
+        props["Metrics"][1]["MetricStat"]["Unit"] = "Percent"
+        self.assert_one_problem(doc, "cdk", "TasksLow query m1: reads missing data as breaching",
+                                "MemoryUtilization is not published every cycle")
+        # Breaching over RunningContainerCount samples does catch a silent sidecar.
+        doc = template()
+        doc["Resources"]["TasksLow"]["Properties"]["TreatMissingData"] = "breaching"
+        del doc["Resources"]["NoData"]
+        self.assertEqual(self.problems(doc, "cdk"), [])
+
+    def test_an_alarm_must_return_exactly_one_query(self):
+        doc = plan()
+        self.alarms(doc)["tasks"]["metric_query"][1]["return_data"] = True
+        self.assert_one_problem(doc, "tf", "tasks: 2 queries return data")
+        doc = template()
+        doc["Resources"]["TasksLow"]["Properties"]["Metrics"][0]["ReturnData"] = False
+        self.assert_one_problem(doc, "cdk", "TasksLow: 0 queries return data")
+
+    def test_a_search_expression_is_refused(self):
+        doc = template()
+        doc["Resources"]["TasksLow"]["Properties"]["Metrics"][0]["Expression"] = (
+            "SUM(SEARCH('{Team/Payments,ClusterName} RunningContainerCount', 'SampleCount'))")
+        self.assert_one_problem(doc, "cdk", "SEARCH/SELECT", "cannot be checked")
+
+    def test_quoted_text_and_functions_are_not_ids(self):
+        self.assertEqual(drift.expression_problems("w", "FILL(m1, 0) / 5", {"m1"}), [])
+        self.assertEqual(drift.expression_problems("w", "IF(m1 < 1, 0, m1 * 30 / 60)", {"m1"}), [])
+        self.assertEqual(len(drift.expression_problems("w", "e1 + 1", {"e1"}, "e1")), 1)
+        self.assertEqual(len(drift.expression_problems("w", "  ", set())), 1)
 
 
 if __name__ == "__main__":

@@ -65,6 +65,9 @@ class ExampleStack extends Stack {
         alarmActions: [alarmAction],
         // noDataAlarm (default true) and restartAlarmContainers (default: the containers above
         // with an enabled restart policy, here app and the sidecar) are left at their defaults.
+        // "Fewer than 1 task reporting": metric math over RunningContainerCount samples (no extra
+        // custom metric); the service's desiredCount below.
+        minTasksReporting: 1,
       },
     });
 

@@ -24,6 +24,21 @@ export interface NoDataAlarmInput {
 /** The metric of one alarm, from the construct's metric factory (namespace, dimensions, unit). */
 export type AlarmMetric = (metricName: string, statistic: Statistic, period: Duration, containerName?: string) => cloudwatch.Metric;
 
+/** The tasks-reporting alarm ("fewer than N tasks reporting"). */
+export interface TasksReportingAlarmInput {
+  /** The metric math expression (cloudwatch.MathExpression over RunningContainerCount's SampleCount). */
+  readonly metric: cloudwatch.IMetric;
+  /** Its rendered expression, for the description. */
+  readonly expression: string;
+  /** N, a whole number >= 1. */
+  readonly minTasks: number;
+  /** N - 0.5. */
+  readonly threshold: number;
+  /** "N of N". */
+  readonly evaluationPeriods: number;
+  readonly periodSeconds: number;
+}
+
 export interface ExporterAlarmsInput {
   readonly metric: AlarmMetric;
   readonly periodSeconds: number;
@@ -38,6 +53,8 @@ export interface ExporterAlarmsInput {
   readonly restartAlarmContainers: readonly ContainerLine[];
   /** The no-data alarm; none when undefined. */
   readonly noData?: NoDataAlarmInput;
+  /** The tasks-reporting alarm; none when undefined. */
+  readonly tasksReporting?: TasksReportingAlarmInput;
   readonly alarmActions: readonly cloudwatch.IAlarmAction[];
   readonly okActions: readonly cloudwatch.IAlarmAction[];
 }
@@ -58,6 +75,12 @@ export interface ExporterAlarms {
   readonly exporterErrors?: cloudwatch.Alarm;
   /** RunningContainerCount SampleCount < 1 with missing data breaching: nothing is measured. @default none with noDataAlarm false */
   readonly noData?: cloudwatch.Alarm;
+  /**
+   * Metric math SampleCount(RunningContainerCount) / (period / interval) below
+   * minTasksReporting - 0.5, missing data not breaching (no task at all is the no-data alarm's).
+   * @default none without minTasksReporting
+   */
+  readonly tasksReportingLow?: cloudwatch.Alarm;
 }
 
 interface AlarmShape {
@@ -148,12 +171,33 @@ export function createExporterAlarms(scope: Construct, input: ExporterAlarmsInpu
     : undefined;
   // The construct refuses the no-data alarm when RunningContainerCount is not published.
   const noData = input.noData === undefined ? undefined : noDataAlarm(alarm, input.noData);
+  // The construct refuses minTasksReporting when RunningContainerCount is not published.
+  let tasksReportingLow: cloudwatch.Alarm | undefined;
+  if (input.tasksReporting !== undefined) {
+    const shape = input.tasksReporting;
+    tasksReportingLow = new cloudwatch.Alarm(scope, "TasksReportingLow", {
+      metric: shape.metric,
+      threshold: shape.threshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: shape.evaluationPeriods,
+      datapointsToAlarm: shape.evaluationPeriods,
+      // No datapoint at all means no task reported: the no-data alarm's (missing data breaching),
+      // not a second page for the same outage.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription:
+        `Fewer than ${shape.minTasks} tasks reporting (${shape.expression} below ${shape.threshold}, m1 = SampleCount of ${NO_DATA_METRIC}) ` +
+        `for ${shape.evaluationPeriods} periods of ${shape.periodSeconds} s (ecs-emf-exporter); no task at all is the no-data alarm's`,
+    });
+    tasksReportingLow.addAlarmAction(...input.alarmActions);
+    tasksReportingLow.addOkAction(...input.okActions);
+  }
   return {
     ...(cpuUtilization === undefined ? {} : { cpuUtilization }),
     ...(memoryUtilization === undefined ? {} : { memoryUtilization }),
     containerRestarts,
     ...(exporterErrors === undefined ? {} : { exporterErrors }),
     ...(noData === undefined ? {} : { noData }),
+    ...(tasksReportingLow === undefined ? {} : { tasksReportingLow }),
   };
 }
 

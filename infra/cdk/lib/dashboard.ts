@@ -36,6 +36,17 @@ export interface DashboardInput {
   readonly publishedMetrics: ReadonlySet<string>;
   /** One entry per container line. */
   readonly containers: readonly ContainerLine[];
+  /** The "Tasks reporting" widget (last); none when RunningContainerCount is not published. */
+  readonly tasksReporting?: TasksReportingWidgetInput;
+}
+
+/** The tasks-reporting widget: one metric math line at its own period. */
+export interface TasksReportingWidgetInput {
+  /** cloudwatch.MathExpression over RunningContainerCount's SampleCount. */
+  readonly metric: cloudwatch.IMetric;
+  readonly periodSeconds: number;
+  /** The alarm threshold, shown as a horizontal line. @default none (no alarm) */
+  readonly threshold?: number;
 }
 
 interface Line {
@@ -139,6 +150,23 @@ export function createDashboard(scope: Construct, id: string, input: DashboardIn
         ...(spec.threshold === undefined ? {} : { leftAnnotations: [{ label: spec.threshold.label, value: spec.threshold.value }] }),
       }),
   );
+  if (input.tasksReporting !== undefined) {
+    // Last, so adding it moved no other widget.
+    const tasks = input.tasksReporting;
+    widgets.push(
+      new cloudwatch.GraphWidget({
+        title: "Tasks reporting",
+        view: cloudwatch.GraphWidgetView.TIME_SERIES,
+        stacked: false,
+        region: input.region,
+        period: Duration.seconds(tasks.periodSeconds),
+        width: WIDGET_WIDTH,
+        height: WIDGET_HEIGHT,
+        left: [tasks.metric],
+        ...(tasks.threshold === undefined ? {} : { leftAnnotations: [{ label: "Tasks reporting alarm threshold", value: tasks.threshold }] }),
+      }),
+    );
+  }
   const rows: cloudwatch.IWidget[][] = [];
   for (let index = 0; index < widgets.length; index += PER_ROW) {
     rows.push(widgets.slice(index, index + PER_ROW));

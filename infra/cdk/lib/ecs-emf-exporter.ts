@@ -11,6 +11,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { ExporterAlarms, NO_DATA_METRIC, NoDataAlarmInput, createExporterAlarms } from "./alarms";
 import { ContainerLine, createDashboard } from "./dashboard";
+import { tasksReportingEvaluationPeriods, tasksReportingExpression, tasksReportingPeriodSeconds, tasksReportingThreshold } from "./tasks-reporting";
 import { containerSetNamesContainer, dimensionPairs, dimensionsMap } from "./dimension-values";
 import { METRIC_CATALOG } from "./metric-catalog";
 import { ExporterOutput, ExporterSettings, ResolvedSettings, containerExcluded, renderEnvironment, resolveSettings } from "./settings";
@@ -94,6 +95,17 @@ export interface EcsEmfExporterDashboardOptions {
    */
   readonly noDataEvaluationPeriods?: number;
   /**
+   * Alarm ("TasksReportingLow") when fewer than this many tasks report: the metric math
+   * SampleCount(RunningContainerCount) / (P / I) (P = max(period, the interval rounded up to a
+   * whole minute), I = interval; metricTasksReporting()) stays below N - 0.5 for all of
+   * max(3, ceil(300 s / P)) periods. Missing data is not breaching: no task at all is the
+   * no-data alarm's. No extra custom metric. A whole number >= 1; refused when
+   * RunningContainerCount is not published (metrics / excludeMetrics), with createAlarms false,
+   * or with an interval that is a token.
+   * @default none (no alarm; the "Tasks reporting" widget is there whenever RunningContainerCount is published)
+   */
+  readonly minTasksReporting?: number;
+  /**
    * Containers that get a ContainerRestarts alarm. Each must be a container of the task
    * definition with an enabled restart policy (checked at synth, so containers added after the
    * construct count): ECS reports RestartCount only then, and without it the alarm could never
@@ -140,6 +152,20 @@ export interface EcsEmfExporterProps extends ExporterSettings {
   readonly cluster?: ecs.ICluster;
   /** Create a dashboard (and, unless createAlarms is false, alarms) over the published metrics. */
   readonly dashboard?: EcsEmfExporterDashboardOptions;
+}
+
+/** Options of EcsEmfExporter.metricTasksReporting(). */
+export interface TasksReportingMetricOptions {
+  /**
+   * The period P: at least the interval (a shorter one holds periods without a sample of a
+   * healthy task); 10 s, 30 s or a multiple of 60 s. Best a multiple of the interval.
+   * @default max(dashboard.period, the interval rounded up to a whole minute)
+   */
+  readonly period?: Duration;
+  /** @default "Tasks reporting" */
+  readonly label?: string;
+  /** @default dashboard.dimensionValues */
+  readonly dimensionValues?: Record<string, string>;
 }
 
 /** Options of the metric helpers (EcsEmfExporter.metric() and the metricXxx() methods). */
@@ -222,6 +248,14 @@ export class EcsEmfExporter extends Construct {
       const noDataEvaluationPeriods = checkNoDataEvaluationPeriods(options.noDataEvaluationPeriods ?? 5);
       const cpuThreshold = options.cpuThreshold ?? 80;
       const memoryThreshold = options.memoryThreshold ?? 80;
+      const tasksReporting = this.publishesMetric(NO_DATA_METRIC) && settings.intervalMillis !== undefined ? this.metricTasksReporting() : undefined;
+      const minTasks = options.minTasksReporting === undefined ? undefined : checkMinTasksReporting(options.minTasksReporting, settings, options.createAlarms ?? true);
+      const tasksPeriodSeconds = tasksReporting === undefined ? 0 : tasksReportingPeriodSeconds(periodSeconds, settings.intervalMillis as number);
+      if (minTasks !== undefined && tasksPeriodSeconds * tasksReportingEvaluationPeriods(tasksPeriodSeconds) > MAX_ALARM_EVALUATION_SECONDS) {
+        throw new Error(
+          `ecs-emf-exporter: the tasks-reporting alarm would evaluate ${tasksReportingEvaluationPeriods(tasksPeriodSeconds)} periods of ${tasksPeriodSeconds} s; CloudWatch allows at most one day: lower dashboard.period`,
+        );
+      }
       this.dashboard = createDashboard(this, "Dashboard", {
         metric: (metricName, statistic, label, name) => this.lineMetric(metricName, statistic, this.defaultPeriod, name, label),
         dashboardName: options.dashboardName,
@@ -231,6 +265,15 @@ export class EcsEmfExporter extends Construct {
         memoryThreshold,
         publishedMetrics: settings.publishedMetrics,
         containers,
+        ...(tasksReporting === undefined
+          ? {}
+          : {
+              tasksReporting: {
+                metric: tasksReporting,
+                periodSeconds: tasksPeriodSeconds,
+                ...(minTasks === undefined ? {} : { threshold: tasksReportingThreshold(minTasks) }),
+              },
+            }),
       });
       if (options.createAlarms ?? true) {
         const noData =
@@ -250,6 +293,18 @@ export class EcsEmfExporter extends Construct {
           publishedMetrics: settings.publishedMetrics,
           restartAlarmContainers: restartAlarmLines(settings, restartNames),
           ...(noData === undefined ? {} : { noData }),
+          ...(minTasks === undefined || tasksReporting === undefined
+            ? {}
+            : {
+                tasksReporting: {
+                  metric: tasksReporting,
+                  expression: tasksReporting.expression,
+                  minTasks,
+                  threshold: tasksReportingThreshold(minTasks),
+                  evaluationPeriods: tasksReportingEvaluationPeriods(tasksPeriodSeconds),
+                  periodSeconds: tasksPeriodSeconds,
+                },
+              }),
           alarmActions: options.alarmActions ?? [],
           okActions: options.okActions ?? [],
         });
@@ -315,6 +370,44 @@ export class EcsEmfExporter extends Construct {
   /** Errors of the exporter itself (needs selfMetrics). @default statistic Sum */
   public metricExporterErrors(options: ExporterMetricOptions = {}): cloudwatch.Metric {
     return this.metric("ExporterErrors", { statistic: "Sum", ...options });
+  }
+
+  /**
+   * Tasks reporting: the metric math SampleCount(RunningContainerCount) / (P / I) with P / I
+   * rendered ("m1 / 5" for interval I = 60 s and period P = 300 s; "m1 * 45 / 60" when P / I is
+   * not whole), where m1 is RunningContainerCount's SampleCount over P at the task dimension set.
+   * Every task's sidecar publishes RunningContainerCount once per interval, so this is about the
+   * number of tasks that published; a task that started or stopped within the period counts
+   * fractionally, a skipped tick or EMF still on its way reads low. No extra custom metric.
+   * Throws when RunningContainerCount is not published, the interval is a token, or the period
+   * is shorter than the interval.
+   */
+  public metricTasksReporting(options: TasksReportingMetricOptions = {}): cloudwatch.MathExpression {
+    if (!this.publishesMetric(NO_DATA_METRIC)) {
+      throw new Error(`ecs-emf-exporter: tasks reporting counts ${NO_DATA_METRIC} samples, which metrics/excludeMetrics leave out`);
+    }
+    const intervalMillis = this.settings.intervalMillis;
+    if (intervalMillis === undefined) {
+      throw new Error("ecs-emf-exporter: tasks reporting divides by the interval, which must then be known at synth time");
+    }
+    const periodSeconds =
+      options.period === undefined ? tasksReportingPeriodSeconds(this.defaultPeriod.toSeconds(), intervalMillis) : checkPeriod(options.period, "tasks reporting period");
+    if (periodSeconds * 1000 < intervalMillis) {
+      throw new Error(
+        `ecs-emf-exporter: tasks reporting period ${periodSeconds} s is shorter than the interval (${intervalMillis} ms): a healthy task would leave periods without a sample`,
+      );
+    }
+    const period = Duration.seconds(periodSeconds);
+    return new cloudwatch.MathExpression({
+      expression: tasksReportingExpression(intervalMillis, periodSeconds),
+      usingMetrics: {
+        m1: this.lineMetric(NO_DATA_METRIC, "SampleCount", period, undefined, "RunningContainerCount samples", {
+          ...(options.dimensionValues === undefined ? {} : { dimensionValues: options.dimensionValues }),
+        }),
+      },
+      label: options.label ?? "Tasks reporting",
+      period,
+    });
   }
 
   /** Whether the exporter publishes that metric with these settings. */
@@ -569,6 +662,24 @@ function hasEnabledRestartPolicy(taskDefinition: ecs.TaskDefinition, containerNa
   return (policy as ecs.CfnTaskDefinition.RestartPolicyProperty).enabled === true;
 }
 
+function checkMinTasksReporting(minTasks: number, settings: ResolvedSettings, createAlarms: boolean): number {
+  if (!Number.isInteger(minTasks) || minTasks < 1) {
+    throw new Error(`ecs-emf-exporter: dashboard.minTasksReporting ${minTasks} must be a whole number of at least 1`);
+  }
+  if (!settings.publishedMetrics.has(NO_DATA_METRIC)) {
+    throw new Error(
+      `ecs-emf-exporter: the tasks-reporting alarm counts ${NO_DATA_METRIC} samples, which metrics/excludeMetrics leave out; publish it, or leave out minTasksReporting`,
+    );
+  }
+  if (!createAlarms) {
+    throw new Error("ecs-emf-exporter: dashboard.minTasksReporting is set but createAlarms is false, so no alarm would be created; leave out one of them");
+  }
+  if (settings.intervalMillis === undefined) {
+    throw new Error("ecs-emf-exporter: the tasks-reporting alarm divides by the interval, which must then be known at synth time; or leave out minTasksReporting");
+  }
+  return minTasks;
+}
+
 function checkNoDataEvaluationPeriods(periods: number): number {
   if (!Number.isInteger(periods) || periods < 2) {
     throw new Error(`ecs-emf-exporter: dashboard.noDataEvaluationPeriods ${periods} must be a whole number of at least 2`);
@@ -639,5 +750,6 @@ function listAlarms(alarms: ExporterAlarms): cloudwatch.Alarm[] {
     ...Object.values(alarms.containerRestarts),
     ...optional(alarms.exporterErrors),
     ...optional(alarms.noData),
+    ...optional(alarms.tasksReportingLow),
   ];
 }

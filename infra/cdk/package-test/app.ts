@@ -22,7 +22,7 @@ const exporter = new EcsEmfExporter(stack, "Exporter", {
   interval: Duration.seconds(30),
   tagsFromApi: true,
   cluster,
-  dashboard: { dimensionValues: { ClusterName: "prod", ServiceName: "api" }, period: Duration.minutes(1) },
+  dashboard: { dimensionValues: { ClusterName: "prod", ServiceName: "api" }, period: Duration.minutes(1), minTasksReporting: 2 },
 });
 exporter.metricMemoryUtilization({ statistic: "Maximum" }).createAlarm(stack, "MemoryPeak", {
   threshold: 95,

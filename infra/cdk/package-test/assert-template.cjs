@@ -30,6 +30,14 @@ assert.deepEqual(
   alarms.filter((alarm) => alarm.MetricName === "ContainerRestarts").map((alarm) => alarm.Dimensions.find((d) => d.Name === "ContainerName").Value).sort(),
   ["app", "ecs-emf-exporter"],
 );
+// minTasksReporting 2, interval 30 s, period 60 s: 2 samples per task, "m1 / 2" below 1.5, 5 of 5.
+const tasks = alarms.find((alarm) => Array.isArray(alarm.Metrics) && alarm.Metrics.some((query) => query.Expression !== undefined));
+assert.ok(tasks, "the tasks-reporting alarm exists");
+assert.equal(tasks.Metrics.find((query) => query.ReturnData).Expression, "m1 / 2");
+assert.equal(tasks.Metrics.find((query) => query.Id === "m1").MetricStat.Stat, "SampleCount");
+assert.equal(tasks.Threshold, 1.5);
+assert.equal(tasks.EvaluationPeriods, 5);
+assert.equal(tasks.TreatMissingData, "notBreaching");
 assert.equal(ofType("AWS::CloudWatch::Dashboard").length, 1);
 const statements = ofType("AWS::IAM::Policy").flatMap((policy) => policy.PolicyDocument.Statement);
 assert.ok(statements.some((statement) => statement.Action === "cloudwatch:PutMetricData"));
@@ -39,7 +47,7 @@ assert.ok(statements.some((statement) => statement.Action === "ecs:ListTagsForRe
 const installed = path.dirname(require.resolve("ecs-emf-exporter-cdk/package.json", { paths: [process.cwd()] }));
 const assembly = JSON.parse(fs.readFileSync(path.join(installed, ".jsii"), "utf8"));
 assert.equal(assembly.name, "ecs-emf-exporter-cdk");
-for (const type of ["EcsEmfExporter", "EcsEmfExporterProps", "ExporterMetricOptions", "ExporterOutput"]) {
+for (const type of ["EcsEmfExporter", "EcsEmfExporterProps", "ExporterMetricOptions", "ExporterOutput", "TasksReportingMetricOptions"]) {
   assert.ok(assembly.types[`ecs-emf-exporter-cdk.${type}`], `${type} in the .jsii assembly`);
 }
 console.log(`check-package: the tarball installs, compiles and synthesizes: ${resources.length} resources, ${alarms.length} alarms`);

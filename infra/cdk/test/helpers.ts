@@ -11,7 +11,7 @@ export const TEST_ENV = { account: "123456789012", region: "eu-west-1" };
 export const PROD_API = { ClusterName: "prod", ServiceName: "api" };
 export const NS = "ECS/TaskMetrics";
 
-/** The contract's 13 dashboard widgets, in order (infra/README.md). */
+/** The contract's 14 dashboard widgets, in order (infra/README.md). */
 export const ALL_TITLES = [
   "Task CPU (CPU units)",
   "Task CPU utilization (%)",
@@ -26,6 +26,7 @@ export const ALL_TITLES = [
   "Container restarts",
   "Running containers",
   "Exporter health",
+  "Tasks reporting",
 ];
 
 export interface Fixture {

@@ -46,13 +46,27 @@ locals {
     ]
   }]
 
+  # Tasks reporting (tasks_reporting.tf): metric math over RunningContainerCount's SampleCount,
+  # at its own period; only when RunningContainerCount is published.
+  tasks_reporting_widget = {
+    title     = "Tasks reporting"
+    threshold = local.tasks_reporting_threshold
+    period    = local.tasks_reporting_period
+    metrics = [for line in [
+      concat([local.ns, "RunningContainerCount"], local.task_dimension_pairs, [{ stat = "SampleCount", id = "m1", visible = false, label = "RunningContainerCount samples" }]),
+      [{ expression = local.tasks_reporting_expression, id = "e1", label = "Tasks reporting" }],
+    ] : line if contains(local.published_metrics, "RunningContainerCount")]
+  }
+
   # Contract order: task widgets 1-7, container widgets 8-11 (with container metrics), running
-  # containers 12, exporter health 13 (with self metrics). The level switches are part of
-  # published_metrics, so dropping empty widgets also drops the switched-off levels.
+  # containers 12, exporter health 13 (with self metrics), tasks reporting 14 (last, so adding it
+  # moved no other widget). The level switches are part of published_metrics, so dropping empty
+  # widgets also drops the switched-off levels.
   ordered_widgets = [for widget in concat(
-    slice(local.task_level_widgets, 0, 7),
-    local.container_level_widgets,
-    slice(local.task_level_widgets, 7, 9),
+    [for widget in slice(local.task_level_widgets, 0, 7) : merge(widget, { period = var.period })],
+    [for widget in local.container_level_widgets : merge(widget, { period = var.period })],
+    [for widget in slice(local.task_level_widgets, 7, 9) : merge(widget, { period = var.period })],
+    [local.tasks_reporting_widget],
   ) : widget if length(widget.metrics) > 0]
 
   # Two columns of 12 x 6.
@@ -66,7 +80,7 @@ locals {
       {
         title   = widget.title
         region  = local.region
-        period  = var.period
+        period  = widget.period
         view    = "timeSeries"
         stacked = false
         metrics = widget.metrics

@@ -17,6 +17,7 @@ output "alarm_arns" {
       aws_cloudwatch_metric_alarm.no_data,
       values(aws_cloudwatch_metric_alarm.container_restarts),
       aws_cloudwatch_metric_alarm.exporter_errors,
+      aws_cloudwatch_metric_alarm.tasks_reporting_low,
     ) : alarm.alarm_name => alarm.arn
   }
 }

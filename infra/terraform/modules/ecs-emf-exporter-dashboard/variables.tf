@@ -117,6 +117,27 @@ variable "no_data_evaluation_periods" {
   }
 }
 
+variable "min_tasks_reporting" {
+  description = "With create_alarms: an alarm (PREFIX-tasks-reporting-low) when fewer than this many tasks report, i.e. the metric math SampleCount(RunningContainerCount) / (period / interval) stays below N - 0.5 for all of max(3, ceil(300 s / period)) periods (missing data notBreaching: no task at all is the no-data alarm's). null: no alarm. A whole number >= 1; refused when metrics / exclude_metrics leave RunningContainerCount out or create_alarms is false."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.min_tasks_reporting == null || try(floor(var.min_tasks_reporting) == var.min_tasks_reporting && var.min_tasks_reporting >= 1, false)
+    error_message = "min_tasks_reporting must be null (no alarm) or a whole number of at least 1."
+  }
+
+  validation {
+    condition     = var.min_tasks_reporting == null || contains(local.published_metrics, "RunningContainerCount")
+    error_message = "min_tasks_reporting: the tasks-reporting alarm counts RunningContainerCount samples, which metrics/exclude_metrics leave out; publish it, or set min_tasks_reporting = null."
+  }
+
+  validation {
+    condition     = var.min_tasks_reporting == null || var.create_alarms
+    error_message = "min_tasks_reporting is set but create_alarms is false, so no alarm would be created; set min_tasks_reporting = null or create_alarms = true."
+  }
+}
+
 variable "task_container_definitions" {
   description = "The task's container definitions, as the objects given to jsonencode for aws_ecs_task_definition.container_definitions (the app containers and module.exporter.container_definition). Restart alarms are created only for containers whose restartPolicy is enabled: ECS reports RestartCount, and so the exporter publishes ContainerRestarts, for those alone. A list (or tuple) of objects, each with a name; its type is `any` because the definitions differ in shape."
   type        = any

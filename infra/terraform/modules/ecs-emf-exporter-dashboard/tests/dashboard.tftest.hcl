@@ -33,7 +33,7 @@ run "default_widget_set" {
       "Task CPU (CPU units)", "Task CPU utilization (%)", "Task memory (MiB)", "Task memory utilization (%)",
       "Task network (bytes/s)", "Task storage I/O (bytes per interval)", "Ephemeral storage (MiB)",
       "Container CPU (CPU units)", "Container memory (MiB)", "Container storage I/O (bytes per interval)", "Container restarts",
-      "Running containers", "Exporter health",
+      "Running containers", "Exporter health", "Tasks reporting",
     ]
     error_message = "widget titles/order differ from the contract"
   }
@@ -193,7 +193,7 @@ run "without_self_metrics" {
   }
 
   assert {
-    condition     = length(jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets) == 12 && !contains([for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : w.properties.title], "Exporter health")
+    condition     = length(jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets) == 13 && !contains([for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : w.properties.title], "Exporter health")
     error_message = "the exporter widget needs self metrics"
   }
 
@@ -215,7 +215,7 @@ run "without_container_metrics" {
     condition = [for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : w.properties.title] == [
       "Task CPU (CPU units)", "Task CPU utilization (%)", "Task memory (MiB)", "Task memory utilization (%)",
       "Task network (bytes/s)", "Task storage I/O (bytes per interval)", "Ephemeral storage (MiB)",
-      "Running containers", "Exporter health",
+      "Running containers", "Exporter health", "Tasks reporting",
     ]
     error_message = "container widgets need container metrics"
   }
