@@ -11,10 +11,10 @@ its alarms; this check fails the build when a copy parts from the binary.
 Usage: check_catalogs.py --binary BIN [--terraform-catalog catalog.tf] [--cdk-catalog metric-catalog.ts]
 """
 import argparse
-import json
 import re
-import subprocess
 import sys
+
+from check_metric_drift import catalog_for
 
 # aws-cdk-lib's cloudwatch.Unit members, as the CDK copy names them, and the unit strings the
 # binary publishes (the CloudWatch StandardUnit values).
@@ -33,11 +33,7 @@ CDK_UNITS = {
 
 def binary_catalog(binary: str) -> dict:
     """name -> (unit, level) for every metric the binary knows, published by default or not."""
-    run = subprocess.run([binary, "metrics", "--json"], env={}, capture_output=True, text=True,
-                         check=False)
-    if run.returncode != 0:
-        raise ValueError(f"{binary} metrics --json failed: {run.stderr.strip()}")
-    return {e["name"]: (e["unit"], e["level"].lower()) for e in json.loads(run.stdout)}
+    return {e["name"]: (e["unit"], e["level"].lower()) for e in catalog_for(binary, {})}
 
 
 def terraform_names(text: str) -> list:

@@ -11,7 +11,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { ExporterAlarms, NO_DATA_METRIC, NoDataAlarmInput, createExporterAlarms } from "./alarms";
 import { ContainerLine, createDashboard } from "./dashboard";
-import { tasksReportingEvaluationPeriods, tasksReportingExpression, tasksReportingPeriodSeconds, tasksReportingThreshold } from "./tasks-reporting";
+import { tasksReportingEvaluationPeriods, tasksReportingExpression, periodCoveringInterval, tasksReportingThreshold } from "./tasks-reporting";
 import { containerSetNamesContainer, dimensionPairs, dimensionsMap } from "./dimension-values";
 import { METRIC_CATALOG } from "./metric-catalog";
 import { ExporterOutput, ExporterSettings, ResolvedSettings, containerExcluded, renderEnvironment, resolveSettings } from "./settings";
@@ -250,7 +250,7 @@ export class EcsEmfExporter extends Construct {
       const memoryThreshold = options.memoryThreshold ?? 80;
       const tasksReporting = this.publishesMetric(NO_DATA_METRIC) && settings.intervalMillis !== undefined ? this.metricTasksReporting() : undefined;
       const minTasks = options.minTasksReporting === undefined ? undefined : checkMinTasksReporting(options.minTasksReporting, settings, options.createAlarms ?? true);
-      const tasksPeriodSeconds = tasksReporting === undefined ? 0 : tasksReportingPeriodSeconds(periodSeconds, settings.intervalMillis as number);
+      const tasksPeriodSeconds = tasksReporting === undefined ? 0 : periodCoveringInterval(periodSeconds, settings.intervalMillis as number);
       if (minTasks !== undefined && tasksPeriodSeconds * tasksReportingEvaluationPeriods(tasksPeriodSeconds) > MAX_ALARM_EVALUATION_SECONDS) {
         throw new Error(
           `ecs-emf-exporter: the tasks-reporting alarm would evaluate ${tasksReportingEvaluationPeriods(tasksPeriodSeconds)} periods of ${tasksPeriodSeconds} s; CloudWatch allows at most one day: lower dashboard.period`,
@@ -391,7 +391,7 @@ export class EcsEmfExporter extends Construct {
       throw new Error("ecs-emf-exporter: tasks reporting divides by the interval, which must then be known at synth time");
     }
     const periodSeconds =
-      options.period === undefined ? tasksReportingPeriodSeconds(this.defaultPeriod.toSeconds(), intervalMillis) : checkPeriod(options.period, "tasks reporting period");
+      options.period === undefined ? periodCoveringInterval(this.defaultPeriod.toSeconds(), intervalMillis) : checkPeriod(options.period, "tasks reporting period");
     if (periodSeconds * 1000 < intervalMillis) {
       throw new Error(
         `ecs-emf-exporter: tasks reporting period ${periodSeconds} s is shorter than the interval (${intervalMillis} ms): a healthy task would leave periods without a sample`,
@@ -698,9 +698,7 @@ function noDataAlarmInput(settings: ResolvedSettings, dashboardPeriodSeconds: nu
   if (intervalMillis === undefined) {
     throw new Error("ecs-emf-exporter: the no-data alarm's period follows interval, which must then be known at synth time; or set noDataAlarm: false");
   }
-  // At most one datapoint per interval: a period shorter than the interval would be empty
-  // between two healthy cycles.
-  const periodSeconds = Math.max(dashboardPeriodSeconds, Math.ceil(intervalMillis / 60_000) * 60);
+  const periodSeconds = periodCoveringInterval(dashboardPeriodSeconds, intervalMillis);
   if (periodSeconds * evaluationPeriods > MAX_ALARM_EVALUATION_SECONDS) {
     throw new Error(
       `ecs-emf-exporter: the no-data alarm would evaluate ${evaluationPeriods} periods of ${periodSeconds} s; CloudWatch allows at most one day: lower dashboard.noDataEvaluationPeriods`,

@@ -8,8 +8,10 @@
 // The same numbers as the Terraform module (infra/terraform/modules/ecs-emf-exporter-dashboard/
 // tasks_reporting.tf); precision in infra/README.md.
 
-/** The period: max(the dashboard period, the interval rounded up to a whole minute), so P >= I. */
-export function tasksReportingPeriodSeconds(dashboardPeriodSeconds: number, intervalMillis: number): number {
+/** The period: max(the dashboard period, the interval rounded up to a whole minute), so P >= I.
+ * The no-data alarm uses the same period (one datapoint per interval at most: a shorter period
+ * would be empty between two healthy cycles), as the Terraform module's local.no_data_period. */
+export function periodCoveringInterval(dashboardPeriodSeconds: number, intervalMillis: number): number {
   return Math.max(dashboardPeriodSeconds, Math.ceil(intervalMillis / 60_000) * 60);
 }
 
