@@ -68,6 +68,7 @@ fn input(snapshot: Snapshot) -> Input {
         poll: Ok(snapshot),
         tags: None,
         own_container: None,
+        container_instance: None,
         now: std::time::Instant::now(),
         elapsed: std::time::Duration::ZERO,
         totals: Totals::default(),

@@ -491,6 +491,7 @@ fn labeled_entities(b: &mut Bytes) -> Vec<Entity> {
             docker_id: raw_value(b),
             image: raw_value(b),
             known_status: raw_value(b),
+            exit: None,
             samples: samples(b, count),
         });
     }
@@ -1061,6 +1062,7 @@ pub fn run_pipeline(data: &[u8]) -> Result<(), String> {
             poll: Ok(snapshot),
             tags: tags.take(),
             own_container: None,
+            container_instance: None,
             now,
             elapsed: std::time::Duration::ZERO,
             totals: Totals::default(),

@@ -83,7 +83,7 @@ pub(crate) async fn run(
         args.platform,
         args.containers
     );
-    let source = Source::new(client, settings.tags_from_api);
+    let source = Source::for_settings(client, &settings, REQUEST_TIMEOUT);
     let counters = Arc::clone(&wiring.counters);
     let output = crate::cli::sidecar::make_output(&settings, wiring)?;
     let mut runner = Runner::new(&settings, source, output, counters);

@@ -53,7 +53,7 @@ pub(crate) async fn sidecar(
         return Err(Failure::usage(no_metadata_uri("ecs-emf-exporter demo")));
     };
     let client = Client::new(&uri, REQUEST_TIMEOUT);
-    let source = Source::new(client, settings.tags_from_api);
+    let source = Source::for_settings(client, &settings, REQUEST_TIMEOUT);
     let counters = Arc::clone(&wiring.counters);
     let output = make_output(&settings, wiring)?;
     let mut runner = Runner::new(&settings, source, output, Arc::clone(&counters));

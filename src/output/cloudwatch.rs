@@ -203,8 +203,7 @@ impl Output for CloudWatchOutput {
             let delivered = Counters::get(&c.values);
             if left > 0 {
                 tracing::warn!(
-                    "cloudwatch output: {delivered} datums delivered, {left} not delivered before the {} s deadline",
-                    deadline.as_secs()
+                    "cloudwatch output: {delivered} datums delivered, {left} not delivered before the stop's deadline (ECS_EMF_STOP_TIMEOUT)"
                 );
             } else {
                 tracing::info!("cloudwatch output: {delivered} datums delivered, none pending");

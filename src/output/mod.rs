@@ -33,8 +33,9 @@ pub struct DeliveryReport {
 pub trait Output: Send {
     /// Hands a cycle over. Returns at once; delivery happens elsewhere.
     fn deliver(&mut self, cycle: Arc<Cycle>);
-    /// Delivers what is pending, until `deadline` passes or `abort` is notified (a second
-    /// signal), then reports what was and was not delivered.
+    /// Delivers what is pending, for at most `deadline` (what is left of the stop's
+    /// deadline) or until `abort` is notified (a second signal), then reports what was and
+    /// was not delivered.
     fn close(
         self: Box<Self>,
         deadline: Duration,

@@ -132,6 +132,7 @@ catalog! {
     ContainerStorageWriteBytes: Container, Bytes, "Bytes written to block devices during the interval";
     ContainerRestarts: Container, Count, "Restarts during the interval (RestartCount; needs a restart policy)";
     ContainerPidCount: Container, Count, "Processes and threads in the container (pids_stats.current)";
+    ContainerExits: Container, Count, "Exits seen during the interval: a container found STOPPED (once per DockerId) plus the restarts its RestartCount shows; published only when at least 1";
     ExporterErrors: Exporter, Count, "Problems during the interval (failed polls, unusable answers, rejected values)";
     ExporterDroppedDatapoints: Exporter, Count, "Values that could not be delivered during the interval";
     ExporterCycleDuration: Exporter, Milliseconds, "Wall-clock time of the last collection cycle";

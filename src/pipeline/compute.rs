@@ -6,7 +6,7 @@
 //! real; everything else waits for the next poll. A value that cannot be known is left
 //! out, never published as zero.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::catalog::{self as m, CATALOG, MetricDef, MetricSet};
 use super::platform::{self, MIB};
@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 /// Metrics whose value is made from other metrics' values: computing one needs those
 /// computed too, even where they are not published (a task sum needs its containers'
 /// values when container metrics are off). The formulas are below and in docs/metrics.md.
-pub(crate) const DERIVED_FROM: [(&MetricDef, &[&MetricDef]); 8] = [
+pub(crate) const DERIVED_FROM: [(&MetricDef, &[&MetricDef]); 9] = [
     (&m::CpuUtilized, &[&m::ContainerCpuUtilized]),
     (&m::CpuUtilization, &[&m::CpuUtilized, &m::CpuReserved]),
     (&m::MemoryUtilized, &[&m::ContainerMemoryUtilized]),
@@ -36,6 +36,8 @@ pub(crate) const DERIVED_FROM: [(&MetricDef, &[&MetricDef]); 8] = [
         &m::ContainerMemoryUtilization,
         &[&m::ContainerMemoryUtilized, &m::ContainerMemoryReserved],
     ),
+    // The restarts are exits too: counting them needs the RestartCount baselines.
+    (&m::ContainerExits, &[&m::ContainerRestarts]),
 ];
 
 /// One metric value. Only finite, non-negative values are ever constructed.
@@ -52,7 +54,19 @@ pub struct ContainerMeasurement {
     pub docker_id: Option<String>,
     pub image: Option<String>,
     pub known_status: Option<String>,
+    /// Set on the document of a container seen stopping this cycle (`ContainerExits`).
+    pub exit: Option<Exit>,
     pub samples: Vec<Sample>,
+}
+
+/// What the endpoint says about a container that stopped: published as properties of its
+/// `ContainerExits` document (queryable in Logs Insights, no metric cost). Task Metadata v4
+/// gives no reason: an OOM kill shows only as exit code 137 (docs/metrics.md, "Container
+/// exits").
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Exit {
+    pub code: Option<i64>,
+    pub finished_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -149,6 +163,10 @@ pub struct Collector {
     /// Last published `RestartCount` per container name: a restart seen while the container
     /// had no document is still counted in its next one.
     restart_baseline: HashMap<String, u64>,
+    /// DockerIds seen `STOPPED`: each is one exit, published once. The first poll's stopped
+    /// containers exited before this process watched (or were published by the process
+    /// before it): they are the baseline, not exits of this run.
+    stopped: HashSet<String>,
     first_cycle_done: bool,
 }
 
@@ -167,6 +185,7 @@ impl Collector {
             wanted,
             samples: HashMap::new(),
             restart_baseline: HashMap::new(),
+            stopped: HashSet::new(),
             first_cycle_done: false,
         }
     }
@@ -189,6 +208,48 @@ impl Collector {
         self.measure(&snapshot.task, snapshot.stats, snapshot.received_at)
     }
 
+    /// The containers of `task` seen `STOPPED` for the first time, as `ContainerExits`
+    /// documents (none on the first poll: see [`Collector::stopped`]). Also called on its
+    /// own for the last read at a stop: an essential container's exit is what stops the
+    /// task, and the exporter hears of the stop (SIGTERM) before its next poll.
+    pub(crate) fn exits(&mut self, task: &TaskMetadata) -> Vec<ContainerMeasurement> {
+        let publish = self.first_cycle_done && self.wanted.contains(&m::ContainerExits);
+        let mut exits = Vec::new();
+        let mut listed = HashSet::new();
+        for c in task
+            .containers
+            .iter()
+            .filter(|c| platform::is_user_container(c))
+        {
+            let (Some(id), Some(name)) = (c.docker_id.as_deref(), c.name.as_deref()) else {
+                continue;
+            };
+            listed.insert(id);
+            if !platform::is_stopped(c) || self.exclude.matches(name) {
+                continue;
+            }
+            if self.stopped.insert(id.to_string()) && publish {
+                exits.push(ContainerMeasurement {
+                    name: name.to_string(),
+                    docker_id: Some(id.to_string()),
+                    image: c.image.clone(),
+                    known_status: c.known_status.clone(),
+                    exit: Some(Exit {
+                        code: platform::exit_code(c),
+                        finished_at: platform::finished_at(c),
+                    }),
+                    samples: vec![Sample {
+                        metric: &m::ContainerExits,
+                        value: 1.0,
+                    }],
+                });
+            }
+        }
+        // Bounded by the listing: a container no longer listed is forgotten.
+        self.stopped.retain(|id| listed.contains(id.as_str()));
+        exits
+    }
+
     /// [`Collector::collect`] on a snapshot's parts: the task stays with the caller.
     pub(crate) fn measure(
         &mut self,
@@ -202,7 +263,7 @@ impl Collector {
             stats: &stats,
             received_at,
         };
-        let (measured, repeats) = measure(
+        let (mut measured, repeats) = measure(
             &poll,
             &self.samples,
             &mut self.restart_baseline,
@@ -210,6 +271,7 @@ impl Collector {
             &self.exclude,
             self.wanted,
         );
+        measured.containers.extend(self.exits(task));
         self.first_cycle_done = true;
         for (docker_id, stats) in stats {
             // A repeated sample is not new: the older one stays the baseline, so the next
@@ -580,12 +642,21 @@ fn measure_container(
             None => None,
         };
         put(&mut samples, &m::ContainerRestarts, restarts);
+        // Each restart followed an exit; published only when there was one.
+        if wanted.contains(&m::ContainerExits) {
+            put(
+                &mut samples,
+                &m::ContainerExits,
+                restarts.filter(|&n| n > 0.0),
+            );
+        }
     }
     (!samples.is_empty()).then(|| ContainerMeasurement {
         name,
         docker_id: c.meta.docker_id.clone(),
         image: c.meta.image.clone(),
         known_status: c.meta.known_status.clone(),
+        exit: None,
         samples,
     })
 }
@@ -693,6 +764,146 @@ mod tests {
             .single()
             .expect("valid time");
         Snapshot::from_bodies(task.as_bytes(), stats.as_bytes(), at).expect("parses")
+    }
+
+    /// `/task` with `app` running and `web` in `web_status` (with `web_extra` fields),
+    /// plus `init`, which exited before the exporter's first poll.
+    fn exits_poll(web_status: &str, web_extra: &str, second: i64) -> Snapshot {
+        let task = format!(
+            r#"{{"Containers":[
+            {{"DockerId":"d1","Name":"app","KnownStatus":"RUNNING"}},
+            {{"DockerId":"d2","Name":"web","KnownStatus":"{web_status}"{web_extra}}},
+            {{"DockerId":"d0","Name":"init","KnownStatus":"STOPPED","ExitCode":0,"FinishedAt":"2026-12-05T09:00:00Z"}}]}}"#
+        );
+        let stats = r#"{"d1":{"memory_stats":{"usage":1048576}},"d2":null,"d0":null}"#;
+        let at = Utc
+            .timestamp_opt(1_700_000_000 + second, 0)
+            .single()
+            .expect("valid time");
+        Snapshot::from_bodies(task.as_bytes(), stats.as_bytes(), at).expect("parses")
+    }
+
+    fn exit_docs(m: &Measurements) -> Vec<(&str, Option<&Exit>, Option<f64>)> {
+        m.containers
+            .iter()
+            .filter(|c| c.exit.is_some())
+            .map(|c| {
+                (
+                    c.name.as_str(),
+                    c.exit.as_ref(),
+                    find(&c.samples, &m::ContainerExits),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_exit_is_published_once_and_the_first_polls_stopped_containers_are_the_baseline() {
+        let mut c = Collector::new(NameFilter::default());
+        // `init` stopped before the first poll: not an exit of this run.
+        let first = c.collect(exits_poll("RUNNING", "", 0));
+        assert!(exit_docs(&first).is_empty(), "{:?}", first.containers);
+        let oom = r#","ExitCode":137,"FinishedAt":"2026-12-05T10:01:02.5Z""#;
+        let second = c.collect(exits_poll("STOPPED", oom, 60));
+        let expected = Exit {
+            code: Some(137),
+            finished_at: Some("2026-12-05T10:01:02.500Z".to_string()),
+        };
+        assert_eq!(
+            exit_docs(&second),
+            vec![("web", Some(&expected), Some(1.0))]
+        );
+        let doc = second.containers.iter().find(|c| c.name == "web");
+        assert_eq!(
+            doc.map(|d| (d.samples.len(), d.known_status.as_deref())),
+            Some((1, Some("STOPPED"))),
+            "an exit document carries ContainerExits only"
+        );
+        // Still listed as stopped: said once.
+        let third = c.collect(exits_poll("STOPPED", oom, 120));
+        assert!(exit_docs(&third).is_empty());
+        assert_eq!(third.task_value(&m::RunningContainerCount), Some(1.0));
+    }
+
+    #[test]
+    fn an_exit_without_a_usable_code_or_time_is_still_an_exit() {
+        for (extra, code, at) in [
+            (r#","ExitCode":"137""#, None, None),
+            (
+                r#","ExitCode":1.5,"FinishedAt":"0001-01-01T00:00:00Z""#,
+                None,
+                None,
+            ),
+            (r#","ExitCode":1e20,"FinishedAt":"yesterday""#, None, None),
+            (r#","ExitCode":null"#, None, None),
+            (r#","ExitCode":-1"#, Some(-1), None),
+            (r#","ExitCode":255.0"#, Some(255), None),
+        ] {
+            let mut c = Collector::new(NameFilter::default());
+            c.collect(exits_poll("RUNNING", "", 0));
+            let got = c.collect(exits_poll("STOPPED", extra, 60));
+            let expected = Exit {
+                code,
+                finished_at: at,
+            };
+            assert_eq!(
+                exit_docs(&got),
+                vec![("web", Some(&expected), Some(1.0))],
+                "{extra}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_container_that_appears_already_stopped_after_the_first_poll_exited_in_between() {
+        let mut c = Collector::new(NameFilter::default());
+        let only_app = |second: i64, extra: &str| {
+            let task = format!(
+                r#"{{"Containers":[{{"DockerId":"d1","Name":"app","KnownStatus":"RUNNING"}}{extra}]}}"#
+            );
+            let at = Utc
+                .timestamp_opt(1_700_000_000 + second, 0)
+                .single()
+                .expect("valid time");
+            Snapshot::from_bodies(task.as_bytes(), b"{}", at).expect("parses")
+        };
+        c.collect(only_app(0, ""));
+        let job = r#",{"DockerId":"d9","Name":"job","KnownStatus":"STOPPED","ExitCode":3}"#;
+        let got = c.collect(only_app(60, job));
+        assert_eq!(exit_docs(&got).len(), 1);
+        assert_eq!(exit_docs(&got)[0].1.and_then(|e| e.code), Some(3));
+    }
+
+    #[test]
+    fn excluded_containers_and_unwanted_exits_publish_nothing() {
+        let mut excluded = Collector::new(NameFilter::new(vec!["web".to_string()]));
+        excluded.collect(exits_poll("RUNNING", "", 0));
+        let got = excluded.collect(exits_poll("STOPPED", r#","ExitCode":1"#, 60));
+        assert!(exit_docs(&got).is_empty());
+        let wanted = MetricSet::of([&m::ContainerMemoryUtilized]);
+        let mut unwanted = Collector::computing(NameFilter::default(), wanted);
+        unwanted.collect(exits_poll("RUNNING", "", 0));
+        let got = unwanted.collect(exits_poll("STOPPED", r#","ExitCode":1"#, 60));
+        assert!(exit_docs(&got).is_empty());
+    }
+
+    #[test]
+    fn restarts_are_exits_and_no_restart_publishes_no_exit() {
+        let mut c = Collector::new(NameFilter::default());
+        c.collect(snapshot(0, true, 0));
+        let none = c.collect(snapshot(0, true, 60));
+        assert_eq!(
+            none.container_value("app", &m::ContainerRestarts),
+            Some(0.0)
+        );
+        assert_eq!(none.container_value("app", &m::ContainerExits), None);
+        let two = c.collect(snapshot(2, true, 120));
+        assert_eq!(two.container_value("app", &m::ContainerRestarts), Some(2.0));
+        assert_eq!(two.container_value("app", &m::ContainerExits), Some(2.0));
+        assert!(
+            exit_docs(&two).is_empty(),
+            "a restart has no exit code to show"
+        );
     }
 
     #[test]

@@ -22,10 +22,12 @@ pub enum Builtin {
     ContainerName,
     LaunchType,
     AvailabilityZone,
+    /// From the ECS agent introspection API (`ECS_EMF_INTROSPECTION_URI`), EC2 only.
+    ContainerInstanceId,
 }
 
 impl Builtin {
-    pub const ALL: [Builtin; 8] = [
+    pub const ALL: [Builtin; 9] = [
         Builtin::ClusterName,
         Builtin::ServiceName,
         Builtin::TaskDefinitionFamily,
@@ -34,6 +36,7 @@ impl Builtin {
         Builtin::ContainerName,
         Builtin::LaunchType,
         Builtin::AvailabilityZone,
+        Builtin::ContainerInstanceId,
     ];
 
     pub fn name(self) -> &'static str {
@@ -46,6 +49,7 @@ impl Builtin {
             Builtin::ContainerName => "ContainerName",
             Builtin::LaunchType => "LaunchType",
             Builtin::AvailabilityZone => "AvailabilityZone",
+            Builtin::ContainerInstanceId => "ContainerInstanceId",
         }
     }
 
@@ -72,15 +76,23 @@ enum Property {
     /// `ClockErrorBound` metric (docs/metrics.md, Properties).
     ClockSynchronizationStatus,
     ClockReferenceTimestamp,
+    /// Task documents only, like the next one: from the ECS agent introspection API
+    /// (`/v1/metadata`), when `ECS_EMF_INTROSPECTION_URI` is set and the agent answers.
+    ContainerInstanceArn,
+    AgentVersion,
     /// Container documents only, like the three below.
     ContainerName,
     Image,
     DockerId,
     KnownStatus,
+    /// A `ContainerExits` document only, like the next one: what the endpoint says about
+    /// the exit (docs/metrics.md, "Container exits").
+    ExitCode,
+    FinishedAt,
 }
 
 impl Property {
-    const ALL: [Property; 15] = [
+    const ALL: [Property; 19] = [
         Property::Type,
         Property::ClusterName,
         Property::ServiceName,
@@ -92,10 +104,14 @@ impl Property {
         Property::AvailabilityZone,
         Property::ClockSynchronizationStatus,
         Property::ClockReferenceTimestamp,
+        Property::ContainerInstanceArn,
+        Property::AgentVersion,
         Property::ContainerName,
         Property::Image,
         Property::DockerId,
         Property::KnownStatus,
+        Property::ExitCode,
+        Property::FinishedAt,
     ];
 
     const fn name(self) -> &'static str {
@@ -111,10 +127,14 @@ impl Property {
             Property::AvailabilityZone => "AvailabilityZone",
             Property::ClockSynchronizationStatus => "ClockSynchronizationStatus",
             Property::ClockReferenceTimestamp => "ClockReferenceTimestamp",
+            Property::ContainerInstanceArn => "ContainerInstanceArn",
+            Property::AgentVersion => "AgentVersion",
             Property::ContainerName => "ContainerName",
             Property::Image => "Image",
             Property::DockerId => "DockerId",
             Property::KnownStatus => "KnownStatus",
+            Property::ExitCode => "ExitCode",
+            Property::FinishedAt => "FinishedAt",
         }
     }
 
@@ -139,10 +159,20 @@ impl Property {
                 .clock_reference
                 .as_deref()
                 .filter(|_| level == Level::Task),
+            Property::ContainerInstanceArn => source
+                .instance
+                .and_then(|i| i.arn.as_deref())
+                .filter(|_| level == Level::Task),
+            Property::AgentVersion => source
+                .instance
+                .and_then(|i| i.agent_version.as_deref())
+                .filter(|_| level == Level::Task),
             Property::ContainerName => container.map(|c| c.name),
             Property::Image => container.and_then(|c| c.image),
             Property::DockerId => container.and_then(|c| c.docker_id),
             Property::KnownStatus => container.and_then(|c| c.known_status),
+            Property::ExitCode => container.and_then(|c| c.exit_code),
+            Property::FinishedAt => container.and_then(|c| c.finished_at),
         }
     }
 }
@@ -347,7 +377,12 @@ impl TaskIdentity {
         }
     }
 
-    fn value<'a>(&'a self, b: Builtin, container: Option<&'a str>) -> Option<&'a str> {
+    fn value<'a>(
+        &'a self,
+        b: Builtin,
+        container: Option<&'a str>,
+        instance: Option<&'a ContainerInstance>,
+    ) -> Option<&'a str> {
         match b {
             Builtin::ClusterName => self.cluster.as_deref(),
             Builtin::ServiceName => self.service.as_deref(),
@@ -357,6 +392,7 @@ impl TaskIdentity {
             Builtin::ContainerName => container,
             Builtin::LaunchType => self.launch_type.as_deref(),
             Builtin::AvailabilityZone => self.availability_zone.as_deref(),
+            Builtin::ContainerInstanceId => instance.and_then(|i| i.id.as_deref()),
         }
     }
 }
@@ -448,12 +484,24 @@ pub struct Labeler {
     /// `[without a service, with one]`.
     name_sets: [[Vec<Vec<DimensionName>>; 2]; 2],
     warnings: Warnings,
+    /// The container instance the task runs on, once the introspection API told it.
+    instance: Option<ContainerInstance>,
+}
+
+/// What the ECS agent introspection API says about the container instance the task runs on
+/// (`/v1/metadata`): its ARN, the ID at the ARN's end, and the agent's version.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContainerInstance {
+    pub arn: Option<String>,
+    pub id: Option<String>,
+    pub agent_version: Option<String>,
 }
 
 /// What one entity's dimensions and properties are built from.
 struct Source<'a> {
     id: &'a TaskIdentity,
     tags: &'a Tags,
+    instance: Option<&'a ContainerInstance>,
     container: Option<ContainerIdentity<'a>>,
 }
 
@@ -463,6 +511,8 @@ struct ContainerIdentity<'a> {
     image: Option<&'a str>,
     docker_id: Option<&'a str>,
     known_status: Option<&'a str>,
+    exit_code: Option<&'a str>,
+    finished_at: Option<&'a str>,
 }
 
 impl Labeler {
@@ -473,7 +523,14 @@ impl Labeler {
             config,
             name_sets,
             warnings: Warnings::default(),
+            instance: None,
         }
+    }
+
+    /// The container instance from now on (a failed read keeps the last one: it cannot
+    /// change while the task runs, only the agent's version can).
+    pub(crate) fn set_instance(&mut self, instance: ContainerInstance) {
+        self.instance = Some(instance);
     }
 
     /// The dimension problems found for the first time since the last call.
@@ -490,9 +547,11 @@ impl Labeler {
         exporter: Vec<crate::pipeline::Sample>,
     ) -> Vec<Entity> {
         let id = TaskIdentity::new(task, tags);
+        let instance = self.instance.clone();
         let task_source = Source {
             id: &id,
             tags,
+            instance: instance.as_ref(),
             container: None,
         };
         let mut entities = Vec::with_capacity(measured.containers.len() + 2);
@@ -500,14 +559,19 @@ impl Labeler {
             entities.push(self.entity(Level::Task, &task_source, measured.task));
         }
         for c in measured.containers {
+            let exit = c.exit.as_ref();
+            let exit_code = exit.and_then(|e| e.code).map(|code| code.to_string());
             let source = Source {
                 id: &id,
                 tags,
+                instance: instance.as_ref(),
                 container: Some(ContainerIdentity {
                     name: &c.name,
                     image: c.image.as_deref(),
                     docker_id: c.docker_id.as_deref(),
                     known_status: c.known_status.as_deref(),
+                    exit_code: exit_code.as_deref(),
+                    finished_at: exit.and_then(|e| e.finished_at.as_deref()),
                 }),
             };
             entities.push(self.entity(Level::Container, &source, c.samples));
@@ -528,6 +592,7 @@ impl Labeler {
             config,
             name_sets,
             warnings,
+            ..
         } = self;
         let id = source.id;
         let sets =
@@ -540,9 +605,11 @@ impl Labeler {
                 let name = dimension.as_str();
                 if !fields.iter().any(|(k, _)| k == name) {
                     let value = match dimension {
-                        DimensionName::Builtin(b) => {
-                            id.value(*b, source.container.as_ref().map(|c| c.name))
-                        }
+                        DimensionName::Builtin(b) => id.value(
+                            *b,
+                            source.container.as_ref().map(|c| c.name),
+                            source.instance,
+                        ),
                         // A static dimension wins over a tag of the same name.
                         DimensionName::Extra(extra) => {
                             match config.static_dims.iter().find(|(k, _)| k == extra) {
@@ -732,6 +799,7 @@ mod tests {
                 docker_id: None,
                 image: None,
                 known_status: None,
+                exit: None,
                 samples: vec![Sample {
                     metric: &catalog::ContainerMemoryUtilized,
                     value: 3.0,
@@ -773,6 +841,7 @@ mod tests {
                 docker_id: Some("abc".into()),
                 image: Some("nginx:1".into()),
                 known_status: Some("RUNNING".into()),
+                exit: None,
                 samples: vec![Sample {
                     metric: &catalog::ContainerMemoryUtilized,
                     value: 3.0,

@@ -92,6 +92,11 @@ pub(crate) enum Event {
     OutOfRange { metric: &'static str, value: f64 },
     /// The exporter's own container could not be read before the first poll (once per run).
     OwnContainerUnread(FetchError),
+    /// The ECS agent introspection API could not tell the container instance (a new
+    /// problem).
+    IntrospectionFailed { problem: String },
+    /// It answers again.
+    IntrospectionRecovered,
 }
 
 impl Event {
@@ -129,6 +134,12 @@ impl Event {
             Event::OwnContainerUnread(e) => tracing::warn!(
                 "{e}; a restart of the exporter's own container just before this start is not counted in ContainerRestarts"
             ),
+            Event::IntrospectionFailed { problem } => tracing::warn!(
+                "{problem}; ContainerInstanceArn and AgentVersion keep their last known values (a ContainerInstanceId dimension 'unknown' if none)"
+            ),
+            Event::IntrospectionRecovered => {
+                tracing::info!("ECS agent introspection API: read again successfully");
+            }
         }
     }
 }

@@ -9,6 +9,7 @@ pub(crate) mod compute;
 pub mod cycle;
 pub mod dimensions;
 pub(crate) mod events;
+pub(crate) mod instance;
 pub(crate) mod platform;
 pub(crate) mod select;
 pub(crate) mod step;

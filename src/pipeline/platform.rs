@@ -185,6 +185,29 @@ pub(crate) fn clock_reference_timestamp(task: &TaskMetadata) -> Option<String> {
     Some(at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
 }
 
+/// Whether the container has stopped (`KnownStatus` `STOPPED`, any case).
+pub(crate) fn is_stopped(c: &ContainerMetadata) -> bool {
+    c.known_status
+        .as_deref()
+        .is_some_and(|s| s.trim().eq_ignore_ascii_case("STOPPED"))
+}
+
+/// A stopped container's `ExitCode` when it is a whole number a runtime can report: Linux
+/// gives 0 to 255 (128 + N when signal N ended the process: 137 is SIGKILL, which the OOM
+/// killer and a stop timeout both send), Windows a 32-bit value. Anything else (a fraction,
+/// a huge number) is left out, not rounded.
+pub(crate) fn exit_code(c: &ContainerMetadata) -> Option<i64> {
+    let code = c.exit_code?;
+    let whole = code.is_finite() && code.fract() == 0.0;
+    (whole && (-2_147_483_648.0..=4_294_967_295.0).contains(&code)).then_some(code as i64)
+}
+
+/// A stopped container's `FinishedAt`, normalized, when it is a real time.
+pub(crate) fn finished_at(c: &ContainerMetadata) -> Option<String> {
+    let at = real_time(c.finished_at.as_deref())?;
+    Some(at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+}
+
 /// An RFC 3339 time that is real: Docker writes `0001-01-01T00:00:00Z` for "never".
 pub(crate) fn real_time(text: Option<&str>) -> Option<DateTime<Utc>> {
     let t = DateTime::parse_from_rfc3339(text?)

@@ -6,11 +6,15 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
+
 use super::catalog::{self as m, Level, MetricDef, MetricSet, cloudwatch_accepts};
 use super::compute::{Collector, Gap, Measurements, Sample};
 use super::cycle::Cycle;
+use super::dimensions::ContainerInstance;
 use super::dimensions::Labeler;
 use super::events::{Change, Event, Ongoing};
+use super::instance::InstanceState;
 use super::select::Selection;
 use super::tags::TagState;
 use crate::settings::Settings;
@@ -34,6 +38,9 @@ pub struct Input {
     /// The exporter's own container, when the shell read it this cycle
     /// ([`Pipeline::wants_own_container`] said so).
     pub own_container: Option<Result<ContainerMetadata, FetchError>>,
+    /// The container instance from the ECS agent introspection API, when the shell read it
+    /// this cycle ([`Pipeline::wants_container_instance`] said so).
+    pub container_instance: Option<Result<ContainerInstance, String>>,
     /// When the cycle began (it schedules the next tag read).
     pub now: Instant,
     /// How long the cycle has taken so far (`ExporterCycleDuration`).
@@ -74,6 +81,7 @@ pub struct Pipeline {
     collector: Collector,
     labeler: Labeler,
     tags: TagState,
+    instance: InstanceState,
     tag_dimensions: bool,
     tags_refresh: Duration,
     tags_from_api: bool,
@@ -105,6 +113,7 @@ impl Pipeline {
             selection,
             labeler: Labeler::new(settings.dimensions.clone()),
             tags: TagState::default(),
+            instance: InstanceState::default(),
             tag_dimensions: settings.dimensions.needs_tags(),
             tags_refresh: settings.tags_refresh,
             tags_from_api: settings.tags_from_api,
@@ -127,6 +136,13 @@ impl Pipeline {
         !self.polled && self.selection.computed.contains(&m::ContainerRestarts)
     }
 
+    /// Whether the shell should read the container instance (when it can: the
+    /// introspection API is configured) for the step at `now`: before the first labels, then
+    /// every `ECS_EMF_TAGS_REFRESH`.
+    pub fn wants_container_instance(&self, now: Instant) -> bool {
+        self.instance.due(now)
+    }
+
     /// Whether the shell should read the tags of `task` (just polled) for the step at `now`:
     /// only when a tag dimension is configured or the task names no service (the
     /// `aws:ecs:serviceName` tag then does), and only when a refresh is due.
@@ -137,6 +153,34 @@ impl Pipeline {
                 .as_deref()
                 .is_none_or(|s| s.trim().is_empty());
         needed && self.tags.due(now)
+    }
+
+    /// Whether the shell should read `/task` once more when told to stop: an essential
+    /// container's exit is what stops a task, and ECS sends the exporter SIGTERM for it
+    /// before the next poll could see the exit.
+    pub fn wants_last_read(&self) -> bool {
+        self.polled && self.selection.published.contains(&m::ContainerExits)
+    }
+
+    /// The last read at a stop: only the exits of containers seen stopping since the last
+    /// poll (nothing else is measured: a part-interval would publish part-interval values).
+    /// `None`: nothing to publish.
+    pub fn last_step(&mut self, task: &TaskMetadata, received_at: DateTime<Utc>) -> Option<Cycle> {
+        let containers = self.collector.exits(task);
+        if containers.is_empty() {
+            return None;
+        }
+        let measured = Measurements {
+            containers,
+            ..Measurements::default()
+        };
+        let entities = self
+            .labeler
+            .label(task, &self.tags.tags, measured, Vec::new());
+        Some(Cycle {
+            timestamp_ms: received_at.timestamp_millis(),
+            entities,
+        })
     }
 
     /// One cycle: measures the poll against the previous ones, labels the values and says
@@ -199,6 +243,15 @@ impl Pipeline {
                 input.now,
                 self.tags_refresh,
                 self.tags_from_api,
+                &mut events,
+            );
+        }
+        if let Some(read) = input.container_instance {
+            errors += self.instance.record(
+                read,
+                input.now,
+                self.tags_refresh,
+                &mut self.labeler,
                 &mut events,
             );
         }
@@ -339,6 +392,7 @@ mod tests {
             poll,
             tags: None,
             own_container: None,
+            container_instance: None,
             now: Instant::now(),
             elapsed: Duration::from_millis(7),
             totals: Totals::default(),
@@ -570,6 +624,7 @@ mod tests {
         };
         let first = p.step(Input {
             own_container: unread(),
+            container_instance: None,
             ..input(failed(500))
         });
         assert!(
@@ -588,6 +643,7 @@ mod tests {
         assert!(p.wants_own_container(), "no poll succeeded yet");
         let second = p.step(Input {
             own_container: unread(),
+            container_instance: None,
             ..input(poll(0, 1_000_000_000, STATS))
         });
         assert_eq!(
@@ -602,11 +658,17 @@ mod tests {
     }
 
     #[test]
-    fn no_own_container_is_asked_for_when_restarts_are_not_published() {
+    fn no_own_container_is_asked_for_when_neither_restarts_nor_exits_are_published() {
+        let p = Pipeline::new(&settings(RawSettings {
+            exclude_metrics: Some("ContainerRestarts,ContainerExits".into()),
+            ..RawSettings::default()
+        }));
+        assert!(!p.wants_own_container());
+        // A restart is an exit too: ContainerExits alone still needs the own container.
         let p = Pipeline::new(&settings(RawSettings {
             exclude_metrics: Some("ContainerRestarts".into()),
             ..RawSettings::default()
         }));
-        assert!(!p.wants_own_container());
+        assert!(p.wants_own_container());
     }
 }

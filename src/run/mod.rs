@@ -102,10 +102,20 @@ pub(crate) async fn read(
         }
         _ => None,
     };
+    let container_instance = match &poll {
+        Ok(snapshot) if source.reads_introspection() && pipeline.wants_container_instance(now) => {
+            match snapshot.task.task_arn.as_deref() {
+                Some(arn) => source.container_instance(arn).await,
+                None => None,
+            }
+        }
+        _ => None,
+    };
     Input {
         poll,
         tags,
         own_container,
+        container_instance,
         now,
         elapsed: started.elapsed(),
         totals: Totals::default(),
@@ -202,6 +212,28 @@ impl Runner {
         true
     }
 
+    /// At a stop: reads `/task` once more and delivers the exits it shows (see
+    /// [`Pipeline::wants_last_read`]), within half the stop's deadline at most, so the
+    /// flush keeps the other half.
+    async fn last_read(&mut self) {
+        let budget = (self.stop_timeout / 2).min(REQUEST_TIMEOUT);
+        match tokio::time::timeout(budget, self.source.task_stamped()).await {
+            Ok(Ok((task, received_at))) => {
+                if let Some(cycle) = self.pipeline.last_step(&task, received_at) {
+                    if let Some(observer) = self.observer.as_mut() {
+                        observer(&cycle);
+                    }
+                    self.output.deliver(Arc::new(cycle));
+                }
+            }
+            Ok(Err(e)) => tracing::warn!("{e}; exits since the last poll are not published"),
+            Err(_) => tracing::warn!(
+                "/task did not answer within {} ms of the stop; exits since the last poll are not published",
+                budget.as_millis()
+            ),
+        }
+    }
+
     /// Runs until `stop` or a signal, then flushes the output and reports. A signal cancels
     /// the cycle in flight (its requests are dropped) and starts one deadline for the whole
     /// stop; a second signal ends the flush at once. `Err`: signals cannot be listened for.
@@ -220,11 +252,13 @@ impl Runner {
         let mut ticker = self.ticker.take().unwrap_or_else(|| Ticker::new(interval));
         let (mut cycles, mut collected) = (0u64, 0u64);
         let mut overrun = Ongoing::default();
+        let mut signalled = false;
         loop {
             tokio::select! {
                 biased;
                 name = Signals::next(&mut signals) => {
                     tracing::info!("{name} received: flushing and exiting");
+                    signalled = true;
                     break;
                 }
                 _ = ticker.tick() => {}
@@ -235,6 +269,7 @@ impl Runner {
                 biased;
                 name = Signals::next(&mut signals) => {
                     tracing::info!("{name} received during a cycle: it is cancelled; flushing and exiting");
+                    signalled = true;
                     break;
                 }
                 got = self.cycle() => collected += u64::from(got),
@@ -256,8 +291,18 @@ impl Runner {
             }
         }
         let stop_began = Instant::now();
+        if signalled && self.pipeline.wants_last_read() {
+            tokio::select! {
+                biased;
+                name = Signals::next(&mut signals) => {
+                    tracing::info!("{name} received again: the last read of /task is cancelled");
+                }
+                () = self.last_read() => {}
+            }
+        }
         let abort = Arc::new(Notify::new());
-        let close = self.output.close(self.stop_timeout, Arc::clone(&abort));
+        let left = self.stop_timeout.saturating_sub(stop_began.elapsed());
+        let close = self.output.close(left, Arc::clone(&abort));
         tokio::pin!(close);
         let delivery = tokio::select! {
             report = &mut close => report,

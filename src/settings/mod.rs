@@ -89,6 +89,8 @@ pub(crate) enum LogFormat {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     pub(crate) metadata_uri: Option<EndpointUrl>,
+    /// `ECS_EMF_INTROSPECTION_URI`: the ECS agent introspection API, when set.
+    pub(crate) introspection_uri: Option<EndpointUrl>,
     pub(crate) output: OutputKind,
     pub(crate) namespace: String,
     pub interval: Duration,
@@ -129,6 +131,10 @@ impl Settings {
             None | Some("") => None,
             Some(uri) => Some(parse::metadata_url(uri, allow_any_metadata_host)?),
         };
+        let introspection_uri = match raw.introspection_uri.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(uri) => Some(parse::introspection_url(uri, allow_any_metadata_host)?),
+        };
         let output = parse::output(raw.output.as_deref())?;
         let namespace = parse::namespace(raw)?;
         let interval = parse::parse_bounded_duration(
@@ -156,6 +162,25 @@ impl Settings {
             "1s to 2m",
         )?;
         let dimensions = parse::dimensions(raw)?;
+        let names_instance = |sets: &[Vec<Builtin>]| {
+            sets.iter()
+                .flatten()
+                .any(|b| *b == Builtin::ContainerInstanceId)
+        };
+        let naming_instance = if names_instance(&dimensions.task_sets) {
+            Some(("ECS_EMF_DIMENSIONS", &raw.dimensions))
+        } else if names_instance(&dimensions.container_sets) {
+            Some(("ECS_EMF_CONTAINER_DIMENSIONS", &raw.container_dimensions))
+        } else {
+            None
+        };
+        if let (None, Some((variable, text))) = (&introspection_uri, naming_instance) {
+            return Err(SettingsError {
+                variable,
+                value: text.clone().unwrap_or_default(),
+                expected: "ContainerInstanceId comes from the ECS agent introspection API: set ECS_EMF_INTROSPECTION_URI as well (EC2 only; docs/metrics.md)".to_string(),
+            });
+        }
         let max_line_bytes = parse::bounded_count(
             "ECS_EMF_MAX_LINE_BYTES",
             raw.max_line_bytes.as_deref(),
@@ -184,6 +209,7 @@ impl Settings {
             log_stream_name,
             buffer_bytes,
             metadata_uri,
+            introspection_uri,
             output,
             namespace,
             interval,
@@ -263,7 +289,11 @@ impl Settings {
                 .join(","),
             self.high_resolution,
             self.max_line_bytes,
-        )
+        ) + &self
+            .introspection_uri
+            .as_ref()
+            .map(|u| format!(" introspection={u}"))
+            .unwrap_or_default()
     }
 }
 
@@ -315,6 +345,51 @@ mod tests {
             let e = metadata(not_http, Some("true")).expect_err(not_http);
             assert!(e.expected.contains("http:// URL"), "{not_http}: {e:?}");
         }
+    }
+
+    fn introspection(uri: &str, dimensions: Option<&str>) -> Result<Option<String>, SettingsError> {
+        let raw = RawSettings {
+            introspection_uri: Some(uri.to_string()),
+            dimensions: dimensions.map(str::to_string),
+            ..RawSettings::default()
+        };
+        Settings::from_raw(&raw).map(|s| s.introspection_uri.map(|u| u.to_string()))
+    }
+
+    #[test]
+    fn the_introspection_url_is_on_the_host_or_its_networks_and_container_instance_id_needs_it() {
+        // Host networking, the default Docker bridge's gateway, another private network.
+        for ok in [
+            "http://127.0.0.1:51678",
+            "http://172.17.0.1:51678",
+            "http://10.0.0.5:51678",
+            "http://localhost:51678",
+        ] {
+            assert_eq!(introspection(ok, None), Ok(Some(ok.to_string())), "{ok}");
+        }
+        assert_eq!(introspection("", None), Ok(None), "empty is off");
+        let e = introspection("http://52.1.2.3:51678", None).expect_err("public");
+        assert_eq!(e.variable, "ECS_EMF_INTROSPECTION_URI");
+        assert!(e.expected.contains("private address"), "{e:?}");
+        let e = introspection("https://127.0.0.1:51678", None).expect_err("https");
+        assert!(e.expected.contains("http:// URL"), "{e:?}");
+        let e = introspection("http://u:s3cret@127.0.0.1:51678", None).expect_err("credentials");
+        assert!(!format!("{e:?}").contains("s3cret"), "{e:?}");
+        // The dimension comes from the API: without the URL it cannot have a value.
+        let raw = RawSettings {
+            container_dimensions: Some("ClusterName,ContainerInstanceId".to_string()),
+            ..RawSettings::default()
+        };
+        let e = Settings::from_raw(&raw).expect_err("no URL");
+        assert_eq!(e.variable, "ECS_EMF_CONTAINER_DIMENSIONS");
+        assert!(e.expected.contains("ECS_EMF_INTROSPECTION_URI"), "{e:?}");
+        assert!(
+            introspection(
+                "http://127.0.0.1:51678",
+                Some("ClusterName,ContainerInstanceId")
+            )
+            .is_ok()
+        );
     }
 
     #[test]

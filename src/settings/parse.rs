@@ -61,6 +61,36 @@ pub(super) fn metadata_url(uri: &str, allow_any_host: bool) -> Result<EndpointUr
     })
 }
 
+/// `ECS_EMF_INTROSPECTION_URI`: plain HTTP like the metadata endpoint, on the host or one of
+/// its own networks (loopback with host networking; the Docker bridge's gateway, a private
+/// address, with bridge networking), unless any host is allowed.
+pub(super) fn introspection_url(
+    uri: &str,
+    allow_any_host: bool,
+) -> Result<EndpointUrl, SettingsError> {
+    const VAR: &str = "ECS_EMF_INTROSPECTION_URI";
+    let url = EndpointUrl::parse(uri, true).map_err(|problem| match problem {
+        UrlProblem::Credentials => err(
+            VAR,
+            "(a URL with credentials)",
+            "a URL without user:password@",
+        ),
+        UrlProblem::NotHttp | UrlProblem::NotLocal => err(
+            VAR,
+            uri,
+            "expected an http:// URL such as http://127.0.0.1:51678 (the agent serves it over plain HTTP)",
+        ),
+    })?;
+    if !url.private_host && !allow_any_host {
+        return Err(err(
+            VAR,
+            uri,
+            "a loopback, link-local or private address (the agent listens on the container instance); set ECS_EMF_ALLOW_ANY_METADATA_HOST=true to use another host",
+        ));
+    }
+    Ok(url)
+}
+
 /// `90s`, `5m`, `1h`, `1500ms`, or a bare number of seconds.
 fn parse_duration(text: &str) -> Option<Duration> {
     let t = text.trim();

@@ -20,6 +20,13 @@ pub struct RawSettings {
         value_name = "BOOL"
     )]
     pub(crate) allow_any_metadata_host: Option<String>,
+    /// The ECS agent introspection API (e.g. http://127.0.0.1:51678); off when unset.
+    #[arg(
+        long = "introspection-uri",
+        env = "ECS_EMF_INTROSPECTION_URI",
+        value_name = "URL"
+    )]
+    pub(crate) introspection_uri: Option<String>,
     /// stdout | agent | cloudwatch
     #[arg(long, env = "ECS_EMF_OUTPUT")]
     pub(crate) output: Option<String>,

@@ -3,11 +3,14 @@
 //! ECS API (`ecs_api`).
 
 pub(crate) mod ecs_api;
+pub(crate) mod introspection;
 pub mod metadata;
 
 use std::collections::BTreeMap;
 
+use crate::pipeline::dimensions::ContainerInstance;
 use ecs_api::EcsTagReader;
+use introspection::Introspection;
 use metadata::{Client, ContainerMetadata, FetchError, Snapshot, TaskMetadata, TaskTagsResponse};
 
 /// One read of the task's tags.
@@ -25,19 +28,59 @@ pub struct Source {
     metadata: Client,
     /// `Some` with `ECS_EMF_TAGS_FROM_API=true`.
     ecs_api: Option<EcsTagReader>,
+    /// `Some` with `ECS_EMF_INTROSPECTION_URI`.
+    introspection: Option<Introspection>,
 }
 
 impl Source {
-    pub fn new(metadata: Client, tags_from_api: bool) -> Source {
+    fn new(metadata: Client, tags_from_api: bool) -> Source {
         Source {
             metadata,
             ecs_api: tags_from_api.then(EcsTagReader::default),
+            introspection: None,
         }
+    }
+
+    /// What `settings` ask to read besides the endpoint: tags through the ECS API, the ECS
+    /// agent introspection API (`ECS_EMF_INTROSPECTION_URI`, requests bounded by
+    /// `timeout`).
+    pub fn for_settings(
+        metadata: Client,
+        settings: &crate::settings::Settings,
+        timeout: std::time::Duration,
+    ) -> Source {
+        let mut source = Source::new(metadata, settings.tags_from_api);
+        source.introspection = settings
+            .introspection_uri
+            .as_ref()
+            .map(|u| Introspection::new(u, timeout));
+        source
+    }
+
+    /// Whether the introspection API is configured.
+    pub(crate) fn reads_introspection(&self) -> bool {
+        self.introspection.is_some()
+    }
+
+    /// The container instance that runs the task `task_arn`, from the introspection API
+    /// (`None` when it is not configured).
+    pub(crate) async fn container_instance(
+        &mut self,
+        task_arn: &str,
+    ) -> Option<Result<ContainerInstance, String>> {
+        Some(self.introspection.as_ref()?.read(task_arn).await)
     }
 
     /// One poll: `/task` then `/task/stats`.
     pub(crate) async fn snapshot(&mut self) -> Result<Snapshot, FetchError> {
         self.metadata.snapshot().await
+    }
+
+    /// `/task` alone and when it answered: the last read at a stop.
+    pub(crate) async fn task_stamped(
+        &mut self,
+    ) -> Result<(TaskMetadata, chrono::DateTime<chrono::Utc>), FetchError> {
+        self.metadata.task_stamped().await
     }
 
     /// The exporter's own container, as the endpoint describes it.

@@ -58,7 +58,7 @@ fn the_catalog_reports_the_namespace_names_units_and_dimension_sets_the_document
         .iter()
         .map(|e| (e["name"].as_str().expect("name"), e))
         .collect();
-    assert_eq!(by_name.len(), 36);
+    assert_eq!(by_name.len(), 37);
     // Fargate's clock error bound: a task metric in milliseconds, not published every cycle
     // (EC2 tasks have no ClockDrift), so an alarm must not read its absence as breaching.
     let clock = by_name["ClockErrorBound"];
@@ -167,8 +167,10 @@ fn the_catalog_reports_the_namespace_names_units_and_dimension_sets_the_document
         assert!(every_cycle.is_subset(names), "cycle {at}: {names:?}");
     }
     // Everything published appears, except what this scenario cannot produce: ephemeral
-    // storage and the clock error bound (Fargate only) and restarts (the scenario has no
-    // RestartCount field); `a_fargate_task_publishes_the_clock_error_bound` covers the first two.
+    // storage and the clock error bound (Fargate only), restarts (the scenario has no
+    // RestartCount field) and exits (no container stops in it);
+    // `a_fargate_task_publishes_the_clock_error_bound` covers the first two, end_to_end's
+    // exit tests the last.
     let published: BTreeSet<String> = entries
         .iter()
         .filter(|e| e["published"] == true)
@@ -186,6 +188,7 @@ fn the_catalog_reports_the_namespace_names_units_and_dimension_sets_the_document
             "EphemeralStorageUtilized",
             "ClockErrorBound",
             "ContainerRestarts",
+            "ContainerExits",
         ])
     );
 }

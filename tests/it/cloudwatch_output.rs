@@ -340,7 +340,7 @@ fn sigterm_while_cloudwatch_stays_down_exits_at_the_deadline_and_says_what_was_l
     );
     let stderr = exporter.stderr.text();
     assert!(
-        stderr.contains("not delivered before the 10 s deadline"),
+        stderr.contains("not delivered before the stop's deadline"),
         "{stderr}"
     );
 }

@@ -283,6 +283,7 @@ proptest! {
                 docker_id: None,
                 image: Some("nginx".into()),
                 known_status: Some("RUNNING".into()),
+                exit: None,
                 samples,
             })
             .collect();

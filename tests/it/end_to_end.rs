@@ -491,3 +491,73 @@ fn json_logs_are_one_flat_object_per_line() {
     assert_eq!(stopped["errors"], 1);
     assert_eq!(stopped["documents"], 0);
 }
+
+/// An essential container's exit is what stops a task: ECS then sends the sidecar SIGTERM,
+/// usually before its next poll. The exporter reads `/task` once more at the stop, so that
+/// exit is published. Replayed: poll 1 gets `t1` (prometheus running), the last read `t2`
+/// (prometheus stopped by the OOM killer: exit code 137, the only sign Task Metadata v4 gives).
+#[test]
+fn the_exit_that_stops_the_task_is_published_by_the_last_read_at_sigterm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ecs_exporter/");
+    let read = |name: &str| -> Value {
+        let text = std::fs::read_to_string(format!("{fixtures}{name}")).expect("fixture");
+        serde_json::from_str(&text).expect("JSON")
+    };
+    let write = |name: &str, v: &Value| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, v.to_string()).expect("write");
+        p.to_str().expect("utf-8").to_string()
+    };
+    let running = read("ec2_task_metadata.json");
+    let mut stopped = running.clone();
+    for c in stopped["Containers"].as_array_mut().expect("containers") {
+        if c["Name"] == "prometheus" {
+            c["KnownStatus"] = "STOPPED".into();
+            c["ExitCode"] = 137.into();
+            c["FinishedAt"] = "2025-02-27T05:20:01.25Z".into();
+        }
+    }
+    let (t1, t2) = (write("t1.json", &running), write("t2.json", &stopped));
+    let stats = format!("{fixtures}ec2_task_stats.json");
+    let sim = Sim::start(&[
+        "--platform",
+        "ec2",
+        "--replay-task",
+        &t1,
+        "--replay-task",
+        &t2,
+        "--replay-stats",
+        &stats,
+    ]);
+    let mut exporter = Exporter::start(&sim.base_url, &[("ECS_EMF_INTERVAL", "60s")], &[]);
+    let first = exporter.read_until(WAIT, |d| !task_docs(d).is_empty());
+    assert_eq!(task_docs(&first).len(), 1, "{}", exporter.stderr.text());
+    assert_eq!(exporter.terminate(Duration::from_secs(15)), Some(0));
+    let rest = exporter.read_until(Duration::from_secs(2), |_| false);
+    let exits: Vec<&Value> = first
+        .iter()
+        .chain(&rest)
+        .filter(|d| d.get("ContainerExits").is_some())
+        .collect();
+    assert_eq!(exits.len(), 1, "{}", exporter.stderr.text());
+    let exit = exits[0];
+    assert_eq!(
+        (
+            exit["ContainerName"].as_str(),
+            exit["ContainerExits"].as_f64(),
+            exit["ExitCode"].as_str(),
+            exit["FinishedAt"].as_str(),
+            exit["KnownStatus"].as_str(),
+        ),
+        (
+            Some("prometheus"),
+            Some(1.0),
+            Some("137"),
+            Some("2025-02-27T05:20:01.250Z"),
+            Some("STOPPED")
+        )
+    );
+    // `nonessential` was already stopped at the first poll: not an exit of this run.
+    assert!(container_docs(&rest, "nonessential").is_empty());
+}

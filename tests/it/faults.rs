@@ -309,7 +309,26 @@ mod replayed {
             ]
         );
         let prometheus = container_docs(docs, "prometheus");
-        assert_eq!(prometheus.len(), 3, "a document for each poll it ran in");
+        assert_eq!(
+            prometheus.len(),
+            4,
+            "a document for each poll it ran in, and one for its exit"
+        );
+        // Poll 5 lists it STOPPED: one exit, said once (polls 6 and 7 list it stopped still).
+        // The replayed entry has no ExitCode or FinishedAt, so the document shows neither.
+        let exit = prometheus[3];
+        assert_eq!(
+            (
+                exit["ContainerExits"].as_f64(),
+                exit["KnownStatus"].as_str(),
+                exit.get("ExitCode"),
+                exit.get("FinishedAt"),
+                exit.get("ContainerMemoryUtilized"),
+            ),
+            (Some(1.0), Some("STOPPED"), None, None, None)
+        );
+        // `nonessential` was stopped at the first poll: it exited before this run.
+        assert!(container_docs(docs, "nonessential").is_empty());
 
         let exporter_docs = container_docs(docs, "ecs-exporter");
         let cpu: Vec<Option<f64>> = exporter_docs

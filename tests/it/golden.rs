@@ -163,6 +163,7 @@ fn emitted(case: &Case) -> String {
             poll: Ok(snapshot),
             tags,
             own_container: None,
+            container_instance: None,
             now: now + Duration::from_secs(20 * n as u64),
             elapsed: Duration::ZERO,
             totals: Totals::default(),

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::emf_rules;
 use crate::support::process::{
-    Sim, bin, fill, pipe, send_signal, stopped_field, task_docs, wait_exit,
+    Sim, bin, fill, pipe, read_request_target, send_signal, stopped_field, task_docs, wait_exit,
 };
 
 /// The exporter at a 1 s interval against `uri`, with `env`, its stdout and stderr as given.
@@ -296,19 +296,9 @@ fn fault_server(bad: usize, answer: Vec<u8>) -> (String, Arc<AtomicUsize>) {
             std::thread::spawn(move || {
                 let mut reader = BufReader::new(conn.try_clone().expect("clone"));
                 loop {
-                    let mut request_line = String::new();
-                    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+                    let Some(path) = read_request_target(&mut reader) else {
                         return;
-                    }
-                    let mut header = String::new();
-                    while reader.read_line(&mut header).unwrap_or(0) > 2 {
-                        header.clear();
-                    }
-                    let path = request_line
-                        .split(' ')
-                        .nth(1)
-                        .unwrap_or_default()
-                        .to_string();
+                    };
                     let body = if path.ends_with("/task/stats") {
                         if count.fetch_add(1, Ordering::SeqCst) + 1 == bad {
                             let _ = conn.write_all(&answer);

@@ -25,6 +25,7 @@ mod fuzz_regressions;
 mod golden;
 mod hostile;
 mod image;
+mod introspection;
 mod moto_harness;
 mod plan;
 mod run_loop;

@@ -147,6 +147,21 @@ fn every_invalid_value_is_rejected_with_exit_2_and_one_line_naming_it() {
             "CloudWatch Logs name",
         ),
         ("ECS_EMF_BUFFER_BYTES", "1000", "65536 to 1073741824"),
+        (
+            "ECS_EMF_INTROSPECTION_URI",
+            "http://52.1.2.3:51678",
+            "loopback, link-local or private address",
+        ),
+        (
+            "ECS_EMF_INTROSPECTION_URI",
+            "127.0.0.1:51678",
+            "http:// URL",
+        ),
+        (
+            "ECS_EMF_DIMENSIONS",
+            "ClusterName,ContainerInstanceId",
+            "set ECS_EMF_INTROSPECTION_URI",
+        ),
     ];
     // Every setting the binary reads has at least one rejected value above, except those
     // where every value is meaningful: container names and globs (any text names a container).

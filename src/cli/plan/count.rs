@@ -22,7 +22,7 @@ pub(crate) enum Growth {
     Shared,
     /// A set names `TaskId`: one metric per task.
     PerTask,
-    /// A set names a tag dimension or `AvailabilityZone`: one metric per distinct value
+    /// A set names a tag dimension, `AvailabilityZone` or `ContainerInstanceId`: one metric per distinct value
     /// among the tasks, which the plan cannot see from one task.
     PerValue,
 }
@@ -74,6 +74,8 @@ fn growth(set: &[String], settings: &Settings) -> (Growth, Vec<String>) {
     // A static dimension wins over a tag of the same name: its value is the same everywhere.
     let varies = |d: &String| {
         d == Builtin::AvailabilityZone.name()
+            // One value per EC2 container instance the service's tasks run on.
+            || d == Builtin::ContainerInstanceId.name()
             || (dims.tag_keys.contains(d) && !dims.static_dims.iter().any(|(k, _)| k == d))
     };
     let varying: Vec<String> = set.iter().filter(|d| varies(d)).cloned().collect();
@@ -142,7 +144,7 @@ pub(crate) struct Counts {
     pub(crate) shared: u64,
     /// One per task (`TaskId`).
     pub(crate) per_task: u64,
-    /// One per distinct tag / `AvailabilityZone` value among the tasks.
+    /// One per distinct tag / `AvailabilityZone` / `ContainerInstanceId` value among the tasks.
     pub(crate) per_value: u64,
 }
 

@@ -85,7 +85,7 @@ pub(crate) async fn observe(settings: &Settings, args: &PlanArgs) -> Result<Obse
     };
     let (first, steady) = poll(
         settings,
-        Source::new(client, settings.tags_from_api),
+        Source::for_settings(client, settings, timeout),
         &gap,
         &what,
     )

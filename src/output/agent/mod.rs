@@ -121,10 +121,8 @@ impl Output for AgentOutput {
                 let why = if finished {
                     "the agent could not be reached".to_string()
                 } else {
-                    format!(
-                        "the stop ended first ({} s deadline or a second signal)",
-                        deadline.as_secs()
-                    )
+                    "the stop ended first (its deadline, ECS_EMF_STOP_TIMEOUT, or a second signal)"
+                        .to_string()
                 };
                 tracing::warn!(
                     "agent output: {left_lines} documents ({left_values} values) not delivered: {why}"

@@ -260,6 +260,12 @@ impl Client {
         Ok(task)
     }
 
+    /// `/task` alone, stamped with the time its answer arrived (the last read at a stop).
+    pub(crate) async fn task_stamped(&self) -> Result<(TaskMetadata, DateTime<Utc>), FetchError> {
+        let task = self.task().await?;
+        Ok((task, self.now()))
+    }
+
     pub(crate) async fn task_with_tags(&self) -> Result<TaskTagsResponse, FetchError> {
         let path = Path::TaskWithTags;
         let body = self.get(path).await?;

@@ -109,6 +109,14 @@ pub struct ContainerMetadata {
     /// Present only when the task definition sets a restart policy (agent 1.70+).
     #[serde(default, deserialize_with = "u64_opt")]
     pub(crate) restart_count: Option<u64>,
+    /// The exit code of a stopped container (the agent's `GetKnownExitCode`, written with
+    /// `omitempty`): only a JSON number, like [`ClockDrift::clock_error_bound`]; whether it
+    /// is a usable code is decided in `pipeline::platform::exit_code`.
+    #[serde(default, deserialize_with = "number_opt")]
+    pub(crate) exit_code: Option<f64>,
+    /// RFC 3339; Docker writes `0001-01-01T00:00:00Z` for "not finished".
+    #[serde(default, deserialize_with = "string_opt")]
+    pub(crate) finished_at: Option<String>,
     #[serde(default, deserialize_with = "vec_lenient")]
     pub(crate) networks: Vec<ContainerNetwork>,
 }

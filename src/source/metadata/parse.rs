@@ -55,24 +55,26 @@ fn object_body(body: &[u8]) -> Result<(), ParseError> {
     }
 }
 
-pub fn task(body: &[u8]) -> Result<TaskMetadata, ParseError> {
-    let task: TaskMetadata = serde_json::from_slice(body).map_err(|e| json_error(body, &e))?;
+/// A JSON object answer as `T` (whose fields are all lenient): the endpoints' and the
+/// introspection API's.
+pub(crate) fn json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ParseError> {
+    let value = serde_json::from_slice(body).map_err(|e| json_error(body, &e))?;
     object_body(body)?;
-    Ok(task)
+    Ok(value)
+}
+
+pub fn task(body: &[u8]) -> Result<TaskMetadata, ParseError> {
+    json(body)
 }
 
 /// The container's own metadata (`${ECS_CONTAINER_METADATA_URI_V4}`): one `Containers[]`
 /// entry.
 pub fn container(body: &[u8]) -> Result<ContainerMetadata, ParseError> {
-    let container = serde_json::from_slice(body).map_err(|e| json_error(body, &e))?;
-    object_body(body)?;
-    Ok(container)
+    json(body)
 }
 
 pub fn task_with_tags(body: &[u8]) -> Result<TaskTagsResponse, ParseError> {
-    let tags = serde_json::from_slice(body).map_err(|e| json_error(body, &e))?;
-    object_body(body)?;
-    Ok(tags)
+    json(body)
 }
 
 /// One stats entry as read in the single-pass parse.

@@ -23,6 +23,9 @@ pub(crate) struct EndpointUrl {
     pub(crate) prefix: String,
     /// `?query`, or empty.
     pub(crate) query: String,
+    /// Loopback, link-local, `localhost`, or a private address (RFC 1918, IPv6 unique
+    /// local): an address on the host or its own networks.
+    pub(crate) private_host: bool,
 }
 
 impl EndpointUrl {
@@ -53,11 +56,18 @@ impl EndpointUrl {
         if !local && !allow_any_host {
             return Err(UrlProblem::NotLocal);
         }
+        let private_host = local
+            || match url.host() {
+                Some(url::Host::Ipv4(ip)) => ip.is_private(),
+                Some(url::Host::Ipv6(ip)) => (ip.segments()[0] & 0xfe00) == 0xfc00,
+                _ => false,
+            };
         Ok(EndpointUrl {
             text: text.to_string(),
             authority: format!("{host}:{}", url.port_or_known_default().unwrap_or(80)),
             prefix: url.path().trim_end_matches('/').to_string(),
             query: url.query().map(|q| format!("?{q}")).unwrap_or_default(),
+            private_host,
         })
     }
 }

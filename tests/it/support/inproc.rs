@@ -150,7 +150,7 @@ pub async fn run(sim_args: &[&str], env: &[(&str, &str)], cycles: u64) -> Run {
         let _logs = tracing::subscriber::set_default(subscriber);
         Runner::new(
             &settings,
-            Source::new(client, settings.tags_from_api),
+            Source::for_settings(client, &settings, REQUEST_TIMEOUT),
             Box::new(output),
             counters,
         )

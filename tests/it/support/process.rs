@@ -386,3 +386,23 @@ pub fn wait_exit(child: &mut Child, timeout: Duration) -> (Option<i32>, Duration
     let _ = child.wait();
     (None, started.elapsed())
 }
+
+/// Reads one HTTP/1.x request head from `reader` (a fault server's connection): the request
+/// target (path and query), or `None` when the stream ends first.
+pub fn read_request_target(reader: &mut impl std::io::BufRead) -> Option<String> {
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+        return None;
+    }
+    let mut header = String::new();
+    while reader.read_line(&mut header).unwrap_or(0) > 2 {
+        header.clear();
+    }
+    Some(
+        request_line
+            .split(' ')
+            .nth(1)
+            .unwrap_or_default()
+            .to_string(),
+    )
+}
