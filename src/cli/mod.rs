@@ -41,7 +41,7 @@ pub(crate) enum Command {
     /// Run the sidecar against the built-in simulated task and print EMF lines.
     Demo(Box<DemoArgs>),
     /// Serve only the simulated Task Metadata Endpoint v4 on loopback.
-    Simulate(SimulateArgs),
+    Simulate(Box<SimulateArgs>),
     /// Print the metric catalog as the current settings publish it.
     Metrics(Box<MetricsArgs>),
     /// Read the task once and print every CloudWatch metric the settings create, with the
@@ -186,7 +186,7 @@ pub fn main() -> ExitCode {
         // The simulator takes none of the exporter's settings.
         let _log = logging::init(LogFormat::Text, tracing::Level::INFO, None);
         return match runtime() {
-            Ok(rt) => rt.block_on(tmde_simulator::run_simulate(args)),
+            Ok(rt) => rt.block_on(tmde_simulator::run_simulate(*args)),
             Err(failure) => failure.exit(),
         };
     }

@@ -198,3 +198,62 @@ async fn without_the_setting_nothing_is_asked() {
     assert!(task.get("ContainerInstanceArn").is_none());
     assert!(task.get("AgentVersion").is_none());
 }
+
+/// The simulator's agent (`simulate --platform ec2` serves `/v1/metadata` and `/v1/tasks` on
+/// its port), over real HTTP from the real binary; on Fargate there is no agent API (404).
+#[test]
+fn the_simulated_agent_labels_the_task_and_fargate_has_none() {
+    use crate::support::process::{Exporter, Sim};
+    let wait = Duration::from_secs(20);
+    let sim = Sim::start(&["--platform", "ec2"]);
+    let agent_url = sim.base_url.trim_end_matches("/v4/sim-0001").to_string();
+    let env = [
+        ("ECS_EMF_INTROSPECTION_URI", agent_url.as_str()),
+        ("ECS_EMF_DIMENSIONS", "ClusterName;ContainerInstanceId"),
+    ];
+    let exporter = Exporter::start(&sim.base_url, &env, &[]);
+    let docs = exporter.read_until(wait, |d| task_docs(d).len() >= 2);
+    let tasks = task_docs(&docs);
+    assert!(tasks.len() >= 2, "{}", exporter.stderr.text());
+    let arn = tasks[0]["ContainerInstanceArn"].as_str().expect("ARN");
+    let (head, id) = arn.rsplit_once('/').expect("ID at the end");
+    assert_eq!(
+        head,
+        "arn:aws:ecs:us-east-1:123456789012:container-instance/sim-cluster"
+    );
+    assert!(
+        id.len() == 32 && id.chars().all(|c| c.is_ascii_hexdigit()),
+        "{id}"
+    );
+    for t in &tasks {
+        assert_eq!(t["ContainerInstanceId"], id);
+        assert_eq!(t["AgentVersion"], "Amazon ECS Agent - v1.89.2 (4c59f4a1)");
+        assert_eq!(
+            t["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            serde_json::json!([["ClusterName"], ["ContainerInstanceId"]])
+        );
+    }
+    drop(exporter);
+
+    let fargate = Sim::start(&["--platform", "fargate"]);
+    let agent_url = fargate
+        .base_url
+        .trim_end_matches("/v4/sim-0001")
+        .to_string();
+    let env = [("ECS_EMF_INTROSPECTION_URI", agent_url.as_str())];
+    let exporter = Exporter::start(&fargate.base_url, &env, &[]);
+    let docs = exporter.read_until(wait, |d| task_docs(d).len() >= 2);
+    let tasks = task_docs(&docs);
+    assert!(tasks.len() >= 2);
+    assert!(
+        tasks
+            .iter()
+            .all(|t| t.get("ContainerInstanceArn").is_none())
+    );
+    let stderr = exporter.stderr.text();
+    assert_eq!(
+        stderr.matches("/v1/metadata) answered HTTP 404").count(),
+        1,
+        "{stderr}"
+    );
+}

@@ -19,6 +19,7 @@ mod docker_awslogs;
 mod encoder;
 mod encoder_props;
 mod end_to_end;
+mod exits;
 mod faults;
 mod formulas;
 mod fuzz_regressions;

@@ -9,10 +9,10 @@ use std::io;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::faults::{Fault, RestartEvent};
+use super::faults::{ExitEvent, Fault, RestartEvent};
 use super::replay::Replay;
 use super::scenario::{Cgroup, ClockDriftMode, NetworkMode, Platform, Scenario};
-use super::server::{self, SimOptions};
+use super::server::{self, SimOptions, restart_after_exit};
 
 /// Exit code for invalid flags, the same clap uses for its own parse errors.
 const EXIT_USAGE: u8 = 2;
@@ -71,14 +71,34 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "P", default_value_t = 0)]
     pub port: u16,
 
-    /// Inject a fault: PATH:KIND[@FROM[-TO]] with PATH task|stats|tags|all and KIND
-    /// 500|429|404|truncated|notjson|empty|latency=MS|nullstats|emptystats (repeatable).
+    /// Inject a fault: PATH:KIND[@FROM[-TO]] with PATH task|stats|tags|introspection|all and
+    /// KIND 500|429|404|truncated|notjson|empty|latency=MS|nullstats|emptystats (repeatable).
     #[arg(long = "fault", value_name = "SPEC")]
     pub faults: Vec<Fault>,
 
     /// Restart container K at stats request N: K@N (repeatable).
     #[arg(long = "restart", value_name = "K@N")]
     pub restarts: Vec<RestartEvent>,
+
+    /// Container K has stopped with exit code CODE (0 to 255) from /task request N on:
+    /// K@N:CODE (repeatable, one exit per container).
+    #[arg(long = "exit", value_name = "K@N:CODE")]
+    pub exits: Vec<ExitEvent>,
+
+    /// Container K was killed by the OOM killer at /task request N: --exit K@N:137
+    /// (repeatable).
+    #[arg(long = "oom-kill", value_name = "K@N", value_parser = parse_oom_kill)]
+    pub oom_kills: Vec<ExitEvent>,
+
+    /// Answer 404 on the agent's introspection API (/v1/metadata, /v1/tasks) on EC2 too
+    /// (Fargate never has it).
+    #[arg(long)]
+    pub no_introspection: bool,
+
+    /// CPU throttling counters grow as a plain Docker host reports them (the ECS agent serves
+    /// zeros).
+    #[arg(long)]
+    pub throttled: bool,
 
     /// Serve these files verbatim as /task, one per request, the last one repeating (needs
     /// --replay-stats).
@@ -112,6 +132,7 @@ impl SimulateArgs {
                 scenario.containers - 1
             ));
         }
+        let exits = self.checked_exits(scenario.containers)?;
         let replay = self.replay()?;
         if replay.is_some() && !self.restarts.is_empty() {
             return Err(
@@ -119,13 +140,56 @@ impl SimulateArgs {
                     .to_owned(),
             );
         }
+        if let (Some(_), Some((flag, _))) = (&replay, exits.first()) {
+            return Err(format!(
+                "{flag} cannot be combined with --replay-task: replayed tasks are fixed"
+            ));
+        }
         let options = SimOptions {
             scenario,
             faults: self.faults.clone(),
             restarts: self.restarts.clone(),
+            exits: exits.into_iter().map(|(_, exit)| exit).collect(),
             replay,
         };
         Ok((options, self.port))
+    }
+
+    /// `--exit` then `--oom-kill` events, each with its flag as written for messages, checked:
+    /// the container exists, exits once, and has no `--restart` at or after its exit.
+    fn checked_exits(&self, containers: usize) -> Result<Vec<(String, ExitEvent)>, String> {
+        let exits: Vec<(String, ExitEvent)> = self
+            .exits
+            .iter()
+            .map(|e| (format!("--exit {e}"), *e))
+            .chain(
+                self.oom_kills
+                    .iter()
+                    .map(|e| (format!("--oom-kill {}@{}", e.container, e.at_request), *e)),
+            )
+            .collect();
+        for (i, (flag, exit)) in exits.iter().enumerate() {
+            let k = exit.container;
+            if k >= containers {
+                return Err(format!(
+                    "{flag}: there is no container {k} (--containers {containers} gives 0 to {})",
+                    containers - 1
+                ));
+            }
+            if let Some((first, _)) = exits[..i].iter().find(|(_, e)| e.container == k) {
+                return Err(format!(
+                    "{flag}: container {k} already exits with {first} (one exit per container)"
+                ));
+            }
+            if let Some(restart) = restart_after_exit(&self.restarts, exit) {
+                return Err(format!(
+                    "--restart {k}@{} cannot be combined with {flag}: container {k} has stopped \
+                     by then (only a restart before the exit's request number is possible)",
+                    restart.at_request
+                ));
+            }
+        }
+        Ok(exits)
     }
 
     fn scenario(&self) -> Result<Scenario, String> {
@@ -152,6 +216,8 @@ impl SimulateArgs {
         scenario.tags_error = self.tags_error;
         scenario.service_name = !self.no_service_name;
         scenario.restart_count_field = self.restart_count_field;
+        scenario.introspection = !self.no_introspection;
+        scenario.throttled = self.throttled;
         if let Some(drift) = self.clock_drift {
             if self.platform == Platform::Ec2 && drift != ClockDriftMode::Missing {
                 return Err(format!(
@@ -277,6 +343,10 @@ fn parse_stopped(s: &str) -> Result<usize, String> {
     parse_bounded(s, 0, 500)
 }
 
+fn parse_oom_kill(s: &str) -> Result<ExitEvent, String> {
+    ExitEvent::parse_oom_kill(s)
+}
+
 fn parse_tag(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
@@ -400,11 +470,116 @@ mod tests {
             (&["--fault", "stats:500@3-1"], "--fault"),
             (&["--fault", "task:nullstats"], "--fault"),
             (&["--restart", "1"], "--restart"),
+            (&["--exit", "1@3"], "--exit"),
+            (&["--exit", "1@3:256"], "--exit"),
+            (&["--exit", "1@0:1"], "--exit"),
+            (&["--oom-kill", "1"], "--oom-kill"),
+            (&["--oom-kill", "1@2:137"], "--oom-kill"),
+            (&["--fault", "introspection:nullstats"], "--fault"),
+            (&["--throttled=yes"], "--throttled"),
         ] {
             let err = parse(flags).expect_err(flag);
             assert_eq!(err.exit_code(), 2, "{flags:?}");
             assert!(err.to_string().contains(flag), "{flags:?}: {err}");
         }
+    }
+
+    #[test]
+    fn exits_oom_kills_introspection_and_throttling_reach_the_options() {
+        let (o, _) = options(&[
+            "--platform",
+            "ec2",
+            "--oom-kill",
+            "2@5",
+            "--exit",
+            "1@3:2",
+            "--restart",
+            "1@2",
+            "--no-introspection",
+            "--throttled",
+            "--fault",
+            "introspection:latency=20@1-2",
+        ])
+        .expect("valid");
+        // --exit events first, then --oom-kill ones, whatever the order on the command line.
+        assert_eq!(
+            o.exits,
+            [
+                ExitEvent {
+                    container: 1,
+                    at_request: 3,
+                    code: 2
+                },
+                ExitEvent {
+                    container: 2,
+                    at_request: 5,
+                    code: 137
+                }
+            ]
+        );
+        assert!(!o.scenario.introspection && o.scenario.throttled);
+        assert_eq!(o.faults[0].path, FaultPath::Introspection);
+        let (o, _) = options(&[]).expect("valid");
+        assert!(o.exits.is_empty() && o.scenario.introspection && !o.scenario.throttled);
+    }
+
+    #[test]
+    fn exit_errors_name_the_flag() {
+        for (flags, needle) in [
+            (
+                &["--exit", "3@1:0"][..],
+                "--exit 3@1:0: there is no container 3 (--containers 3 gives 0 to 2)",
+            ),
+            (
+                &["--containers", "1", "--oom-kill", "1@4"],
+                "--oom-kill 1@4: there is no container 1 (--containers 1 gives 0 to 0)",
+            ),
+            (
+                &["--exit", "1@5:0", "--oom-kill", "1@2"],
+                "--oom-kill 1@2: container 1 already exits with --exit 1@5:0 (one exit per container)",
+            ),
+            (
+                &["--exit", "0@5:0", "--exit", "0@6:1"],
+                "--exit 0@6:1: container 0 already exits with --exit 0@5:0",
+            ),
+            (
+                &["--exit", "1@3:0", "--restart", "1@3"],
+                "--restart 1@3 cannot be combined with --exit 1@3:0: container 1 has stopped",
+            ),
+            (
+                &["--oom-kill", "0@2", "--restart", "0@9"],
+                "--restart 0@9 cannot be combined with --oom-kill 0@2",
+            ),
+        ] {
+            let err = options(flags).expect_err(needle);
+            assert!(err.contains(needle), "{flags:?}: {err}");
+            assert!(!err.contains('\n'), "one line: {err}");
+        }
+        // A restart before the exit, or of another container, is fine.
+        assert!(options(&["--exit", "1@3:0", "--restart", "1@2", "--restart", "2@3"]).is_ok());
+        let dir = crate::test_support::Scratch::new("args-exit-replay");
+        let file = dir.file("task.json", "{}");
+        let file = file.to_string_lossy().into_owned();
+        let err = options(&[
+            "--replay-task",
+            &file,
+            "--replay-stats",
+            &file,
+            "--oom-kill",
+            "0@1",
+        ])
+        .expect_err("replay");
+        assert_eq!(
+            err,
+            "--oom-kill 0@1 cannot be combined with --replay-task: replayed tasks are fixed"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_invalid_exit_exits_2_without_serving() {
+        let args = parse(&["--exit", "7@1:1"]).expect("clap accepts it");
+        let code = run_until(args, async { Ok("test") }).await;
+        assert_eq!(code, ExitCode::from(2));
     }
 
     #[test]

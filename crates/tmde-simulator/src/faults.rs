@@ -1,9 +1,12 @@
 //! Fault injection and restart events, and their flag syntax.
 //!
-//! `--fault PATH:KIND[@FROM[-TO]]`: PATH is `task`, `stats`, `tags` or `all`; KIND is `500`,
-//! `429`, `404`, `truncated`, `notjson`, `empty`, `latency=MS`, `nullstats` or `emptystats`;
-//! requests are counted per route from 1 and the range is inclusive (`@N` is just request N, no
-//! range is every request). `--restart K@N`: normal container K restarts at stats request N.
+//! `--fault PATH:KIND[@FROM[-TO]]`: PATH is `task`, `stats`, `tags`, `introspection` or `all`;
+//! KIND is `500`, `429`, `404`, `truncated`, `notjson`, `empty`, `latency=MS`, `nullstats` or
+//! `emptystats`; requests are counted per route from 1 and the range is inclusive (`@N` is just
+//! request N, no range is every request). `introspection` names both `/v1/metadata` and
+//! `/v1/tasks`, each counting its own requests. `--restart K@N`: normal container K restarts at
+//! stats request N. `--exit K@N:CODE`: normal container K has stopped with exit code CODE from
+//! `/task` request N on; `--oom-kill K@N` is `--exit K@N:137`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -21,6 +24,8 @@ pub enum FaultPath {
     Stats,
     /// `<base>/taskWithTags`
     TaskWithTags,
+    /// `/v1/metadata` and `/v1/tasks`: the ECS agent's introspection API (EC2 only).
+    Introspection,
     /// Every route, including `<base>` itself.
     All,
 }
@@ -68,6 +73,32 @@ pub struct Fault {
 pub struct RestartEvent {
     pub container: usize,
     pub at_request: u64,
+}
+
+/// Normal container `container` has stopped with `code` from `/task` request `at_request` on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExitEvent {
+    pub container: usize,
+    pub at_request: u64,
+    /// The process's exit status as Docker reports it (137 = 128 + SIGKILL, the OOM killer's).
+    pub code: u8,
+}
+
+impl ExitEvent {
+    /// The exit code of a container the kernel's OOM killer stopped. Task Metadata v4 shows only
+    /// this: the reason ("OutOfMemoryError: Container killed due to memory usage") is in
+    /// ecs:DescribeTasks, not in the agent's container response.
+    pub const OOM_KILLED: u8 = 137;
+
+    /// `K@N`, as `--oom-kill` takes it: the exit with code 137.
+    pub(crate) fn parse_oom_kill(s: &str) -> Result<Self, String> {
+        let (container, at_request) = container_at_request(s, s, OOM_KILL_SYNTAX)?;
+        Ok(Self {
+            container,
+            at_request,
+            code: Self::OOM_KILLED,
+        })
+    }
 }
 
 /// What to do to one answer: wait `latency`, then answer with `action` (or correctly).
@@ -132,8 +163,11 @@ impl FromStr for FaultPath {
             "task" => Ok(Self::Task),
             "stats" => Ok(Self::Stats),
             "tags" => Ok(Self::TaskWithTags),
+            "introspection" => Ok(Self::Introspection),
             "all" => Ok(Self::All),
-            _ => Err(format!("unknown path '{s}' (task|stats|tags|all)")),
+            _ => Err(format!(
+                "unknown path '{s}' (task|stats|tags|introspection|all)"
+            )),
         }
     }
 }
@@ -216,19 +250,56 @@ impl FromStr for Fault {
 impl FromStr for RestartEvent {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let context =
-            |e: &str| format!("'{s}': {e}; expected K@N (container index @ stats request number)");
-        let (container, at) = s.split_once('@').ok_or_else(|| context("missing '@'"))?;
-        let container = container
-            .parse()
-            .map_err(|_| context("the container index is not a whole number"))?;
-        match at.parse::<u64>() {
-            Ok(at_request) if at_request >= 1 => Ok(Self {
-                container,
-                at_request,
-            }),
-            _ => Err(context("the request number must be a whole number from 1")),
-        }
+        let (container, at_request) =
+            container_at_request(s, s, "K@N (container index @ stats request number)")?;
+        Ok(Self {
+            container,
+            at_request,
+        })
+    }
+}
+
+/// `part` of the flag value `whole` as `K@N`: a container index and a request number from 1.
+/// Errors quote `whole` and end with `expected` (the numbers of `--restart` and `--exit` count
+/// different routes, so each says which).
+fn container_at_request(whole: &str, part: &str, expected: &str) -> Result<(usize, u64), String> {
+    let context = |e: &str| format!("'{whole}': {e}; expected {expected}");
+    let (container, at) = part.split_once('@').ok_or_else(|| context("missing '@'"))?;
+    let container = container
+        .parse()
+        .map_err(|_| context("the container index is not a whole number"))?;
+    match at.parse::<u64>() {
+        Ok(at_request) if at_request >= 1 => Ok((container, at_request)),
+        _ => Err(context("the request number must be a whole number from 1")),
+    }
+}
+
+const EXIT_SYNTAX: &str = "K@N:CODE (container index @ /task request number : exit code 0 to 255)";
+const OOM_KILL_SYNTAX: &str = "K@N (container index @ /task request number)";
+
+impl FromStr for ExitEvent {
+    type Err = String;
+    /// `K@N:CODE`, as `--exit` takes it.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (at, code) = s
+            .split_once(':')
+            .ok_or_else(|| format!("'{s}': missing ':CODE'; expected {EXIT_SYNTAX}"))?;
+        let (container, at_request) = container_at_request(s, at, EXIT_SYNTAX)?;
+        let code = code.parse::<u8>().map_err(|_| {
+            format!("'{s}': exit code '{code}' is not a whole number from 0 to 255; expected {EXIT_SYNTAX}")
+        })?;
+        Ok(Self {
+            container,
+            at_request,
+            code,
+        })
+    }
+}
+
+impl fmt::Display for ExitEvent {
+    /// The `--exit` spelling (an OOM kill prints as `K@N:137`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{}:{}", self.container, self.at_request, self.code)
     }
 }
 
@@ -323,6 +394,82 @@ mod tests {
         for bad in ["1", "x@3", "1@0", "1@", "-1@2"] {
             assert!(bad.parse::<RestartEvent>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn exit_events_parse_with_their_code() {
+        assert_eq!(
+            "2@5:1".parse::<ExitEvent>(),
+            Ok(ExitEvent {
+                container: 2,
+                at_request: 5,
+                code: 1
+            })
+        );
+        assert_eq!("0@1:0".parse::<ExitEvent>().map(|e| e.code), Ok(0));
+        assert_eq!("0@1:255".parse::<ExitEvent>().map(|e| e.code), Ok(255));
+        assert_eq!(
+            ExitEvent::parse_oom_kill("1@4"),
+            Ok(ExitEvent {
+                container: 1,
+                at_request: 4,
+                code: 137
+            })
+        );
+        assert_eq!(
+            ExitEvent::parse_oom_kill("1@4").map(|e| e.to_string()),
+            Ok("1@4:137".to_owned())
+        );
+        for (bad, reason) in [
+            ("1@3", "missing ':CODE'"),
+            ("1@3:", "exit code ''"),
+            ("1@3:256", "exit code '256'"),
+            ("1@3:-1", "exit code '-1'"),
+            ("1@3:1.5", "exit code '1.5'"),
+            ("1@0:1", "from 1"),
+            ("x@3:1", "container index"),
+            ("1:3", "missing '@'"),
+        ] {
+            let err = bad.parse::<ExitEvent>().expect_err(bad);
+            assert!(err.contains(reason), "{bad}: {err}");
+            assert!(err.contains(&format!("'{bad}'")), "{bad}: {err}");
+            assert!(err.contains("/task request number"), "{bad}: {err}");
+        }
+        for bad in ["1", "1@0", "x@2", "1@2:137"] {
+            let err = ExitEvent::parse_oom_kill(bad).expect_err(bad);
+            assert!(
+                err.contains("expected K@N (container index @ /task"),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn introspection_is_a_fault_path_that_all_reaches() {
+        let f = fault("introspection:500@1");
+        assert_eq!(
+            (f.path, f.kind, f.range),
+            (
+                FaultPath::Introspection,
+                FaultKind::ServerError,
+                RequestRange::only(1)
+            )
+        );
+        assert!(f.hits(Some(FaultPath::Introspection), 1));
+        assert!(!f.hits(Some(FaultPath::Task), 1));
+        assert!(!f.hits(None, 1));
+        assert_eq!(
+            fault("introspection:latency=250").kind,
+            FaultKind::Latency(Duration::from_millis(250))
+        );
+        assert!(fault("all:404").hits(Some(FaultPath::Introspection), 7));
+        assert!(!fault("all:nullstats").hits(Some(FaultPath::Introspection), 1));
+        let err = "introspection:emptystats"
+            .parse::<Fault>()
+            .expect_err("stats only");
+        assert!(err.contains("stats only"), "{err}");
+        let err = "agent:500".parse::<Fault>().expect_err("unknown path");
+        assert!(err.contains("task|stats|tags|introspection|all"), "{err}");
     }
 
     #[test]

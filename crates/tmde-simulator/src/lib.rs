@@ -2,8 +2,9 @@
 //!
 //! It answers like the ECS agent (EC2) or Fargate: `<base>/task`, `<base>/taskWithTags`,
 //! `<base>/task/stats` and `<base>` itself, with deterministic numbers (see [`scenario`]),
-//! injected faults ([`faults`]), container restarts, or captured files served verbatim
-//! ([`replay`]). It only ever binds 127.0.0.1.
+//! injected faults ([`faults`]), container restarts and exits, or captured files served
+//! verbatim ([`replay`]). On EC2 it also answers the agent's introspection API
+//! (`/v1/metadata`, `/v1/tasks`) on the same listener. It only ever binds 127.0.0.1.
 
 pub mod args;
 pub mod faults;
@@ -13,6 +14,7 @@ pub mod scenario;
 pub mod server;
 
 mod identity;
+mod introspection;
 mod routes;
 mod stats;
 mod task;
@@ -20,7 +22,7 @@ mod task;
 mod test_support;
 
 pub use args::{SimulateArgs, run_simulate};
-pub use faults::{Fault, FaultKind, FaultPath, RequestRange, RestartEvent};
+pub use faults::{ExitEvent, Fault, FaultKind, FaultPath, RequestRange, RestartEvent};
 pub use handler::{Reply, Simulator};
 pub use scenario::{Cgroup, ClockDriftMode, NetworkMode, Platform, Scenario};
 pub use server::{SimOptions, SimServer, start};

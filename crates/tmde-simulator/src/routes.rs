@@ -2,7 +2,9 @@
 //!
 //! The routes match on the path's suffix, whatever comes before it, because clients build
 //! their URLs by appending to `${ECS_CONTAINER_METADATA_URI_V4}` and some join paths
-//! differently; only the container's own metadata needs the exact base path.
+//! differently; only the container's own metadata needs the exact base path. The agent's
+//! introspection API (`/v1/metadata`, `/v1/tasks`) is matched exactly: its clients use fixed
+//! URLs (`http://localhost:51678/v1/…` on a container instance), never the v4 base.
 
 use super::faults::FaultPath;
 
@@ -14,22 +16,34 @@ pub(crate) enum Route {
     Stats,
     /// `${ECS_CONTAINER_METADATA_URI_V4}` itself: container 0's metadata.
     Container,
+    /// `/v1/metadata`: the agent's introspection API, about the agent and its instance.
+    AgentMetadata,
+    /// `/v1/tasks`: the agent's introspection API, the tasks on the instance.
+    AgentTasks,
     Unknown,
 }
 
 impl Route {
     /// Every route, in the order of [`Route::index`].
-    pub(crate) const ALL: [Route; 5] = [
+    pub(crate) const ALL: [Route; 7] = [
         Route::Task,
         Route::TaskWithTags,
         Route::Stats,
         Route::Container,
+        Route::AgentMetadata,
+        Route::AgentTasks,
         Route::Unknown,
     ];
 
     /// Picks the route of `path` (without query); `base_path` is the path of the base URL.
-    pub(crate) fn of(path: &str, base_path: &str) -> Route {
-        if path.ends_with("/task/stats") {
+    /// `introspection` says whether the agent's introspection API exists (EC2, not turned off):
+    /// without it its paths are unknown, as on Fargate, where no agent API is reachable.
+    pub(crate) fn of(path: &str, base_path: &str, introspection: bool) -> Route {
+        if introspection && path == "/v1/metadata" {
+            Route::AgentMetadata
+        } else if introspection && path == "/v1/tasks" {
+            Route::AgentTasks
+        } else if path.ends_with("/task/stats") {
             Route::Stats
         } else if path.ends_with("/taskWithTags") {
             Route::TaskWithTags
@@ -48,6 +62,7 @@ impl Route {
             Route::Task => Some(FaultPath::Task),
             Route::TaskWithTags => Some(FaultPath::TaskWithTags),
             Route::Stats => Some(FaultPath::Stats),
+            Route::AgentMetadata | Route::AgentTasks => Some(FaultPath::Introspection),
             Route::Container | Route::Unknown => None,
         }
     }
@@ -59,7 +74,9 @@ impl Route {
             Route::TaskWithTags => 1,
             Route::Stats => 2,
             Route::Container => 3,
-            Route::Unknown => 4,
+            Route::AgentMetadata => 4,
+            Route::AgentTasks => 5,
+            Route::Unknown => 6,
         }
     }
 }
@@ -86,8 +103,34 @@ mod tests {
             ("/v4/sim-0001/task/", Route::Unknown),
             ("/v4/sim-0001/tasks", Route::Unknown),
         ] {
-            assert_eq!(Route::of(path, BASE), route, "{path}");
+            assert_eq!(Route::of(path, BASE, true), route, "{path}");
         }
+    }
+
+    #[test]
+    fn introspection_paths_match_exactly_and_only_when_served() {
+        for (path, route) in [
+            ("/v1/metadata", Route::AgentMetadata),
+            ("/v1/tasks", Route::AgentTasks),
+            ("/v4/sim-0001/v1/metadata", Route::Unknown),
+            ("/x/v1/tasks", Route::Unknown),
+            ("/v1/tasks/", Route::Unknown),
+            ("/v1/metadata/", Route::Unknown),
+            ("/v1/task", Route::Task),
+            ("/v2/metadata", Route::Unknown),
+        ] {
+            assert_eq!(Route::of(path, BASE, true), route, "{path}");
+        }
+        assert_eq!(Route::of("/v1/metadata", BASE, false), Route::Unknown);
+        assert_eq!(Route::of("/v1/tasks", BASE, false), Route::Unknown);
+        assert_eq!(
+            Route::AgentTasks.fault_path(),
+            Some(FaultPath::Introspection)
+        );
+        assert_eq!(
+            Route::AgentMetadata.fault_path(),
+            Some(FaultPath::Introspection)
+        );
     }
 
     #[test]

@@ -16,7 +16,20 @@
 //!
 //! `stopped_containers` extra containers `stopped-0`, `stopped-1`, … follow: `KnownStatus`
 //! `STOPPED`, `ExitCode` 0, `FinishedAt` set; their `/task/stats` entry is `null` on Fargate and
-//! `{}` on EC2. On EC2 with `awsvpc`, a pause container `~internal~ecs~pause` (`Type`
+//! `{}` on EC2.
+//!
+//! A normal container can also stop while the simulator runs (`--exit K@N:CODE`, `--oom-kill
+//! K@N`, i.e. `SimOptions::exits`). N counts `/task` requests only (not `/taskWithTags` nor
+//! stats; faulted answers count, as for restarts). From `/task` request N on, every route
+//! (`/task`, `/taskWithTags`, `<base>` for k=0) lists container K with `KnownStatus` and
+//! `DesiredStatus` `STOPPED`, `ExitCode` CODE and `FinishedAt` = the time request N arrived
+//! (RFC 3339 UTC with nanoseconds, like `read`), fixed from then on; in bridge mode its
+//! `IPv4Addresses` becomes `[""]`, like a stopped container's; its `/task/stats` entry becomes
+//! the stopped one (`null` Fargate, `{}` EC2). An OOM kill is exit code 137 (128 + SIGKILL):
+//! Task Metadata v4 has no reason field (the agent's container response carries `ExitCode` and
+//! `FinishedAt` only; "OutOfMemoryError: Container killed due to memory usage" is in
+//! ecs:DescribeTasks). A `--restart` of the same container numbered at or after N is refused,
+//! and a stopped container never restarts. On EC2 with `awsvpc`, a pause container `~internal~ecs~pause` (`Type`
 //! `CNI_PAUSE`, `KnownStatus` `RUNNING`) comes last, and it HAS stats (CPU 999,000,000 ns/s,
 //! network and disk counters around 10^9 per second): an exporter that counts it is caught.
 //!
@@ -47,8 +60,16 @@
 //! rounded down, so Δcounter / Δread is the rate up to rounding. After a restart the bases are 0.
 //! - CPU: `total_usage` = 1,000,000,000 + (k+1) × 50,000,000 × e ns, so
 //!   `ContainerCpuUtilized` = (k+1) × 51.2 CPU units; kernel/user split 20/80;
-//!   `system_cpu_usage` = 2 × 10^9 × (e_task + 100,000); `online_cpus` 2; throttling 0;
-//!   `percpu_usage` (2 halves) on cgroup v1 only.
+//!   `system_cpu_usage` = 2 × 10^9 × (e_task + 100,000); `online_cpus` 2; `percpu_usage`
+//!   (2 halves) on cgroup v1 only.
+//! - `throttling_data`: all 0 by default, as the ECS agent serves it on both platforms
+//!   (aws/amazon-ecs-agent#4473). With `throttled`, what a plain Docker host reads from the
+//!   cgroup's `cpu.stat` with the 100 ms CFS period, on the container's own clock e (the pause
+//!   container's is e_task): `periods` = ⌊e / 0.1 s⌋, `throttled_periods` = ⌊periods / 4⌋,
+//!   `throttled_time` = throttled_periods × 20,000,000 ns. So per second: 10 periods, 2.5
+//!   throttled, 50 ms throttled; throttled_periods ≤ periods and throttled_time ≤
+//!   throttled_periods × 100 ms. EC2's `precpu_stats` follows the same formula at its earlier
+//!   sample; Fargate's all-zero `precpu_stats` stays all zero.
 //! - `precpu_stats`: Fargate all zeros with `preread` `0001-01-01T00:00:00Z`; EC2 the same
 //!   formulas at t − 1 s with `preread` = read − 1 s (in the first second after the start or a
 //!   restart: at that moment instead, so Δtotal_usage / Δread is still the rate).
@@ -69,6 +90,15 @@
 //!   `read`/`write`, other lists `null`.
 //! - `pids_stats`: v2 `{current: 5+k, limit: 4096}`, v1 `{}`. `name`: Fargate the plain name,
 //!   EC2 `/` + DockerName. `id` = DockerId. `num_procs` 0, `storage_stats` `{}`.
+//!
+//! # Agent introspection API (EC2)
+//! Unless `introspection` is false, EC2 also answers `/v1/metadata` and `/v1/tasks` (exact
+//! paths, not under the base); Fargate, which has no agent API, and replays answer 404. Bodies
+//! and status codes are in `introspection.rs`: `Cluster` `sim-cluster`, `ContainerInstanceArn`
+//! `arn:aws:ecs:us-east-1:123456789012:container-instance/sim-cluster/<32 hex>` (the instance
+//! `/taskWithTags` errors name), `Version` `Amazon ECS Agent - v1.89.2 (4c59f4a1)`; the task's
+//! `Arn`, `Family` and `Version` (= Revision) are `/task`'s, and its `Containers` are `/task`'s
+//! but the pause container, each `{DockerId, DockerName, Name}`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -126,6 +156,12 @@ pub struct Scenario {
     pub restart_count_field: bool,
     /// Fargate's `ClockDrift` (EC2 serves none whatever this says).
     pub clock_drift: ClockDriftMode,
+    /// The ECS agent's introspection API (`/v1/metadata`, `/v1/tasks`) answers. EC2 only:
+    /// Fargate has no agent API, whatever this says.
+    pub introspection: bool,
+    /// CPU throttling counters grow as a plain Docker host reports them (the ECS agent serves
+    /// zeros).
+    pub throttled: bool,
 }
 
 impl Scenario {
@@ -162,6 +198,8 @@ impl Scenario {
             service_name: true,
             restart_count_field: false,
             clock_drift: ClockDriftMode::Synchronized,
+            introspection: true,
+            throttled: false,
         }
     }
 
@@ -186,6 +224,11 @@ impl Scenario {
                 fitted
             }
         }
+    }
+
+    /// Whether the agent's introspection API answers: on EC2, unless turned off.
+    pub(crate) fn serves_introspection(&self) -> bool {
+        self.platform == Platform::Ec2 && self.introspection
     }
 
     /// Whether the task lists the EC2 awsvpc pause container.
@@ -323,6 +366,17 @@ mod tests {
         assert_eq!(s.fit_name("ecs-emf-exporter"), "ecs-em");
         s.name_length = Some(255);
         assert_eq!(s.fit_name("worker-2").len(), 255);
+    }
+
+    #[test]
+    fn introspection_only_on_ec2_and_only_when_on() {
+        let mut s = Scenario::ec2();
+        assert!(s.introspection && s.serves_introspection());
+        s.introspection = false;
+        assert!(!s.serves_introspection());
+        let f = Scenario::fargate();
+        assert!(f.introspection && !f.serves_introspection());
+        assert!(!f.throttled && !Scenario::ec2().throttled);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
-use super::faults::{Fault, FaultPath, RestartEvent};
+use super::faults::{ExitEvent, Fault, FaultPath, RestartEvent};
 use super::handler::{Reply, Simulator};
 use super::replay::Replay;
 use super::routes::Route;
@@ -36,6 +36,8 @@ pub struct SimOptions {
     pub scenario: Scenario,
     pub faults: Vec<Fault>,
     pub restarts: Vec<RestartEvent>,
+    /// Containers that exit (at most one event per container).
+    pub exits: Vec<ExitEvent>,
     /// Serve these captured responses instead of the generated task.
     pub replay: Option<Replay>,
 }
@@ -88,13 +90,17 @@ impl SimServer {
         self.local_addr
     }
 
-    /// How many requests a route got (`All`: every request, unknown paths included). Requests
-    /// with a method other than GET are refused and not counted.
+    /// How many requests a route got (`All`: every request, unknown paths included;
+    /// `Introspection`: `/v1/metadata` and `/v1/tasks` together, while they are served).
+    /// Requests with a method other than GET are refused and not counted.
     pub fn requests(&self, path: FaultPath) -> u64 {
         match path {
             FaultPath::Task => self.sim.count(Route::Task),
             FaultPath::Stats => self.sim.count(Route::Stats),
             FaultPath::TaskWithTags => self.sim.count(Route::TaskWithTags),
+            FaultPath::Introspection => {
+                self.sim.count(Route::AgentMetadata) + self.sim.count(Route::AgentTasks)
+            }
             FaultPath::All => Route::ALL.iter().map(|r| self.sim.count(*r)).sum(),
         }
     }
@@ -120,7 +126,46 @@ pub(crate) fn validate(options: &SimOptions) -> io::Result<()> {
             ),
         ));
     }
+    let invalid = |message: String| Err(io::Error::new(io::ErrorKind::InvalidInput, message));
+    for (i, exit) in options.exits.iter().enumerate() {
+        if exit.container >= containers {
+            return invalid(format!(
+                "exit event for container {} but the task has containers 0..{containers}",
+                exit.container
+            ));
+        }
+        if options.exits[..i]
+            .iter()
+            .any(|e| e.container == exit.container)
+        {
+            return invalid(format!(
+                "two exit events for container {}: a container stops once",
+                exit.container
+            ));
+        }
+        if let Some(restart) = restart_after_exit(&options.restarts, exit) {
+            return invalid(format!(
+                "restart event {}@{} for container {} which has exited at task request {}",
+                restart.container, restart.at_request, exit.container, exit.at_request
+            ));
+        }
+    }
+    if options.replay.is_some() && !options.exits.is_empty() {
+        return invalid("exit events cannot be combined with replay".to_owned());
+    }
     Ok(())
+}
+
+/// A restart of `exit`'s container numbered at or after the exit. The numbers count different
+/// routes (stats and task requests), but a client polls both once per cycle, so the same
+/// number means the same cycle: a stopped container does not come back.
+pub(crate) fn restart_after_exit<'a>(
+    restarts: &'a [RestartEvent],
+    exit: &ExitEvent,
+) -> Option<&'a RestartEvent> {
+    restarts
+        .iter()
+        .find(|r| r.container == exit.container && r.at_request >= exit.at_request)
 }
 
 async fn accept_loop(
@@ -180,12 +225,13 @@ async fn serve_connection(
 }
 
 async fn answer(sim: &Simulator, request: &Request<Incoming>) -> Reply {
-    sim.respond(
-        request.method() == Method::GET,
-        request.uri().path(),
-        &chrono::Utc::now,
-    )
-    .await
+    // With the query: `/v1/tasks?dockerid=…` reads it.
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or_else(|| request.uri().path(), |pq| pq.as_str());
+    sim.respond(request.method() == Method::GET, target, &chrono::Utc::now)
+        .await
 }
 
 fn to_response(reply: Reply) -> Response<Full<Bytes>> {
@@ -649,6 +695,103 @@ mod tests {
             .await
             .expect_err("container 3 does not exist");
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    }
+
+    #[tokio::test]
+    async fn introspection_over_http_reads_the_query() {
+        let server = serve(scenario_options(Scenario::ec2())).await;
+        let addr = server.local_addr();
+        let task = fetch(&server, "/task").await.json();
+        let meta = request(addr, "GET", "/v1/metadata").await;
+        assert_eq!(meta.header("content-type"), Some("application/json"));
+        assert_eq!(meta.json()["Cluster"], "sim-cluster");
+        let list = request(addr, "GET", "/v1/tasks").await.json();
+        assert_eq!(list["Tasks"][0]["Arn"], task["TaskARN"]);
+        let arn = task["TaskARN"].as_str().unwrap_or_default();
+        let encoded = arn.replace(':', "%3A").replace('/', "%2F");
+        let by_arn = request(addr, "GET", &format!("/v1/tasks?taskarn={encoded}")).await;
+        assert_eq!(by_arn.status, 200);
+        assert_eq!(by_arn.json(), list["Tasks"][0]);
+        let id = task["Containers"][0]["DockerId"]
+            .as_str()
+            .unwrap_or_default();
+        let short = request(addr, "GET", &format!("/v1/tasks?dockerid={}", &id[..12])).await;
+        assert_eq!(short.json(), list["Tasks"][0]);
+        let both = request(
+            addr,
+            "GET",
+            &format!("/v1/tasks?dockerid={id}&taskarn={encoded}"),
+        )
+        .await;
+        assert_eq!(both.status, 400);
+        assert_eq!(
+            both.json(),
+            json!({"Arn": "", "KnownStatus": "", "Family": "", "Version": "", "Containers": null})
+        );
+        // Exact paths only: under the v4 base they are unknown.
+        assert_eq!(fetch(&server, "/v1/metadata").await.status, 404);
+        assert_eq!(server.requests(FaultPath::Introspection), 5);
+        assert_eq!(server.requests(FaultPath::All), 7);
+        server.shutdown().await;
+
+        let fargate = serve(scenario_options(Scenario::fargate())).await;
+        let addr = fargate.local_addr();
+        assert_eq!(request(addr, "GET", "/v1/metadata").await.status, 404);
+        assert_eq!(request(addr, "GET", "/v1/tasks").await.status, 404);
+        assert_eq!(fargate.requests(FaultPath::Introspection), 0);
+        fargate.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn exits_are_checked_like_restarts() {
+        let exit = |container: usize, at_request: u64| ExitEvent {
+            container,
+            at_request,
+            code: 137,
+        };
+        for (options, needle) in [
+            (
+                SimOptions {
+                    exits: vec![exit(3, 1)],
+                    ..SimOptions::default()
+                },
+                "exit event for container 3",
+            ),
+            (
+                SimOptions {
+                    exits: vec![exit(1, 1), exit(1, 4)],
+                    ..SimOptions::default()
+                },
+                "two exit events for container 1",
+            ),
+            (
+                SimOptions {
+                    exits: vec![exit(1, 4)],
+                    restarts: vec![RestartEvent {
+                        container: 1,
+                        at_request: 4,
+                    }],
+                    ..SimOptions::default()
+                },
+                "restart event 1@4 for container 1 which has exited at task request 4",
+            ),
+            (
+                SimOptions {
+                    exits: vec![exit(0, 1)],
+                    replay: Some(Replay {
+                        task: vec!["{}".to_owned()],
+                        stats: vec!["{}".to_owned()],
+                        task_with_tags: None,
+                    }),
+                    ..SimOptions::default()
+                },
+                "cannot be combined with replay",
+            ),
+        ] {
+            let err = start(options, 0).await.expect_err(needle);
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+            assert!(err.to_string().contains(needle), "{err}");
+        }
     }
 
     #[tokio::test]

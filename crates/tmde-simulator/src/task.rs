@@ -17,6 +17,15 @@ const STARTED_AT: &str = "2026-01-01T00:00:13.500000000Z";
 const FINISHED_AT: &str = "2026-01-01T00:00:14.000000000Z";
 const TAGS_DENIED_REQUEST_ID: &str = "5c0e0f7e-6d1b-4f9a-9a57-3f2b1d0c8e41";
 
+/// How a normal container ended (`--exit`, `--oom-kill`), fixed from the request that stopped
+/// it on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Exit {
+    pub code: u8,
+    /// When it stopped, RFC 3339 UTC with nanoseconds like every timestamp the crate serves.
+    pub finished_at: String,
+}
+
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct TaskMetadata {
@@ -121,7 +130,7 @@ pub(crate) struct ContainerMetadata {
     created_at: &'static str,
     started_at: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    finished_at: Option<&'static str>,
+    finished_at: Option<String>,
     #[serde(rename = "Type")]
     kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -184,11 +193,12 @@ struct Eni {
 }
 
 /// `/task` (`with_tags` false) or `/taskWithTags` (true). `restart_counts[k]` is how often
-/// normal container k restarted so far.
+/// normal container k restarted so far; `exits[k]` how it stopped, if it has.
 pub(crate) fn task_document(
     scenario: &Scenario,
     roster: &Roster,
     restart_counts: &[u32],
+    exits: &[Option<Exit>],
     with_tags: bool,
 ) -> TaskMetadata {
     let fargate = scenario.platform == Platform::Fargate;
@@ -222,7 +232,7 @@ pub(crate) fn task_document(
         containers: roster
             .containers
             .iter()
-            .map(|c| container_document(scenario, roster, c, restart_counts))
+            .map(|c| container_document(scenario, roster, c, restart_counts, exits))
             .collect(),
         vpc_id: ec2.then_some("vpc-0123456789abcdef0"),
         service_name: scenario.service_name.then_some("sim-service"),
@@ -245,9 +255,14 @@ pub(crate) fn container_document(
     roster: &Roster,
     container: &SimContainer,
     restart_counts: &[u32],
+    exits: &[Option<Exit>],
 ) -> ContainerMetadata {
     let fargate = scenario.platform == Platform::Fargate;
-    let stopped = matches!(container.kind, Kind::Stopped { .. });
+    let exit = match container.kind {
+        Kind::Normal { k } => exits.get(k).and_then(Option::as_ref),
+        Kind::Stopped { .. } | Kind::Pause => None,
+    };
+    let stopped = exit.is_some() || matches!(container.kind, Kind::Stopped { .. });
     let pause = container.kind == Kind::Pause;
     let limits = match (pause, fargate) {
         (true, _) => ContainerLimits {
@@ -293,18 +308,26 @@ pub(crate) fn container_document(
         image_id: container.image_id.clone(),
         ports,
         labels: labels(scenario, roster, container),
-        desired_status: "RUNNING",
+        // The agent stopped an exited container on purpose (essential or not, it is not
+        // restarted); the `--stopped` ones keep the shape of the EC2 fixture.
+        desired_status: if exit.is_some() { "STOPPED" } else { "RUNNING" },
         known_status: if stopped { "STOPPED" } else { "RUNNING" },
-        exit_code: stopped.then_some(0),
+        exit_code: match exit {
+            Some(exit) => Some(i32::from(exit.code)),
+            None => stopped.then_some(0),
+        },
         limits,
         created_at: CREATED_AT,
         started_at: STARTED_AT,
-        finished_at: stopped.then_some(FINISHED_AT),
+        finished_at: match exit {
+            Some(exit) => Some(exit.finished_at.clone()),
+            None => stopped.then(|| FINISHED_AT.to_owned()),
+        },
         kind: if pause { "CNI_PAUSE" } else { "NORMAL" },
         log_driver: (!pause).then_some("awslogs"),
         log_options: (!pause).then(|| log_options(roster, container)),
         container_arn: container.container_arn.clone(),
-        networks: vec![network(scenario.network, container)],
+        networks: vec![network(scenario.network, container, exit.is_some())],
         snapshotter: fargate.then_some("overlayfs"),
         restart_count,
     }
@@ -344,7 +367,9 @@ fn log_options(roster: &Roster, c: &SimContainer) -> BTreeMap<&'static str, Stri
     ])
 }
 
-fn network(mode: NetworkMode, c: &SimContainer) -> Network {
+/// `exited`: the container stopped while the simulator ran; in bridge mode it has lost its
+/// address by then, like the `--stopped` ones (the EC2 fixture shows `[""]`).
+fn network(mode: NetworkMode, c: &SimContainer, exited: bool) -> Network {
     match mode {
         NetworkMode::Awsvpc => Network {
             network_mode: "awsvpc",
@@ -361,7 +386,11 @@ fn network(mode: NetworkMode, c: &SimContainer) -> Network {
         },
         NetworkMode::Bridge => Network {
             network_mode: "bridge",
-            ipv4_addresses: vec![c.ipv4.clone()],
+            ipv4_addresses: vec![if exited {
+                String::new()
+            } else {
+                c.ipv4.clone()
+            }],
             eni: None,
         },
     }
@@ -393,7 +422,8 @@ mod tests {
     fn task_json(scenario: &Scenario, with_tags: bool) -> Value {
         let roster = Roster::new(scenario);
         let counts = vec![0; scenario.containers];
-        serde_json::to_value(task_document(scenario, &roster, &counts, with_tags))
+        let exits = vec![None; scenario.containers];
+        serde_json::to_value(task_document(scenario, &roster, &counts, &exits, with_tags))
             .expect("task metadata serializes")
     }
 
@@ -532,12 +562,64 @@ mod tests {
     }
 
     #[test]
+    fn an_exited_container_is_stopped_with_its_code_and_time() {
+        let mut s = Scenario::ec2();
+        s.restart_count_field = true;
+        let roster = Roster::new(&s);
+        let exits = [
+            None,
+            Some(Exit {
+                code: 137,
+                finished_at: "2026-03-04T05:06:07.123456789Z".to_owned(),
+            }),
+            None,
+        ];
+        let t = serde_json::to_value(task_document(&s, &roster, &[0, 1, 0], &exits, true))
+            .expect("task metadata serializes");
+        let c = t["Containers"].as_array().expect("Containers is an array");
+        assert_eq!(c[1]["KnownStatus"], "STOPPED");
+        assert_eq!(c[1]["DesiredStatus"], "STOPPED");
+        assert_eq!(c[1]["ExitCode"], 137);
+        assert_eq!(c[1]["FinishedAt"], "2026-03-04T05:06:07.123456789Z");
+        assert_eq!(c[1]["StartedAt"], "2026-01-01T00:00:13.500000000Z");
+        assert_eq!(c[1]["RestartCount"], 1);
+        // Bridge: the stopped container has lost its address, like a --stopped one.
+        assert_eq!(c[1]["Networks"][0]["IPv4Addresses"], json!([""]));
+        // The others still run, with no exit fields at all.
+        for k in [0, 2] {
+            assert_eq!(c[k]["KnownStatus"], "RUNNING");
+            assert_eq!(c[k]["DesiredStatus"], "RUNNING");
+            assert!(c[k].get("ExitCode").is_none() && c[k].get("FinishedAt").is_none());
+        }
+        assert_eq!(c[2]["Networks"][0]["IPv4Addresses"], json!(["172.17.0.4"]));
+        // awsvpc: the task ENI's address stays, as on a --stopped container.
+        let mut a = Scenario::fargate();
+        a.containers = 2;
+        let roster = Roster::new(&a);
+        let exit = Some(Exit {
+            code: 0,
+            finished_at: "2026-01-01T00:00:20.000000000Z".to_owned(),
+        });
+        let own = serde_json::to_value(container_document(
+            &a,
+            &roster,
+            &roster.containers[0],
+            &[0, 0],
+            &[exit, None],
+        ))
+        .expect("container metadata serializes");
+        assert_eq!(own["ExitCode"], 0);
+        assert_eq!(own["KnownStatus"], "STOPPED");
+        assert_eq!(own["Networks"][0]["IPv4Addresses"], json!(["10.0.1.25"]));
+    }
+
+    #[test]
     fn restart_count_and_service_name_switches() {
         let mut s = Scenario::fargate();
         s.restart_count_field = true;
         s.service_name = false;
         let roster = Roster::new(&s);
-        let t = serde_json::to_value(task_document(&s, &roster, &[0, 2, 0], false))
+        let t = serde_json::to_value(task_document(&s, &roster, &[0, 2, 0], &[], false))
             .expect("task metadata serializes");
         assert_eq!(t["Containers"][1]["RestartCount"], 2);
         assert_eq!(t["Containers"][0]["RestartCount"], 0);

@@ -22,6 +22,12 @@ pub(super) const MIB: u64 = 1 << 20;
 const NANOS_PER_SEC: u64 = 1_000_000_000;
 /// Docker's "no limit" as Fargate reports it (2^63 − 4096).
 pub(super) const FARGATE_NO_LIMIT: u64 = 9_223_372_036_854_771_712;
+/// The CFS period Docker sets (`cpu.cfs_period_us` 100000): throttling is counted per period.
+const CFS_PERIOD_NS: u64 = 100_000_000;
+/// With `--throttled`, one period in this many is throttled…
+const THROTTLED_ONE_IN: u64 = 4;
+/// …and each throttled period loses this much time (a fifth of the period).
+const THROTTLED_NS_PER_PERIOD: u64 = 20_000_000;
 /// What Go's zero `time.Time` prints as: Fargate's `preread` on the first sample.
 const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 /// The task ENI (awsvpc) as every container of the task sees it.
@@ -97,7 +103,9 @@ struct CpuUsage {
     usage_in_usermode: u64,
 }
 
-/// Always zero: the agent reports no throttling on either platform (the exporter's docs/limits.md).
+/// Zero by default: the agent reports no throttling on either platform (aws/amazon-ecs-agent#4473,
+/// the exporter's docs/limits.md). With `Scenario::throttled`, what a plain Docker host reports
+/// from the cgroup's `cpu.stat` (see [`throttling`]).
 #[derive(Debug, Serialize)]
 struct ThrottlingData {
     periods: u64,
@@ -201,13 +209,15 @@ impl Profile {
 }
 
 /// The whole `/task/stats` map at `read`. `task_elapsed_ns` is the time since the server
-/// started; `clocks[k]` is normal container k's own clock.
+/// started; `clocks[k]` is normal container k's own clock; `exited[k]` says it has stopped
+/// (`--exit`, `--oom-kill`), so it gets the same entry as the `--stopped` containers.
 pub(crate) fn stats_document(
     scenario: &Scenario,
     roster: &Roster,
     read: DateTime<Utc>,
     task_elapsed_ns: u64,
     clocks: &[ContainerClock],
+    exited: &[bool],
 ) -> BTreeMap<String, StatsEntry> {
     roster
         .containers
@@ -215,6 +225,9 @@ pub(crate) fn stats_document(
         .map(|c| {
             let entry = match c.kind {
                 Kind::Stopped { .. } => stopped_entry(scenario.platform),
+                Kind::Normal { k } if exited.get(k).copied().unwrap_or(false) => {
+                    stopped_entry(scenario.platform)
+                }
                 Kind::Normal { k } => {
                     let clock = clocks.get(k).copied().unwrap_or(ContainerClock {
                         elapsed_ns: task_elapsed_ns,
@@ -285,12 +298,14 @@ impl Sample {
 
 fn docker_stats(scenario: &Scenario, c: &SimContainer, p: &Profile, s: &Sample) -> DockerStats {
     let v1 = scenario.cgroup == Cgroup::V1;
+    let throttled = scenario.throttled;
     let (preread, precpu_stats) = match scenario.platform {
-        // Fargate has no previous sample in its first answer: everything is zero.
+        // Fargate has no previous sample in its first answer: everything is zero, throttling
+        // included, whatever `throttled` says.
         Platform::Fargate => (ZERO_TIME.to_owned(), zero_cpu_stats()),
         Platform::Ec2 => {
             let earlier = s.earlier();
-            (rfc3339(earlier.read), cpu_stats(p, &earlier, v1))
+            (rfc3339(earlier.read), cpu_stats(p, &earlier, v1, throttled))
         }
     };
     let net_ns = if p.net_on_task_clock {
@@ -319,7 +334,7 @@ fn docker_stats(scenario: &Scenario, c: &SimContainer, p: &Profile, s: &Sample) 
         blkio_stats: blkio_stats(p.blkio, s.own_ns, v1),
         num_procs: 0,
         storage_stats: StorageStats {},
-        cpu_stats: cpu_stats(p, s, v1),
+        cpu_stats: cpu_stats(p, s, v1, throttled),
         precpu_stats,
         memory_stats: memory_stats(scenario, p.mem_unit),
         name: match scenario.platform {
@@ -341,11 +356,12 @@ pub(super) fn counter(base: u64, rate_per_sec: u64, elapsed_ns: u64) -> u64 {
     base.saturating_add(u64::try_from(grown).unwrap_or(u64::MAX))
 }
 
-fn rfc3339(t: DateTime<Utc>) -> String {
+/// RFC 3339 UTC with nanoseconds (`2026-01-01T00:00:14.000000000Z`): every time the crate serves.
+pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Nanos, true)
 }
 
-fn cpu_stats(p: &Profile, s: &Sample, v1: bool) -> CpuStats {
+fn cpu_stats(p: &Profile, s: &Sample, v1: bool, throttled: bool) -> CpuStats {
     let total = counter(p.cpu_base, p.cpu_rate, s.own_ns);
     let kernel = total / 5;
     CpuStats {
@@ -358,7 +374,28 @@ fn cpu_stats(p: &Profile, s: &Sample, v1: bool) -> CpuStats {
         // Two host CPUs that have been up for 100,000 s when the server starts.
         system_cpu_usage: counter(2 * NANOS_PER_SEC * 100_000, 2 * NANOS_PER_SEC, s.task_ns),
         online_cpus: 2,
-        throttling_data: zero_throttling(),
+        throttling_data: if throttled {
+            throttling(s.own_ns)
+        } else {
+            zero_throttling()
+        },
+    }
+}
+
+/// What `cpu.stat` says after `elapsed_ns` of a cgroup that is runnable in every CFS period
+/// and throttled in one period of [`THROTTLED_ONE_IN`], losing [`THROTTLED_NS_PER_PERIOD`]
+/// each time: `periods` = ⌊e / 100 ms⌋, `throttled_periods` = ⌊periods / 4⌋,
+/// `throttled_time` = throttled_periods × 20 ms. So `throttled_periods` ≤ `periods`,
+/// `throttled_time` ≤ `throttled_periods` × the period, and the time is a whole number of
+/// microseconds, as cgroup v2's `throttled_usec` (which Docker multiplies by 1000) must be.
+/// Counted on the container's own clock: a restart is a new cgroup, starting again from 0.
+fn throttling(elapsed_ns: u64) -> ThrottlingData {
+    let periods = elapsed_ns / CFS_PERIOD_NS;
+    let throttled_periods = periods / THROTTLED_ONE_IN;
+    ThrottlingData {
+        periods,
+        throttled_periods,
+        throttled_time: throttled_periods.saturating_mul(THROTTLED_NS_PER_PERIOD),
     }
 }
 
@@ -419,8 +456,15 @@ mod tests {
         } else {
             clocks.to_vec()
         };
-        serde_json::to_value(stats_document(scenario, &roster, read, task_ns, &clocks))
-            .expect("stats serialize")
+        serde_json::to_value(stats_document(
+            scenario,
+            &roster,
+            read,
+            task_ns,
+            &clocks,
+            &[],
+        ))
+        .expect("stats serialize")
     }
 
     fn entry(doc: &Value, scenario: &Scenario, index: usize) -> Value {
@@ -589,6 +633,105 @@ mod tests {
         );
         assert_eq!(e["networks"]["eth0"]["rx_bytes"], 2 * 10_000 * 2);
         assert_eq!(e["cpu_stats"]["system_cpu_usage"], 2 * SEC * (10 + 100_000));
+    }
+
+    fn throttling_of(e: &Value, cpu: &str) -> (u64, u64, u64) {
+        let t = &e[cpu]["throttling_data"];
+        let get = |key: &str| t[key].as_u64().unwrap_or(u64::MAX);
+        (
+            get("periods"),
+            get("throttled_periods"),
+            get("throttled_time"),
+        )
+    }
+
+    #[test]
+    fn throttling_is_zero_unless_throttled() {
+        for s in [Scenario::fargate(), Scenario::ec2()] {
+            let doc = at(&s, 10.0, &[]);
+            for k in 0..3 {
+                let e = entry(&doc, &s, k);
+                assert_eq!(throttling_of(&e, "cpu_stats"), (0, 0, 0));
+                assert_eq!(throttling_of(&e, "precpu_stats"), (0, 0, 0));
+            }
+        }
+    }
+
+    #[test]
+    fn throttled_counters_follow_the_cfs_formula() {
+        let mut s = Scenario::ec2();
+        s.throttled = true;
+        let fresh = ContainerClock {
+            elapsed_ns: 10 * SEC,
+            restarted: false,
+        };
+        let restarted = ContainerClock {
+            elapsed_ns: 2 * SEC,
+            restarted: true,
+        };
+        let doc = at(&s, 10.0, &[fresh, restarted, fresh]);
+        // 10 s = 100 periods of 100 ms, a quarter of them (25) throttled, 20 ms each: 0.5 s.
+        let e = entry(&doc, &s, 0);
+        assert_eq!(throttling_of(&e, "cpu_stats"), (100, 25, 500_000_000));
+        // One second earlier: 90 periods, ⌊90 / 4⌋ = 22 throttled, 22 × 20 ms = 0.44 s.
+        assert_eq!(throttling_of(&e, "precpu_stats"), (90, 22, 440_000_000));
+        // Every running container, whatever its CPU share.
+        assert_eq!(
+            throttling_of(&entry(&doc, &s, 2), "cpu_stats"),
+            (100, 25, 500_000_000)
+        );
+        // Restarted 2 s ago: a new cgroup, 20 periods, 5 throttled; 10 and 2 a second before.
+        let e = entry(&doc, &s, 1);
+        assert_eq!(throttling_of(&e, "cpu_stats"), (20, 5, 100_000_000));
+        assert_eq!(throttling_of(&e, "precpu_stats"), (10, 2, 40_000_000));
+        // 0.35 s: 3 whole periods, none throttled yet; precpu is the start itself.
+        let e = entry(&at(&s, 0.35, &[]), &s, 0);
+        assert_eq!(throttling_of(&e, "cpu_stats"), (3, 0, 0));
+        assert_eq!(throttling_of(&e, "precpu_stats"), (0, 0, 0));
+    }
+
+    #[test]
+    fn throttled_fargate_keeps_its_all_zero_precpu_and_pause_is_throttled_too() {
+        let mut f = Scenario::fargate();
+        f.throttled = true;
+        let e = entry(&at(&f, 4.0, &[]), &f, 0);
+        // 4 s: 40 periods, 10 throttled, 200 ms.
+        assert_eq!(throttling_of(&e, "cpu_stats"), (40, 10, 200_000_000));
+        assert_eq!(throttling_of(&e, "precpu_stats"), (0, 0, 0));
+        let mut p = Scenario::ec2();
+        p.network = NetworkMode::Awsvpc;
+        p.throttled = true;
+        let pause = entry(&at(&p, 2.0, &[]), &p, 3);
+        assert_eq!(throttling_of(&pause, "cpu_stats"), (20, 5, 100_000_000));
+    }
+
+    #[test]
+    fn an_exited_container_gets_the_stopped_entry() {
+        for (s, stopped) in [
+            (Scenario::fargate(), Value::Null),
+            (Scenario::ec2(), json!({})),
+        ] {
+            let roster = Roster::new(&s);
+            let clock = ContainerClock {
+                elapsed_ns: SEC,
+                restarted: false,
+            };
+            let doc = serde_json::to_value(stats_document(
+                &s,
+                &roster,
+                DateTime::<Utc>::UNIX_EPOCH + TimeDelta::seconds(1),
+                SEC,
+                &[clock; 3],
+                &[false, false, true],
+            ))
+            .expect("stats serialize");
+            assert_eq!(entry(&doc, &s, 2), stopped);
+            assert_eq!(doc.as_object().map(|o| o.len()), Some(3));
+            assert_eq!(
+                entry(&doc, &s, 1)["cpu_stats"]["cpu_usage"]["total_usage"],
+                1_000_000_000u64 + 2 * 50_000_000
+            );
+        }
     }
 
     #[test]
