@@ -197,6 +197,40 @@ fn sigterm_during_a_slow_poll_cancels_it_at_once_and_exits_0() {
     assert!(text.contains("collected=0"), "{text}");
 }
 
+#[test]
+fn a_task_endpoint_that_hangs_at_the_stop_costs_at_most_half_the_deadline() {
+    // Poll 1 is /task request 1; the read at SIGTERM is request 2, which answers after 30 s.
+    let sim = Sim::start(&["--fault", "task:latency=30000@2-1000"]);
+    let mut child = exporter(
+        &sim.base_url,
+        &[("ECS_EMF_INTERVAL", "60s"), ("ECS_EMF_STOP_TIMEOUT", "4s")],
+        Stdio::piped(),
+        Stdio::piped(),
+    );
+    let docs = lines(child.stdout.take().expect("stdout"));
+    let log = lines(child.stderr.take().expect("stderr"));
+    assert!(
+        wait_for_tasks(&docs, 1, Duration::from_secs(15)),
+        "{}",
+        all_of(&log)
+    );
+    send_signal(child.id(), "-TERM");
+    let (code, took) = wait_exit(&mut child, Duration::from_secs(15));
+    assert_eq!(code, Some(0), "{}", all_of(&log));
+    // Half of the 4 s deadline for the read, then the flush (nothing pending).
+    assert!(took < Duration::from_millis(3500), "stopped after {took:?}");
+    assert!(
+        took >= Duration::from_millis(1900),
+        "the read waited: {took:?}"
+    );
+    let text = all_of(&log);
+    assert!(
+        text.contains("/task did not answer within 2000 ms of the stop"),
+        "{text}"
+    );
+    assert!(text.contains("flushed=true"), "{text}");
+}
+
 /// The exporter with a stdout nobody reads (full), after it has queued a few cycles; the
 /// read end of its stdout (kept open, never read) and the simulator come back with it.
 fn exporter_with_a_stuck_stdout(
