@@ -347,6 +347,38 @@ class DriftTest(unittest.TestCase):
                                 "ECS_EMF_EXCLUDE_CONTAINERS")
 
 
+class ContainerAlarmRulesTest(unittest.TestCase):
+    """The per-container alarm rules, without the binary: only ContainerRestarts needs a restart
+    policy; an exit alarm (ContainerExits, counted for every container) needs the container to
+    exist and not be excluded, like any alarm on a container."""
+
+    def rendered(self) -> "drift.Rendered":
+        out = drift.Rendered(source="test")
+        out.containers = [drift.Container("worker", {}, False),
+                          drift.Container("ecs-emf-exporter", dict(TASK_DIM_MAP), True)]
+        return out
+
+    def ref(self, metric: str, container: str) -> "drift.MetricRef":
+        return drift.MetricRef(f"{metric}-{container}", "Team/Payments", metric,
+                               {**TASK_DIM_MAP, "ContainerName": container}, "Count", True,
+                               "notBreaching")
+
+    def test_an_exit_alarm_needs_no_restart_policy(self):
+        self.assertIsNone(drift.container_problem(self.ref("ContainerExits", "worker"),
+                                                  self.rendered(), {}))
+        self.assertIn("has no enabled restart policy",
+                      drift.container_problem(self.ref("ContainerRestarts", "worker"),
+                                              self.rendered(), {}))
+
+    def test_an_exit_alarm_on_a_missing_or_excluded_container_fails(self):
+        self.assertIn("is not a container of the task definition",
+                      drift.container_problem(self.ref("ContainerExits", "db"), self.rendered(), {}))
+        env = {"ECS_EMF_EXCLUDE_CONTAINERS": "envoy, w?rk*"}
+        self.assertIn("left out by ECS_EMF_EXCLUDE_CONTAINERS",
+                      drift.container_problem(self.ref("ContainerExits", "worker"),
+                                              self.rendered(), env))
+
+
 class MetricMathTest(unittest.TestCase):
     """Tasks reporting: metric math over RunningContainerCount's SampleCount (infra/README.md)."""
 

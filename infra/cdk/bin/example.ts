@@ -1,6 +1,6 @@
 // Example app: a Fargate service with the exporter sidecar (restart policy on by default), a tag
 // and a static dimension, self metrics, a dashboard and alarms: CPU, memory, exporter errors,
-// no data (on by default), and restarts of app and the sidecar, plus one alarm of its own made
+// no data (on by default), restarts of app and the sidecar, exits of app, plus one alarm of its own made
 // from a metric helper. Environment-agnostic (no account/region, no lookups), so `cdk synth`
 // works offline and without credentials; check.sh lints what it synthesizes.
 // In your own app, import from the package instead: import { EcsEmfExporter, ExporterOutput } from "ecs-emf-exporter-cdk";
@@ -68,6 +68,9 @@ class ExampleStack extends Stack {
         // "Fewer than 1 task reporting": metric math over RunningContainerCount samples (no extra
         // custom metric); the service's desiredCount below.
         minTasksReporting: 1,
+        // An alarm on every exit of app (found STOPPED, or restarted): ContainerExits Sum >= 1 in
+        // one period, missing data not breaching (no exit, no datapoint). No restart policy needed.
+        exitAlarmContainers: ["app"],
       },
     });
 

@@ -51,6 +51,12 @@ export interface ExporterAlarmsInput {
    * reports RestartCount (and the exporter ContainerRestarts) for no other container.
    */
   readonly restartAlarmContainers: readonly ContainerLine[];
+  /**
+   * One exit alarm per entry (exitAlarmContainers, checked by the construct: published, not
+   * excluded, a container of the task definition). Any container's exits are counted, so no
+   * restart policy is needed.
+   */
+  readonly exitAlarmContainers: readonly ContainerLine[];
   /** The no-data alarm; none when undefined. */
   readonly noData?: NoDataAlarmInput;
   /** The tasks-reporting alarm; none when undefined. */
@@ -71,6 +77,12 @@ export interface ExporterAlarms {
    * ContainerRestarts is not published.
    */
   readonly containerRestarts: { [containerName: string]: cloudwatch.Alarm };
+  /**
+   * ContainerExits Sum >= 1 in one period, missing data not breaching: keyed by container name
+   * ("all-containers" when the first container dimension set has no ContainerName); one per
+   * dashboard.exitAlarmContainers entry, empty without it.
+   */
+  readonly containerExits: { [containerName: string]: cloudwatch.Alarm };
   /** ExporterErrors Sum above 0. @default none when ExporterErrors is not published */
   readonly exporterErrors?: cloudwatch.Alarm;
   /** RunningContainerCount SampleCount < 1 with missing data breaching: nothing is measured. @default none with noDataAlarm false */
@@ -86,7 +98,7 @@ export interface ExporterAlarms {
 interface AlarmShape {
   readonly metricName: string;
   readonly statistic: Statistic;
-  /** The container of a restart alarm (undefined: task level, or all containers). */
+  /** The container of a restart or exit alarm (undefined: task level, or all containers). */
   readonly containerName?: string;
   readonly comparisonOperator: cloudwatch.ComparisonOperator;
   readonly threshold: number;
@@ -117,7 +129,7 @@ export function createExporterAlarms(scope: Construct, input: ExporterAlarmsInpu
 
   const published = (metricName: string) => input.publishedMetrics.has(metricName);
   const above = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD;
-  // No datapoint: nothing high, no restart, no error.
+  // No datapoint: nothing high, no restart, no exit, no error.
   const quietIsOk = cloudwatch.TreatMissingData.NOT_BREACHING;
 
   const cpuUtilization = published("CpuUtilization")
@@ -158,6 +170,28 @@ export function createExporterAlarms(scope: Construct, input: ExporterAlarmsInpu
       });
     }
   }
+  const containerExits: Record<string, cloudwatch.Alarm> = {};
+  // The construct refuses exitAlarmContainers when ContainerExits is not published; the check
+  // here only keeps the two in step.
+  if (published("ContainerExits")) {
+    for (const container of input.exitAlarmContainers) {
+      containerExits[container.label] = alarm(`ContainerExits-${container.label}`, {
+        metricName: "ContainerExits",
+        statistic: "Sum",
+        ...(container.containerName === undefined ? {} : { containerName: container.containerName }),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        threshold: 1,
+        periods: 1,
+        // An event metric: no exit means no datapoint, and that is OK (breaching would page for
+        // every quiet period).
+        treatMissingData: quietIsOk,
+        description:
+          container.containerName === undefined
+            ? "A container exited (found STOPPED, or restarted); the first container dimension set has no ContainerName, so this counts every container (ecs-emf-exporter)"
+            : `Container ${container.label} exited (found STOPPED, or restarted) (ecs-emf-exporter)`,
+      });
+    }
+  }
   const exporterErrors = published("ExporterErrors")
     ? alarm("ExporterErrors", {
         metricName: "ExporterErrors",
@@ -195,6 +229,7 @@ export function createExporterAlarms(scope: Construct, input: ExporterAlarmsInpu
     ...(cpuUtilization === undefined ? {} : { cpuUtilization }),
     ...(memoryUtilization === undefined ? {} : { memoryUtilization }),
     containerRestarts,
+    containerExits,
     ...(exporterErrors === undefined ? {} : { exporterErrors }),
     ...(noData === undefined ? {} : { noData }),
     ...(tasksReportingLow === undefined ? {} : { tasksReportingLow }),

@@ -71,14 +71,7 @@ const PER_ROW = 2;
 
 function widgetSpecs(input: DashboardInput): WidgetSpec[] {
   const task = (metricName: string, statistic: Statistic, label = metricName): Line => ({ metricName, statistic, label });
-  const perContainer = (metricName: string, statistic: Statistic): Line[] =>
-    input.containers.map((container) => ({
-      metricName,
-      statistic,
-      label: `${container.label} ${metricName}`,
-      ...(container.containerName === undefined ? {} : { containerName: container.containerName }),
-    }));
-  // The contract's widgets in order.
+  // The contract's widgets 1-13 in order (14 is "Tasks reporting", then lateWidgetSpecs).
   return [
     { title: "Task CPU (CPU units)", lines: [task("CpuUtilized", "Average"), task("CpuReserved", "Average", "CpuReserved (reservation)")] },
     {
@@ -100,17 +93,17 @@ function widgetSpecs(input: DashboardInput): WidgetSpec[] {
     },
     {
       title: "Container CPU (CPU units)",
-      lines: [...perContainer("ContainerCpuUtilized", "Average"), ...perContainer("ContainerCpuReserved", "Average")],
+      lines: [...perContainerLines(input, "ContainerCpuUtilized", "Average"), ...perContainerLines(input, "ContainerCpuReserved", "Average")],
     },
     {
       title: "Container memory (MiB)",
-      lines: [...perContainer("ContainerMemoryUtilized", "Average"), ...perContainer("ContainerMemoryReserved", "Average")],
+      lines: [...perContainerLines(input, "ContainerMemoryUtilized", "Average"), ...perContainerLines(input, "ContainerMemoryReserved", "Average")],
     },
     {
       title: "Container storage I/O (bytes per interval)",
-      lines: [...perContainer("ContainerStorageReadBytes", "Sum"), ...perContainer("ContainerStorageWriteBytes", "Sum")],
+      lines: [...perContainerLines(input, "ContainerStorageReadBytes", "Sum"), ...perContainerLines(input, "ContainerStorageWriteBytes", "Sum")],
     },
-    { title: "Container restarts", lines: perContainer("ContainerRestarts", "Sum") },
+    { title: "Container restarts", lines: perContainerLines(input, "ContainerRestarts", "Sum") },
     { title: "Running containers", lines: [task("RunningContainerCount", "Minimum")] },
     {
       title: "Exporter health",
@@ -124,34 +117,61 @@ function widgetSpecs(input: DashboardInput): WidgetSpec[] {
   ];
 }
 
+/**
+ * Widgets 15 and 16, after "Tasks reporting" so that adding them moved no other widget.
+ * ContainerExits is an event metric (no datapoint when nothing exited; Sum counts the exits).
+ * ClockErrorBound comes from Fargate's ClockDrift only: on EC2 the widget stays empty
+ * (excludeMetrics ["ClockErrorBound"] drops it), hence the title.
+ */
+function lateWidgetSpecs(input: DashboardInput): WidgetSpec[] {
+  return [
+    { title: "Container exits", lines: perContainerLines(input, "ContainerExits", "Sum") },
+    {
+      title: "Clock error bound (ms, Fargate only)",
+      lines: [{ metricName: "ClockErrorBound", statistic: "Maximum", label: "ClockErrorBound (max)" }],
+    },
+  ];
+}
+
+/** One line per container of the dashboard (a single one over all containers when the first
+ * container set has no ContainerName). */
+function perContainerLines(input: DashboardInput, metricName: string, statistic: Statistic): Line[] {
+  return input.containers.map((container) => ({
+    metricName,
+    statistic,
+    label: `${container.label} ${metricName}`,
+    ...(container.containerName === undefined ? {} : { containerName: container.containerName }),
+  }));
+}
+
 export function createDashboard(scope: Construct, id: string, input: DashboardInput): cloudwatch.Dashboard {
-  const specs = widgetSpecs(input)
-    .map((spec) => ({ ...spec, lines: spec.lines.filter((line) => input.publishedMetrics.has(line.metricName)) }))
-    .filter((spec) => spec.lines.length > 0);
-  if (specs.length === 0) {
+  const published = (specs: WidgetSpec[]) =>
+    specs.map((spec) => ({ ...spec, lines: spec.lines.filter((line) => input.publishedMetrics.has(line.metricName)) })).filter((spec) => spec.lines.length > 0);
+  const specs = published(widgetSpecs(input));
+  const lateSpecs = published(lateWidgetSpecs(input));
+  if (specs.length === 0 && lateSpecs.length === 0) {
     // CloudWatch rejects a dashboard without widgets; say why instead.
     throw new Error(
       "ecs-emf-exporter: the dashboard would be empty: metrics/excludeMetrics leave none of its metrics published; drop the dashboard option or publish more metrics",
     );
   }
   const toMetric = (line: Line) => input.metric(line.metricName, line.statistic, line.label, line.containerName);
-  const widgets = specs.map(
-    (spec) =>
-      new cloudwatch.GraphWidget({
-        title: spec.title,
-        view: cloudwatch.GraphWidgetView.TIME_SERIES,
-        stacked: false,
-        region: input.region,
-        period: input.period,
-        width: WIDGET_WIDTH,
-        height: WIDGET_HEIGHT,
-        left: spec.lines.filter((line) => line.right !== true).map(toMetric),
-        right: spec.lines.filter((line) => line.right === true).map(toMetric),
-        ...(spec.threshold === undefined ? {} : { leftAnnotations: [{ label: spec.threshold.label, value: spec.threshold.value }] }),
-      }),
-  );
+  const graph = (spec: WidgetSpec) =>
+    new cloudwatch.GraphWidget({
+      title: spec.title,
+      view: cloudwatch.GraphWidgetView.TIME_SERIES,
+      stacked: false,
+      region: input.region,
+      period: input.period,
+      width: WIDGET_WIDTH,
+      height: WIDGET_HEIGHT,
+      left: spec.lines.filter((line) => line.right !== true).map(toMetric),
+      right: spec.lines.filter((line) => line.right === true).map(toMetric),
+      ...(spec.threshold === undefined ? {} : { leftAnnotations: [{ label: spec.threshold.label, value: spec.threshold.value }] }),
+    });
+  const widgets = specs.map(graph);
   if (input.tasksReporting !== undefined) {
-    // Last, so adding it moved no other widget.
+    // After the contract's first 13, so adding it moved no other widget.
     const tasks = input.tasksReporting;
     widgets.push(
       new cloudwatch.GraphWidget({
@@ -167,6 +187,7 @@ export function createDashboard(scope: Construct, id: string, input: DashboardIn
       }),
     );
   }
+  widgets.push(...lateSpecs.map(graph));
   const rows: cloudwatch.IWidget[][] = [];
   for (let index = 0; index < widgets.length; index += PER_ROW) {
     rows.push(widgets.slice(index, index + PER_ROW));

@@ -115,6 +115,17 @@ export interface EcsEmfExporterDashboardOptions {
    *   policy; none that excludeContainers leaves out
    */
   readonly restartAlarmContainers?: string[];
+  /**
+   * Containers that get a ContainerExits alarm ("ContainerExits-NAME"): Sum >= 1 in one
+   * period, missing data not breaching (an event metric: no datapoint when nothing exited). Any
+   * container's exits are counted (found STOPPED, or restarted), so no restart policy is needed.
+   * Refused when container metrics are off or metrics / excludeMetrics leave ContainerExits out,
+   * for a container excludeContainers leaves out, and (at synth, so containers added after the
+   * construct count) for one that is not a container of the task definition. With createAlarms
+   * false the names are still checked, and no alarm is created.
+   * @default none (no exit alarm)
+   */
+  readonly exitAlarmContainers?: string[];
 }
 
 export interface EcsEmfExporterProps extends ExporterSettings {
@@ -275,6 +286,8 @@ export class EcsEmfExporter extends Construct {
               },
             }),
       });
+      // Checked with or without createAlarms: the names must make sense either way.
+      const exitNames = this.exitAlarmNames(props.taskDefinition, settings, options.exitAlarmContainers ?? []);
       if (options.createAlarms ?? true) {
         const noData =
           (options.noDataAlarm ?? true)
@@ -291,7 +304,8 @@ export class EcsEmfExporter extends Construct {
           cpuThreshold,
           memoryThreshold,
           publishedMetrics: settings.publishedMetrics,
-          restartAlarmContainers: restartAlarmLines(settings, restartNames),
+          restartAlarmContainers: alarmContainerLines(settings, restartNames),
+          exitAlarmContainers: alarmContainerLines(settings, exitNames),
           ...(noData === undefined ? {} : { noData }),
           ...(minTasks === undefined || tasksReporting === undefined
             ? {}
@@ -365,6 +379,17 @@ export class EcsEmfExporter extends Construct {
    */
   public metricContainerRestarts(container?: string, options: ExporterMetricOptions = {}): cloudwatch.Metric {
     return this.metric("ContainerRestarts", { statistic: "Sum", ...options, ...(container === undefined ? {} : { containerName: container }) });
+  }
+
+  /**
+   * Exits of one container, by name: a container found STOPPED (once per DockerId) plus the
+   * restarts its RestartCount shows, published only when at least 1 (no datapoint when nothing
+   * exited: alarm on it with missing data not breaching). Needs no restart policy. Leave the
+   * container out when the first containerDimensions set has no ContainerName.
+   * @default statistic Sum
+   */
+  public metricContainerExits(container?: string, options: ExporterMetricOptions = {}): cloudwatch.Metric {
+    return this.metric("ContainerExits", { statistic: "Sum", ...options, ...(container === undefined ? {} : { containerName: container }) });
   }
 
   /** Errors of the exporter itself (needs selfMetrics). @default statistic Sum */
@@ -473,37 +498,75 @@ export class EcsEmfExporter extends Construct {
       const candidates = [...new Set([...dashboardNames, exporterName])];
       return candidates.filter((name) => !containerExcluded(settings, name) && hasEnabledRestartPolicy(taskDefinition, name));
     }
-    if (explicit.some((name) => name.trim() === "") || new Set(explicit).size !== explicit.length) {
-      throw new Error("ecs-emf-exporter: dashboard.restartAlarmContainers must name each container once, by a non-empty name");
+    return this.checkAlarmContainers("restartAlarmContainers", "ContainerRestarts", explicit, taskDefinition, settings, (name) =>
+      hasEnabledRestartPolicy(taskDefinition, name)
+        ? undefined
+        : `ecs-emf-exporter: restartAlarmContainers names ${name}, whose container definition has no enabled restart policy: ` +
+          "ECS reports no RestartCount for it, ContainerRestarts is never published, and the alarm could never fire. " +
+          "Give it a restart policy (enableRestartPolicy) or leave it out.",
+    );
+  }
+
+  /**
+   * The containers of dashboard.exitAlarmContainers, refused when ContainerExits can never be
+   * published for them. Every container's exits are counted, so unlike restarts no restart
+   * policy is needed.
+   */
+  private exitAlarmNames(taskDefinition: ecs.TaskDefinition, settings: ResolvedSettings, names: readonly string[]): string[] {
+    if (names.length === 0) {
+      return [];
     }
-    for (const name of explicit) {
+    if (!settings.containerMetrics) {
+      throw new Error(
+        "ecs-emf-exporter: dashboard.exitAlarmContainers is set, but containerMetrics is false: ContainerExits is never published and the exit alarms could never fire; turn container metrics on, or leave out exitAlarmContainers",
+      );
+    }
+    if (!settings.publishedMetrics.has("ContainerExits")) {
+      throw new Error(
+        "ecs-emf-exporter: dashboard.exitAlarmContainers is set, but metrics/excludeMetrics leave ContainerExits out, so the exit alarms could never fire; publish ContainerExits, or leave out exitAlarmContainers",
+      );
+    }
+    return this.checkAlarmContainers("exitAlarmContainers", "ContainerExits", names, taskDefinition, settings);
+  }
+
+  /**
+   * The checks an explicit list of alarm containers shares: each named once by a non-empty
+   * name and none excludeContainers leaves out (now), each a container of the task definition
+   * (at synth, when every container has been added), then `more` for each container found.
+   */
+  private checkAlarmContainers(
+    option: string,
+    metricName: string,
+    names: readonly string[],
+    taskDefinition: ecs.TaskDefinition,
+    settings: ResolvedSettings,
+    more: (name: string) => string | undefined = () => undefined,
+  ): string[] {
+    if (names.some((name) => name.trim() === "") || new Set(names).size !== names.length) {
+      throw new Error(`ecs-emf-exporter: dashboard.${option} must name each container once, by a non-empty name`);
+    }
+    for (const name of names) {
       if (containerExcluded(settings, name)) {
         throw new Error(
-          `ecs-emf-exporter: restartAlarmContainers names ${name}, which excludeContainers leaves out: the exporter publishes no ContainerRestarts for it, and the alarm could never fire`,
+          `ecs-emf-exporter: ${option} names ${name}, which excludeContainers leaves out: the exporter publishes no ${metricName} for it, and the alarm could never fire`,
         );
       }
     }
-    const names = [...explicit];
+    const checked = [...names];
     this.node.addValidation({
       validate: () =>
-        names.flatMap((name) => {
+        checked.flatMap((name) => {
           if (taskDefinition.findContainer(name) === undefined) {
             return [
-              `ecs-emf-exporter: restartAlarmContainers names ${name}, which is not a container of the task definition: ` +
-                "ContainerRestarts is never published for it, and the alarm could never fire.",
+              `ecs-emf-exporter: ${option} names ${name}, which is not a container of the task definition: ` +
+                `${metricName} is never published for it, and the alarm could never fire.`,
             ];
           }
-          if (!hasEnabledRestartPolicy(taskDefinition, name)) {
-            return [
-              `ecs-emf-exporter: restartAlarmContainers names ${name}, whose container definition has no enabled restart policy: ` +
-                "ECS reports no RestartCount for it, ContainerRestarts is never published, and the alarm could never fire. " +
-                "Give it a restart policy (enableRestartPolicy) or leave it out.",
-            ];
-          }
-          return [];
+          const problem = more(name);
+          return problem === undefined ? [] : [problem];
         }),
     });
-    return names;
+    return checked;
   }
 
   private addSidecar(props: EcsEmfExporterProps, containerName: string, restartPolicy: ResolvedRestartPolicy | undefined): ecs.ContainerDefinition {
@@ -728,9 +791,9 @@ function containerLines(settings: ResolvedSettings, containerNames: readonly str
   return containerNames.map((name) => ({ label: name, containerName: name }));
 }
 
-/** One restart alarm per container, or a single one over all containers when the first
- * container set has no ContainerName (then any counted container's restart shows in it). */
-function restartAlarmLines(settings: ResolvedSettings, containerNames: readonly string[]): ContainerLine[] {
+/** One restart or exit alarm per container, or a single one over all containers when the first
+ * container set has no ContainerName (then any counted container's restart or exit shows in it). */
+function alarmContainerLines(settings: ResolvedSettings, containerNames: readonly string[]): ContainerLine[] {
   if (containerNames.length === 0) {
     return [];
   }
@@ -746,6 +809,7 @@ function listAlarms(alarms: ExporterAlarms): cloudwatch.Alarm[] {
     ...optional(alarms.cpuUtilization),
     ...optional(alarms.memoryUtilization),
     ...Object.values(alarms.containerRestarts),
+    ...Object.values(alarms.containerExits),
     ...optional(alarms.exporterErrors),
     ...optional(alarms.noData),
     ...optional(alarms.tasksReportingLow),

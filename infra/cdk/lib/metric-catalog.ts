@@ -48,6 +48,8 @@ export const METRIC_CATALOG: readonly CatalogMetric[] = [
   { name: "ContainerStorageWriteBytes", unit: U.BYTES, level: "container" },
   { name: "ContainerRestarts", unit: U.COUNT, level: "container" },
   { name: "ContainerPidCount", unit: U.COUNT, level: "container" },
+  // An event metric: published only when a container exited (a STOPPED container, restarts).
+  { name: "ContainerExits", unit: U.COUNT, level: "container" },
   { name: "ExporterErrors", unit: U.COUNT, level: "exporter" },
   { name: "ExporterDroppedDatapoints", unit: U.COUNT, level: "exporter" },
   { name: "ExporterCycleDuration", unit: U.MILLISECONDS, level: "exporter" },

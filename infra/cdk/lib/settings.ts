@@ -139,6 +139,15 @@ const DOCUMENT_PROPERTY_NAMES: readonly string[] = [
   "KnownStatus",
   "ClockSynchronizationStatus",
   "ClockReferenceTimestamp",
+  // From the ECS agent introspection API (ECS_EMF_INTROSPECTION_URI): two task-document
+  // properties and a built-in dimension the binary allows only with that URL, which these
+  // constructs do not set, so it is not in BUILTIN_DIMENSIONS; a tag may not take its name.
+  "ContainerInstanceArn",
+  "AgentVersion",
+  "ContainerInstanceId",
+  // ContainerExits documents only.
+  "ExitCode",
+  "FinishedAt",
   "_aws",
 ];
 

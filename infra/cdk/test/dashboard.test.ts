@@ -15,7 +15,7 @@ function synthDashboard(props: ExtraProps = {}, concreteEnv = true) {
 describe("default dashboard", () => {
   const template = synthDashboard();
 
-  it("has the contract's 14 widgets in order", () => {
+  it("has the contract's 16 widgets in order", () => {
     assert.deepEqual(widgetTitles(template), ALL_TITLES);
   });
 
@@ -112,8 +112,8 @@ describe("default dashboard", () => {
   it("states the line count of every widget (the contract's lines, one per container where per container)", () => {
     assert.deepEqual(
       dashboardBody(template).widgets.map((w) => w.properties.metrics.length),
-      // Tasks reporting: the expression and its hidden m1.
-      [2, 2, 2, 2, 2, 2, 2, 4, 4, 4, 2, 1, 3, 2],
+      // Tasks reporting: the expression and its hidden m1; container exits: one per container.
+      [2, 2, 2, 2, 2, 2, 2, 4, 4, 4, 2, 1, 3, 2, 2, 1],
     );
   });
 

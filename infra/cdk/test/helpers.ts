@@ -11,7 +11,7 @@ export const TEST_ENV = { account: "123456789012", region: "eu-west-1" };
 export const PROD_API = { ClusterName: "prod", ServiceName: "api" };
 export const NS = "ECS/TaskMetrics";
 
-/** The contract's 14 dashboard widgets, in order (infra/README.md). */
+/** The contract's 16 dashboard widgets, in order (infra/README.md). */
 export const ALL_TITLES = [
   "Task CPU (CPU units)",
   "Task CPU utilization (%)",
@@ -27,6 +27,8 @@ export const ALL_TITLES = [
   "Running containers",
   "Exporter health",
   "Tasks reporting",
+  "Container exits",
+  "Clock error bound (ms, Fargate only)",
 ];
 
 export interface Fixture {

@@ -46,8 +46,8 @@ describe("published metric set", () => {
     );
   });
 
-  it("publishes the whole catalog (36 names) by default, and with an empty metrics list", () => {
-    assert.equal(published({}).length, 36);
+  it("publishes the whole catalog (37 names) by default, and with an empty metrics list", () => {
+    assert.equal(published({}).length, 37);
     assert.deepEqual(published({ metrics: [] }), published({}));
   });
 });
@@ -185,7 +185,7 @@ describe('excludeMetrics ["ContainerRestarts"]', () => {
       widgetTitles(template),
       ALL_TITLES.filter((title) => title !== "Container restarts"),
     );
-    // 13 widgets: "Running containers" is the 11th (row 5, left), "Exporter health" the 12th, "Tasks reporting" the 13th.
+    // 15 widgets: "Running containers" is the 11th (row 5, left), "Exporter health" the 12th, "Tasks reporting" the 13th.
     assert.deepEqual([widget(template, "Running containers").x, widget(template, "Running containers").y], [0, 30]);
     assert.deepEqual([widget(template, "Exporter health").x, widget(template, "Exporter health").y], [12, 30]);
     assert.deepEqual([widget(template, "Tasks reporting").x, widget(template, "Tasks reporting").y], [0, 36]);

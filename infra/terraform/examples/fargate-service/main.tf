@@ -42,6 +42,9 @@ module "dashboard" {
   # Restart alarms for every container whose definition has an enabled restartPolicy: here api,
   # worker and the sidecar itself (restart_alarm_containers = null, the default).
   task_container_definitions = local.container_definitions
+  # An alarm on every exit of api (found STOPPED, or restarted): ContainerExits Sum >= 1 in one
+  # period; missing data is notBreaching, since no exit means no datapoint.
+  exit_alarm_containers = ["api"]
   # "Fewer than N tasks reporting" (metric math over RunningContainerCount samples, no extra
   # custom metric): here the service's desired count.
   min_tasks_reporting = aws_ecs_service.this.desired_count

@@ -5,7 +5,8 @@
 
 # Every alarm states treat_missing_data on purpose. Only the no-data alarm reads missing data as
 # breaching (no datapoint at all is what it looks for); for the others no datapoint means nothing
-# happened (no restart, no exporter error) or nothing can be judged, which is not a reason to page.
+# happened (no restart, no exit, no exporter error) or nothing can be judged, which is not a
+# reason to page.
 
 locals {
   alarm_name_prefix = coalesce(var.alarm_name_prefix, var.dashboard_name)
@@ -23,19 +24,54 @@ locals {
   # An explicit restart_alarm_containers list may only name such containers (validated in variables.tf).
   restart_alarm_container_names = var.restart_alarm_containers == null ? local.restart_policy_containers : distinct(var.restart_alarm_containers)
 
-  # { key = { dimensions, description } }: one alarm per container when the container dimension set
-  # names ContainerName (its value is the container's name); without it every container publishes
-  # to one series, so one alarm ("all") watches them together.
+  # The dimensions of the per-container alarms (restarts, exits), keyed like those alarms: by
+  # container when the container dimension set names ContainerName (its value is the container's
+  # name); without it every container publishes to one series, which one alarm ("all") watches.
+  alarm_container_dimensions = contains(local.container_dimension_names, "ContainerName") ? {
+    for container in distinct(concat(local.restart_alarm_container_names, var.exit_alarm_containers)) : container => {
+      for name in local.container_dimension_names : name => name == "ContainerName" ? container : lookup(local.dimension_values, name, "")
+    }
+    } : {
+    all = { for name in local.container_dimension_names : name => lookup(local.dimension_values, name, "") }
+  }
+
+  # { key = { dimensions, description } }: one alarm per container, or "all" (see above).
   restart_alarms = !(var.create_alarms && contains(local.published_metrics, "ContainerRestarts")) || length(local.restart_alarm_container_names) == 0 ? {} : (
     contains(local.container_dimension_names, "ContainerName") ? {
       for container in local.restart_alarm_container_names : container => {
-        dimensions  = { for name in local.container_dimension_names : name => name == "ContainerName" ? container : lookup(local.dimension_values, name, "") }
+        dimensions  = local.alarm_container_dimensions[container]
         description = "Container ${container} restarted (ECS restarted it under its restart policy)."
       }
       } : {
       all = {
-        dimensions  = { for name in local.container_dimension_names : name => lookup(local.dimension_values, name, "") }
+        dimensions  = local.alarm_container_dimensions["all"]
         description = "A container with a restart policy (${join(", ", local.restart_alarm_container_names)}) restarted."
+      }
+    }
+  )
+
+  # ECS_EMF_EXCLUDE_CONTAINERS as anchored regular expressions matching like the binary's
+  # (src/settings/glob.rs): `*` any run of characters, `?` one, every other character itself
+  # (regex metacharacters escaped). The exit alarms refuse a container they leave out.
+  exclude_container_regexes = [for pattern in coalesce(var.metric_config.exclude_containers, []) :
+    "^${replace(replace(replace(trimspace(pattern), "/[\\\\.+^$|(){}\\[\\]]/", "\\$0"), "*", ".*"), "?", ".")}$"
+  ]
+
+  # Exit alarms: the containers exit_alarm_containers names (validated in variables.tf). Every
+  # container's exits are counted (a STOPPED container, and restarts from RestartCount), so unlike
+  # the restart alarms no restart policy is needed. Without ContainerName in the container set one
+  # alarm ("all") watches the shared series: any container's exit fires it.
+  exit_alarm_container_names = distinct(var.exit_alarm_containers)
+  exit_alarms = !(var.create_alarms && contains(local.published_metrics, "ContainerExits")) || length(local.exit_alarm_container_names) == 0 ? {} : (
+    contains(local.container_dimension_names, "ContainerName") ? {
+      for container in local.exit_alarm_container_names : container => {
+        dimensions  = local.alarm_container_dimensions[container]
+        description = "Container ${container} exited (found STOPPED, or restarted) at least once in ${var.period}s."
+      }
+      } : {
+      all = {
+        dimensions  = local.alarm_container_dimensions["all"]
+        description = "A container exited (found STOPPED, or restarted) at least once in ${var.period}s; the container dimension set has no ContainerName, so this counts every container, not only ${join(", ", local.exit_alarm_container_names)}."
       }
     }
   )
@@ -136,6 +172,29 @@ resource "aws_cloudwatch_metric_alarm" "container_restarts" {
   datapoints_to_alarm = 1
   comparison_operator = "GreaterThanThreshold"
   threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.ok_actions
+  tags                = var.tags
+}
+
+# An event metric: no exit means no datapoint, and that is OK: missing data is notBreaching
+# (breaching would page for every quiet period). Sum >= 1 in one period: one exit is enough.
+resource "aws_cloudwatch_metric_alarm" "container_exits" {
+  for_each = local.exit_alarms
+
+  alarm_name          = "${local.alarm_name_prefix}-${each.key}-exits"
+  alarm_description   = each.value.description
+  namespace           = local.ns
+  metric_name         = "ContainerExits"
+  dimensions          = each.value.dimensions
+  statistic           = "Sum"
+  unit                = "Count"
+  period              = var.period
+  evaluation_periods  = 1
+  datapoints_to_alarm = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = 1
   treat_missing_data  = "notBreaching"
   alarm_actions       = var.alarm_actions
   ok_actions          = var.ok_actions

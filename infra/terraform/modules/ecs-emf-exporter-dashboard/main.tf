@@ -25,10 +25,20 @@ locals {
   exporter_widget_specs = [
     { title = "Exporter health", threshold = null, lines = [["ExporterErrors", "Sum", "Errors"], ["ExporterDroppedDatapoints", "Sum", "Dropped datapoints"], ["ExporterCycleDuration", "Average", "Cycle duration (ms)"]] },
   ]
+  # Widgets 15 and 16, after tasks reporting so that adding them moved no other widget.
+  # ContainerExits is an event metric: no datapoint when nothing exited (Sum per period counts
+  # the exits). ClockErrorBound comes from Fargate's ClockDrift only: on EC2 its widget stays
+  # empty (exclude_metrics = ["ClockErrorBound"] drops it), hence the title.
+  container_exit_widget_specs = [
+    { title = "Container exits", threshold = null, lines = [["ContainerExits", "Sum", "exits"]] },
+  ]
+  clock_widget_specs = [
+    { title = "Clock error bound (ms, Fargate only)", threshold = null, lines = [["ClockErrorBound", "Maximum", "Clock error bound"]] },
+  ]
 
   # Only lines of published metrics (metrics.tf: level switches and name filters); a widget left
   # with no line is dropped.
-  task_level_widgets = [for spec in concat(local.task_widget_specs, local.running_widget_specs, local.exporter_widget_specs) : {
+  task_level_widgets = [for spec in concat(local.task_widget_specs, local.running_widget_specs, local.exporter_widget_specs, local.clock_widget_specs) : {
     title     = spec.title
     threshold = spec.threshold
     metrics = [for line in spec.lines :
@@ -36,7 +46,7 @@ locals {
       if contains(local.published_metrics, line[0])
     ]
   }]
-  container_level_widgets = [for spec in local.container_widget_specs : {
+  container_level_widgets = [for spec in concat(local.container_widget_specs, local.container_exit_widget_specs) : {
     title     = spec.title
     threshold = spec.threshold
     # One line per container and metric, grouped by container.
@@ -59,14 +69,17 @@ locals {
   }
 
   # Contract order: task widgets 1-7, container widgets 8-11 (with container metrics), running
-  # containers 12, exporter health 13 (with self metrics), tasks reporting 14 (last, so adding it
-  # moved no other widget). The level switches are part of published_metrics, so dropping empty
-  # widgets also drops the switched-off levels.
+  # containers 12, exporter health 13 (with self metrics), tasks reporting 14, container exits 15
+  # (with container metrics), clock error bound 16: each added widget went last, so it moved no
+  # other widget. The level switches are part of published_metrics, so dropping empty widgets
+  # also drops the switched-off levels.
   ordered_widgets = [for widget in concat(
     [for widget in slice(local.task_level_widgets, 0, 7) : merge(widget, { period = var.period })],
-    [for widget in local.container_level_widgets : merge(widget, { period = var.period })],
+    [for widget in slice(local.container_level_widgets, 0, 4) : merge(widget, { period = var.period })],
     [for widget in slice(local.task_level_widgets, 7, 9) : merge(widget, { period = var.period })],
     [local.tasks_reporting_widget],
+    [for widget in slice(local.container_level_widgets, 4, 5) : merge(widget, { period = var.period })],
+    [for widget in slice(local.task_level_widgets, 9, 10) : merge(widget, { period = var.period })],
   ) : widget if length(widget.metrics) > 0]
 
   # Two columns of 12 x 6.

@@ -22,8 +22,8 @@ locals {
   # { metric name = level } for every metric a widget line (or an alarm) names.
   dashboard_metric_levels = { for metric in distinct(flatten([
     for level, specs in {
-      task      = concat(local.task_widget_specs, local.running_widget_specs)
-      container = local.container_widget_specs
+      task      = concat(local.task_widget_specs, local.running_widget_specs, local.clock_widget_specs)
+      container = concat(local.container_widget_specs, local.container_exit_widget_specs)
       exporter  = local.exporter_widget_specs
     } : [for spec in specs : [for line in spec.lines : { name = line[0], level = level }]]
   ])) : metric.name => metric.level }

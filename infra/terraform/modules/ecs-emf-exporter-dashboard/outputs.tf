@@ -16,6 +16,7 @@ output "alarm_arns" {
       aws_cloudwatch_metric_alarm.memory_utilization_high,
       aws_cloudwatch_metric_alarm.no_data,
       values(aws_cloudwatch_metric_alarm.container_restarts),
+      values(aws_cloudwatch_metric_alarm.container_exits),
       aws_cloudwatch_metric_alarm.exporter_errors,
       aws_cloudwatch_metric_alarm.tasks_reporting_low,
     ) : alarm.alarm_name => alarm.arn

@@ -12,6 +12,9 @@ variable "metric_config" {
     # ECS_EMF_METRICS / ECS_EMF_EXCLUDE_METRICS (null or a list of names and `*` globs).
     metrics         = optional(list(string))
     exclude_metrics = optional(list(string))
+    # ECS_EMF_EXCLUDE_CONTAINERS (null or names and `*` / `?` globs): an exit alarm on a container
+    # it leaves out is refused.
+    exclude_containers = optional(list(string))
     # ECS_EMF_INTERVAL in seconds (the binary's default 60 when absent): sets the no-data alarm's
     # shortest period.
     interval_seconds = optional(number, 60)
@@ -86,7 +89,7 @@ variable "memory_threshold" {
 }
 
 variable "create_alarms" {
-  description = "Create the alarms: CPU, memory, no data, container restarts and exporter errors."
+  description = "Create the alarms: CPU, memory, no data, container restarts, container exits (exit_alarm_containers), exporter errors and tasks reporting (min_tasks_reporting)."
   type        = bool
   default     = true
   nullable    = false
@@ -164,6 +167,34 @@ variable "restart_alarm_containers" {
   validation {
     condition     = length(distinct([for name in coalesce(var.restart_alarm_containers, []) : name if contains(local.task_container_names, name) && !contains(local.restart_policy_containers, name)])) == 0
     error_message = "restart_alarm_containers names ${join(", ", distinct([for name in coalesce(var.restart_alarm_containers, []) : name if contains(local.task_container_names, name) && !contains(local.restart_policy_containers, name)]))}, whose container definition has no enabled restartPolicy: ECS reports no RestartCount for it, ContainerRestarts is never published, and the alarm could never fire. Give it a restartPolicy or leave it out."
+  }
+}
+
+variable "exit_alarm_containers" {
+  description = "Containers that get a ContainerExits alarm (PREFIX-CONTAINER-exits: Sum >= 1 in one period, missing data notBreaching). Each must be a container of task_container_definitions that metric_config.exclude_containers does not leave out; no restart policy is needed. Refused when container metrics are off or metrics / exclude_metrics leave ContainerExits out. [] (default): no exit alarm."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  # The offending names are worked out here (a local reading this variable would be a cycle).
+  validation {
+    condition     = length(var.exit_alarm_containers) == 0 || var.metric_config.container_metrics
+    error_message = "exit_alarm_containers is set, but container metrics are off (metric_config.container_metrics = false): ContainerExits is never published and the exit alarms could never fire. Turn container metrics on, or set exit_alarm_containers = []."
+  }
+
+  validation {
+    condition     = length(var.exit_alarm_containers) == 0 || !var.metric_config.container_metrics || contains(local.published_metrics, "ContainerExits")
+    error_message = "exit_alarm_containers is set, but metrics/exclude_metrics leave ContainerExits out, so the exit alarms could never fire. Publish ContainerExits, or set exit_alarm_containers = []."
+  }
+
+  validation {
+    condition     = length(distinct([for name in var.exit_alarm_containers : name if !contains(local.task_container_names, name)])) == 0
+    error_message = "exit_alarm_containers names ${join(", ", distinct([for name in var.exit_alarm_containers : name if !contains(local.task_container_names, name)]))}, which is not a container of task_container_definitions: ContainerExits is never published for it, and the alarm could never fire. Pass the task's container definitions (the app containers and module.exporter.container_definition), or leave the name out."
+  }
+
+  validation {
+    condition     = length(distinct([for name in var.exit_alarm_containers : name if anytrue([for pattern in local.exclude_container_regexes : can(regex(pattern, name))])])) == 0
+    error_message = "exit_alarm_containers names ${join(", ", distinct([for name in var.exit_alarm_containers : name if anytrue([for pattern in local.exclude_container_regexes : can(regex(pattern, name))])]))}, which the exporter's exclude_containers leaves out: it publishes no ContainerExits for it, and the alarm could never fire. Leave the name out."
   }
 }
 

@@ -7,8 +7,12 @@ locals {
   task_dimension_names      = ["ClusterName", "ServiceName", "TaskDefinitionFamily", "TaskDefinitionRevision", "TaskId", "LaunchType", "AvailabilityZone"]
   container_dimension_names = concat(local.task_dimension_names, ["ContainerName"])
 
-  # Root members of every EMF document; a tag or static dimension of that name would clash.
-  emf_property_names = ["Type", "ClusterName", "ServiceName", "TaskARN", "TaskId", "TaskDefinitionFamily", "TaskDefinitionRevision", "LaunchType", "AvailabilityZone", "ContainerName", "Image", "DockerId", "KnownStatus", "ClockSynchronizationStatus", "ClockReferenceTimestamp", "_aws"]
+  # Root members of EMF documents (src/pipeline/dimensions.rs PROPERTY_NAMES); a tag or static
+  # dimension of that name would clash. ExitCode and FinishedAt: ContainerExits documents only.
+  # ContainerInstanceArn, AgentVersion (properties) and ContainerInstanceId (a built-in dimension
+  # the binary allows only with ECS_EMF_INTROSPECTION_URI, which this module does not set, so it
+  # is not in the lists above): from the ECS agent introspection API.
+  emf_property_names = ["Type", "ClusterName", "ServiceName", "TaskARN", "TaskId", "TaskDefinitionFamily", "TaskDefinitionRevision", "LaunchType", "AvailabilityZone", "ContainerName", "Image", "DockerId", "KnownStatus", "ClockSynchronizationStatus", "ClockReferenceTimestamp", "ContainerInstanceArn", "AgentVersion", "ContainerInstanceId", "ExitCode", "FinishedAt", "_aws"]
 
   metric_names = [
     "CpuUtilized", "CpuReserved", "CpuUtilization", "MemoryUtilized", "MemoryReserved", "MemoryUtilization",
@@ -17,7 +21,7 @@ locals {
     "EphemeralStorageReserved", "RunningContainerCount", "ImagePullTime", "ClockErrorBound",
     "ContainerCpuUtilized", "ContainerCpuReserved", "ContainerCpuUtilization", "ContainerMemoryUtilized",
     "ContainerMemoryReserved", "ContainerMemoryUtilization", "ContainerNetworkRxBytes", "ContainerNetworkTxBytes",
-    "ContainerStorageReadBytes", "ContainerStorageWriteBytes", "ContainerRestarts", "ContainerPidCount",
+    "ContainerStorageReadBytes", "ContainerStorageWriteBytes", "ContainerRestarts", "ContainerPidCount", "ContainerExits",
     "ExporterErrors", "ExporterDroppedDatapoints", "ExporterCycleDuration",
   ]
 

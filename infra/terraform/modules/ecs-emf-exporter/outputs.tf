@@ -53,6 +53,8 @@ output "metric_config" {
     # ECS_EMF_METRICS / ECS_EMF_EXCLUDE_METRICS: the dashboard leaves out what they filter out.
     metrics         = var.metrics
     exclude_metrics = var.exclude_metrics
+    # ECS_EMF_EXCLUDE_CONTAINERS: the dashboard refuses an exit alarm on a container it leaves out.
+    exclude_containers = var.exclude_containers
     # ECS_EMF_INTERVAL in seconds: the no-data alarm's period is at least this, rounded up to a minute.
     interval_seconds = local.interval_seconds
     # Whether the sidecar has an enabled restartPolicy (ECS then reports its RestartCount).

@@ -33,7 +33,7 @@ run "default_widget_set" {
       "Task CPU (CPU units)", "Task CPU utilization (%)", "Task memory (MiB)", "Task memory utilization (%)",
       "Task network (bytes/s)", "Task storage I/O (bytes per interval)", "Ephemeral storage (MiB)",
       "Container CPU (CPU units)", "Container memory (MiB)", "Container storage I/O (bytes per interval)", "Container restarts",
-      "Running containers", "Exporter health", "Tasks reporting",
+      "Running containers", "Exporter health", "Tasks reporting", "Container exits", "Clock error bound (ms, Fargate only)",
     ]
     error_message = "widget titles/order differ from the contract"
   }
@@ -98,6 +98,59 @@ run "default_widget_set" {
     condition = alltrue([for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets :
     w.type == "metric" && w.properties.region == "eu-west-1" && w.properties.period == 60])
     error_message = "every widget is a metric widget with region and period set"
+  }
+}
+
+# Widgets 15 and 16 went last, so adding them moved no other widget.
+run "exits_and_clock_widgets" {
+  command = apply
+
+  assert {
+    condition = jsonencode(jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets[14]) == jsonencode({
+      type   = "metric"
+      x      = 0
+      y      = 42
+      width  = 12
+      height = 6
+      properties = {
+        title   = "Container exits"
+        region  = "eu-west-1"
+        period  = 60
+        view    = "timeSeries"
+        stacked = false
+        metrics = [
+          ["ECS/TaskMetrics", "ContainerExits", "ClusterName", "main", "ServiceName", "orders-api", "ContainerName", "api", { stat = "Sum", label = "api exits" }],
+          ["ECS/TaskMetrics", "ContainerExits", "ClusterName", "main", "ServiceName", "orders-api", "ContainerName", "ecs-emf-exporter", { stat = "Sum", label = "ecs-emf-exporter exits" }],
+        ]
+      }
+    })
+    error_message = "container exits widget: ${jsonencode(jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets[14])}"
+  }
+
+  assert {
+    condition = jsonencode(jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets[15]) == jsonencode({
+      type   = "metric"
+      x      = 12
+      y      = 42
+      width  = 12
+      height = 6
+      properties = {
+        title   = "Clock error bound (ms, Fargate only)"
+        region  = "eu-west-1"
+        period  = 60
+        view    = "timeSeries"
+        stacked = false
+        metrics = [
+          ["ECS/TaskMetrics", "ClockErrorBound", "ClusterName", "main", "ServiceName", "orders-api", { stat = "Maximum", label = "Clock error bound" }],
+        ]
+      }
+    })
+    error_message = "clock error bound widget: ${jsonencode(jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets[15])}"
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.container_exits) == 0
+    error_message = "no exit alarm unless exit_alarm_containers names containers"
   }
 }
 
@@ -169,18 +222,23 @@ run "alarms" {
 run "every_alarm_states_missing_data_treatment" {
   command = apply
 
+  variables {
+    exit_alarm_containers = ["api"]
+  }
+
   assert {
-    condition = alltrue([for alarm in concat(
+    condition = length(aws_cloudwatch_metric_alarm.container_exits) == 1 && alltrue([for alarm in concat(
       aws_cloudwatch_metric_alarm.cpu_utilization_high,
       aws_cloudwatch_metric_alarm.memory_utilization_high,
       values(aws_cloudwatch_metric_alarm.container_restarts),
+      values(aws_cloudwatch_metric_alarm.container_exits),
       aws_cloudwatch_metric_alarm.exporter_errors,
     ) : alarm.treat_missing_data == "notBreaching"]) && aws_cloudwatch_metric_alarm.no_data[0].treat_missing_data == "breaching"
     error_message = "only the no-data alarm reads missing data as breaching; every other alarm states notBreaching"
   }
 
   assert {
-    condition     = jsonencode(keys(output.alarm_arns)) == jsonencode(sort(["orders-cpu-utilization-high", "orders-memory-utilization-high", "orders-no-data", "orders-api-restarts", "orders-ecs-emf-exporter-restarts", "orders-exporter-errors"]))
+    condition     = jsonencode(keys(output.alarm_arns)) == jsonencode(sort(["orders-cpu-utilization-high", "orders-memory-utilization-high", "orders-no-data", "orders-api-restarts", "orders-ecs-emf-exporter-restarts", "orders-api-exits", "orders-exporter-errors"]))
     error_message = "alarm_arns: ${jsonencode(keys(output.alarm_arns))}"
   }
 }
@@ -193,7 +251,7 @@ run "without_self_metrics" {
   }
 
   assert {
-    condition     = length(jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets) == 13 && !contains([for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : w.properties.title], "Exporter health")
+    condition     = length(jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets) == 15 && !contains([for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : w.properties.title], "Exporter health")
     error_message = "the exporter widget needs self metrics"
   }
 
@@ -215,9 +273,9 @@ run "without_container_metrics" {
     condition = [for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : w.properties.title] == [
       "Task CPU (CPU units)", "Task CPU utilization (%)", "Task memory (MiB)", "Task memory utilization (%)",
       "Task network (bytes/s)", "Task storage I/O (bytes per interval)", "Ephemeral storage (MiB)",
-      "Running containers", "Exporter health", "Tasks reporting",
+      "Running containers", "Exporter health", "Tasks reporting", "Clock error bound (ms, Fargate only)",
     ]
-    error_message = "container widgets need container metrics"
+    error_message = "container widgets (container exits among them) need container metrics"
   }
 
   assert {

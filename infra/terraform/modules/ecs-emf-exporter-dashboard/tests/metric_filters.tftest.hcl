@@ -41,9 +41,9 @@ run "exclude_reserved_keeps_widgets" {
       "Task CPU (CPU units)", "Task CPU utilization (%)", "Task memory (MiB)", "Task memory utilization (%)",
       "Task network (bytes/s)", "Task storage I/O (bytes per interval)", "Ephemeral storage (MiB)",
       "Container CPU (CPU units)", "Container memory (MiB)", "Container storage I/O (bytes per interval)", "Container restarts",
-      "Running containers", "Exporter health", "Tasks reporting",
+      "Running containers", "Exporter health", "Tasks reporting", "Container exits", "Clock error bound (ms, Fargate only)",
     ]
-    error_message = "every widget keeps at least one line: all 14 stay"
+    error_message = "every widget keeps at least one line: all 16 stay"
   }
 
   assert {
@@ -84,8 +84,8 @@ run "exclude_reserved_keeps_widgets" {
   }
 
   assert {
-    # Task widgets 7 x 2 lines minus 3 reserved = 11; container 4+4+4+2 minus 4 reserved (2 metrics x 2 containers) = 10; running 1; exporter 3; tasks reporting 2 (the hidden m1 and the expression).
-    condition     = sum([for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : length(w.properties.metrics)]) == 11 + 10 + 1 + 3 + 2
+    # Task widgets 7 x 2 lines minus 3 reserved = 11; container 4+4+4+2 minus 4 reserved (2 metrics x 2 containers) = 10; running 1; exporter 3; tasks reporting 2 (the hidden m1 and the expression); container exits 2 (one per container); clock error bound 1.
+    condition     = sum([for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : length(w.properties.metrics)]) == 11 + 10 + 1 + 3 + 2 + 2 + 1
     error_message = "line count after dropping the five *Reserved metrics"
   }
 
@@ -158,7 +158,7 @@ run "exclude_container_restarts" {
       "Task CPU (CPU units)", "Task CPU utilization (%)", "Task memory (MiB)", "Task memory utilization (%)",
       "Task network (bytes/s)", "Task storage I/O (bytes per interval)", "Ephemeral storage (MiB)",
       "Container CPU (CPU units)", "Container memory (MiB)", "Container storage I/O (bytes per interval)",
-      "Running containers", "Exporter health", "Tasks reporting",
+      "Running containers", "Exporter health", "Tasks reporting", "Container exits", "Clock error bound (ms, Fargate only)",
     ]
     error_message = "the restart widget goes, the rest stays"
   }
@@ -171,6 +171,24 @@ run "exclude_container_restarts" {
   assert {
     condition     = length(aws_cloudwatch_metric_alarm.cpu_utilization_high) == 1 && length(aws_cloudwatch_metric_alarm.memory_utilization_high) == 1 && length(aws_cloudwatch_metric_alarm.exporter_errors) == 1 && length(aws_cloudwatch_metric_alarm.no_data) == 1
     error_message = "the other alarms stay"
+  }
+}
+
+run "exclude_exits_and_clock" {
+  command = apply
+
+  variables {
+    metric_config = merge(var.metric_config, { exclude_metrics = ["ContainerExits", "ClockErrorBound"] })
+  }
+
+  assert {
+    condition = [for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : w.properties.title] == [
+      "Task CPU (CPU units)", "Task CPU utilization (%)", "Task memory (MiB)", "Task memory utilization (%)",
+      "Task network (bytes/s)", "Task storage I/O (bytes per interval)", "Ephemeral storage (MiB)",
+      "Container CPU (CPU units)", "Container memory (MiB)", "Container storage I/O (bytes per interval)", "Container restarts",
+      "Running containers", "Exporter health", "Tasks reporting",
+    ]
+    error_message = "the exits and clock widgets go, the rest stays"
   }
 }
 
@@ -246,7 +264,7 @@ run "filters_that_leave_nothing_fail_the_plan" {
 
   variables {
     # Every name the exporter has starts with one of these.
-    metric_config = merge(var.metric_config, { exclude_metrics = ["Cpu*", "Memory*", "Network*", "Storage*", "Ephemeral*", "Running*", "Image*", "Container*", "Exporter*"] })
+    metric_config = merge(var.metric_config, { exclude_metrics = ["Cpu*", "Memory*", "Network*", "Storage*", "Ephemeral*", "Running*", "Image*", "Clock*", "Container*", "Exporter*"] })
     no_data_alarm = false
   }
 

@@ -92,6 +92,7 @@ run "defaults" {
       container_name         = "ecs-emf-exporter"
       metrics                = null
       exclude_metrics        = null
+      exclude_containers     = null
       interval_seconds       = 60
       restart_policy_enabled = true
     })
@@ -338,6 +339,11 @@ run "every_optional_setting_rendered" {
   assert {
     condition     = output.metric_config.metrics == tolist(["Cpu*", "MemoryUtilization"]) && output.metric_config.exclude_metrics == tolist(["ImagePullTime"])
     error_message = "metric_config must pass metrics and exclude_metrics to the dashboard"
+  }
+
+  assert {
+    condition     = output.metric_config.exclude_containers == tolist(["envoy", "xray-*"])
+    error_message = "metric_config must pass exclude_containers to the dashboard (its exit alarms refuse excluded containers)"
   }
 }
 

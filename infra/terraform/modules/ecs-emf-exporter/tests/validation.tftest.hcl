@@ -80,6 +80,13 @@ run "tag_key_colliding_with_builtin" {
   expect_failures = [var.tag_dimensions]
 }
 
+# The introspection API's property and dimension names: the binary refuses them as tag names.
+run "tag_key_colliding_with_an_introspection_name" {
+  command = plan
+  variables { tag_dimensions = ["AgentVersion", "ContainerInstanceId"] }
+  expect_failures = [var.tag_dimensions]
+}
+
 run "static_name_colliding_with_metric" {
   command = plan
   variables { static_dimensions = { CpuUtilized = "x" } }
