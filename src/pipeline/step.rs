@@ -157,9 +157,12 @@ impl Pipeline {
 
     /// Whether the shell should read `/task` once more when told to stop: an essential
     /// container's exit is what stops a task, and ECS sends the exporter SIGTERM for it
-    /// before the next poll could see the exit.
+    /// before the next poll could see the exit. Not while the endpoint is failing: its
+    /// problem was said, and one more failure at the stop would only say it again.
     pub fn wants_last_read(&self) -> bool {
-        self.polled && self.selection.published.contains(&m::ContainerExits)
+        self.polled
+            && self.endpoint.current().is_none()
+            && self.selection.published.contains(&m::ContainerExits)
     }
 
     /// The last read at a stop: only the exits of containers seen stopping since the last
@@ -655,6 +658,40 @@ mod tests {
             !p.wants_own_container(),
             "every container has a baseline now"
         );
+    }
+
+    #[test]
+    fn the_last_read_is_wanted_after_a_good_poll_only_and_only_for_exits() {
+        let mut p = Pipeline::new(&settings(RawSettings::default()));
+        assert!(
+            !p.wants_last_read(),
+            "nothing polled: no baseline to compare"
+        );
+        p.step(input(poll(0, 1_000_000_000, STATS)));
+        assert!(p.wants_last_read());
+        p.step(input(failed(500)));
+        assert!(
+            !p.wants_last_read(),
+            "the endpoint is failing: said already"
+        );
+        p.step(input(poll(60, 2_000_000_000, STATS)));
+        assert!(p.wants_last_read());
+        let mut no_exits = Pipeline::new(&settings(RawSettings {
+            exclude_metrics: Some("ContainerExits".into()),
+            ..RawSettings::default()
+        }));
+        no_exits.step(input(poll(0, 1_000_000_000, STATS)));
+        assert!(!no_exits.wants_last_read());
+        // The read at the stop: the container has stopped since the last poll.
+        let stopped = r#"{"Cluster":"prod","ServiceName":"web","TaskARN":"arn:aws:ecs:us-east-1:1:task/prod/abc",
+            "Containers":[{"DockerId":"d1","Name":"app","KnownStatus":"STOPPED","ExitCode":143}]}"#;
+        let task = crate::source::metadata::parse::task(stopped.as_bytes()).expect("parses");
+        let at = Utc.timestamp_opt(1_700_000_090, 0).single().expect("time");
+        let cycle = p.last_step(&task, at).expect("one exit");
+        assert_eq!(values(&cycle), [("Container", "ContainerExits", 1.0)]);
+        assert_eq!(cycle.entities[0].field("ExitCode"), Some("143"));
+        assert_eq!(cycle.timestamp_ms, 1_700_000_090_000);
+        assert!(p.last_step(&task, at).is_none(), "said once");
     }
 
     #[test]

@@ -226,7 +226,10 @@ impl Runner {
                     self.output.deliver(Arc::new(cycle));
                 }
             }
-            Ok(Err(e)) => tracing::warn!("{e}; exits since the last poll are not published"),
+            Ok(Err(e)) => tracing::warn!(
+                "the last read of /task at the stop failed ({}); exits since the last poll are not published",
+                e.kind()
+            ),
             Err(_) => tracing::warn!(
                 "/task did not answer within {} ms of the stop; exits since the last poll are not published",
                 budget.as_millis()
