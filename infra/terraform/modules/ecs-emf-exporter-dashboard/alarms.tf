@@ -21,8 +21,13 @@ locals {
   task_container_names      = [for container in var.task_container_definitions : try(container.name, "")]
   restart_policy_containers = distinct([for container in var.task_container_definitions : try(container.name, "") if try(container.restartPolicy.enabled == true, false)])
 
-  # An explicit restart_alarm_containers list may only name such containers (validated in variables.tf).
-  restart_alarm_container_names = var.restart_alarm_containers == null ? local.restart_policy_containers : distinct(var.restart_alarm_containers)
+  # An explicit restart_alarm_containers list may only name such containers, and none that
+  # exclude_containers leaves out (validated in variables.tf); the default skips excluded ones:
+  # the exporter publishes nothing for them, so their alarm could never fire (as in CDK).
+  restart_alarm_container_names = var.restart_alarm_containers == null ? [
+    for name in local.restart_policy_containers : name
+    if !anytrue([for pattern in local.exclude_container_regexes : can(regex(pattern, name))])
+  ] : distinct(var.restart_alarm_containers)
 
   # The dimensions of the per-container alarms (restarts, exits), keyed like those alarms: by
   # container when the container dimension set names ContainerName (its value is the container's

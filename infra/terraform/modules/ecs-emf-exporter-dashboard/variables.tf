@@ -154,7 +154,7 @@ variable "task_container_definitions" {
 }
 
 variable "restart_alarm_containers" {
-  description = "Containers that get a ContainerRestarts alarm. null: every container of task_container_definitions with an enabled restartPolicy (the sidecar too, with its default policy). A list: each must be such a container, otherwise the plan fails, since its alarm could never fire."
+  description = "Containers that get a ContainerRestarts alarm. null: every container of task_container_definitions with an enabled restartPolicy (the sidecar too, with its default policy) that metric_config.exclude_containers does not leave out. A list: each must be such a container, otherwise the plan fails, since its alarm could never fire."
   type        = list(string)
   default     = null
 
@@ -167,6 +167,11 @@ variable "restart_alarm_containers" {
   validation {
     condition     = length(distinct([for name in coalesce(var.restart_alarm_containers, []) : name if contains(local.task_container_names, name) && !contains(local.restart_policy_containers, name)])) == 0
     error_message = "restart_alarm_containers names ${join(", ", distinct([for name in coalesce(var.restart_alarm_containers, []) : name if contains(local.task_container_names, name) && !contains(local.restart_policy_containers, name)]))}, whose container definition has no enabled restartPolicy: ECS reports no RestartCount for it, ContainerRestarts is never published, and the alarm could never fire. Give it a restartPolicy or leave it out."
+  }
+
+  validation {
+    condition     = length(distinct([for name in coalesce(var.restart_alarm_containers, []) : name if anytrue([for pattern in local.exclude_container_regexes : can(regex(pattern, name))])])) == 0
+    error_message = "restart_alarm_containers names ${join(", ", distinct([for name in coalesce(var.restart_alarm_containers, []) : name if anytrue([for pattern in local.exclude_container_regexes : can(regex(pattern, name))])]))}, which the exporter's exclude_containers leaves out: it publishes no ContainerRestarts for it, and the alarm could never fire. Leave the name out."
   }
 }
 

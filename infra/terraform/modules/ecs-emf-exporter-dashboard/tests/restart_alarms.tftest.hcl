@@ -162,6 +162,32 @@ run "explicit_container_without_policy_refused" {
   expect_failures = [var.restart_alarm_containers]
 }
 
+# An excluded container publishes no ContainerRestarts: the default list skips it, and an explicit
+# list naming it is refused (the CDK construct's rule too). Patterns are globs, as in the binary.
+run "excluded_container_gets_no_default_alarm" {
+  command = apply
+
+  variables {
+    metric_config = merge(var.metric_config, { exclude_containers = ["a?i"] })
+  }
+
+  assert {
+    condition     = keys(aws_cloudwatch_metric_alarm.container_restarts) == ["ecs-emf-exporter"]
+    error_message = "api is excluded, so only the sidecar keeps its alarm: ${jsonencode(keys(aws_cloudwatch_metric_alarm.container_restarts))}"
+  }
+}
+
+run "explicit_excluded_container_refused" {
+  command = plan
+
+  variables {
+    metric_config            = merge(var.metric_config, { exclude_containers = ["api"] })
+    restart_alarm_containers = ["api"]
+  }
+
+  expect_failures = [var.restart_alarm_containers]
+}
+
 run "explicit_container_absent_refused" {
   command = plan
 
