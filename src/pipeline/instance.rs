@@ -8,17 +8,18 @@ use std::time::{Duration, Instant};
 
 use super::dimensions::{ContainerInstance, Labeler};
 use super::events::{Change, Event, Ongoing};
+use super::tags::ReadSchedule;
 
 #[derive(Debug, Default)]
 pub(crate) struct InstanceState {
-    next_read: Option<Instant>,
+    schedule: ReadSchedule,
     problem: Ongoing<String>,
 }
 
 impl InstanceState {
     /// Whether a read is due at `now`.
     pub(crate) fn due(&self, now: Instant) -> bool {
-        self.next_read.is_none_or(|t| now >= t)
+        self.schedule.due(now)
     }
 
     /// Records a read made at `now`: the labels use what it says; a problem is said when it
@@ -31,7 +32,7 @@ impl InstanceState {
         labeler: &mut Labeler,
         events: &mut Vec<Event>,
     ) -> u64 {
-        self.next_read = now.checked_add(refresh);
+        self.schedule.read_at(now, refresh);
         let (problem, errors) = match read {
             Ok(instance) => {
                 labeler.set_instance(instance);

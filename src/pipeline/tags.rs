@@ -66,10 +66,29 @@ fn report(problem: &mut Ongoing<String>, now: Option<String>, from: TagSource) -
     }
 }
 
+/// When a periodic read is due: at once, then `refresh` after each read, failed or not (a
+/// source that cannot answer must not slow every cycle). The tags' schedule, and the
+/// container instance's (`pipeline::instance`).
+#[derive(Debug, Default)]
+pub(crate) struct ReadSchedule {
+    next: Option<Instant>,
+}
+
+impl ReadSchedule {
+    pub(crate) fn due(&self, now: Instant) -> bool {
+        self.next.is_none_or(|t| now >= t)
+    }
+
+    /// A read was made at `now`.
+    pub(crate) fn read_at(&mut self, now: Instant, refresh: Duration) {
+        self.next = Some(now + refresh);
+    }
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct TagState {
     pub(crate) tags: Tags,
-    next_read: Option<Instant>,
+    schedule: ReadSchedule,
     problem: Ongoing<String>,
     api_problem: Ongoing<String>,
 }
@@ -77,7 +96,7 @@ pub(crate) struct TagState {
 impl TagState {
     /// Whether a read is due at `now`.
     pub(crate) fn due(&self, now: Instant) -> bool {
-        self.next_read.is_none_or(|t| now >= t)
+        self.schedule.due(now)
     }
 
     /// Records a read made at `now`; the next is due `refresh` later. `api_fallback`: tags
@@ -90,7 +109,7 @@ impl TagState {
         api_fallback: bool,
         events: &mut Vec<Event>,
     ) -> u64 {
-        self.next_read = Some(now + refresh);
+        self.schedule.read_at(now, refresh);
         let mut failed = u64::from(read.endpoint.is_err());
         events.extend(self.apply(read.endpoint, api_fallback));
         if let Some(api) = read.api {

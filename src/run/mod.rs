@@ -102,12 +102,10 @@ pub(crate) async fn read(
         }
         _ => None,
     };
-    let container_instance = match &poll {
-        Ok(snapshot) if source.reads_introspection() && pipeline.wants_container_instance(now) => {
-            match snapshot.task.task_arn.as_deref() {
-                Some(arn) => source.container_instance(arn).await,
-                None => None,
-            }
+    // `None` as well when the introspection API is not configured.
+    let container_instance = match poll.as_ref().map(|s| s.task.task_arn.as_deref()) {
+        Ok(Some(arn)) if pipeline.wants_container_instance(now) => {
+            source.container_instance(arn).await
         }
         _ => None,
     };

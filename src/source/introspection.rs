@@ -46,11 +46,7 @@ pub(crate) struct Introspection {
 impl Introspection {
     pub(crate) fn new(url: &EndpointUrl, timeout: std::time::Duration) -> Introspection {
         Introspection {
-            http: HttpClient::new(
-                &url.authority,
-                timeout,
-                timeout.min(std::time::Duration::from_secs(2)),
-            ),
+            http: HttpClient::local(&url.authority, timeout),
             prefix: url.prefix.clone(),
             url: url.to_string(),
         }

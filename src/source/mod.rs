@@ -57,11 +57,6 @@ impl Source {
         source
     }
 
-    /// Whether the introspection API is configured.
-    pub(crate) fn reads_introspection(&self) -> bool {
-        self.introspection.is_some()
-    }
-
     /// The container instance that runs the task `task_arn`, from the introspection API
     /// (`None` when it is not configured).
     pub(crate) async fn container_instance(

@@ -176,7 +176,7 @@ impl Client {
     /// Reads the endpoint at `url` (`ECS_CONTAINER_METADATA_URI_V4`); `timeout` bounds each
     /// request.
     pub(crate) fn new(url: &EndpointUrl, timeout: Duration) -> Client {
-        let http = HttpClient::new(&url.authority, timeout, timeout.min(Duration::from_secs(2)));
+        let http = HttpClient::local(&url.authority, timeout);
         Client {
             transport: Transport::Http(http),
             paths: paths(&url.prefix, &url.query),

@@ -73,6 +73,13 @@ enum Failure {
 }
 
 impl HttpClient {
+    /// A client for a local endpoint (the task metadata endpoint, the agent's introspection
+    /// API): each exchange within `timeout`, connecting within 2 s of it at most (a local
+    /// peer that does not accept at once is not there).
+    pub(crate) fn local(authority: &str, timeout: Duration) -> HttpClient {
+        HttpClient::new(authority, timeout, timeout.min(Duration::from_secs(2)))
+    }
+
     pub fn new(authority: &str, timeout: Duration, connect_timeout: Duration) -> HttpClient {
         HttpClient {
             authority: authority.into(),
