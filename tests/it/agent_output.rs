@@ -404,9 +404,10 @@ fn an_agent_that_stops_reading_never_gets_a_cut_line() {
 
 #[test]
 fn udp_to_a_port_with_no_listener_is_one_line_and_nothing_delivered() {
-    let closed = UdpSocket::bind("127.0.0.1:0").expect("bind");
-    let endpoint = format!("udp://{}", closed.local_addr().expect("addr"));
-    drop(closed);
+    let endpoint = format!(
+        "udp://127.0.0.1:{}",
+        crate::support::process::unbound_udp_port()
+    );
     let started = Instant::now();
     let log = run_against(&endpoint, Duration::from_secs(5), &[]);
     assert!(

@@ -59,6 +59,7 @@ import json
 import math
 import os
 import re
+import signal
 import sys
 import tempfile
 import threading
@@ -447,6 +448,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
     # ---- the translation ------------------------------------------------------------
 
     def call(self, name, body):
+        # A stop never lands between moto's answer and the client's: a call is either
+        # refused unforwarded (the outage the client must survive) or answered whole.
+        if not self.server.calls.enter():
+            self.close_connection = True
+            return
+        try:
+            self.call_within_gate(name, body)
+        finally:
+            self.server.calls.leave()
+
+    def call_within_gate(self, name, body):
         if name not in SERVICE.operation_names:
             self.send_cbor_error(
                 404, "UnknownOperation", "Sender", "UnknownOperationException",
@@ -542,6 +554,36 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return match.group(1) if match else "us-east-1"
 
 
+class CallGate:
+    """Counts CloudWatch calls in flight; once closed, admits no new one."""
+
+    def __init__(self):
+        self.cond = threading.Condition()
+        self.in_flight = 0
+        self.closed = False
+
+    def enter(self):
+        with self.cond:
+            if self.closed:
+                return False
+            self.in_flight += 1
+            return True
+
+    def leave(self):
+        with self.cond:
+            self.in_flight -= 1
+            self.cond.notify_all()
+
+    def close_and_drain(self, timeout):
+        with self.cond:
+            self.closed = True
+            return self.cond.wait_for(lambda: self.in_flight == 0, timeout)
+
+
+class Stop(Exception):
+    """SIGTERM: leave serve_forever in the main thread."""
+
+
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -550,6 +592,7 @@ class Server(http.server.ThreadingHTTPServer):
         super().__init__(("127.0.0.1", port), Handler)
         self.state = state
         self.wire = wire
+        self.calls = CallGate()
         moto = urllib.parse.urlsplit(moto_url)
         self.moto_host = moto.hostname
         self.moto_port = moto.port or 80
@@ -595,10 +638,23 @@ def main():
         f"listening on 127.0.0.1:{server.server_address[1]}, forwarding to {args.moto} "
         f"({args.moto_protocol})"
     )
+    def on_sigterm(_signum, _frame):
+        raise Stop()
+
+    # SIGTERM is a graceful stop (tests take CloudWatch down with it): new calls are
+    # refused, calls in flight finish, then the process ends even with idle keep-alive
+    # connections open (their threads are daemons).
+    signal.signal(signal.SIGTERM, on_sigterm)
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Stop):
         pass
+    server.socket.close()
+    if not server.calls.close_and_drain(timeout=20):
+        log("stopping with calls still in flight after 20 s")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
 
+use super::process::kill_gently;
 use serde_json::Value;
 
 const STARTUP: Duration = Duration::from_secs(30);
@@ -250,10 +251,13 @@ impl Moto {
         );
     }
 
-    /// CloudWatch "down": kills the proxy, so the endpoint refuses connections.
+    /// CloudWatch "down": stops the proxy, so the endpoint refuses connections. The stop is
+    /// graceful (SIGTERM): a call moto already accepted is answered before the proxy ends, so
+    /// the outage never eats the answer to a delivered batch, which would make the client
+    /// send it again (a real network can do that; a test of "each datum once" must not).
     pub fn stop_proxy(&mut self) {
         if let Some(mut child) = self.proxy.take() {
-            kill(&mut child);
+            kill_gently(&mut child, Duration::from_secs(25));
         }
         let deadline = Instant::now() + STARTUP;
         while TcpStream::connect_timeout(&self.proxy_addr(), Duration::from_millis(200)).is_ok() {

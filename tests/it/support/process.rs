@@ -80,14 +80,15 @@ impl Lines {
     }
 }
 
-fn kill_gently(child: &mut Child) {
-    // SIGTERM first (the exporter flushes on it), SIGKILL if it lingers.
+/// SIGTERM first (the exporter flushes on it, the CloudWatch proxy answers its calls in
+/// flight), SIGKILL if the child is still running after `grace`.
+pub fn kill_gently(child: &mut Child, grace: Duration) {
     let _ = Command::new("kill")
         .arg("-TERM")
         .arg(child.id().to_string())
         .stderr(Stdio::null())
         .status();
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + grace;
     while Instant::now() < deadline {
         if let Ok(Some(_)) = child.try_wait() {
             return;
@@ -136,7 +137,7 @@ impl Sim {
 
 impl Drop for Sim {
     fn drop(&mut self) {
-        kill_gently(&mut self.child);
+        kill_gently(&mut self.child, Duration::from_secs(5));
     }
 }
 
@@ -232,7 +233,7 @@ impl Exporter {
 
 impl Drop for Exporter {
     fn drop(&mut self) {
-        kill_gently(&mut self.child);
+        kill_gently(&mut self.child, Duration::from_secs(5));
     }
 }
 
@@ -256,6 +257,24 @@ pub fn stopped_field(text: &str, name: &str) -> u64 {
 pub fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr").port()
+}
+
+/// A loopback UDP port with no listener that stays that way for the test: taken below the
+/// kernel's ephemeral range (`/proc/sys/net/ipv4/ip_local_port_range`), where no socket bound
+/// to port 0 (every other test's listeners and clients, the exporter's own UDP socket) can
+/// land. A port freed from the ephemeral range could be handed to one of those a moment later,
+/// and a datagram sent there would be taken as delivered.
+pub fn unbound_udp_port() -> u16 {
+    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32_768);
+    // Spread over the range below it, so parallel runs seldom try the same ports.
+    let start = 10_000 + (std::process::id() % 10_000) as u16;
+    (start..low.max(start + 1))
+        .chain(10_000..start)
+        .find(|port| std::net::UdpSocket::bind(("127.0.0.1", *port)).is_ok())
+        .expect("a free UDP port below the ephemeral range")
 }
 
 /// Whether `n` complete cycles arrived: the last document of a cycle is the last
