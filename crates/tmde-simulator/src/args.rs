@@ -100,6 +100,12 @@ pub struct SimulateArgs {
     #[arg(long)]
     pub throttled: bool,
 
+    /// Serve the agent's /v1/tasks from FILE ({"Tasks":[...]}, the agent's body), read again on
+    /// every request, instead of the simulated task: real containers for tests of daemon mode
+    /// (ec2 only).
+    #[arg(long, value_name = "FILE")]
+    pub agent_tasks: Option<PathBuf>,
+
     /// Serve these files verbatim as /task, one per request, the last one repeating (needs
     /// --replay-stats).
     #[arg(long = "replay-task", value_name = "FILE")]
@@ -145,12 +151,27 @@ impl SimulateArgs {
                 "{flag} cannot be combined with --replay-task: replayed tasks are fixed"
             ));
         }
+        if self.agent_tasks.is_some() {
+            if self.platform == Platform::Fargate {
+                return Err(
+                    "--agent-tasks is not possible with --platform fargate (Fargate has no agent introspection API)"
+                        .to_owned(),
+                );
+            }
+            if replay.is_some() {
+                return Err(
+                    "--agent-tasks cannot be combined with --replay-task: a replay serves no agent API"
+                        .to_owned(),
+                );
+            }
+        }
         let options = SimOptions {
             scenario,
             faults: self.faults.clone(),
             restarts: self.restarts.clone(),
             exits: exits.into_iter().map(|(_, exit)| exit).collect(),
             replay,
+            agent_tasks: self.agent_tasks.clone(),
         };
         Ok((options, self.port))
     }
@@ -645,6 +666,62 @@ mod tests {
         ])
         .expect_err("restart");
         assert!(err.contains("--restart cannot be combined"), "{err}");
+    }
+
+    #[test]
+    fn agent_tasks_is_ec2_only_and_not_with_replay() {
+        let (o, _) = options(&["--platform", "ec2", "--agent-tasks", "/run/host/tasks.json"])
+            .expect("valid");
+        assert_eq!(o.agent_tasks, Some(PathBuf::from("/run/host/tasks.json")));
+        // Read per request, so a file that does not exist yet is fine at start.
+        assert!(options(&["--platform", "ec2", "--agent-tasks", "/nonexistent/t.json"]).is_ok());
+        assert!(
+            options(&[
+                "--platform",
+                "ec2",
+                "--no-introspection",
+                "--agent-tasks",
+                "t.json"
+            ])
+            .is_ok()
+        );
+        let (o, _) = options(&["--platform", "ec2"]).expect("valid");
+        assert_eq!(o.agent_tasks, None);
+        for flags in [
+            &["--agent-tasks", "t.json"][..],
+            &["--platform", "fargate", "--agent-tasks", "t.json"],
+        ] {
+            let err = options(flags).expect_err("fargate");
+            assert_eq!(
+                err,
+                "--agent-tasks is not possible with --platform fargate (Fargate has no agent introspection API)"
+            );
+        }
+        let dir = crate::test_support::Scratch::new("args-agent-tasks-replay");
+        let file = dir.file("task.json", "{}");
+        let file = file.to_string_lossy().into_owned();
+        let err = options(&[
+            "--platform",
+            "ec2",
+            "--replay-task",
+            &file,
+            "--replay-stats",
+            &file,
+            "--agent-tasks",
+            "t.json",
+        ])
+        .expect_err("replay");
+        assert_eq!(
+            err,
+            "--agent-tasks cannot be combined with --replay-task: a replay serves no agent API"
+        );
+    }
+
+    #[tokio::test]
+    async fn agent_tasks_on_fargate_exits_2_without_serving() {
+        let args = parse(&["--agent-tasks", "t.json"]).expect("clap accepts it");
+        let code = run_until(args, async { Ok("test") }).await;
+        assert_eq!(code, ExitCode::from(2));
     }
 
     #[tokio::test]

@@ -308,10 +308,21 @@ impl Simulator {
                 None => Reply::not_found(),
             },
             Route::AgentMetadata => json_reply(&introspection::agent_metadata()),
-            Route::AgentTasks => {
-                let (status, body) = introspection::tasks(&self.roster, query);
-                json_reply_with(status, &body)
-            }
+            Route::AgentTasks => match &self.options.agent_tasks {
+                None => {
+                    let (status, body) = introspection::tasks(&self.roster, query);
+                    json_reply_with(status, &body)
+                }
+                // Read again on every request: a test changes the host's tasks between polls.
+                Some(path) => match introspection::file_tasks(path, query) {
+                    Ok((status, body)) => json_reply_with(status, &body),
+                    Err(problem) => {
+                        // On stderr whatever the log settings, as the test harness reads it.
+                        eprintln!("ecs-emf-exporter simulate: /v1/tasks answers 500: {problem}");
+                        Reply::new(500, TEXT, format!("{problem}\n"))
+                    }
+                },
+            },
             Route::Unknown => Reply::not_found(),
         }
     }

@@ -4,7 +4,9 @@
 //! `<base>/task/stats` and `<base>` itself, with deterministic numbers (see [`scenario`]),
 //! injected faults ([`faults`]), container restarts and exits, or captured files served
 //! verbatim ([`replay`]). On EC2 it also answers the agent's introspection API
-//! (`/v1/metadata`, `/v1/tasks`) on the same listener. It only ever binds 127.0.0.1.
+//! (`/v1/metadata`, `/v1/tasks`) on the same listener; `/v1/tasks` may instead list the tasks
+//! of a file a test keeps up to date with real containers (`simulate --agent-tasks`, for the
+//! exporter's daemon mode). It only ever binds 127.0.0.1.
 
 pub mod args;
 pub mod faults;

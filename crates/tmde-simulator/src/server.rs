@@ -3,6 +3,7 @@
 use std::convert::Infallible;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,7 +23,7 @@ use super::faults::{ExitEvent, Fault, FaultPath, RestartEvent};
 use super::handler::{Reply, Simulator};
 use super::replay::Replay;
 use super::routes::Route;
-use super::scenario::Scenario;
+use super::scenario::{Platform, Scenario};
 
 /// The path of the base URL. Fixed, so that logs and tests are the same every run (the routes
 /// match on suffixes, so the id carries no meaning).
@@ -40,6 +41,10 @@ pub struct SimOptions {
     pub exits: Vec<ExitEvent>,
     /// Serve these captured responses instead of the generated task.
     pub replay: Option<Replay>,
+    /// Serve the agent's `/v1/tasks` from this file (the agent's body), read again on every
+    /// request, instead of the simulated task: the tasks of a real host, for tests of the
+    /// exporter's daemon mode. EC2 only, not with `replay` (`simulate --agent-tasks`).
+    pub agent_tasks: Option<PathBuf>,
 }
 
 /// A running simulator. Dropping it stops the accept loop too; [`SimServer::shutdown`] also
@@ -152,6 +157,19 @@ pub(crate) fn validate(options: &SimOptions) -> io::Result<()> {
     }
     if options.replay.is_some() && !options.exits.is_empty() {
         return invalid("exit events cannot be combined with replay".to_owned());
+    }
+    if options.agent_tasks.is_some() {
+        if options.scenario.platform != Platform::Ec2 {
+            return invalid(
+                "an agent tasks file needs the EC2 platform (Fargate has no agent API)".to_owned(),
+            );
+        }
+        if options.replay.is_some() {
+            return invalid(
+                "an agent tasks file cannot be combined with replay (a replay serves no agent API)"
+                    .to_owned(),
+            );
+        }
     }
     Ok(())
 }
@@ -740,6 +758,289 @@ mod tests {
         assert_eq!(request(addr, "GET", "/v1/tasks").await.status, 404);
         assert_eq!(fargate.requests(FaultPath::Introspection), 0);
         fargate.shutdown().await;
+    }
+
+    /// The `/v1/tasks` body of a host with two tasks, as a test of daemon mode writes it.
+    const HOST_TASKS: &str = r#"{"Tasks":[
+        {"Arn":"arn:aws:ecs:eu-west-1:111122223333:task/prod/0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+         "DesiredStatus":"RUNNING","KnownStatus":"RUNNING","Family":"web","Version":"12",
+         "Containers":[
+           {"DockerId":"aaaa1111bbbb2222cccc3333dddd4444eeee5555ffff6666aaaa7777bbbb8888",
+            "DockerName":"ecs-web-12-nginx-d2f0a1b3c4e5f6a7b801","Name":"nginx"},
+           {"DockerId":"aaaa1111bbbb9999cccc3333dddd4444eeee5555ffff6666aaaa7777bbbb0000",
+            "DockerName":"ecs-web-12-sidecar-e3a1b2c3d4e5f6a7b802","Name":"sidecar"}]},
+        {"Arn":"arn:aws:ecs:eu-west-1:111122223333:task/prod/99887766554433221100ffeeddccbbaa",
+         "DesiredStatus":"STOPPED","KnownStatus":"RUNNING","Family":"batch","Version":"3",
+         "Containers":[
+           {"DockerId":"5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f",
+            "DockerName":"ecs-batch-3-job-f4b2c3d4e5f6a7b8c903","Name":"job"}]}
+    ]}"#;
+
+    fn agent_tasks_options(path: &std::path::Path) -> SimOptions {
+        SimOptions {
+            agent_tasks: Some(path.to_owned()),
+            ..scenario_options(Scenario::ec2())
+        }
+    }
+
+    /// Replaces `path` the way a test should: a new file renamed over it.
+    fn replace_atomically(path: &std::path::Path, body: &str) {
+        let next = path.with_extension("next");
+        std::fs::write(&next, body).expect("write the next tasks file");
+        std::fs::rename(&next, path).expect("rename it over the tasks file");
+    }
+
+    #[tokio::test]
+    async fn agent_tasks_file_is_served_as_written() {
+        let dir = Scratch::new("server-agent-tasks-served");
+        let file = dir.file("tasks.json", HOST_TASKS);
+        let server = serve(agent_tasks_options(&file)).await;
+        let addr = server.local_addr();
+        let list = request(addr, "GET", "/v1/tasks").await;
+        assert_eq!(list.status, 200);
+        assert_eq!(list.header("content-type"), Some("application/json"));
+        let written: Value = serde_json::from_str(HOST_TASKS).expect("valid JSON");
+        assert_eq!(list.json(), written);
+        // Re-serialized with the agent's names, in the file's order.
+        let body = String::from_utf8_lossy(&list.body).into_owned();
+        assert!(
+            body.starts_with(
+                r#"{"Tasks":[{"Arn":"arn:aws:ecs:eu-west-1:111122223333:task/prod/0f1e2d3c4b5a69788796a5b4c3d2e1f0","DesiredStatus":"RUNNING","KnownStatus":"RUNNING","Family":"web","Version":"12","Containers":[{"DockerId":"aaaa1111bbbb2222"#
+            ),
+            "{body}"
+        );
+        // The rest is the simulated instance and task, as without the flag.
+        assert_eq!(
+            request(addr, "GET", "/v1/metadata").await.json()["Cluster"],
+            "sim-cluster"
+        );
+        let task = fetch(&server, "/task").await;
+        assert_eq!(task.status, 200);
+        assert_eq!(task.json()["Family"], "sim-app");
+        assert_eq!(fetch(&server, "/task/stats").await.status, 200);
+        assert_eq!(server.requests(FaultPath::Introspection), 2);
+        server.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn agent_tasks_file_replaced_between_requests_gives_the_new_list() {
+        let dir = Scratch::new("server-agent-tasks-replaced");
+        let file = dir.file("tasks.json", HOST_TASKS);
+        let server = serve(agent_tasks_options(&file)).await;
+        let addr = server.local_addr();
+        let arns = |v: Value| -> Vec<String> {
+            v["Tasks"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|t| t["Arn"].as_str().map(str::to_owned))
+                .collect()
+        };
+        assert_eq!(
+            arns(request(addr, "GET", "/v1/tasks").await.json()),
+            [
+                "arn:aws:ecs:eu-west-1:111122223333:task/prod/0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+                "arn:aws:ecs:eu-west-1:111122223333:task/prod/99887766554433221100ffeeddccbbaa"
+            ]
+        );
+        // The batch task stopped and a new one started; DesiredStatus may be left out.
+        let next = json!({"Tasks": [
+            {"Arn": "arn:aws:ecs:eu-west-1:111122223333:task/prod/0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+             "DesiredStatus": "RUNNING", "KnownStatus": "RUNNING", "Family": "web", "Version": "12",
+             "Containers": []},
+            {"Arn": "arn:aws:ecs:eu-west-1:111122223333:task/prod/new0new0new0new0new0new0new0new0",
+             "KnownStatus": "PENDING", "Family": "api", "Version": "1",
+             "Containers": [{"DockerId": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                             "DockerName": "ecs-api-1-srv-a1b2c3d4e5f6a7b8c9d0", "Name": "srv"}]}
+        ]});
+        replace_atomically(&file, &next.to_string());
+        let second = request(addr, "GET", "/v1/tasks").await;
+        assert_eq!(second.status, 200);
+        assert_eq!(second.json(), next);
+        let by_id = request(addr, "GET", "/v1/tasks?dockerid=0123456789ab").await;
+        assert_eq!(by_id.json()["Family"], "api");
+        assert!(by_id.json().get("DesiredStatus").is_none());
+        // No tasks at all.
+        replace_atomically(&file, r#"{"Tasks":[]}"#);
+        let none = request(addr, "GET", "/v1/tasks").await;
+        assert_eq!((none.status, none.json()), (200, json!({"Tasks": []})));
+        server.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn agent_tasks_lookups_by_task_arn_and_docker_id() {
+        let dir = Scratch::new("server-agent-tasks-lookups");
+        let file = dir.file("tasks.json", HOST_TASKS);
+        let server = serve(agent_tasks_options(&file)).await;
+        let addr = server.local_addr();
+        let written: Value = serde_json::from_str(HOST_TASKS).expect("valid JSON");
+        let (web, batch) = (&written["Tasks"][0], &written["Tasks"][1]);
+        let empty =
+            json!({"Arn": "", "KnownStatus": "", "Family": "", "Version": "", "Containers": null});
+        let get_tasks = |query: String| async move {
+            let got = request(addr, "GET", &format!("/v1/tasks?{query}")).await;
+            (got.status, got.json())
+        };
+        let encoded = "arn%3Aaws%3Aecs%3Aeu-west-1%3A111122223333%3Atask%2Fprod%2F99887766554433221100ffeeddccbbaa";
+        for (query, status, body) in [
+            (format!("taskarn={encoded}"), 200, batch),
+            (
+                "taskarn=arn:aws:ecs:eu-west-1:111122223333:task/prod/0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+                    .to_owned(),
+                200,
+                web,
+            ),
+            (
+                "taskarn=arn:aws:ecs:eu-west-1:111122223333:task/prod/0".to_owned(),
+                404,
+                &empty,
+            ),
+            // Full ids are exact, in whichever task.
+            (
+                "dockerid=aaaa1111bbbb9999cccc3333dddd4444eeee5555ffff6666aaaa7777bbbb0000"
+                    .to_owned(),
+                200,
+                web,
+            ),
+            (
+                "dockerid=5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f"
+                    .to_owned(),
+                200,
+                batch,
+            ),
+            ("dockerid=5f5f5f5f5f5f5".to_owned(), 404, &empty),
+            // Up to 12 characters: a unique prefix.
+            ("dockerid=5f5f5f5f5f5f".to_owned(), 200, batch),
+            ("dockerid=aaaa1111bbbb".to_owned(), 400, &empty),
+            ("dockerid=5f".to_owned(), 200, batch),
+            ("dockerid=".to_owned(), 400, &empty),
+            ("dockerid=abc".to_owned(), 404, &empty),
+            (format!("dockerid=5f&taskarn={encoded}"), 400, &empty),
+        ] {
+            assert_eq!(get_tasks(query.clone()).await, (status, body.clone()), "{query}");
+        }
+        server.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_missing_or_malformed_agent_tasks_file_is_a_500_and_serving_goes_on() {
+        let dir = Scratch::new("server-agent-tasks-bad");
+        let file = dir.0.join("tasks.json");
+        let server = serve(agent_tasks_options(&file)).await;
+        let addr = server.local_addr();
+        let missing = request(addr, "GET", "/v1/tasks").await;
+        assert_eq!(missing.status, 500);
+        assert_eq!(
+            missing.header("content-type"),
+            Some("text/plain; charset=utf-8")
+        );
+        let text = String::from_utf8_lossy(&missing.body).into_owned();
+        assert!(
+            text.starts_with(&format!(
+                "agent tasks file {}: cannot read it: ",
+                file.display()
+            )),
+            "{text}"
+        );
+        assert!(text.ends_with('\n') && text.lines().count() == 1, "{text}");
+        assert_eq!(fetch(&server, "/task").await.status, 200);
+        for (body, needle) in [
+            ("not json", "not the agent's /v1/tasks body"),
+            (r#"[{"Arn":"x"}]"#, "not the agent's /v1/tasks body"),
+            (r#"{"Tasks":{}}"#, "not the agent's /v1/tasks body"),
+            (
+                r#"{"Tasks":[{"Arn":"a","KnownStatus":"RUNNING","Family":"f","Version":"1",
+                   "Containers":[{"DockerName":"d","Name":"n"}]}]}"#,
+                "missing field `DockerId`",
+            ),
+            (r#"{"Tasks":[{"Arn":"a"}]}"#, "missing field `KnownStatus`"),
+            // serde would take arrays for structs; the agent's body has objects.
+            ("[[]]", "must be JSON objects"),
+            (
+                r#"{"Tasks":[["a","RUNNING","RUNNING","f","1",null]]}"#,
+                "must be JSON objects",
+            ),
+            (
+                r#"{"Tasks":[{"Arn":"a","KnownStatus":"RUNNING","Family":"f","Version":"1",
+                   "Containers":[["d","n","c"]]}]}"#,
+                "must be JSON objects",
+            ),
+            (r#"{"Tasks":[]"#, "EOF while parsing"),
+        ] {
+            replace_atomically(&file, body);
+            let bad = request(addr, "GET", "/v1/tasks?taskarn=a").await;
+            let text = String::from_utf8_lossy(&bad.body).into_owned();
+            assert_eq!(bad.status, 500, "{body}: {text}");
+            assert!(
+                text.starts_with(&format!("agent tasks file {}: ", file.display()))
+                    && text.contains(needle),
+                "{body}: {text}"
+            );
+            assert_eq!(fetch(&server, "/task").await.status, 200, "{body}");
+        }
+        // Fixed: served again.
+        replace_atomically(&file, HOST_TASKS);
+        assert_eq!(request(addr, "GET", "/v1/tasks").await.status, 200);
+        server.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn faults_and_no_introspection_apply_over_the_agent_tasks_file() {
+        let dir = Scratch::new("server-agent-tasks-faults");
+        let file = dir.file("tasks.json", HOST_TASKS);
+        let server = serve(SimOptions {
+            faults: vec![
+                "introspection:500@1".parse().expect("valid fault"),
+                "introspection:truncated@2".parse().expect("valid fault"),
+            ],
+            ..agent_tasks_options(&file)
+        })
+        .await;
+        let addr = server.local_addr();
+        let faulty = request(addr, "GET", "/v1/tasks").await;
+        assert_eq!(
+            (faulty.status, faulty.body.as_slice()),
+            (500, &b"\"simulated fault: internal server error\""[..])
+        );
+        let truncated = request(addr, "GET", "/v1/tasks").await;
+        let full = request(addr, "GET", "/v1/tasks").await;
+        assert_eq!(full.status, 200);
+        assert_eq!(truncated.body, full.body[..full.body.len() / 2]);
+        server.shutdown().await;
+
+        // Without the agent API the file is never read: 404, missing or not.
+        let mut options = agent_tasks_options(&dir.0.join("missing.json"));
+        options.scenario.introspection = false;
+        let off = serve(options).await;
+        let addr = off.local_addr();
+        assert_eq!(request(addr, "GET", "/v1/tasks").await.status, 404);
+        assert_eq!(request(addr, "GET", "/v1/metadata").await.status, 404);
+        off.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn agent_tasks_need_ec2_and_no_replay() {
+        let path = std::env::temp_dir().join("tasks.json");
+        let fargate = SimOptions {
+            agent_tasks: Some(path.clone()),
+            ..SimOptions::default()
+        };
+        let err = start(fargate, 0).await.expect_err("fargate");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("needs the EC2 platform"), "{err}");
+        let replaying = SimOptions {
+            replay: Some(Replay {
+                task: vec!["{}".to_owned()],
+                stats: vec!["{}".to_owned()],
+                task_with_tags: None,
+            }),
+            ..agent_tasks_options(&path)
+        };
+        let err = start(replaying, 0).await.expect_err("replay");
+        assert!(
+            err.to_string().contains("cannot be combined with replay"),
+            "{err}"
+        );
     }
 
     #[tokio::test]
