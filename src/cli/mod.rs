@@ -1,6 +1,7 @@
 //! The command line: subcommands and the global settings flags (each with its environment
 //! variable), and [`main`], which wires settings, logging and the runtime to the command.
 
+pub(crate) mod daemon;
 pub(crate) mod demo;
 pub(crate) mod metrics;
 pub(crate) mod plan;
@@ -49,6 +50,23 @@ pub(crate) enum Command {
     Plan(Box<PlanArgs>),
     /// Exit 0 when the running sidecar completed a collection recently, 1 otherwise.
     Healthcheck,
+    /// EC2 only: one exporter per container instance, covering every task on it through the
+    /// ECS agent introspection API and the Docker Engine API.
+    Daemon(Box<DaemonArgs>),
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub(crate) struct DaemonArgs {
+    /// The Docker Engine API: unix:///PATH or tcp://HOST:PORT (plain HTTP)
+    /// [default: unix:///var/run/docker.sock].
+    #[arg(long = "docker-host", env = "DOCKER_HOST", value_name = "URL")]
+    pub(crate) docker_host: Option<String>,
+    /// Stop after N cycles (default: run until SIGTERM or SIGINT).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) cycles: Option<u64>,
+    /// The exporter's settings; the introspection API defaults to http://127.0.0.1:51678.
+    #[command(flatten)]
+    pub(crate) settings: RawSettings,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -194,6 +212,7 @@ pub fn main() -> ExitCode {
         Some(Command::Demo(args)) => demo::settings(args),
         Some(Command::Metrics(args)) => args.settings.clone(),
         Some(Command::Plan(args)) => args.settings.clone(),
+        Some(Command::Daemon(args)) => daemon::settings(args),
         _ => cli.settings.clone(),
     };
     let settings = match Settings::from_raw(&raw) {
@@ -215,6 +234,7 @@ pub fn main() -> ExitCode {
     // The demo always writes EMF on stdout; the sidecar does with the stdout output.
     let emf_on_stdout = match &cli.command {
         Some(Command::Demo(_)) => true,
+        Some(Command::Daemon(_)) => settings.output == OutputKind::Stdout,
         Some(_) => false,
         None => settings.output == OutputKind::Stdout,
     };
@@ -237,6 +257,7 @@ pub fn main() -> ExitCode {
             Some(Command::Plan(args)) => plan::run(&args, &settings)
                 .await
                 .map(|()| ExitCode::SUCCESS),
+            Some(Command::Daemon(args)) => daemon::run(*args, settings, wiring).await,
             _ => sidecar::sidecar(settings, cli.once, wiring).await,
         }
     });

@@ -61,12 +61,14 @@ pub struct ContainerMeasurement {
 
 /// What the endpoint says about a container that stopped: published as properties of its
 /// `ContainerExits` document (queryable in Logs Insights, no metric cost). Task Metadata v4
-/// gives no reason: an OOM kill shows only as exit code 137 (docs/metrics.md, "Container
-/// exits").
+/// gives no reason: an OOM kill shows only as exit code 137 there; daemon mode reads it from
+/// Docker (docs/metrics.md, "Container exits").
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Exit {
     pub code: Option<i64>,
     pub finished_at: Option<String>,
+    /// Whether the OOM killer ended it, where the platform says (daemon mode).
+    pub oom_killed: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -237,6 +239,7 @@ impl Collector {
                     exit: Some(Exit {
                         code: platform::exit_code(c),
                         finished_at: platform::finished_at(c),
+                        oom_killed: c.oom_killed,
                     }),
                     samples: vec![Sample {
                         metric: &m::ContainerExits,
@@ -808,6 +811,8 @@ mod tests {
         let expected = Exit {
             code: Some(137),
             finished_at: Some("2026-12-05T10:01:02.500Z".to_string()),
+            // The endpoint never says why: 137 alone is not called an OOM kill.
+            oom_killed: None,
         };
         assert_eq!(
             exit_docs(&second),
@@ -845,6 +850,7 @@ mod tests {
             let expected = Exit {
                 code,
                 finished_at: at,
+                oom_killed: None,
             };
             assert_eq!(
                 exit_docs(&got),

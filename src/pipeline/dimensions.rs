@@ -89,10 +89,12 @@ enum Property {
     /// the exit (docs/metrics.md, "Container exits").
     ExitCode,
     FinishedAt,
+    /// Where the platform says (daemon mode: Docker's `State.OOMKilled`).
+    OomKilled,
 }
 
 impl Property {
-    const ALL: [Property; 19] = [
+    const ALL: [Property; 20] = [
         Property::Type,
         Property::ClusterName,
         Property::ServiceName,
@@ -112,6 +114,7 @@ impl Property {
         Property::KnownStatus,
         Property::ExitCode,
         Property::FinishedAt,
+        Property::OomKilled,
     ];
 
     const fn name(self) -> &'static str {
@@ -135,6 +138,7 @@ impl Property {
             Property::KnownStatus => "KnownStatus",
             Property::ExitCode => "ExitCode",
             Property::FinishedAt => "FinishedAt",
+            Property::OomKilled => "OOMKilled",
         }
     }
 
@@ -173,6 +177,7 @@ impl Property {
             Property::KnownStatus => container.and_then(|c| c.known_status),
             Property::ExitCode => container.and_then(|c| c.exit_code),
             Property::FinishedAt => container.and_then(|c| c.finished_at),
+            Property::OomKilled => container.and_then(|c| c.oom_killed),
         }
     }
 }
@@ -513,6 +518,7 @@ struct ContainerIdentity<'a> {
     known_status: Option<&'a str>,
     exit_code: Option<&'a str>,
     finished_at: Option<&'a str>,
+    oom_killed: Option<&'static str>,
 }
 
 impl Labeler {
@@ -572,6 +578,9 @@ impl Labeler {
                     known_status: c.known_status.as_deref(),
                     exit_code: exit_code.as_deref(),
                     finished_at: exit.and_then(|e| e.finished_at.as_deref()),
+                    oom_killed: exit
+                        .and_then(|e| e.oom_killed)
+                        .map(|killed| if killed { "true" } else { "false" }),
                 }),
             };
             entities.push(self.entity(Level::Container, &source, c.samples));

@@ -3,6 +3,7 @@
 //! the health file. All of a cycle's logic is in the step.
 
 pub(crate) mod health;
+pub(crate) mod host;
 pub(crate) mod logging;
 pub mod ticker;
 
@@ -19,6 +20,7 @@ use crate::output::{Counters, DeliveryReport, Output};
 use crate::pipeline::cycle::Cycle;
 use crate::pipeline::{Input, Pipeline, Totals};
 use crate::run::health::HealthFile;
+use crate::run::host::HostWork;
 use crate::run::ticker::Ticker;
 use crate::settings::Settings;
 use crate::source::Source;
@@ -120,9 +122,19 @@ pub(crate) async fn read(
     }
 }
 
+/// What a cycle measures: one task (the sidecar: its own task, through the Task Metadata
+/// Endpoint), or every task on the host (daemon mode).
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one Runner per process, built once: its size costs nothing"
+)]
+enum Work {
+    Task { source: Source, pipeline: Pipeline },
+    Host(Box<HostWork>),
+}
+
 pub struct Runner {
-    source: Source,
-    pipeline: Pipeline,
+    work: Work,
     output: Box<dyn Output>,
     counters: Arc<Counters>,
     interval: Duration,
@@ -144,9 +156,35 @@ impl Runner {
         output: Box<dyn Output>,
         counters: Arc<Counters>,
     ) -> Runner {
+        Runner::with_work(
+            settings,
+            Work::Task {
+                source,
+                pipeline: Pipeline::new(settings),
+            },
+            output,
+            counters,
+        )
+    }
+
+    /// Daemon mode: every task on the host.
+    pub(crate) fn for_host(
+        settings: &Settings,
+        host: HostWork,
+        output: Box<dyn Output>,
+        counters: Arc<Counters>,
+    ) -> Runner {
+        Runner::with_work(settings, Work::Host(Box::new(host)), output, counters)
+    }
+
+    fn with_work(
+        settings: &Settings,
+        work: Work,
+        output: Box<dyn Output>,
+        counters: Arc<Counters>,
+    ) -> Runner {
         Runner {
-            source,
-            pipeline: Pipeline::new(settings),
+            work,
             output,
             counters,
             interval: settings.interval,
@@ -188,36 +226,53 @@ impl Runner {
     async fn cycle(&mut self) -> bool {
         let started = tokio::time::Instant::now();
         Counters::add(&self.counters.cycles, 1);
-        let mut input = read(&mut self.source, &self.pipeline, started).await;
-        input.totals = Totals {
+        let totals = Totals {
             errors: Counters::get(&self.counters.errors),
             dropped_values: Counters::get(&self.counters.dropped_values),
         };
-        let step = self.pipeline.step(input);
-        Counters::add(&self.counters.errors, step.errors);
-        Counters::add(&self.counters.dropped_values, step.dropped_values);
-        step.log_events();
-        let Ok(cycle) = step.cycle else {
-            return false;
+        let (steps, collected) = match &mut self.work {
+            Work::Task { source, pipeline } => {
+                let mut input = read(source, pipeline, started).await;
+                input.totals = totals;
+                let step = pipeline.step(input);
+                let collected = step.cycle.is_ok();
+                (vec![step], collected)
+            }
+            Work::Host(host) => {
+                let cycle = host.cycle(started, totals).await;
+                Counters::add(&self.counters.errors, cycle.errors);
+                (cycle.steps, cycle.collected)
+            }
         };
-        if let Some(observer) = self.observer.as_mut() {
-            observer(&cycle);
+        for step in steps {
+            Counters::add(&self.counters.errors, step.errors);
+            Counters::add(&self.counters.dropped_values, step.dropped_values);
+            step.log_events();
+            let Ok(cycle) = step.cycle else {
+                continue;
+            };
+            if let Some(observer) = self.observer.as_mut() {
+                observer(&cycle);
+            }
+            self.output.deliver(Arc::new(cycle));
         }
-        self.output.deliver(Arc::new(cycle));
-        if let Some(health) = self.health.as_mut() {
+        if collected && let Some(health) = self.health.as_mut() {
             health.record();
         }
-        true
+        collected
     }
 
     /// At a stop: reads `/task` once more and delivers the exits it shows (see
     /// [`Pipeline::wants_last_read`]), within half the stop's deadline at most, so the
     /// flush keeps the other half.
     async fn last_read(&mut self) {
+        let Work::Task { source, pipeline } = &mut self.work else {
+            return;
+        };
         let budget = (self.stop_timeout / 2).min(REQUEST_TIMEOUT);
-        match tokio::time::timeout(budget, self.source.task_stamped()).await {
+        match tokio::time::timeout(budget, source.task_stamped()).await {
             Ok(Ok((task, received_at))) => {
-                if let Some(cycle) = self.pipeline.last_step(&task, received_at) {
+                if let Some(cycle) = pipeline.last_step(&task, received_at) {
                     if let Some(observer) = self.observer.as_mut() {
                         observer(&cycle);
                     }
@@ -292,7 +347,14 @@ impl Runner {
             }
         }
         let stop_began = Instant::now();
-        if signalled && self.pipeline.wants_last_read() {
+        let wants_last_read = match &self.work {
+            Work::Task { pipeline, .. } => pipeline.wants_last_read(),
+            // The sidecar's stop is often caused by an exit (an essential container's ends
+            // the task); the daemon's is not (its instance drains, or it is redeployed), so
+            // there is no exit its stop is sure to follow.
+            Work::Host(_) => false,
+        };
+        if signalled && wants_last_read {
             tokio::select! {
                 biased;
                 name = Signals::next(&mut signals) => {

@@ -12,7 +12,7 @@
 use serde::Deserialize;
 
 use super::metadata::http::HttpClient;
-use super::metadata::lenient::string_opt;
+use super::metadata::lenient::{string_opt, vec_lenient};
 use super::metadata::{EndpointUrl, parse};
 use crate::pipeline::dimensions::ContainerInstance;
 use crate::pipeline::events::Outside;
@@ -21,6 +21,10 @@ use crate::pipeline::events::Outside;
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct MetadataResponse {
+    /// The cluster's short name (daemon mode's `ClusterName`; the sidecar takes it from
+    /// `/task`).
+    #[serde(default, deserialize_with = "string_opt")]
+    cluster: Option<String>,
     #[serde(default, deserialize_with = "string_opt")]
     container_instance_arn: Option<String>,
     #[serde(default, deserialize_with = "string_opt")]
@@ -33,6 +37,58 @@ struct MetadataResponse {
 struct TaskResponse {
     #[serde(default, deserialize_with = "string_opt")]
     arn: Option<String>,
+}
+
+/// `GET /v1/tasks`: every task the agent knows on its instance (running, and stopped ones
+/// until the agent cleans them up).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TasksResponse {
+    #[serde(default, deserialize_with = "vec_lenient")]
+    tasks: Vec<AgentTask>,
+}
+
+/// One task of `/v1/tasks` (the agent's `TaskResponse`).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct AgentTask {
+    #[serde(default, deserialize_with = "string_opt")]
+    pub(crate) arn: Option<String>,
+    #[serde(default, deserialize_with = "string_opt")]
+    pub(crate) desired_status: Option<String>,
+    #[serde(default, deserialize_with = "string_opt")]
+    pub(crate) known_status: Option<String>,
+    #[serde(default, deserialize_with = "string_opt")]
+    pub(crate) family: Option<String>,
+    /// The task definition's revision.
+    #[serde(default, deserialize_with = "string_opt")]
+    pub(crate) version: Option<String>,
+    /// `null` for a task the agent has no containers for yet.
+    #[serde(default, deserialize_with = "vec_lenient")]
+    pub(crate) containers: Vec<AgentContainer>,
+}
+
+/// One container of an [`AgentTask`] (the agent's `ContainerResponse`).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct AgentContainer {
+    #[serde(default, deserialize_with = "string_opt")]
+    pub(crate) docker_id: Option<String>,
+    #[serde(default, deserialize_with = "string_opt")]
+    pub(crate) docker_name: Option<String>,
+    /// The name in the task definition.
+    #[serde(default, deserialize_with = "string_opt")]
+    pub(crate) name: Option<String>,
+}
+
+/// What daemon mode learns from the agent in one read: its instance and cluster, and the
+/// tasks on the instance.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct HostView {
+    /// The cluster's short name, as `/v1/metadata` gives it.
+    pub(crate) cluster: Option<String>,
+    pub(crate) instance: ContainerInstance,
+    pub(crate) tasks: Vec<AgentTask>,
 }
 
 /// Reads the introspection API at one URL.
@@ -93,6 +149,26 @@ impl Introspection {
     }
 }
 
+impl Introspection {
+    /// Daemon mode's read: `/v1/metadata` (the instance and the cluster), then `/v1/tasks`
+    /// (every task on the instance).
+    pub(crate) async fn host(&self) -> Result<HostView, String> {
+        let body = self.get("/v1/metadata").await?;
+        let mut metadata: MetadataResponse = parse::json(&body)
+            .map_err(|e| format!("ECS agent introspection API (/v1/metadata): {e}"))?;
+        let cluster = metadata.cluster.take().filter(|c| !c.trim().is_empty());
+        let instance = container_instance(metadata)?;
+        let body = self.get("/v1/tasks").await?;
+        let tasks: TasksResponse = parse::json(&body)
+            .map_err(|e| format!("ECS agent introspection API (/v1/tasks): {e}"))?;
+        Ok(HostView {
+            cluster,
+            instance,
+            tasks: tasks.tasks,
+        })
+    }
+}
+
 /// The instance from `/v1/metadata`: an ARN that names a container instance
 /// (`arn:PARTITION:ecs:REGION:ACCOUNT:container-instance/[CLUSTER/]ID`), its ID, and the agent's
 /// version. An ARN of any other shape is refused rather than cut into a made-up ID.
@@ -150,6 +226,54 @@ mod tests {
             old.map(|i| (i.id, i.agent_version)),
             Ok((Some("6f3c1e2a-0b1c-4d2e-8f90-1a2b3c4d5e6f".into()), None))
         );
+    }
+
+    #[test]
+    fn the_task_list_keeps_each_task_and_container_and_tolerates_nulls() {
+        // The shape of the agent's `/v1/tasks` (agent/handlers/v1/response.go): a running
+        // task, and a pending one whose containers are still `null`.
+        let body = r#"{"Tasks":[
+            {"Arn":"arn:aws:ecs:us-west-2:123456789012:task/prod/0b1c2d3e","DesiredStatus":"RUNNING","KnownStatus":"RUNNING",
+             "Family":"web","Version":"7","Containers":[
+                {"DockerId":"4f1c0d2e9a","DockerName":"ecs-web-7-app-d8c9f0","Name":"app"},
+                {"DockerId":null,"DockerName":"ecs-web-7-log","Name":7}]},
+            {"Arn":"arn:aws:ecs:us-west-2:123456789012:task/prod/9a8b","DesiredStatus":"RUNNING","KnownStatus":"PENDING",
+             "Family":"batch","Version":"1","Containers":null},
+            "not a task"]}"#;
+        let tasks: TasksResponse = parse::json(body.as_bytes()).expect("parses");
+        assert_eq!(
+            tasks.tasks.len(),
+            2,
+            "the string is no task: {:?}",
+            tasks.tasks
+        );
+        let web = &tasks.tasks[0];
+        assert_eq!(
+            (
+                web.family.as_deref(),
+                web.version.as_deref(),
+                web.known_status.as_deref()
+            ),
+            (Some("web"), Some("7"), Some("RUNNING"))
+        );
+        assert_eq!(
+            web.containers,
+            [
+                AgentContainer {
+                    docker_id: Some("4f1c0d2e9a".into()),
+                    docker_name: Some("ecs-web-7-app-d8c9f0".into()),
+                    name: Some("app".into()),
+                },
+                AgentContainer {
+                    docker_id: None,
+                    docker_name: Some("ecs-web-7-log".into()),
+                    // A number where a name belongs is kept as its text, like every
+                    // lenient string field.
+                    name: Some("7".into()),
+                },
+            ]
+        );
+        assert!(tasks.tasks[1].containers.is_empty());
     }
 
     #[test]

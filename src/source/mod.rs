@@ -2,7 +2,10 @@
 //! over HTTP, or the simulated one in-process) and, where it cannot give the task's tags, the
 //! ECS API (`ecs_api`).
 
+pub(crate) mod cgroup;
+pub(crate) mod docker;
 pub(crate) mod ecs_api;
+pub(crate) mod host;
 pub(crate) mod introspection;
 pub mod metadata;
 

@@ -1,8 +1,10 @@
-//! The HTTP/1.1 GET client for the Task Metadata Endpoint, on hyper's client connection API.
+//! The HTTP/1.1 GET client for the Task Metadata Endpoint, the ECS agent introspection API
+//! and the Docker Engine API, on hyper's client connection API.
 //!
-//! The endpoint is plain HTTP on a link-local (or loopback) address and answers two or three
-//! GETs per cycle, so one kept-alive connection is enough: no pool, TLS, proxy, redirect or
-//! compression. hyper does the framing (Content-Length, chunked, close-delimited, interim
+//! The endpoints are plain HTTP on a link-local (or loopback) address, or on a unix-domain
+//! socket (Docker's `/var/run/docker.sock`), and a client sends one GET at a time, so one
+//! kept-alive connection per client is enough: no pool, TLS, proxy, redirect or
+//! compression (the Docker client runs several clients for concurrency). hyper does the framing (Content-Length, chunked, close-delimited, interim
 //! 1xx answers) and its limits (chunk sizes that overflow, chunk extensions and trailers
 //! capped at 16 KiB, header sizes); this module adds what the exporter needs around it: one
 //! deadline for the whole exchange, a cap on the body, a connection reused only after a
@@ -20,10 +22,12 @@ use hyper::client::conn::http1::{self, SendRequest};
 use hyper::header::{ACCEPT, HOST, USER_AGENT};
 use hyper::{Request, body::Incoming};
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
+use tokio::net::{TcpStream, UnixStream};
 
-/// Bodies larger than this are refused. ECS allows 10 containers per task definition, whose
-/// stats are about 60 KB; the simulator's 500-container tasks are about 1 MB.
+/// The default cap on a body (the metadata endpoint's and the introspection API's): bodies
+/// larger than this are refused. ECS allows 10 containers per task definition, whose stats
+/// are about 60 KB; the simulator's 500-container tasks are about 1 MB. Other endpoints set
+/// their own cap ([`HttpClient::unix`], [`HttpClient::with_max_body`]).
 pub const MAX_BODY_BYTES: usize = 8 << 20;
 
 /// Why a GET gave no response.
@@ -54,13 +58,44 @@ pub struct Response {
 
 type Sender = SendRequest<Empty<Bytes>>;
 
-/// GETs from one `host:port`. Cheap to clone: clones share the idle connection.
+/// Where a client connects.
+#[derive(Debug, Clone)]
+enum Transport {
+    /// `host:port`, as connected to and named in `Host`.
+    Tcp(Arc<str>),
+    /// A unix-domain socket's path. `Host` is `localhost`: HTTP/1.1 needs one, the server
+    /// (Docker) ignores it, and Docker's own Go client sends that.
+    Unix(Arc<std::path::Path>),
+}
+
+impl Transport {
+    fn host_header(&self) -> &str {
+        match self {
+            Transport::Tcp(authority) => authority,
+            Transport::Unix(_) => "localhost",
+        }
+    }
+}
+
+impl std::fmt::Display for Transport {
+    /// As named in connection errors: `host:port`, or `unix socket /path`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Transport::Tcp(authority) => f.write_str(authority),
+            Transport::Unix(path) => write!(f, "unix socket {}", path.display()),
+        }
+    }
+}
+
+/// GETs from one `host:port` or one unix-domain socket. Cheap to clone: clones share the idle
+/// connection.
 #[derive(Clone)]
 pub struct HttpClient {
-    /// `host:port`, as connected to and named in `Host`.
-    authority: Arc<str>,
+    transport: Transport,
     timeout: Duration,
     connect_timeout: Duration,
+    /// Bodies larger than this are refused ([`MAX_BODY_BYTES`] unless set otherwise).
+    max_body: usize,
     /// The kept-alive connection of the last complete exchange.
     idle: Arc<Mutex<Option<Sender>>>,
 }
@@ -80,13 +115,40 @@ impl HttpClient {
         HttpClient::new(authority, timeout, timeout.min(Duration::from_secs(2)))
     }
 
+    /// A client for `host:port` over TCP, bodies capped at [`MAX_BODY_BYTES`].
     pub fn new(authority: &str, timeout: Duration, connect_timeout: Duration) -> HttpClient {
         HttpClient {
-            authority: authority.into(),
+            transport: Transport::Tcp(authority.into()),
             timeout,
             connect_timeout,
+            max_body: MAX_BODY_BYTES,
             idle: Arc::default(),
         }
+    }
+
+    /// A client for the unix-domain socket at `path` (the Docker Engine API's
+    /// `/var/run/docker.sock`), bodies capped at `max_body` bytes.
+    pub fn unix(
+        path: &std::path::Path,
+        timeout: Duration,
+        connect_timeout: Duration,
+        max_body: usize,
+    ) -> HttpClient {
+        HttpClient {
+            transport: Transport::Unix(path.into()),
+            timeout,
+            connect_timeout,
+            max_body,
+            idle: Arc::default(),
+        }
+    }
+
+    /// The same client with bodies capped at `max_body` bytes instead: the cap bounds what
+    /// one answer can make the exporter hold, and the right bound depends on the endpoint.
+    #[must_use]
+    pub fn with_max_body(mut self, max_body: usize) -> HttpClient {
+        self.max_body = max_body;
+        self
     }
 
     /// `GET path` (path and query, starting with `/`), the whole exchange within the timeout.
@@ -117,39 +179,45 @@ impl HttpClient {
     }
 
     async fn connect(&self) -> Result<Sender, HttpError> {
-        let connecting = TcpStream::connect(&*self.authority);
-        let stream = match tokio::time::timeout(self.connect_timeout, connecting).await {
-            Ok(Ok(stream)) => stream,
-            Ok(Err(e)) => {
-                return Err(HttpError::Io(io::Error::new(
-                    e.kind(),
-                    format!("cannot connect to {}: {e}", self.authority),
-                )));
+        match &self.transport {
+            Transport::Tcp(authority) => {
+                let stream = self
+                    .within_connect_timeout(TcpStream::connect(&**authority))
+                    .await?;
+                // Requests are small and wait for their answer: do not hold them back (Nagle).
+                stream.set_nodelay(true).map_err(HttpError::Io)?;
+                handshake(stream).await
             }
-            Err(_) => {
-                return Err(HttpError::Io(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!(
-                        "cannot connect to {} within {} ms",
-                        self.authority,
-                        self.connect_timeout.as_millis()
-                    ),
-                )));
+            Transport::Unix(path) => {
+                handshake(
+                    self.within_connect_timeout(UnixStream::connect(&**path))
+                        .await?,
+                )
+                .await
             }
-        };
-        // Requests are small and wait for their answer: do not hold them back (Nagle).
-        stream.set_nodelay(true).map_err(HttpError::Io)?;
-        let (sender, connection) = http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| protocol(&e))?;
-        // The connection's reading and writing: it ends when the sender is dropped, the
-        // server closes, or an answer arrives that no request asked for.
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!("metadata endpoint connection ended: {e}");
-            }
-        });
-        Ok(sender)
+        }
+    }
+
+    /// The stream `connecting` gives within the connect timeout, or why not (naming where).
+    async fn within_connect_timeout<S>(
+        &self,
+        connecting: impl Future<Output = io::Result<S>>,
+    ) -> Result<S, HttpError> {
+        match tokio::time::timeout(self.connect_timeout, connecting).await {
+            Ok(Ok(stream)) => Ok(stream),
+            Ok(Err(e)) => Err(HttpError::Io(io::Error::new(
+                e.kind(),
+                format!("cannot connect to {}: {e}", self.transport),
+            ))),
+            Err(_) => Err(HttpError::Io(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "cannot connect to {} within {} ms",
+                    self.transport,
+                    self.connect_timeout.as_millis()
+                ),
+            ))),
+        }
     }
 
     async fn send(&self, mut sender: Sender, path: &str) -> Result<Response, Failure> {
@@ -158,7 +226,7 @@ impl HttpClient {
             .await
             .map_err(|e| Failure::BeforeResponse(protocol(&e)))?;
         let request = Request::get(path)
-            .header(HOST, &*self.authority)
+            .header(HOST, self.transport.host_header())
             .header(ACCEPT, "application/json")
             .header(
                 USER_AGENT,
@@ -175,7 +243,7 @@ impl HttpClient {
             }
         })?;
         let status = response.status().as_u16();
-        let body = read_body(response.into_body())
+        let body = read_body(response.into_body(), self.max_body)
             .await
             .map_err(Failure::During)?;
         // Whole, and the server keeps the connection open: the next request may use it.
@@ -184,6 +252,24 @@ impl HttpClient {
         }
         Ok(Response { status, body })
     }
+}
+
+/// An HTTP/1.1 connection on `stream`, its reading and writing spawned.
+async fn handshake<S>(stream: S) -> Result<Sender, HttpError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, connection) = http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| protocol(&e))?;
+    // The connection's reading and writing: it ends when the sender is dropped, the server
+    // closes, or an answer arrives that no request asked for.
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!("HTTP connection ended: {e}");
+        }
+    });
+    Ok(sender)
 }
 
 fn protocol(e: &hyper::Error) -> HttpError {
@@ -203,13 +289,13 @@ fn with_causes(e: &dyn std::error::Error) -> String {
     text
 }
 
-/// The whole body, at most [`MAX_BODY_BYTES`].
-async fn read_body(mut body: Incoming) -> Result<Vec<u8>, HttpError> {
+/// The whole body, at most `max_body` bytes.
+async fn read_body(mut body: Incoming, max_body: usize) -> Result<Vec<u8>, HttpError> {
     use hyper::body::Body;
     // Sized once when the length is announced: growing by doubling would hold up to twice
     // the body at the peak.
     let announced = body.size_hint().exact().unwrap_or(0);
-    let mut out = Vec::with_capacity(usize::try_from(announced).unwrap_or(0).min(MAX_BODY_BYTES));
+    let mut out = Vec::with_capacity(usize::try_from(announced).unwrap_or(0).min(max_body));
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| {
             HttpError::Protocol(format!(
@@ -219,9 +305,9 @@ async fn read_body(mut body: Incoming) -> Result<Vec<u8>, HttpError> {
             ))
         })?;
         if let Some(data) = frame.data_ref() {
-            if out.len() + data.len() > MAX_BODY_BYTES {
+            if out.len() + data.len() > max_body {
                 return Err(HttpError::Protocol(format!(
-                    "body larger than {MAX_BODY_BYTES} bytes"
+                    "body larger than {max_body} bytes"
                 )));
             }
             out.extend_from_slice(data);
@@ -477,6 +563,90 @@ mod tests {
         .await;
         let e = refused(&addr).await;
         assert!(e.to_string().contains("larger than"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_unix_socket_is_read_with_host_localhost_on_one_kept_alive_connection() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("docker.sock");
+        let listener = tokio::net::UnixListener::bind(&path).expect("bind");
+        let (heads, accepted) = (
+            Arc::new(Mutex::new(Vec::new())),
+            Arc::new(AtomicUsize::new(0)),
+        );
+        let (seen, count) = (Arc::clone(&heads), Arc::clone(&accepted));
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                let seen = Arc::clone(&seen);
+                tokio::spawn(async move {
+                    let mut pending = Vec::new();
+                    loop {
+                        let mut buf = [0u8; 1024];
+                        match conn.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => pending.extend_from_slice(&buf[..n]),
+                        }
+                        while let Some(end) = find(&pending, b"\r\n\r\n") {
+                            let head: Vec<u8> = pending.drain(..end + 4).collect();
+                            seen.lock()
+                                .expect("lock")
+                                .push(String::from_utf8_lossy(&head).into_owned());
+                            if conn.write_all(HELLO).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        let http = HttpClient::unix(&path, Duration::from_secs(2), Duration::from_secs(1), 1024);
+        for _ in 0..2 {
+            let r = http.get("/containers/abc/json").await.expect("response");
+            assert_eq!((r.status, r.body.as_slice()), (200, &b"hello"[..]));
+        }
+        assert_eq!(
+            accepted.load(Ordering::SeqCst),
+            1,
+            "one kept-alive connection"
+        );
+        let heads = heads.lock().expect("lock").clone();
+        assert_eq!(heads.len(), 2);
+        for head in heads {
+            let lower = head.to_ascii_lowercase();
+            assert!(
+                lower.starts_with("get /containers/abc/json http/1.1\r\n"),
+                "{head}"
+            );
+            assert!(lower.contains("\r\nhost: localhost\r\n"), "{head}");
+        }
+
+        drop(dir);
+        let gone = HttpClient::unix(&path, Duration::from_secs(2), Duration::from_secs(1), 1024);
+        let e = gone.get("/info").await.err().expect("no socket");
+        let text = e.to_string();
+        assert!(text.contains("cannot connect to unix socket "), "{text}");
+        assert!(text.contains("docker.sock"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn the_body_cap_is_per_client() {
+        // Five bytes: within a cap of 5, over a cap of 4; the default cap is untouched.
+        let (addr, _) = serve(
+            vec![HELLO.to_vec(), HELLO.to_vec(), HELLO.to_vec()],
+            64,
+            true,
+        )
+        .await;
+        let exact = client(&addr).with_max_body(5);
+        assert_eq!(
+            exact.get("/a").await.expect("within the cap").body,
+            b"hello"
+        );
+        let small = client(&addr).with_max_body(4);
+        let e = small.get("/b").await.err().expect("over the cap");
+        assert!(e.to_string().contains("body larger than 4 bytes"), "{e}");
+        assert_eq!(client(&addr).max_body, MAX_BODY_BYTES);
     }
 
     #[tokio::test]

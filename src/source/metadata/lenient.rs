@@ -13,6 +13,9 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 /// What a lenient scalar makes of each JSON type; everything unlisted is `None`.
 trait Scalar: Sized {
+    fn from_bool(_: bool) -> Option<Self> {
+        None
+    }
     fn from_u64(_: u64) -> Option<Self> {
         None
     }
@@ -85,6 +88,38 @@ impl Scalar for String {
     }
 }
 
+impl Scalar for bool {
+    fn from_bool(v: bool) -> Option<bool> {
+        Some(v)
+    }
+}
+
+impl Scalar for i64 {
+    fn from_u64(v: u64) -> Option<i64> {
+        i64::try_from(v).ok()
+    }
+    fn from_i64(v: i64) -> Option<i64> {
+        Some(v)
+    }
+    /// Integral floats (`1.0e9`), as counters are read.
+    fn from_f64(f: f64) -> Option<i64> {
+        (f.is_finite() && f.fract() == 0.0 && (-9.2e18..9.2e18).contains(&f)).then_some(f as i64)
+    }
+    /// A number written as a string (`"137"`).
+    fn from_str(s: &str) -> Option<i64> {
+        s.trim().parse().ok()
+    }
+}
+
+/// A JSON string and nothing else: unlike `String`, a number is refused.
+struct JsonString(String);
+
+impl Scalar for JsonString {
+    fn from_str(s: &str) -> Option<JsonString> {
+        Some(JsonString(s.to_string()))
+    }
+}
+
 struct Lenient<T>(std::marker::PhantomData<T>);
 
 impl<'de, T: Scalar> Visitor<'de> for Lenient<T> {
@@ -105,8 +140,8 @@ impl<'de, T: Scalar> Visitor<'de> for Lenient<T> {
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<T>, E> {
         Ok(T::from_str(v))
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Option<T>, E> {
-        Ok(None)
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Option<T>, E> {
+        Ok(T::from_bool(v))
     }
     fn visit_unit<E: de::Error>(self) -> Result<Option<T>, E> {
         Ok(None)
@@ -147,6 +182,21 @@ pub(crate) fn f64_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D:
 /// what the documentation describes, and is left out rather than guessed at.
 pub(crate) fn number_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     Ok(lenient::<D, Number>(d)?.map(|Number(v)| v))
+}
+
+/// A JSON boolean; anything else (`"true"`, `1`) is `None`.
+pub(crate) fn bool_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    lenient(d)
+}
+
+/// A signed integer: integers in range, integral floats, numeric strings.
+pub(crate) fn i64_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    lenient(d)
+}
+
+/// A JSON string and nothing else (a number is `None`).
+pub(crate) fn json_string_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(lenient::<D, JsonString>(d)?.map(|JsonString(s)| s))
 }
 
 /// A string; numbers are accepted and written out.

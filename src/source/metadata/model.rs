@@ -117,6 +117,11 @@ pub struct ContainerMetadata {
     /// RFC 3339; Docker writes `0001-01-01T00:00:00Z` for "not finished".
     #[serde(default, deserialize_with = "string_opt")]
     pub(crate) finished_at: Option<String>,
+    /// Whether the kernel's OOM killer ended the container: daemon mode only, from Docker
+    /// inspect's `State.OOMKilled` (Task Metadata v4 has no such field: docs/metrics.md,
+    /// "Container exits").
+    #[serde(skip)]
+    pub(crate) oom_killed: Option<bool>,
     #[serde(default, deserialize_with = "vec_lenient")]
     pub(crate) networks: Vec<ContainerNetwork>,
 }

@@ -1,0 +1,126 @@
+//! Daemon mode's part of the run loop: one read of the host, then one [`Pipeline`] step per
+//! task, each task with its own pipeline (its own previous poll, its own exits), made when
+//! the task is first seen running and dropped when the agent no longer lists it.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::pipeline::events::{Change, Ongoing, Outside};
+use crate::pipeline::{Input, Pipeline, Step, Totals};
+use crate::settings::Settings;
+use crate::source::host::HostSource;
+
+/// What one read of the host gave the run loop.
+pub(crate) struct HostCycle {
+    /// One step per task measured, in the agent's order.
+    pub(crate) steps: Vec<Step>,
+    /// Errors of the host read itself (the agent or Docker failing), besides the steps'.
+    pub(crate) errors: u64,
+    /// Whether the agent answered: a host with no task is a good collection too.
+    pub(crate) collected: bool,
+}
+
+pub(crate) struct HostWork {
+    source: HostSource,
+    settings: Settings,
+    /// By task ARN.
+    pipelines: HashMap<String, Pipeline>,
+    agent: Ongoing<String>,
+    docker: Ongoing<String>,
+    /// Reads of the agent that failed since it last answered.
+    failed_reads: u64,
+}
+
+impl HostWork {
+    pub(crate) fn new(source: HostSource, settings: &Settings) -> HostWork {
+        HostWork {
+            source,
+            settings: settings.clone(),
+            pipelines: HashMap::new(),
+            agent: Ongoing::default(),
+            docker: Ongoing::default(),
+            failed_reads: 0,
+        }
+    }
+
+    pub(crate) async fn cycle(
+        &mut self,
+        started: tokio::time::Instant,
+        totals: Totals,
+    ) -> HostCycle {
+        let read = self.source.read().await;
+        let now = started.into_std();
+        let summary = match read.agent {
+            Ok(summary) => summary,
+            Err(problem) => {
+                self.failed_reads += 1;
+                if self.agent.update(Some(problem.clone())) == Change::Began {
+                    tracing::warn!(
+                        "{problem}: no task on this instance is measured until it answers"
+                    );
+                }
+                return HostCycle {
+                    steps: Vec::new(),
+                    errors: 1,
+                    collected: false,
+                };
+            }
+        };
+        if let Change::Ended(_) = self.agent.update(None) {
+            tracing::info!(
+                "the ECS agent introspection API answers again after {} failed reads",
+                self.failed_reads
+            );
+        }
+        self.failed_reads = 0;
+        let errors = u64::from(read.docker_problem.is_some());
+        match self.docker.update(read.docker_problem) {
+            Change::Began => {
+                if let Some(problem) = self.docker.current() {
+                    tracing::warn!(
+                        "{problem}: containers Docker cannot describe are left out until it can"
+                    );
+                }
+            }
+            Change::Ended(_) => tracing::info!("Docker describes every container again"),
+            Change::Unchanged => {}
+        }
+        let listed: HashSet<String> = read.tasks.iter().map(|t| t.arn.clone()).collect();
+        let mut steps = Vec::with_capacity(read.tasks.len());
+        for task in read.tasks {
+            if !self.pipelines.contains_key(&task.arn) {
+                if !task.running {
+                    continue;
+                }
+                tracing::info!("measuring task {}", Outside(&task.arn));
+            }
+            let pipeline = self
+                .pipelines
+                .entry(task.arn)
+                .or_insert_with(|| Pipeline::new(&self.settings));
+            let container_instance = pipeline
+                .wants_container_instance(now)
+                .then(|| Ok(summary.instance.clone()));
+            steps.push(pipeline.step(Input {
+                poll: Ok(task.snapshot),
+                tags: None,
+                own_container: None,
+                container_instance,
+                now,
+                elapsed: started.elapsed(),
+                totals,
+            }));
+        }
+        self.pipelines.retain(|arn, _| {
+            let keep = listed.contains(arn);
+            if !keep {
+                tracing::info!("task {} is no longer listed by the agent", Outside(arn));
+            }
+            keep
+        });
+        HostCycle {
+            steps,
+            errors,
+            collected: true,
+        }
+    }
+}
