@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The image end to end: installs Docker (Debian's docker.io) when dockerd is missing,
-# starts a private dockerd (its own socket and data root; loopback only: no iptables, no
-# bridge) with test AWS credentials in its environment for the awslogs driver, builds the image
-# with scripts/build-image.sh, and runs the #[ignore]d tests in tests/it/image.rs and
-# tests/it/docker_awslogs.rs against it and a local moto.
-# When dockerd cannot be installed or started here it says so loudly and exits 77: skipped,
-# never passed. scripts/test.sh reports that.
+# The image and daemon mode end to end: installs Docker (Debian's docker.io) when dockerd is
+# missing, starts a private dockerd (its own socket and data root; loopback only: no iptables,
+# no bridge) with test AWS credentials in its environment for the awslogs driver, builds the
+# image with scripts/build-image.sh and the daemon-mode workload (tests/it/support/loadgen.c,
+# static, imported as an image: nothing is pulled), and runs the #[ignore]d tests in
+# tests/it/image.rs, tests/it/docker_awslogs.rs and tests/it/daemon.rs against it and a local
+# moto.
+# When dockerd cannot be installed or started here, or gcc is missing, it says so loudly and
+# exits 77: skipped, never passed. scripts/test.sh reports that.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +15,7 @@ skip() {
   {
     echo "############################################################"
     echo "# e2e-docker: SKIPPED: $1"
-    echo "# The image and awslogs end-to-end tests did NOT run."
+    echo "# The image, awslogs and daemon-mode end-to-end tests did NOT run."
     echo "############################################################"
   } >&2
   exit 77
@@ -27,6 +29,8 @@ if ! command -v dockerd >/dev/null; then
     skip "apt-get install docker.io failed"
   fi
 fi
+# The daemon-mode workload is a static C program (no image can be pulled here).
+command -v gcc >/dev/null || skip "gcc is missing (it builds tests/it/support/loadgen.c)"
 # The CLI from the same package: it has BuildKit built in (DOCKER_BUILDKIT=1), which a newer
 # CLI without the buildx plugin lacks.
 cli=/usr/bin/docker
@@ -68,6 +72,11 @@ bash scripts/setup-moto.sh
 image=ecs-emf-exporter:e2e
 DOCKER=$cli bash scripts/build-image.sh "$image"
 
-echo "== image and awslogs end-to-end tests" >&2
-E2E_DOCKER=$cli E2E_IMAGE=$image cargo test --locked --test it \
-  -- --ignored --test-threads=1 image:: docker_awslogs::
+echo "== the daemon-mode workload image" >&2
+loadgen_image=loadgen:e2e
+gcc -static -O2 -o "$work/loadgen" tests/it/support/loadgen.c
+tar -C "$work" -c loadgen | "$cli" import --change 'ENTRYPOINT ["/loadgen"]' - "$loadgen_image" >/dev/null
+
+echo "== image, awslogs and daemon-mode end-to-end tests" >&2
+E2E_DOCKER=$cli E2E_IMAGE=$image E2E_LOADGEN_IMAGE=$loadgen_image cargo test --locked --test it \
+  -- --ignored --test-threads=1 image:: docker_awslogs:: daemon::

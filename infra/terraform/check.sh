@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the Terraform modules and examples: fmt, README inputs/outputs against the .tf files,
-# init + validate, terraform test, checkov, and an offline plan of the fargate-service example
-# (plan-offline.sh), optionally rendered as JSON (for the metric drift checker).
+# init + validate, terraform test, checkov, and offline plans of the fargate-service example
+# (plan-offline.sh; optionally rendered as JSON, for the metric drift checker) and of the
+# ec2-daemon example.
 #
 #   bash infra/terraform/check.sh [--plan-json OUT_FILE]
 #
@@ -56,8 +57,9 @@ fi
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$repo_root"
 
-tf_dirs=(modules/ecs-emf-exporter modules/ecs-emf-exporter-dashboard examples/fargate-service)
-tested_modules=(modules/ecs-emf-exporter modules/ecs-emf-exporter-dashboard)
+tf_dirs=(modules/ecs-emf-exporter modules/ecs-emf-exporter-dashboard modules/ecs-emf-exporter-daemon
+  examples/fargate-service examples/ec2-daemon)
+tested_modules=(modules/ecs-emf-exporter modules/ecs-emf-exporter-dashboard modules/ecs-emf-exporter-daemon)
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/ecs-emf-exporter-tf.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
@@ -83,8 +85,10 @@ python3 -m unittest discover -s infra/terraform -p 'test_check_readme.py'
 python3 infra/terraform/check_readme.py \
   infra/terraform/modules/ecs-emf-exporter \
   infra/terraform/modules/ecs-emf-exporter-dashboard \
+  infra/terraform/modules/ecs-emf-exporter-daemon \
   infra/terraform/examples/fargate-service \
-  infra/terraform/examples/terraform-aws-modules-service
+  infra/terraform/examples/terraform-aws-modules-service \
+  infra/terraform/examples/ec2-daemon
 
 # A clean copy: no .terraform dirs, lock files or plans end up in the repository.
 tar -C infra/terraform --exclude=.terraform --exclude=.terraform.lock.hcl --exclude='*.tfplan' \
@@ -160,5 +164,14 @@ quiet bash infra/terraform/plan-offline.sh "${plan_offline_args[@]}"
 if [[ -n "$plan_json" ]]; then
   echo "wrote $plan_json"
 fi
+
+# The daemon example needs values for its required variables: an existing cluster given by ARN
+# (so nothing reads AWS at plan time), the image, and the service its dashboard shows.
+step "offline plan of examples/ec2-daemon (plan-offline.sh, fake keys, no AWS calls)"
+quiet bash infra/terraform/plan-offline.sh --example ec2-daemon --plugin-dir "$plugin_dir" -- \
+  -var 'cluster_arn=arn:aws:ecs:eu-west-1:123456789012:cluster/main' \
+  -var 'exporter_image=123456789012.dkr.ecr.eu-west-1.amazonaws.com/ecs-emf-exporter:0.1.0' \
+  -var 'service_name=orders' \
+  -var 'container_names=["api","worker"]'
 
 step "infra/terraform: all checks passed"

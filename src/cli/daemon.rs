@@ -10,7 +10,8 @@ use crate::cli::sidecar::{Wiring, make_output};
 use crate::cli::{DaemonArgs, Failure};
 use crate::run::host::HostWork;
 use crate::run::{REQUEST_TIMEOUT, Runner, Stop, health};
-use crate::settings::{RawSettings, Settings};
+use crate::settings::{RawSettings, Settings, parse_bool};
+use crate::source::cgroup;
 use crate::source::docker::DockerHost;
 use crate::source::host::HostSource;
 
@@ -76,7 +77,38 @@ pub(crate) async fn run(
             "daemon mode needs the ECS agent introspection API (ECS_EMF_INTROSPECTION_URI)",
         ));
     };
-    let source = HostSource::new(introspection, &docker, REQUEST_TIMEOUT);
+    let cgroup_root = args
+        .cgroup_root
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .unwrap_or(cgroup::DEFAULT_ROOT);
+    let service_from_api = parse_bool(
+        "ECS_EMF_SERVICE_FROM_API",
+        args.service_from_api.as_deref(),
+        false,
+    )
+    .map_err(|e| Failure::usage(e.to_string()))?;
+    let mut source = HostSource::new(
+        introspection,
+        &docker,
+        std::path::Path::new(cgroup_root),
+        REQUEST_TIMEOUT,
+    );
+    if service_from_api {
+        source = source.with_service_lookup();
+    }
+    match source.cgroups() {
+        Ok(tree) => tracing::info!(
+            "cgroup tree at {} ({:?}): task-level CPU throttling is read from it",
+            tree.root().display(),
+            tree.version()
+        ),
+        Err(e) => tracing::warn!(
+            "{e}: no task-level CPU throttling (mount the host's /sys/fs/cgroup read-only and set {}; docs/daemon.md)",
+            cgroup::ROOT_ENV
+        ),
+    }
     // Said once at the start so a wrong socket shows at once; each cycle reads Docker again
     // whatever this answer, so a daemon that starts later is picked up.
     match source.docker_info().await {

@@ -61,6 +61,16 @@ pub(crate) struct DaemonArgs {
     /// [default: unix:///var/run/docker.sock].
     #[arg(long = "docker-host", env = "DOCKER_HOST", value_name = "URL")]
     pub(crate) docker_host: Option<String>,
+    /// The host's cgroup tree, mounted read-only, for CPU throttling [default: /sys/fs/cgroup].
+    #[arg(long = "cgroup-root", env = "ECS_EMF_CGROUP_ROOT", value_name = "PATH")]
+    pub(crate) cgroup_root: Option<String>,
+    /// Each task's ServiceName from ecs:DescribeTasks (true|false) [default: false].
+    #[arg(
+        long = "service-from-api",
+        env = "ECS_EMF_SERVICE_FROM_API",
+        value_name = "BOOL"
+    )]
+    pub(crate) service_from_api: Option<String>,
     /// Stop after N cycles (default: run until SIGTERM or SIGINT).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) cycles: Option<u64>,

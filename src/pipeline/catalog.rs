@@ -119,6 +119,8 @@ catalog! {
     RunningContainerCount: Task, Count, "Counted containers whose KnownStatus is RUNNING";
     ImagePullTime: Task, Seconds, "PullStoppedAt - PullStartedAt, published once per task";
     ClockErrorBound: Task, Milliseconds, "Fargate's bound on the task clock's error against UTC (ClockDrift.ClockErrorBound); absent elsewhere";
+    CpuThrottledTime: Task, Milliseconds, "Daemon mode: time the task cgroup's threads were held back by its CPU quota during the interval (cpu.stat throttled time); absent in the sidecar and without a task quota";
+    CpuThrottledPercent: Task, Percent, "Daemon mode: share of the interval's CFS periods in which the task cgroup was throttled (nr_throttled / nr_periods x 100)";
     // Container level.
     ContainerCpuUtilized: Container, None, "CPU used by the container, in CPU units";
     ContainerCpuReserved: Container, None, "The container's CPU reservation (Limits.CPU), when one is set";
@@ -133,6 +135,8 @@ catalog! {
     ContainerRestarts: Container, Count, "Restarts during the interval (RestartCount; needs a restart policy)";
     ContainerPidCount: Container, Count, "Processes and threads in the container (pids_stats.current)";
     ContainerExits: Container, Count, "Exits seen during the interval: a container found STOPPED (once per DockerId) plus the restarts its RestartCount shows; published only when at least 1";
+    ContainerCpuThrottledTime: Container, Milliseconds, "Daemon mode: time the container was held back by its CPU quota during the interval (Docker's throttling_data); absent in the sidecar and without a container quota";
+    ContainerCpuThrottledPercent: Container, Percent, "Daemon mode: share of the interval's CFS periods in which the container was throttled";
     ExporterErrors: Exporter, Count, "Problems during the interval (failed polls, unusable answers, rejected values)";
     ExporterDroppedDatapoints: Exporter, Count, "Values that could not be delivered during the interval";
     ExporterCycleDuration: Exporter, Milliseconds, "Wall-clock time of the last collection cycle";

@@ -11,7 +11,8 @@ use std::collections::{HashMap, HashSet};
 use super::catalog::{self as m, CATALOG, MetricDef, MetricSet};
 use super::platform::{self, MIB};
 use crate::settings::glob::NameFilter;
-use crate::source::metadata::model::{ContainerMetadata, ContainerStats, NetworkStats};
+use crate::source::cgroup::CpuStat;
+use crate::source::metadata::model::{ContainerMetadata, ContainerStats, NetworkStats, Throttling};
 use crate::source::metadata::{Snapshot, TaskMetadata};
 use chrono::{DateTime, Utc};
 
@@ -170,6 +171,8 @@ pub struct Collector {
     /// before it): they are the baseline, not exits of this run.
     stopped: HashSet<String>,
     first_cycle_done: bool,
+    /// The task cgroup's throttling counters at the last poll that had them (daemon mode).
+    task_cpu_stat: Option<CpuStat>,
 }
 
 impl Collector {
@@ -189,6 +192,7 @@ impl Collector {
             restart_baseline: HashMap::new(),
             stopped: HashSet::new(),
             first_cycle_done: false,
+            task_cpu_stat: None,
         }
     }
 
@@ -207,7 +211,12 @@ impl Collector {
     /// Measures one poll against each container's previous sample, then keeps the new
     /// samples for the next poll.
     pub fn collect(&mut self, snapshot: Snapshot) -> Measurements {
-        self.measure(&snapshot.task, snapshot.stats, snapshot.received_at)
+        self.measure(
+            &snapshot.task,
+            snapshot.stats,
+            snapshot.throttling.as_ref(),
+            snapshot.received_at,
+        )
     }
 
     /// The containers of `task` seen `STOPPED` for the first time, as `ContainerExits`
@@ -258,6 +267,7 @@ impl Collector {
         &mut self,
         task: &TaskMetadata,
         stats: HashMap<String, ContainerStats>,
+        throttling: Option<&Throttling>,
         received_at: DateTime<Utc>,
     ) -> Measurements {
         let first = !self.first_cycle_done;
@@ -265,6 +275,7 @@ impl Collector {
             task,
             stats: &stats,
             received_at,
+            throttling_is_real: throttling.is_some(),
         };
         let (mut measured, repeats) = measure(
             &poll,
@@ -275,6 +286,20 @@ impl Collector {
             self.wanted,
         );
         measured.containers.extend(self.exits(task));
+        // A poll without the task cgroup's counters (unreadable this cycle) keeps the last
+        // reading, so the next delta covers both intervals.
+        if let Some(now) = throttling.and_then(|t| t.task) {
+            let throttled = self
+                .task_cpu_stat
+                .and_then(|before| cfs_interval(now, before));
+            put_throttling(
+                &mut measured.task,
+                [&m::CpuThrottledTime, &m::CpuThrottledPercent],
+                throttled,
+                self.wanted,
+            );
+            self.task_cpu_stat = Some(now);
+        }
         self.first_cycle_done = true;
         for (docker_id, stats) in stats {
             // A repeated sample is not new: the older one stays the baseline, so the next
@@ -298,6 +323,8 @@ struct Poll<'a> {
     task: &'a TaskMetadata,
     stats: &'a HashMap<String, ContainerStats>,
     received_at: DateTime<Utc>,
+    /// The stats' `throttling_data` is real (daemon mode).
+    throttling_is_real: bool,
 }
 
 /// The previous sample of one container and the seconds between the two.
@@ -416,7 +443,9 @@ fn measure(
 
     let mut out = Measurements::default();
     for c in &running {
-        if let Some(container) = measure_container(c, awsvpc, restart_baseline, wanted) {
+        if let Some(container) =
+            measure_container(c, awsvpc, poll.throttling_is_real, restart_baseline, wanted)
+        {
             out.containers.push(container);
         }
     }
@@ -574,6 +603,7 @@ fn storage_delta(c: &Counted, op: &str) -> Option<f64> {
 fn measure_container(
     c: &Counted,
     awsvpc: bool,
+    throttling_is_real: bool,
     restart_baseline: &mut HashMap<String, u64>,
     wanted: MetricSet,
 ) -> Option<ContainerMeasurement> {
@@ -595,6 +625,20 @@ fn measure_container(
         percent(cpu, reserved_cpu)
     });
     put(&mut samples, &m::ContainerCpuUtilization, cpu_share);
+    if throttling_is_real {
+        let throttled = c
+            .interval()
+            .and_then(|i| cfs_interval(cfs_counters(stats)?, cfs_counters(i.prev)?));
+        put_throttling(
+            &mut samples,
+            [
+                &m::ContainerCpuThrottledTime,
+                &m::ContainerCpuThrottledPercent,
+            ],
+            throttled,
+            wanted,
+        );
+    }
     let mem = when(wanted, &m::ContainerMemoryUtilized, || {
         stats
             .memory_stats
@@ -662,6 +706,54 @@ fn measure_container(
         exit: None,
         samples,
     })
+}
+
+/// A container's CFS counters from its stats, when all three are there.
+fn cfs_counters(stats: &ContainerStats) -> Option<CpuStat> {
+    let t = stats.cpu_stats.as_ref()?.throttling_data.as_ref()?;
+    Some(CpuStat {
+        nr_periods: t.periods?,
+        nr_throttled: t.throttled_periods?,
+        throttled_ns: t.throttled_time?,
+    })
+}
+
+/// What two readings of a cgroup's CFS counters say about the interval between them: the
+/// time held back by the quota, in milliseconds, and the share of the enforcement periods
+/// that were throttled, in percent (`None` when no period elapsed: an idle cgroup).
+///
+/// `None` altogether for a cgroup without a CPU quota (no period has ever elapsed, so it
+/// cannot be throttled, and a metric that can only read 0 is not published: ECS on EC2 sets
+/// a container's CPU as shares, with no quota, unless the task has a task-level limit) and
+/// when a counter went down (the cgroup was made again) or makes no sense (more throttled
+/// periods than periods): no value rather than an invented one.
+fn cfs_interval(now: CpuStat, before: CpuStat) -> Option<(f64, Option<f64>)> {
+    if now.nr_periods == 0 {
+        return None;
+    }
+    let periods = now.nr_periods.checked_sub(before.nr_periods)?;
+    let throttled = now.nr_throttled.checked_sub(before.nr_throttled)?;
+    let ns = now.throttled_ns.checked_sub(before.throttled_ns)?;
+    if throttled > periods {
+        return None;
+    }
+    let share = (periods > 0).then(|| throttled as f64 / periods as f64 * 100.0);
+    Some((ns as f64 / 1e6, share))
+}
+
+/// Puts a [`cfs_interval`] answer as its time and share metrics, each when wanted.
+fn put_throttling(
+    samples: &mut Vec<Sample>,
+    [time, share]: [&'static MetricDef; 2],
+    throttled: Option<(f64, Option<f64>)>,
+    wanted: MetricSet,
+) {
+    put(samples, time, when(wanted, time, || throttled.map(|t| t.0)));
+    put(
+        samples,
+        share,
+        when(wanted, share, || throttled.and_then(|t| t.1)),
+    );
 }
 
 /// Σ of a container metric over the containers that have it; `None` when none has it.
@@ -969,6 +1061,154 @@ mod tests {
             .single()
             .expect("time");
         Snapshot::from_bodies(task.as_bytes(), body.as_bytes(), at).expect("parses")
+    }
+
+    /// A poll of one running container whose stats carry `throttling` as
+    /// (periods, throttled periods, throttled ns), in daemon mode (`task_cgroup`: the task
+    /// cgroup's counters) or, with `daemon` false, as the sidecar reads it.
+    fn throttled_poll(
+        second: i64,
+        throttling: (u64, u64, u64),
+        daemon: bool,
+        task_cgroup: Option<CpuStat>,
+    ) -> Snapshot {
+        let (periods, throttled, ns) = throttling;
+        let read = Utc
+            .timestamp_opt(1_700_000_000 + second, 0)
+            .single()
+            .expect("time")
+            .to_rfc3339();
+        let task = r#"{"Containers":[{"DockerId":"c1","Name":"app","KnownStatus":"RUNNING"}]}"#;
+        let stats = format!(
+            r#"{{"c1":{{"read":"{read}","cpu_stats":{{"cpu_usage":{{"total_usage":{}}},
+            "throttling_data":{{"periods":{periods},"throttled_periods":{throttled},"throttled_time":{ns}}}}}}}}}"#,
+            second as u64 * 500_000_000
+        );
+        let at = Utc
+            .timestamp_opt(1_700_000_000 + second, 0)
+            .single()
+            .expect("time");
+        let mut snapshot =
+            Snapshot::from_bodies(task.as_bytes(), stats.as_bytes(), at).expect("parses");
+        if daemon {
+            snapshot.throttling = Some(Throttling { task: task_cgroup });
+        }
+        snapshot
+    }
+
+    fn cfs(nr_periods: u64, nr_throttled: u64, throttled_ns: u64) -> CpuStat {
+        CpuStat {
+            nr_periods,
+            nr_throttled,
+            throttled_ns,
+        }
+    }
+
+    #[test]
+    fn throttling_is_published_from_real_counters_only() {
+        let mut c = Collector::new(NameFilter::default());
+        // First poll: a baseline, no interval yet.
+        let first = c.collect(throttled_poll(
+            0,
+            (100, 40, 2_000_000_000),
+            true,
+            Some(cfs(1000, 10, 50_000_000)),
+        ));
+        assert_eq!(
+            first.container_value("app", &m::ContainerCpuThrottledTime),
+            None
+        );
+        assert_eq!(first.task_value(&m::CpuThrottledTime), None);
+        // 60 s later: 600 more periods (100 ms each), 450 of them throttled, 13.5 s held back.
+        let second = c.collect(throttled_poll(
+            60,
+            (700, 490, 15_500_000_000),
+            true,
+            Some(cfs(1600, 70, 350_000_000)),
+        ));
+        assert_eq!(
+            second.container_value("app", &m::ContainerCpuThrottledTime),
+            Some(13_500.0)
+        );
+        // 450 / 600 = 75 %.
+        assert_eq!(
+            second.container_value("app", &m::ContainerCpuThrottledPercent),
+            Some(75.0)
+        );
+        // Task cgroup: 60 of 600 periods (10 %), 300 ms.
+        assert_eq!(second.task_value(&m::CpuThrottledTime), Some(300.0));
+        assert_eq!(second.task_value(&m::CpuThrottledPercent), Some(10.0));
+
+        // An idle interval (no period elapsed): 0 ms held back, no share of nothing.
+        let idle = c.collect(throttled_poll(
+            120,
+            (700, 490, 15_500_000_000),
+            true,
+            Some(cfs(1600, 70, 350_000_000)),
+        ));
+        assert_eq!(
+            idle.container_value("app", &m::ContainerCpuThrottledTime),
+            Some(0.0)
+        );
+        assert_eq!(
+            idle.container_value("app", &m::ContainerCpuThrottledPercent),
+            None
+        );
+        assert_eq!(idle.task_value(&m::CpuThrottledPercent), None);
+
+        // Counters that went down (the cgroup was made again): no value, not a negative one.
+        let reset = c.collect(throttled_poll(180, (5, 1, 1_000), true, Some(cfs(3, 0, 0))));
+        assert_eq!(
+            reset.container_value("app", &m::ContainerCpuThrottledTime),
+            None
+        );
+        assert_eq!(reset.task_value(&m::CpuThrottledTime), None);
+        // The task cgroup could not be read this cycle: no task value, and the next one is
+        // measured from the last reading it had, not from nothing.
+        let unread = c.collect(throttled_poll(240, (65, 1, 1_000), true, None));
+        assert_eq!(unread.task_value(&m::CpuThrottledTime), None);
+        assert_eq!(
+            unread.container_value("app", &m::ContainerCpuThrottledPercent),
+            Some(0.0)
+        );
+        // Against the reset's (3, 0, 0): 10 periods, 2 throttled, 2 ms.
+        let next = c.collect(throttled_poll(
+            300,
+            (65, 1, 1_000),
+            true,
+            Some(cfs(13, 2, 2_000_000)),
+        ));
+        assert_eq!(next.task_value(&m::CpuThrottledTime), Some(2.0));
+        assert_eq!(next.task_value(&m::CpuThrottledPercent), Some(20.0));
+    }
+
+    #[test]
+    fn no_quota_and_the_sidecars_zeros_publish_no_throttling() {
+        // The sidecar: the agent's throttling_data (zeros, or anything) is never read.
+        let mut sidecar = Collector::new(NameFilter::default());
+        sidecar.collect(throttled_poll(0, (100, 40, 2_000), false, None));
+        let got = sidecar.collect(throttled_poll(60, (700, 490, 9_000), false, None));
+        assert_eq!(
+            got.container_value("app", &m::ContainerCpuThrottledTime),
+            None
+        );
+        assert_eq!(
+            got.container_value("app", &m::ContainerCpuThrottledPercent),
+            None
+        );
+        assert_eq!(got.task_value(&m::CpuThrottledTime), None);
+
+        // Daemon mode, no CPU quota anywhere (ECS on EC2 without task CPU: shares only): no
+        // period ever elapses, so nothing is published rather than a 0 that cannot change.
+        let mut daemon = Collector::new(NameFilter::default());
+        daemon.collect(throttled_poll(0, (0, 0, 0), true, Some(cfs(0, 0, 0))));
+        let got = daemon.collect(throttled_poll(60, (0, 0, 0), true, Some(cfs(0, 0, 0))));
+        assert_eq!(
+            got.container_value("app", &m::ContainerCpuThrottledTime),
+            None
+        );
+        assert_eq!(got.task_value(&m::CpuThrottledTime), None);
+        assert_eq!(got.task_value(&m::CpuThrottledPercent), None);
     }
 
     #[test]

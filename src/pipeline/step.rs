@@ -230,6 +230,7 @@ impl Pipeline {
             stats,
             malformed_stats,
             received_at,
+            throttling,
         } = snapshot;
         let malformed = (!malformed_stats.is_empty()).then_some(malformed_stats);
         if self.malformed.update(malformed) == Change::Began
@@ -258,7 +259,9 @@ impl Pipeline {
                 &mut events,
             );
         }
-        let mut measured = self.collector.measure(&task, stats, received_at);
+        let mut measured = self
+            .collector
+            .measure(&task, stats, throttling.as_ref(), received_at);
         self.say_new_gaps(&mut measured, &mut events);
         let dropped_values = self.keep_publishable(&mut measured, &mut events);
         let totals = Totals {

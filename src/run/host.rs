@@ -25,7 +25,10 @@ pub(crate) struct HostWork {
     /// By task ARN.
     pipelines: HashMap<String, Pipeline>,
     agent: Ongoing<String>,
-    docker: Ongoing<String>,
+    /// Docker and the cgroups: whether there is a problem, not which (one outage fails
+    /// different requests with different messages; the first is said, then its end).
+    docker: Ongoing<()>,
+    cgroup: Ongoing<()>,
     /// Reads of the agent that failed since it last answered.
     failed_reads: u64,
 }
@@ -38,6 +41,7 @@ impl HostWork {
             pipelines: HashMap::new(),
             agent: Ongoing::default(),
             docker: Ongoing::default(),
+            cgroup: Ongoing::default(),
             failed_reads: 0,
         }
     }
@@ -73,25 +77,54 @@ impl HostWork {
         }
         self.failed_reads = 0;
         let errors = u64::from(read.docker_problem.is_some());
-        match self.docker.update(read.docker_problem) {
-            Change::Began => {
-                if let Some(problem) = self.docker.current() {
-                    tracing::warn!(
-                        "{problem}: containers Docker cannot describe are left out until it can"
-                    );
-                }
-            }
-            Change::Ended(_) => tracing::info!("Docker describes every container again"),
-            Change::Unchanged => {}
+        match (
+            self.docker.update(read.docker_problem.as_ref().map(|_| ())),
+            &read.docker_problem,
+        ) {
+            (Change::Began, Some(problem)) => tracing::warn!(
+                "{problem}: a task whose containers Docker cannot describe is not measured until it can"
+            ),
+            (Change::Ended(()), _) => tracing::info!("Docker describes every container again"),
+            _ => {}
         }
+        let errors = errors + u64::from(read.cgroup_problem.is_some());
+        match (
+            self.cgroup.update(read.cgroup_problem.as_ref().map(|_| ())),
+            &read.cgroup_problem,
+        ) {
+            (Change::Began, Some(problem)) => tracing::warn!(
+                "{problem}: task-level CPU throttling is left out where the task cgroup cannot be read"
+            ),
+            (Change::Ended(()), _) => tracing::info!("every task cgroup can be read again"),
+            _ => {}
+        }
+        if let Some(problem) = &read.service_problem {
+            tracing::warn!(
+                "{problem}; dimension sets naming ServiceName use TaskDefinitionFamily for those tasks meanwhile"
+            );
+        }
+        if read.service_recovered {
+            tracing::info!("ecs:DescribeTasks answers again");
+        }
+        let errors = errors + u64::from(read.service_problem.is_some());
         let listed: HashSet<String> = read.tasks.iter().map(|t| t.arn.clone()).collect();
         let mut steps = Vec::with_capacity(read.tasks.len());
+        let mut finished = Vec::new();
         for task in read.tasks {
+            if !task.complete {
+                // Not measured this cycle: without the containers Docker could not describe
+                // it would read as a task where nothing runs, and its pipeline would forget
+                // the exits it published. Its pipeline waits for the next complete read.
+                continue;
+            }
             if !self.pipelines.contains_key(&task.arn) {
                 if !task.running {
                     continue;
                 }
                 tracing::info!("measuring task {}", Outside(&task.arn));
+            }
+            if task.stopped {
+                finished.push(task.arn.clone());
             }
             let pipeline = self
                 .pipelines
@@ -109,6 +142,13 @@ impl HostWork {
                 elapsed: started.elapsed(),
                 totals,
             }));
+        }
+        for arn in finished {
+            // Its last step published its exits; the agent keeps listing it until it cleans
+            // the task up, and measuring it meanwhile would publish a task with nothing
+            // running. Not made again: a stopped task is not running.
+            self.pipelines.remove(&arn);
+            tracing::info!("task {} stopped", Outside(&arn));
         }
         self.pipelines.retain(|arn, _| {
             let keep = listed.contains(arn);

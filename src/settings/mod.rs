@@ -5,6 +5,7 @@
 
 pub mod glob;
 mod parse;
+pub(crate) use parse::parse_bool;
 mod raw;
 
 use std::path::PathBuf;

@@ -107,7 +107,7 @@ fn parse_duration(text: &str) -> Option<Duration> {
     Some(Duration::from_millis(ms))
 }
 
-pub(super) fn parse_bool(
+pub(crate) fn parse_bool(
     variable: &'static str,
     value: Option<&str>,
     default: bool,

@@ -1,35 +1,13 @@
-//! The host's cgroup tree (daemon mode): where a Docker container's cgroup directory is, and
-//! its ECS task's, from what `docker inspect` and `docker info` say, and the CPU throttling
-//! counters in that directory's `cpu.stat` (the Task Metadata Endpoint serves them as zeros).
+//! The host's cgroup tree (daemon mode): where an ECS task's cgroup directory is, from its
+//! containers' `HostConfig.CgroupParent` (`docker inspect`) and Docker's cgroup driver
+//! (`docker info`), and the CPU throttling counters in that directory's `cpu.stat`. (Each
+//! container's own counters come from Docker's stats, `cpu_stats.throttling_data`, which
+//! Docker reads from the container's `cpu.stat`; only the task's are read here.)
 //!
 //! The tree is the host's `/sys/fs/cgroup` mounted read-only into the exporter's container
 //! (`ECS_EMF_CGROUP_ROOT`, default [`DEFAULT_ROOT`]). Nothing here writes to it, and nothing
-//! here trusts a name it is given: a cgroup parent or a container id that could leave the
-//! root (`..`, NUL, `.` components, a `/` in a systemd slice name) is refused, never joined.
-//!
-//! # Where a container's cgroup is
-//!
-//! Docker hands runc a `cgroupsPath` built from the container's `HostConfig.CgroupParent`
-//! (moby/moby `daemon/oci_linux.go`, `WithCgroups`):
-//!
-//! * cgroupfs driver: `filepath.Join(parent, id)`, the parent defaulting to `/docker`;
-//! * systemd driver: `parent:docker:id`, the parent (a slice) defaulting to `system.slice`.
-//!
-//! runc turns that into a directory (opencontainers/runc):
-//!
-//! * cgroupfs, v2: an absolute path is taken under the mount point as it is
-//!   (`libcontainer/cgroups/fs2/defaultpath.go`, `defaultDirPath`); a relative one is taken
-//!   under runc's *own* cgroup, which `docker inspect` does not tell, so it is refused here.
-//!   v1 does the same under each controller's hierarchy (`ROOT/<controller>/<path>`).
-//! * systemd: the unit is `<prefix>-<name>.scope` (`getUnitName`), here `docker-<id>.scope`,
-//!   in the parent slice expanded the systemd way: `a-b-c.slice` is
-//!   `a.slice/a-b.slice/a-b-c.slice` (`libcontainer/cgroups/systemd/common.go`,
-//!   `ExpandSlice`; `v2.go` `initPath` joins the two under the unified mount point, v1 joins
-//!   them under each controller's hierarchy).
-//!
-//! cgroup v1 keeps one hierarchy per controller; the CPU counters are in the `cpu`
-//! controller's, mounted at `ROOT/cpu` or `ROOT/cpu,cpuacct` (with `cpu` a symlink to it on
-//! most hosts). cgroup v2 is one unified hierarchy at `ROOT` itself.
+//! here trusts a name it is given: a cgroup parent that could leave the root (`..`, NUL, `.`
+//! components, a `/` in a systemd slice name) is refused, never joined.
 //!
 //! # Where an ECS task's cgroup is
 //!
@@ -45,10 +23,27 @@
 //!   `ecstasks.slice/ecstasks-<task id>.slice/` (the agent's `buildCgroupV2Root` comment draws
 //!   that tree, with `docker-<id>.scope` under it).
 //!
-//! Docker's own default parents (`/docker`, `system.slice`) hold every container of the host,
-//! so they are never taken for a task. Not knowable from `docker inspect`: a daemon-wide
-//! `--cgroup-parent` (used by Docker when `HostConfig.CgroupParent` is empty); this module
-//! assumes Docker's defaults there.
+//! Docker hands the parent to runc (moby/moby `daemon/oci_linux.go`, `WithCgroups`), which
+//! makes each container's cgroup a child of it (`<parent>/<id>` with cgroupfs,
+//! `docker-<id>.scope` in the slice with systemd): the task's cgroup is the parent itself,
+//! placed as runc places it (opencontainers/runc):
+//!
+//! * cgroupfs: an absolute path is taken under the hierarchy's top as it is
+//!   (`libcontainer/cgroups/fs2/defaultpath.go`, `defaultDirPath`; v1 the same under each
+//!   controller's hierarchy); a relative one is taken under runc's *own* cgroup, which
+//!   `docker inspect` does not tell, so it is refused here.
+//! * systemd: the slice expanded the systemd way: `a-b-c.slice` is
+//!   `a.slice/a-b.slice/a-b-c.slice` (`libcontainer/cgroups/systemd/common.go`, `ExpandSlice`),
+//!   under the hierarchy's top.
+//!
+//! An empty `CgroupParent` (the container is under Docker's default parent, `/docker` or
+//! `system.slice`, or under a daemon-wide `--cgroup-parent`) and Docker's defaults named
+//! explicitly are shared by every container of the host, so they are never taken for a task;
+//! nor is any parent other than the agent's.
+//!
+//! cgroup v1 keeps one hierarchy per controller; the CPU counters are in the `cpu`
+//! controller's, mounted at `ROOT/cpu` or `ROOT/cpu,cpuacct` (with `cpu` a symlink to it on
+//! most hosts). cgroup v2 is one unified hierarchy at `ROOT` itself.
 //!
 //! # `cpu.stat`
 //!
@@ -64,9 +59,6 @@
 //! Unknown keys are ignored; a missing or malformed throttling key is an error naming the file
 //! and the key, never a made-up zero.
 
-// Daemon mode is being wired in; until it calls these, only the tests do.
-#![cfg_attr(not(test), allow(dead_code))]
-
 use std::fs;
 use std::io::{ErrorKind, Read};
 use std::path::{Component, Path, PathBuf};
@@ -81,12 +73,6 @@ const CPU_STAT_LIMIT: u64 = 64 * 1024;
 /// The cgroup v1 `cpu` controller's hierarchy, in the order looked for: `cpu` (a directory,
 /// or on most hosts a symlink to the co-mounted `cpu,cpuacct`), then the co-mounted names.
 const V1_CPU_DIRS: [&str; 3] = ["cpu", "cpu,cpuacct", "cpuacct,cpu"];
-/// Docker's default parent with the cgroupfs driver (moby `daemon/oci_linux.go`).
-const DOCKER_CGROUPFS_PARENT: &str = "/docker";
-/// Docker's default parent with the systemd driver (moby `daemon/oci_linux.go`).
-const DOCKER_SYSTEMD_PARENT: &str = "system.slice";
-/// Docker's systemd scope prefix: units are `docker-<id>.scope`.
-const DOCKER_SCOPE_PREFIX: &str = "docker";
 /// The ECS agent's cgroup v1 task parent: `/ecs/<task id>` (`DefaultTaskCgroupV1Prefix`).
 const ECS_V1_PREFIX: &str = "ecs";
 /// The ECS agent's cgroup v2 task slice: `ecstasks-<task id>.slice`
@@ -113,8 +99,8 @@ pub(crate) enum CgroupDriver {
 
 impl CgroupDriver {
     /// `docker info`'s `CgroupDriver` value: `cgroupfs` or `systemd`; anything else (`none`,
-    /// an empty string, an unknown name) is `None`, since no container cgroup can be found
-    /// from it.
+    /// an empty string, an unknown name) is `None`, since no task cgroup can be found from
+    /// it.
     pub(crate) fn parse(docker_info_value: &str) -> Option<CgroupDriver> {
         match docker_info_value.trim() {
             "cgroupfs" => Some(CgroupDriver::Cgroupfs),
@@ -203,39 +189,6 @@ impl CgroupTree {
         &self.root
     }
 
-    /// The top of the cpu controller's hierarchy (the root cgroup's directory for
-    /// `cpu.stat`): ROOT on v2, ROOT/cpu (or ROOT/cpu,cpuacct) on v1.
-    pub(crate) fn cpu_root(&self) -> &Path {
-        &self.cpu_root
-    }
-
-    /// The container's cgroup directory (where its cpu.stat is), from the driver, inspect's
-    /// HostConfig.CgroupParent (None or "" = Docker's default parent) and the container's full
-    /// id (64 lowercase hex digits).
-    ///
-    /// Err for an id that is not a full id, a parent that could leave the root, a relative
-    /// cgroupfs parent (runc resolves it against its own cgroup, which inspect does not show)
-    /// or a systemd parent that is not a valid slice name. The directory is not checked for
-    /// existence: [`CgroupTree::cpu_stat`] says when it is gone.
-    pub(crate) fn container_dir(
-        &self,
-        driver: CgroupDriver,
-        cgroup_parent: Option<&str>,
-        container_id: &str,
-    ) -> Result<PathBuf, String> {
-        check_container_id(container_id)?;
-        let parent = cgroup_parent.filter(|p| !p.is_empty());
-        let mut parts = match driver {
-            CgroupDriver::Cgroupfs => cgroupfs_parts(parent.unwrap_or(DOCKER_CGROUPFS_PARENT))?,
-            CgroupDriver::Systemd => expand_slice(parent.unwrap_or(DOCKER_SYSTEMD_PARENT))?,
-        };
-        parts.push(match driver {
-            CgroupDriver::Cgroupfs => container_id.to_owned(),
-            CgroupDriver::Systemd => format!("{DOCKER_SCOPE_PREFIX}-{container_id}.scope"),
-        });
-        Ok(self.under_cpu_root(&parts))
-    }
-
     /// The task's cgroup directory: the container's parent when the parent is a per-task
     /// cgroup the ECS agent made (cgroupfs: `/ecs/<task id>`; systemd:
     /// `ecstasks-<task id>.slice`, at `ecstasks.slice/ecstasks-<task id>.slice`), None
@@ -301,17 +254,6 @@ fn exists(path: &Path, dir: bool) -> Result<bool, String> {
         Ok(m) => Ok(if dir { m.is_dir() } else { m.is_file() }),
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
         Err(e) => Err(format!("{}: {e}", path.display())),
-    }
-}
-
-/// Docker's full container id: 64 lowercase hex digits (what inspect's `Id` holds).
-fn check_container_id(id: &str) -> Result<(), String> {
-    if id.len() == 64 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-        Ok(())
-    } else {
-        Err(format!(
-            "container id {id:?} is not a full Docker container id (64 lowercase hex digits)"
-        ))
     }
 }
 
@@ -499,7 +441,7 @@ fn parse_cpu_stat(text: &str, version: CgroupVersion, path: &Path) -> Result<Cpu
 mod tests {
     use super::*;
 
-    const ID: &str = "4f1c0e6b2a9d8c7b6a5f4e3d2c1b0a99887766554433221100ffeeddccbbaa00";
+    /// A task id as the ECS agent puts it in cgroup names (the end of a long-format task ARN).
     const TASK: &str = "0123456789abcdef0123456789abcdef";
 
     fn write(path: &Path, content: &str) {
@@ -517,6 +459,15 @@ mod tests {
             &root.join("cgroup.controllers"),
             "cpuset cpu io memory hugetlb pids\n",
         );
+    }
+
+    /// The tree `detect` should find, written out by hand.
+    fn tree(root: &Path, version: CgroupVersion, cpu_root: PathBuf) -> CgroupTree {
+        CgroupTree {
+            root: root.to_path_buf(),
+            version,
+            cpu_root,
+        }
     }
 
     const V1_STAT: &str = "nr_periods 120\nnr_throttled 7\nthrottled_time 350000000\n\
@@ -549,99 +500,101 @@ mod tests {
         fs::create_dir_all(root.join("cpu,cpuacct")).expect("mkdir");
         std::os::unix::fs::symlink("cpu,cpuacct", root.join("cpu")).expect("symlink");
         std::os::unix::fs::symlink("cpu,cpuacct", root.join("cpuacct")).expect("symlink");
-        let container = root.join(format!("cpu,cpuacct/ecs/{TASK}/{ID}"));
-        write(&container.join("cpu.stat"), V1_STAT);
         write(
             &root.join(format!("cpu,cpuacct/ecs/{TASK}/cpu.stat")),
             "nr_periods 300\nnr_throttled 41\nthrottled_time 2000000001\n",
         );
 
         let tree = CgroupTree::detect(root).expect("detect");
+        assert_eq!(tree, self::tree(root, CgroupVersion::V1, root.join("cpu")));
         assert_eq!(tree.version(), CgroupVersion::V1);
         assert_eq!(tree.root(), root);
-        assert_eq!(tree.cpu_root(), root.join("cpu"));
 
-        let parent = format!("/ecs/{TASK}");
-        let dir = tree
-            .container_dir(CgroupDriver::Cgroupfs, Some(&parent), ID)
-            .expect("container dir");
-        assert_eq!(dir, root.join(format!("cpu/ecs/{TASK}/{ID}")));
+        let expected = root.join(format!("cpu/ecs/{TASK}"));
+        // Empty components are dropped, as Docker's `filepath.Join` drops them.
+        for parent in [format!("/ecs/{TASK}"), format!("//ecs//{TASK}/")] {
+            assert_eq!(
+                tree.task_dir(CgroupDriver::Cgroupfs, Some(&parent)),
+                Some(expected.clone()),
+                "{parent}"
+            );
+        }
         assert_eq!(
-            tree.cpu_stat(&dir).expect("container cpu.stat"),
-            CpuStat {
-                nr_periods: 120,
-                nr_throttled: 7,
-                throttled_ns: 350_000_000,
-            }
-        );
-
-        let task = tree
-            .task_dir(CgroupDriver::Cgroupfs, Some(&parent))
-            .expect("task dir");
-        assert_eq!(task, root.join(format!("cpu/ecs/{TASK}")));
-        assert_eq!(
-            tree.cpu_stat(&task).expect("task cpu.stat"),
+            tree.cpu_stat(&expected).expect("task cpu.stat"),
             CpuStat {
                 nr_periods: 300,
                 nr_throttled: 41,
                 throttled_ns: 2_000_000_001,
             }
         );
+        // An old-format (UUID) task id.
+        assert_eq!(
+            tree.task_dir(
+                CgroupDriver::Cgroupfs,
+                Some("/ecs/0c3c3bd0-1a2b-4c5d-8e9f-0123456789ab")
+            ),
+            Some(root.join("cpu/ecs/0c3c3bd0-1a2b-4c5d-8e9f-0123456789ab"))
+        );
     }
 
     #[test]
     fn v1_without_cpu_symlink_uses_the_comounted_directory() {
-        let tmp = tempdir();
-        let root = tmp.path();
-        fs::create_dir_all(root.join("cpu,cpuacct")).expect("mkdir");
-        let tree = CgroupTree::detect(root).expect("detect");
-        assert_eq!(tree.version(), CgroupVersion::V1);
-        assert_eq!(tree.cpu_root(), root.join("cpu,cpuacct"));
-        assert_eq!(
-            tree.container_dir(CgroupDriver::Cgroupfs, None, ID)
-                .expect("dir"),
-            root.join(format!("cpu,cpuacct/docker/{ID}"))
-        );
+        for dir in ["cpu,cpuacct", "cpuacct,cpu"] {
+            let tmp = tempdir();
+            let root = tmp.path();
+            write(&root.join(format!("{dir}/ecs/{TASK}/cpu.stat")), V1_STAT);
+            // A hybrid host's `unified` v2 hierarchy does not make the tree v2.
+            v2_root(&root.join("unified"));
+            let tree = CgroupTree::detect(root).expect("detect");
+            assert_eq!(tree, self::tree(root, CgroupVersion::V1, root.join(dir)));
+            let task = tree
+                .task_dir(CgroupDriver::Cgroupfs, Some(&format!("/ecs/{TASK}")))
+                .expect("task dir");
+            assert_eq!(task, root.join(format!("{dir}/ecs/{TASK}")));
+            assert_eq!(
+                tree.cpu_stat(&task).expect("cpu.stat"),
+                CpuStat {
+                    nr_periods: 120,
+                    nr_throttled: 7,
+                    throttled_ns: 350_000_000,
+                }
+            );
+        }
     }
 
     #[test]
-    fn v1_cgroupfs_plain_docker_container_has_no_task() {
+    fn v1_cgroupfs_default_and_other_parents_have_no_task() {
         let tmp = tempdir();
         let root = tmp.path();
-        let container = root.join(format!("cpu/docker/{ID}"));
-        // No CFS quota: the counters are zeros, and that is real data.
-        write(
-            &container.join("cpu.stat"),
-            "nr_periods 0\nnr_throttled 0\nthrottled_time 0\n",
-        );
+        fs::create_dir_all(root.join("cpu")).expect("mkdir");
         let tree = CgroupTree::detect(root).expect("detect");
-        assert_eq!(tree.version(), CgroupVersion::V1);
-        for parent in [None, Some("")] {
-            let dir = tree
-                .container_dir(CgroupDriver::Cgroupfs, parent, ID)
-                .expect("dir");
-            assert_eq!(dir, container);
-            assert_eq!(tree.task_dir(CgroupDriver::Cgroupfs, parent), None);
+        // Docker's default parent, unnamed or named.
+        for parent in [None, Some(""), Some("/docker")] {
+            assert_eq!(
+                tree.task_dir(CgroupDriver::Cgroupfs, parent),
+                None,
+                "{parent:?}"
+            );
         }
-        assert_eq!(
-            tree.cpu_stat(&container).expect("cpu.stat"),
-            CpuStat {
-                nr_periods: 0,
-                nr_throttled: 0,
-                throttled_ns: 0,
-            }
-        );
-        // Docker's default parent named explicitly, or any parent that is not /ecs/<task>.
+        // Parents that are not /ecs/<task id>.
         for parent in [
-            "/docker",
-            "/ecs",
-            "/ecs/",
-            "/custom/x",
-            "/ecs/a/b",
-            "/ecs/bad id",
+            "/ecs".to_owned(),
+            "/ecs/".to_owned(),
+            "/custom/x".to_owned(),
+            format!("/other/{TASK}"),
+            format!("/ecs/{TASK}/x"),
+            format!("/x/ecs/{TASK}"),
+            "/ecs/bad id".to_owned(),
+            "/ecs/-abc".to_owned(),
+            "/ecs/abc-".to_owned(),
+            "/ecs/a--b".to_owned(),
+            "/ecs/a_b".to_owned(),
+            format!("/ecs/{}", "a".repeat(65)),
+            format!("/ECS/{TASK}"),
+            format!("ecstasks-{TASK}.slice"),
         ] {
             assert_eq!(
-                tree.task_dir(CgroupDriver::Cgroupfs, Some(parent)),
+                tree.task_dir(CgroupDriver::Cgroupfs, Some(&parent)),
                 None,
                 "{parent}"
             );
@@ -649,54 +602,55 @@ mod tests {
     }
 
     #[test]
-    fn v1_systemd_driver_paths() {
+    fn v1_systemd_driver_task_slice() {
         let tmp = tempdir();
         let root = tmp.path();
         fs::create_dir_all(root.join("cpu")).expect("mkdir");
         let tree = CgroupTree::detect(root).expect("detect");
+        // v1 takes the expanded slice under the cpu controller's hierarchy.
         assert_eq!(
-            tree.container_dir(CgroupDriver::Systemd, None, ID)
-                .expect("dir"),
-            root.join(format!("cpu/system.slice/docker-{ID}.scope"))
+            tree.task_dir(
+                CgroupDriver::Systemd,
+                Some(&format!("ecstasks-{TASK}.slice"))
+            ),
+            Some(root.join(format!("cpu/ecstasks.slice/ecstasks-{TASK}.slice")))
         );
+        for parent in [None, Some(""), Some("system.slice")] {
+            assert_eq!(tree.task_dir(CgroupDriver::Systemd, parent), None);
+        }
     }
 
     #[test]
-    fn v2_cgroupfs_paths_and_microseconds() {
+    fn v2_cgroupfs_ecs_task_and_microseconds() {
         let tmp = tempdir();
         let root = tmp.path();
         v2_root(root);
         // A v1-looking `cpu` directory does not matter once cgroup.controllers is there.
         fs::create_dir_all(root.join("cpu")).expect("mkdir");
-        let container = root.join(format!("docker/{ID}"));
-        write(&container.join("cpu.stat"), V2_STAT);
+        write(&root.join(format!("ecs/{TASK}/cpu.stat")), V2_STAT);
 
         let tree = CgroupTree::detect(root).expect("detect");
-        assert_eq!(tree.version(), CgroupVersion::V2);
-        assert_eq!(tree.cpu_root(), root);
-        let dir = tree
-            .container_dir(CgroupDriver::Cgroupfs, None, ID)
-            .expect("dir");
-        assert_eq!(dir, container);
         assert_eq!(
-            tree.cpu_stat(&dir).expect("cpu.stat"),
+            tree,
+            self::tree(root, CgroupVersion::V2, root.to_path_buf())
+        );
+        assert_eq!(tree.version(), CgroupVersion::V2);
+        let task = tree
+            .task_dir(CgroupDriver::Cgroupfs, Some(&format!("/ecs/{TASK}")))
+            .expect("task dir");
+        assert_eq!(task, root.join(format!("ecs/{TASK}")));
+        // 1500 µs is 1 500 000 ns.
+        assert_eq!(
+            tree.cpu_stat(&task).expect("cpu.stat"),
             CpuStat {
                 nr_periods: 10,
                 nr_throttled: 3,
                 throttled_ns: 1_500_000,
             }
         );
-        let parent = format!("/ecs/{TASK}");
-        assert_eq!(
-            tree.container_dir(CgroupDriver::Cgroupfs, Some(&parent), ID)
-                .expect("dir"),
-            root.join(format!("ecs/{TASK}/{ID}"))
-        );
-        assert_eq!(
-            tree.task_dir(CgroupDriver::Cgroupfs, Some(&parent)),
-            Some(root.join(format!("ecs/{TASK}")))
-        );
-        assert_eq!(tree.task_dir(CgroupDriver::Cgroupfs, None), None);
+        for parent in [None, Some(""), Some("/docker")] {
+            assert_eq!(tree.task_dir(CgroupDriver::Cgroupfs, parent), None);
+        }
     }
 
     #[test]
@@ -705,8 +659,6 @@ mod tests {
         let root = tmp.path();
         v2_root(root);
         let task = root.join(format!("ecstasks.slice/ecstasks-{TASK}.slice"));
-        let container = task.join(format!("docker-{ID}.scope"));
-        write(&container.join("cpu.stat"), V2_STAT);
         write(
             &task.join("cpu.stat"),
             "usage_usec 9\nuser_usec 5\nsystem_usec 4\nnr_periods 11\nnr_throttled 4\n\
@@ -715,18 +667,6 @@ mod tests {
 
         let tree = CgroupTree::detect(root).expect("detect");
         let parent = format!("ecstasks-{TASK}.slice");
-        let dir = tree
-            .container_dir(CgroupDriver::Systemd, Some(&parent), ID)
-            .expect("dir");
-        assert_eq!(dir, container);
-        assert_eq!(
-            tree.cpu_stat(&dir).expect("cpu.stat"),
-            CpuStat {
-                nr_periods: 10,
-                nr_throttled: 3,
-                throttled_ns: 1_500_000,
-            }
-        );
         let task_dir = tree
             .task_dir(CgroupDriver::Systemd, Some(&parent))
             .expect("task dir");
@@ -746,15 +686,18 @@ mod tests {
         );
         // Slices that are not a task's.
         for parent in [
-            "ecstasks.slice",
-            "ecstasks-.slice",
-            "ecs-abc.slice",
-            "system.slice",
-            "ecstasksx-abc.slice",
-            "/ecs/abc",
+            "ecstasks.slice".to_owned(),
+            "ecstasks-.slice".to_owned(),
+            "ecs-abc.slice".to_owned(),
+            "ecstasksx-abc.slice".to_owned(),
+            "ecstasks-a--b.slice".to_owned(),
+            "ecstasks-a_b.slice".to_owned(),
+            format!("ecstasks-{TASK}.scope"),
+            format!("ecstasks-{TASK}"),
+            format!("/ecs/{TASK}"),
         ] {
             assert_eq!(
-                tree.task_dir(CgroupDriver::Systemd, Some(parent)),
+                tree.task_dir(CgroupDriver::Systemd, Some(&parent)),
                 None,
                 "{parent}"
             );
@@ -762,29 +705,18 @@ mod tests {
     }
 
     #[test]
-    fn v2_systemd_default_parent() {
+    fn v2_systemd_default_parent_has_no_task() {
         let tmp = tempdir();
         let root = tmp.path();
         v2_root(root);
-        let container = root.join(format!("system.slice/docker-{ID}.scope"));
-        write(&container.join("cpu.stat"), V2_STAT);
         let tree = CgroupTree::detect(root).expect("detect");
-        for parent in [None, Some("")] {
+        for parent in [None, Some(""), Some("system.slice"), Some("-.slice")] {
             assert_eq!(
-                tree.container_dir(CgroupDriver::Systemd, parent, ID)
-                    .expect("dir"),
-                container
+                tree.task_dir(CgroupDriver::Systemd, parent),
+                None,
+                "{parent:?}"
             );
-            assert_eq!(tree.task_dir(CgroupDriver::Systemd, parent), None);
         }
-        assert_eq!(
-            tree.task_dir(CgroupDriver::Systemd, Some("system.slice")),
-            None
-        );
-        assert_eq!(
-            tree.cpu_stat(&container).expect("cpu.stat").throttled_ns,
-            1_500_000
-        );
     }
 
     #[test]
@@ -814,64 +746,61 @@ mod tests {
     }
 
     #[test]
-    fn hostile_parents_and_ids_are_refused() {
+    fn hostile_parents_are_refused() {
         let tmp = tempdir();
         let root = tmp.path();
         fs::create_dir_all(root.join("cpu")).expect("mkdir");
         let tree = CgroupTree::detect(root).expect("detect");
-        for parent in [
-            "/ecs/../../etc",
-            "/..",
-            "../x",
-            "/ecs/./x",
-            "ecs/abc",
-            "/ecs/a\0b",
-            "/ecs/a\nb",
+        for (parent, why) in [
+            ("/ecs/../../etc".to_owned(), "\"..\""),
+            ("/..".to_owned(), "\"..\""),
+            (format!("/ecs/{TASK}/.."), "\"..\""),
+            ("../x".to_owned(), "\"..\""),
+            ("/ecs/./x".to_owned(), "\".\" component"),
+            (format!("/ecs/{TASK}/."), "\".\" component"),
+            (format!("ecs/{TASK}"), "is relative"),
+            (format!("/ecs/{TASK}\0"), "control character"),
+            ("/ecs/a\nb".to_owned(), "control character"),
         ] {
-            let err = tree
-                .container_dir(CgroupDriver::Cgroupfs, Some(parent), ID)
-                .expect_err(parent);
-            assert!(err.contains("cgroup parent"), "{err}");
-            assert_eq!(tree.task_dir(CgroupDriver::Cgroupfs, Some(parent)), None);
-        }
-        for parent in [
-            "../x.slice",
-            "ecstasks-..slice",
-            "a..b.slice",
-            "x\0.slice",
-            "system.slice/../../x.slice",
-            "ecstasks-a/../../b.slice",
-            "/ecs/abc",
-        ] {
-            assert!(
-                tree.container_dir(CgroupDriver::Systemd, Some(parent), ID)
-                    .is_err(),
+            let err = cgroupfs_parts(&parent).expect_err(&parent);
+            assert!(err.contains("cgroup parent") && err.contains(why), "{err}");
+            assert_eq!(
+                tree.task_dir(CgroupDriver::Cgroupfs, Some(&parent)),
+                None,
                 "{parent:?}"
             );
-            assert_eq!(tree.task_dir(CgroupDriver::Systemd, Some(parent)), None);
         }
-        let mut slash = ID.to_owned();
-        slash.replace_range(10..11, "/");
-        let upper = ID.to_ascii_uppercase();
-        for id in [
-            "",
-            "..",
-            "../../../etc",
-            &ID[..12],
-            &slash,
-            &upper,
-            "4f1c0e6b2a9d8c7b6a5f4e3d2c1b0a99887766554433221100ffeeddccbbaa0\0",
+        for (parent, why) in [
+            ("../x.slice".to_owned(), "\"..\""),
+            ("ecstasks-..slice".to_owned(), "\"..\""),
+            ("system.slice/../../x.slice".to_owned(), "\"..\""),
+            (format!("ecstasks-{TASK}\0.slice"), "control character"),
+            ("ecstasks-a/b.slice".to_owned(), "does not allow"),
+            (
+                format!("ecstasks.slice/ecstasks-{TASK}.slice"),
+                "does not allow",
+            ),
+            (format!("/ecs/{TASK}"), "not a systemd slice name"),
         ] {
-            for driver in [CgroupDriver::Cgroupfs, CgroupDriver::Systemd] {
-                let err = tree.container_dir(driver, None, id).expect_err(id);
-                assert!(err.contains("container id"), "{err}");
-            }
+            let err = expand_slice(&parent).expect_err(&parent);
+            assert!(err.contains("cgroup parent") && err.contains(why), "{err}");
+            assert_eq!(
+                tree.task_dir(CgroupDriver::Systemd, Some(&parent)),
+                None,
+                "{parent:?}"
+            );
         }
         // A directory outside the root is not read.
         let outside = tempdir();
         write(&outside.path().join("cpu.stat"), V1_STAT);
-        assert!(tree.cpu_stat(outside.path()).is_err());
-        assert!(tree.cpu_stat(&root.join("cpu/../..")).is_err());
+        let err = tree.cpu_stat(outside.path()).expect_err("outside");
+        assert!(
+            err.contains("not a directory inside the cgroup root"),
+            "{err}"
+        );
+        write(&root.join("cpu.stat"), V1_STAT);
+        assert!(tree.cpu_stat(&root.join("cpu/..")).is_err());
+        assert!(tree.cpu_stat(&root.join("cpu/ecs/../..")).is_err());
     }
 
     #[test]
@@ -880,18 +809,20 @@ mod tests {
         let root = tmp.path();
         fs::create_dir_all(root.join("cpu")).expect("mkdir");
         let tree = CgroupTree::detect(root).expect("detect");
+        // The task's directory is not checked when its path is made: the read says it is gone.
         let dir = tree
-            .container_dir(CgroupDriver::Cgroupfs, None, ID)
-            .expect("dir");
+            .task_dir(CgroupDriver::Cgroupfs, Some(&format!("/ecs/{TASK}")))
+            .expect("task dir");
         let err = tree.cpu_stat(&dir).expect_err("no file");
-        assert!(err.contains(&format!("docker/{ID}/cpu.stat")), "{err}");
+        let path = root.join(format!("cpu/ecs/{TASK}/cpu.stat"));
+        assert!(err.contains(&path.display().to_string()), "{err}");
     }
 
     #[test]
     fn cpu_stat_over_64_kib_is_refused() {
         let tmp = tempdir();
         let root = tmp.path();
-        let dir = root.join("cpu/docker").join(ID);
+        let dir = root.join(format!("cpu/ecs/{TASK}"));
         fs::create_dir_all(&dir).expect("mkdir");
         let tree = CgroupTree::detect(root).expect("detect");
         // Exactly 64 KiB of valid content (unknown keys padding it) is read...
@@ -916,12 +847,15 @@ mod tests {
         write(&dir.join("cpu.stat"), &text);
         let err = tree.cpu_stat(&dir).expect_err("too large");
         assert!(err.contains("larger than 64 KiB"), "{err}");
-        assert!(err.contains("cpu.stat"), "{err}");
+        assert!(
+            err.contains(&dir.join("cpu.stat").display().to_string()),
+            "{err}"
+        );
     }
 
     #[test]
     fn garbage_values_are_errors_naming_file_and_key() {
-        let path = Path::new("/h/cpu/docker/x/cpu.stat");
+        let path = Path::new("/h/cpu/ecs/x/cpu.stat");
         for (text, key) in [
             (
                 "nr_periods abc\nnr_throttled 0\nthrottled_time 0\n",
@@ -957,7 +891,7 @@ mod tests {
             ),
         ] {
             let err = parse_cpu_stat(text, CgroupVersion::V1, path).expect_err(text);
-            assert!(err.contains("/h/cpu/docker/x/cpu.stat"), "{err}");
+            assert!(err.contains("/h/cpu/ecs/x/cpu.stat"), "{err}");
             assert!(err.contains(key), "{key}: {err}");
         }
         // Unknown keys, even odd ones, are ignored; blank lines too.
@@ -974,6 +908,17 @@ mod tests {
                 throttled_ns: 9,
             }
         );
+        // The largest u64 is a whole number (v1 nanoseconds are taken as they are).
+        assert_eq!(
+            parse_cpu_stat(
+                "nr_periods 0\nnr_throttled 0\nthrottled_time 18446744073709551615\n",
+                CgroupVersion::V1,
+                path
+            )
+            .expect("u64::MAX")
+            .throttled_ns,
+            u64::MAX
+        );
         // v2 microseconds that do not fit in nanoseconds.
         let err = parse_cpu_stat(
             "nr_periods 1\nnr_throttled 1\nthrottled_usec 18446744073709551615\n",
@@ -988,7 +933,7 @@ mod tests {
     fn garbage_bytes_in_file_are_refused() {
         let tmp = tempdir();
         let root = tmp.path();
-        let dir = root.join("cpu/docker").join(ID);
+        let dir = root.join(format!("cpu/ecs/{TASK}"));
         fs::create_dir_all(&dir).expect("mkdir");
         fs::write(
             dir.join("cpu.stat"),
@@ -1014,18 +959,25 @@ mod tests {
         assert!(err.contains("throttled_usec"), "{err}");
         let err = parse_cpu_stat(V2_STAT, CgroupVersion::V1, path).expect_err("v2 as v1");
         assert!(err.contains("throttled_time"), "{err}");
-        // v2 without the cpu controller enabled: usage only.
-        let err = parse_cpu_stat(
+        assert!(parse_cpu_stat("", CgroupVersion::V1, path).is_err());
+
+        // v2 without the cpu controller enabled for the task's cgroup: usage only.
+        let tmp = tempdir();
+        let root = tmp.path();
+        v2_root(root);
+        let dir = root.join(format!("ecstasks.slice/ecstasks-{TASK}.slice"));
+        write(
+            &dir.join("cpu.stat"),
             "usage_usec 10\nuser_usec 5\nsystem_usec 5\n",
-            CgroupVersion::V2,
-            path,
-        )
-        .expect_err("controller off");
+        );
+        let tree = CgroupTree::detect(root).expect("detect");
+        let err = tree.cpu_stat(&dir).expect_err("controller off");
         assert!(
-            err.contains("nr_periods") && err.contains("cpu controller"),
+            err.contains(&dir.join("cpu.stat").display().to_string())
+                && err.contains("nr_periods")
+                && err.contains("cpu controller"),
             "{err}"
         );
-        assert!(parse_cpu_stat("", CgroupVersion::V1, path).is_err());
     }
 
     #[test]
@@ -1036,25 +988,41 @@ mod tests {
         let err = CgroupTree::detect(root).expect_err("no tree");
         let r = root.display().to_string();
         assert!(err.contains(&format!("{r}/cgroup.controllers")), "{err}");
-        assert!(err.contains(&format!("{r}/cpu,")), "{err}");
-        assert!(err.contains(ROOT_ENV), "{err}");
+        for dir in V1_CPU_DIRS {
+            assert!(err.contains(&format!("{r}/{dir}")), "{err}");
+        }
+        assert!(
+            err.contains(ROOT_ENV) && err.contains(DEFAULT_ROOT),
+            "{err}"
+        );
 
         let gone = root.join("absent");
         let err = CgroupTree::detect(&gone).expect_err("no root");
         assert!(err.contains(&gone.display().to_string()), "{err}");
+        assert!(
+            err.contains(ROOT_ENV) && err.contains(DEFAULT_ROOT),
+            "{err}"
+        );
 
         let file = root.join("file");
         write(&file, "");
-        assert!(CgroupTree::detect(&file).is_err());
-        // `cpu` as a plain file is not the cpu controller.
+        let err = CgroupTree::detect(&file).expect_err("a file");
+        assert!(
+            err.contains(&file.display().to_string()) && err.contains("not a directory"),
+            "{err}"
+        );
+        // `cpu` as a plain file is not the cpu controller, nor is a directory named
+        // `cgroup.controllers` a v2 tree.
         let tmp2 = tempdir();
         write(&tmp2.path().join("cpu"), "");
+        fs::create_dir_all(tmp2.path().join("cgroup.controllers")).expect("mkdir");
         assert!(CgroupTree::detect(tmp2.path()).is_err());
     }
 
-    /// This machine's own tree, when it has one: the version matches what is mounted, and
-    /// the root cgroup's `cpu.stat` parses (v1) or names its missing key (v2's root cgroup
-    /// reports usage only).
+    /// This machine's own tree, when it has one: the version and the cpu controller's
+    /// directory are what is mounted, the root cgroup's `cpu.stat` parses (v1) or names its
+    /// missing key (v2's root cgroup reports usage only), and the ECS agent's task cgroups
+    /// that exist are found where they are and read.
     #[test]
     fn this_machines_cgroup_tree() {
         let root = Path::new(DEFAULT_ROOT);
@@ -1069,30 +1037,72 @@ mod tests {
                 return;
             }
         };
-        let v2 = root.join("cgroup.controllers").is_file();
-        assert_eq!(tree.version() == CgroupVersion::V2, v2);
-        let stat_file = tree.cpu_root().join("cpu.stat");
-        if !stat_file.is_file() {
-            eprintln!("skipped: no {}", stat_file.display());
-            return;
-        }
-        let raw = fs::read_to_string(&stat_file).expect("readable cpu.stat");
-        match tree.version() {
-            CgroupVersion::V1 => {
-                assert!(tree.cpu_root().starts_with(root));
-                let stat = tree
-                    .cpu_stat(tree.cpu_root())
-                    .expect("root cpu.stat parses");
-                assert!(stat.nr_throttled <= stat.nr_periods, "{stat:?}");
-                eprintln!("{}: {stat:?}", stat_file.display());
-            }
-            CgroupVersion::V2 => match tree.cpu_stat(tree.cpu_root()) {
-                Ok(stat) => eprintln!("{}: {stat:?}", stat_file.display()),
-                Err(e) => {
-                    assert!(!raw.contains("throttled_usec"), "{e}");
-                    assert!(e.contains("cpu.stat"), "{e}");
+        // Worked out here without detect's help.
+        let (version, cpu_root) = if root.join("cgroup.controllers").is_file() {
+            (CgroupVersion::V2, root.to_path_buf())
+        } else {
+            let dir = ["cpu", "cpu,cpuacct", "cpuacct,cpu"]
+                .into_iter()
+                .map(|d| root.join(d))
+                .find(|d| d.is_dir())
+                .expect("detect found a v1 cpu directory");
+            (CgroupVersion::V1, dir)
+        };
+        assert_eq!(tree, self::tree(root, version, cpu_root.clone()));
+
+        let stat_file = cpu_root.join("cpu.stat");
+        if stat_file.is_file() {
+            let raw = fs::read_to_string(&stat_file).expect("readable cpu.stat");
+            match tree.cpu_stat(&cpu_root) {
+                Ok(stat) => {
+                    assert!(stat.nr_throttled <= stat.nr_periods, "{stat:?}");
+                    eprintln!("{}: {stat:?}", stat_file.display());
                 }
-            },
+                Err(e) => {
+                    assert_eq!(version, CgroupVersion::V2, "{e}");
+                    assert!(!raw.contains("throttled_usec"), "{e}");
+                    assert!(e.contains(&stat_file.display().to_string()), "{e}");
+                }
+            }
+        } else {
+            eprintln!("no {}", stat_file.display());
+        }
+
+        // The task cgroups the ECS agent made here, if any.
+        let (driver, tasks) = match version {
+            CgroupVersion::V1 => (CgroupDriver::Cgroupfs, cpu_root.join("ecs")),
+            CgroupVersion::V2 => (CgroupDriver::Systemd, cpu_root.join("ecstasks.slice")),
+        };
+        let Ok(entries) = fs::read_dir(&tasks) else {
+            eprintln!("no {}", tasks.display());
+            return;
+        };
+        for entry in entries.flatten() {
+            let dir = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !dir.is_dir() {
+                continue;
+            }
+            let parent = match driver {
+                CgroupDriver::Cgroupfs => format!("/ecs/{name}"),
+                CgroupDriver::Systemd => name.clone(),
+            };
+            let Some(found) = tree.task_dir(driver, Some(&parent)) else {
+                eprintln!("not a task cgroup: {}", dir.display());
+                continue;
+            };
+            assert_eq!(found, dir, "{parent}");
+            match tree.cpu_stat(&found) {
+                Ok(stat) => {
+                    assert!(stat.nr_throttled <= stat.nr_periods, "{stat:?}");
+                    eprintln!("{}: {stat:?}", found.display());
+                }
+                // Gone since it was listed, or (v2) no cpu controller there.
+                Err(e) if !found.is_dir() || version == CgroupVersion::V2 => {
+                    eprintln!("{e}");
+                }
+                Err(e) => panic!("{e}"),
+            }
         }
     }
 }

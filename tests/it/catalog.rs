@@ -58,7 +58,22 @@ fn the_catalog_reports_the_namespace_names_units_and_dimension_sets_the_document
         .iter()
         .map(|e| (e["name"].as_str().expect("name"), e))
         .collect();
-    assert_eq!(by_name.len(), 37);
+    // 34 task and container metrics, 4 throttling ones (daemon mode), 3 exporter ones.
+    assert_eq!(by_name.len(), 41);
+    // Throttling, daemon mode only: milliseconds held back and the share of periods.
+    for (name, unit, level) in [
+        ("CpuThrottledTime", "Milliseconds", "Task"),
+        ("CpuThrottledPercent", "Percent", "Task"),
+        ("ContainerCpuThrottledTime", "Milliseconds", "Container"),
+        ("ContainerCpuThrottledPercent", "Percent", "Container"),
+    ] {
+        let entry = by_name[name];
+        assert_eq!(
+            (&entry["unit"], &entry["level"], &entry["every_cycle"]),
+            (&Value::from(unit), &Value::from(level), &Value::from(false)),
+            "{name}"
+        );
+    }
     // Fargate's clock error bound: a task metric in milliseconds, not published every cycle
     // (EC2 tasks have no ClockDrift), so an alarm must not read its absence as breaching.
     let clock = by_name["ClockErrorBound"];
@@ -189,6 +204,12 @@ fn the_catalog_reports_the_namespace_names_units_and_dimension_sets_the_document
             "ClockErrorBound",
             "ContainerRestarts",
             "ContainerExits",
+            // Daemon mode only (the sidecar never reads throttling_data):
+
+            "CpuThrottledTime",
+            "CpuThrottledPercent",
+            "ContainerCpuThrottledTime",
+            "ContainerCpuThrottledPercent",
         ])
     );
 }
@@ -204,10 +225,17 @@ fn switches_and_filters_show_as_unpublished() {
         .filter(|e| e["published"] == true)
         .map(|e| e["name"].as_str().expect("name"))
         .collect();
-    // Container metrics are off and self metrics default to off: only the task CPU trio.
+    // Container metrics are off and self metrics default to off: only the task CPU
+    // metrics (the throttling pair among them: daemon mode publishes it).
     assert_eq!(
         published,
-        BTreeSet::from(["CpuReserved", "CpuUtilization", "CpuUtilized"])
+        BTreeSet::from([
+            "CpuReserved",
+            "CpuThrottledPercent",
+            "CpuThrottledTime",
+            "CpuUtilization",
+            "CpuUtilized"
+        ])
     );
     let cpu = entries
         .iter()

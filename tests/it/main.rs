@@ -4,7 +4,8 @@
 //! fuzz regressions, the `plan` and `metrics` commands, and the real binary end to end
 //! against the simulator (signals, faults, security), the agent output against real sockets,
 //! the cloudwatch output against moto (`support::moto`; skipped, and said so, where moto is
-//! not installed), and the image through a real dockerd (`scripts/e2e-docker.sh`).
+//! not installed), and the image and daemon mode through a real dockerd
+//! (`scripts/e2e-docker.sh`).
 
 mod support;
 // The fuzz targets' harness (fuzz/harness.rs) names the EMF validator `crate::emf_rules`.
@@ -15,6 +16,7 @@ mod harness;
 mod agent_output;
 mod catalog;
 mod cloudwatch_output;
+mod daemon;
 mod docker_awslogs;
 mod encoder;
 mod encoder_props;

@@ -5,8 +5,16 @@
 //! Plain HTTP/1.1 GETs on the metadata endpoint's client (`metadata::http`), over the unix
 //! socket (`DOCKER_HOST=unix://…`, the default) or plain TCP (`tcp://host:port`); no TLS,
 //! no SSH. Several containers are read at once, each request on its own kept-alive
-//! connection, at most `concurrency` at a time: a host runs tens to hundreds of containers,
-//! and one at a time would make a cycle as long as the sum of their answers.
+//! connection: a host runs tens to hundreds of containers, and one at a time would make a
+//! cycle as long as the sum of their answers.
+//!
+//! Two phases: every container's inspect (a few at once: Docker answers in milliseconds),
+//! then the stats of those that run, many at once. Docker answers a one-shot stats request
+//! with the next sample of its stats collector, which samples every container once a second
+//! (measured on Docker 20.10: the first request for a container answers at once, the next
+//! ones 0.7–1 s later), so the stats phase takes about one second per
+//! [`STATS_CONCURRENCY`] running containers whatever the host's load: at 4 at once, 200
+//! containers took 50 s.
 //!
 //! The paths carry no API version (`/v1.41/…`): the daemon then answers in its own current
 //! version, whose inspect and stats shapes this module reads leniently anyway.
@@ -35,10 +43,22 @@ use crate::pipeline::events::Outside;
 /// The cap on one answer from Docker. An inspect is typically 5–30 KB (its size is mostly
 /// `Config.Env`, labels and mounts) and a one-shot stats answer 2–10 KB (per-CPU usage and
 /// per-device blkio lists grow with the host); `/info` is a few KB. 2 MiB is ~100× the
-/// largest of those, yet keeps the worst case the reads can hold at `concurrency` × 2 MiB
-/// (16 MiB at 8), where the metadata endpoint's 8 MiB, sized for a whole task's stats in one
-/// answer, would make it 64 MiB.
+/// largest of those, yet keeps the worst case the inspects can hold at
+/// [`INSPECT_CONCURRENCY`] × 2 MiB (8 MiB), where the metadata endpoint's 8 MiB, sized for a
+/// whole task's stats in one answer, would make it 32 MiB. Stats have their own, smaller cap.
 pub(crate) const MAX_BODY_BYTES: usize = 2 << 20;
+
+/// The cap on one stats answer: ~10× the largest real one (per-CPU lists on a 448-vCPU host
+/// and per-device blkio lists are a few KB each), small enough that [`STATS_CONCURRENCY`]
+/// answers in flight hold at most 8 MiB.
+pub(crate) const STATS_MAX_BODY_BYTES: usize = 128 << 10;
+
+/// Inspect requests at once (answered in milliseconds; bodies up to [`MAX_BODY_BYTES`]).
+pub(crate) const INSPECT_CONCURRENCY: usize = 4;
+
+/// Stats requests at once: each waits for Docker's next once-a-second sample, so this many
+/// are answered per second (module doc).
+pub(crate) const STATS_CONCURRENCY: usize = 64;
 
 /// The socket Docker's clients use when `DOCKER_HOST` is not set.
 pub(crate) const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
@@ -216,8 +236,8 @@ impl Conn {
         parse::json(&response.body).map_err(|e| failed(format!("{}: {e}", context())))
     }
 
-    /// Inspect, then the stats when the inspect says the container runs.
-    async fn read(&self, id: &str) -> ContainerRead {
+    /// The container's inspect; the stats are read in a second phase.
+    async fn inspect(&self, id: &str) -> ContainerRead {
         if !valid_id(id) {
             return ContainerRead::failed(
                 id,
@@ -228,40 +248,85 @@ impl Conn {
                 ),
             );
         }
-        let inspect = match self.get::<Inspect>(&format!("/containers/{id}/json")).await {
-            Ok(inspect) => inspect,
-            Err(failure) => {
-                return ContainerRead {
-                    gone: failure.status == Some(404),
-                    ..ContainerRead::failed(id, failure.message)
-                };
-            }
-        };
-        let running = inspect.state.as_ref().and_then(|s| s.running) == Some(true);
-        let (stats, stats_received_at) = if running {
-            // `one-shot`: answer at once with one sample instead of waiting a second for a
-            // second one (`precpu_stats`); the exporter computes rates from its own previous
-            // read. Daemons before API 1.41 ignore it and answer after that second.
-            let path = format!("/containers/{id}/stats?stream=false&one-shot=true");
-            match self.get::<ContainerStats>(&path).await {
-                // The container stopped between the two requests: Docker answers with an
-                // empty sample (`read` 0001-01-01, every counter 0), which would read as a
-                // counter reset. It is not a sample; the next cycle sees the stop.
-                Ok(stats) if stats.read.as_deref().is_some_and(is_zero_time) => (None, None),
-                Ok(stats) => (Some(Ok(stats)), Some(Utc::now())),
-                Err(failure) => (Some(Err(failure.message)), None),
-            }
-        } else {
-            (None, None)
-        };
-        ContainerRead {
-            id: id.to_string(),
-            inspect: Ok(inspect),
-            stats,
-            stats_received_at,
-            gone: false,
+        match self.get::<Inspect>(&format!("/containers/{id}/json")).await {
+            Ok(inspect) => ContainerRead {
+                id: id.to_string(),
+                inspect: Ok(inspect),
+                stats: None,
+                stats_received_at: None,
+                gone: false,
+            },
+            Err(failure) => ContainerRead {
+                gone: failure.status == Some(404),
+                ..ContainerRead::failed(id, failure.message)
+            },
         }
     }
+
+    /// The stats of a container its inspect said runs, and when they answered: `None` when
+    /// it stopped in between.
+    async fn stats(
+        &self,
+        id: &str,
+    ) -> Option<(Result<ContainerStats, String>, Option<DateTime<Utc>>)> {
+        // `one-shot`: the collector's next sample alone instead of waiting for a second one
+        // (`precpu_stats`); the exporter computes rates from its own previous read. Daemons
+        // before API 1.41 ignore it and answer after that second sample.
+        let path = format!("/containers/{id}/stats?stream=false&one-shot=true");
+        match self.get::<ContainerStats>(&path).await {
+            // The container stopped between the two requests: Docker answers with an
+            // empty sample (`read` 0001-01-01, every counter 0), which would read as a
+            // counter reset. It is not a sample; the next cycle sees the stop.
+            Ok(stats) if stats.read.as_deref().is_some_and(is_zero_time) => None,
+            Ok(stats) => Some((Ok(stats), Some(Utc::now()))),
+            Err(failure) => Some((Err(failure.message), None)),
+        }
+    }
+}
+
+/// `work(conn, item)` for each of `items`, on at most `conns.len()` connections at once, each
+/// worker pulling the next item when it is done (a slow item holds one connection, not a
+/// batch). One answer per item, in the order of `items`: `None` where the work ended without
+/// one (its task panicked). Dropping the future (a stop) aborts the workers.
+async fn each<T, F, Fut>(conns: &[Conn], items: Vec<String>, work: F) -> Vec<Option<T>>
+where
+    T: Send + 'static,
+    F: Fn(Conn, String) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = T> + Send,
+{
+    let items: Arc<[String]> = items.into();
+    let next = Arc::new(AtomicUsize::new(0));
+    let slots: Arc<Mutex<Vec<Option<T>>>> =
+        Arc::new(Mutex::new((0..items.len()).map(|_| None).collect()));
+    let mut workers = tokio::task::JoinSet::new();
+    for conn in conns.iter().take(items.len()) {
+        let (conn, items, next, slots, work) = (
+            conn.clone(),
+            Arc::clone(&items),
+            Arc::clone(&next),
+            Arc::clone(&slots),
+            work.clone(),
+        );
+        workers.spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(item) = items.get(i) else { break };
+                let answer = work(conn.clone(), item.clone()).await;
+                // Stored as each ends: a worker that panicked loses only its own.
+                let mut slots = slots.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(slot) = slots.get_mut(i) {
+                    *slot = Some(answer);
+                }
+            }
+        });
+    }
+    while let Some(done) = workers.join_next().await {
+        if let Err(e) = done {
+            tracing::warn!("a Docker Engine API reader ended: {e}");
+        }
+    }
+    let mut slots = slots.lock().unwrap_or_else(|p| p.into_inner());
+    slots.iter_mut().map(Option::take).collect()
 }
 
 /// `: message` from a Docker error body (quoted as text from outside, at most 200 chars),
@@ -295,36 +360,47 @@ fn valid_id(id: &str) -> bool {
 /// The Docker Engine API of one host.
 pub(crate) struct Docker {
     host: DockerHost,
-    /// One per request that may be in flight: each keeps its own connection alive.
-    conns: Vec<Conn>,
+    /// One per inspect request that may be in flight: each keeps its own connection alive.
+    inspect_conns: Vec<Conn>,
+    /// The same for stats requests, with their smaller body cap.
+    stats_conns: Vec<Conn>,
 }
 
 impl Docker {
-    /// `concurrency` (>=1, 0 reads as 1): at most that many requests at once, each on its
-    /// own kept-alive connection, so what the reads can hold is bounded by `concurrency` ×
-    /// [`MAX_BODY_BYTES`]; `timeout`: each request's whole exchange (connecting within
-    /// 2 s of it at most: a local daemon that does not accept at once is not there).
-    pub(crate) fn new(host: &DockerHost, timeout: Duration, concurrency: usize) -> Docker {
+    /// At most `inspects` inspect requests at once, then at most `stats` stats requests
+    /// (each >= 1, 0 reads as 1), each on its own kept-alive connection, so what the reads
+    /// can hold is bounded by `inspects` × [`MAX_BODY_BYTES`] or `stats` ×
+    /// [`STATS_MAX_BODY_BYTES`]; `timeout`: each request's whole exchange (connecting
+    /// within 2 s of it at most: a local daemon that does not accept at once is not there).
+    pub(crate) fn new(
+        host: &DockerHost,
+        timeout: Duration,
+        inspects: usize,
+        stats: usize,
+    ) -> Docker {
         let connect_timeout = timeout.min(Duration::from_secs(2));
         let label: Arc<str> = format!("Docker Engine API ({host})").into();
-        let conns = (0..concurrency.max(1))
-            .map(|_| Conn {
-                http: match host {
-                    DockerHost::Unix(path) => {
-                        HttpClient::unix(path, timeout, connect_timeout, MAX_BODY_BYTES)
-                    }
-                    DockerHost::Tcp(authority) => {
-                        HttpClient::new(authority, timeout, connect_timeout)
-                            .with_max_body(MAX_BODY_BYTES)
-                    }
-                },
-                label: Arc::clone(&label),
-                timeout,
-            })
-            .collect();
+        let conns = |n: usize, max_body: usize| -> Vec<Conn> {
+            (0..n.max(1))
+                .map(|_| Conn {
+                    http: match host {
+                        DockerHost::Unix(path) => {
+                            HttpClient::unix(path, timeout, connect_timeout, max_body)
+                        }
+                        DockerHost::Tcp(authority) => {
+                            HttpClient::new(authority, timeout, connect_timeout)
+                                .with_max_body(max_body)
+                        }
+                    },
+                    label: Arc::clone(&label),
+                    timeout,
+                })
+                .collect()
+        };
         Docker {
             host: host.clone(),
-            conns,
+            inspect_conns: conns(inspects, MAX_BODY_BYTES),
+            stats_conns: conns(stats, STATS_MAX_BODY_BYTES),
         }
     }
 
@@ -336,53 +412,28 @@ impl Docker {
     /// `GET /info` → cgroup driver and version, which say where the host's container cgroups
     /// are.
     pub(crate) async fn info(&self) -> Result<DockerInfo, String> {
-        self.conns[0].get("/info").await.map_err(|f| f.message)
+        self.inspect_conns[0]
+            .get("/info")
+            .await
+            .map_err(|f| f.message)
     }
 
     /// For each id, in the order given: `GET /containers/{id}/json`, then, only when the
     /// inspect says `State.Running == true`, `GET /containers/{id}/stats?stream=false&one-shot=true`
     /// (a stopped container has no stats to read, and asking would cost a request per
-    /// stopped container per cycle). At most `concurrency` containers in flight, each on one
-    /// connection; a failure of one container never fails the others. The answer has one
-    /// read per id, in the order of `ids`.
+    /// stopped container per cycle). Inspects first, then stats, each phase on its own
+    /// connections ([`Docker::new`]); a failure of one container never fails the others. The
+    /// answer has one read per id, in the order of `ids`.
     pub(crate) async fn read_containers(&self, ids: &[String]) -> Vec<ContainerRead> {
-        let ids: Arc<[String]> = ids.into();
-        let next = Arc::new(AtomicUsize::new(0));
-        let slots: Arc<Mutex<Vec<Option<ContainerRead>>>> =
-            Arc::new(Mutex::new((0..ids.len()).map(|_| None).collect()));
-        // Workers pull the next id until none is left: a slow container holds one worker,
-        // not a whole batch. Dropping this future (a stop) aborts them with the set.
-        let mut workers = tokio::task::JoinSet::new();
-        for conn in self.conns.iter().take(ids.len()) {
-            let (conn, ids, next, slots) = (
-                conn.clone(),
-                Arc::clone(&ids),
-                Arc::clone(&next),
-                Arc::clone(&slots),
-            );
-            workers.spawn(async move {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(id) = ids.get(i) else { break };
-                    let read = conn.read(id).await;
-                    // Stored as each read ends: a worker that panicked loses only its own.
-                    let mut slots = slots.lock().unwrap_or_else(|p| p.into_inner());
-                    if let Some(slot) = slots.get_mut(i) {
-                        *slot = Some(read);
-                    }
-                }
-            });
-        }
-        while let Some(done) = workers.join_next().await {
-            if let Err(e) = done {
-                tracing::warn!("Docker Engine API ({}): a reader ended: {e}", self.host);
-            }
-        }
-        let mut slots = slots.lock().unwrap_or_else(|p| p.into_inner());
-        ids.iter()
-            .zip(slots.iter_mut())
-            .map(|(id, slot)| {
-                slot.take().unwrap_or_else(|| {
+        let inspected = each(&self.inspect_conns, ids.to_vec(), |conn, id| async move {
+            conn.inspect(&id).await
+        })
+        .await;
+        let mut reads: Vec<ContainerRead> = ids
+            .iter()
+            .zip(inspected)
+            .map(|(id, read)| {
+                read.unwrap_or_else(|| {
                     ContainerRead::failed(
                         id,
                         format!(
@@ -392,7 +443,38 @@ impl Docker {
                     )
                 })
             })
-            .collect()
+            .collect();
+        let running: Vec<usize> = reads
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                r.inspect
+                    .as_ref()
+                    .is_ok_and(|i| i.state.as_ref().and_then(|s| s.running) == Some(true))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let running_ids = running.iter().map(|&i| reads[i].id.clone()).collect();
+        let stats = each(&self.stats_conns, running_ids, |conn, id| async move {
+            conn.stats(&id).await
+        })
+        .await;
+        for (i, answer) in running.into_iter().zip(stats) {
+            let (stats, at) = match answer {
+                Some(Some((stats, at))) => (Some(stats), at),
+                Some(None) => (None, None),
+                None => (
+                    Some(Err(format!(
+                        "Docker Engine API ({}): the stats read of this container ended without an answer",
+                        self.host
+                    ))),
+                    None,
+                ),
+            };
+            reads[i].stats = stats;
+            reads[i].stats_received_at = at;
+        }
+        reads
     }
 }
 
@@ -545,7 +627,7 @@ mod tests {
     "tx_bytes": 3000, "tx_packets": 20, "tx_errors": 0, "tx_dropped": 0}}}"#;
 
     fn docker(host: &DockerHost, concurrency: usize) -> Docker {
-        Docker::new(host, Duration::from_secs(2), concurrency)
+        Docker::new(host, Duration::from_secs(2), concurrency, concurrency)
     }
 
     fn ids(ids: &[&str]) -> Vec<String> {
@@ -768,7 +850,7 @@ mod tests {
     #[tokio::test]
     async fn a_daemon_that_accepts_and_never_answers_times_out() {
         let (_dir, host, _) = serve(Duration::ZERO, |_| Reply::Hang);
-        let docker = Docker::new(&host, Duration::from_millis(200), 2);
+        let docker = Docker::new(&host, Duration::from_millis(200), 2, 2);
         let started = std::time::Instant::now();
         let reads = docker.read_containers(&ids(&["a", "b"])).await;
         assert!(
@@ -841,6 +923,47 @@ mod tests {
             assert_eq!(read.stats.is_some(), i % 2 == 1, "{i}");
         }
         assert!(docker(&host, 3).read_containers(&[]).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn stats_are_read_after_every_inspect_with_their_own_concurrency_and_cap() {
+        // Every answer takes 30 ms; 12 containers, all running.
+        let (_dir, host, seen) = serve(Duration::from_millis(30), |path| {
+            let id = path.split('/').nth(2).unwrap_or("");
+            if path.ends_with("/json") {
+                Reply::Json(200, inspect_body(id, true))
+            } else if id == "c11" {
+                Reply::Big(STATS_MAX_BODY_BYTES + 1)
+            } else {
+                Reply::Json(200, STATS.to_string())
+            }
+        });
+        let names: Vec<String> = (0..12).map(|i| format!("c{i}")).collect();
+        let reads = Docker::new(&host, Duration::from_secs(2), 2, 6)
+            .read_containers(&names)
+            .await;
+        // Two inspects at a time, then up to six stats: never more than six at once, and
+        // more than two (the stats phase has its own connections).
+        let max = seen.max_in_flight.load(Ordering::SeqCst);
+        assert!((3..=6).contains(&max), "{max} requests at once");
+        let paths = seen.paths();
+        let last_inspect = paths.iter().rposition(|p| p.ends_with("/json"));
+        let first_stats = paths.iter().position(|p| p.contains("/stats"));
+        assert_eq!(
+            (last_inspect, first_stats),
+            (Some(11), Some(12)),
+            "{paths:?}"
+        );
+        assert!(reads[..11].iter().all(|r| matches!(r.stats, Some(Ok(_)))));
+        let e = reads[11]
+            .stats
+            .as_ref()
+            .expect("asked")
+            .as_ref()
+            .expect_err("over the stats cap");
+        assert!(e.contains("body larger than 131072 bytes"), "{e}");
+        // Its inspect is kept: only the stats failed.
+        assert!(reads[11].inspect.is_ok());
     }
 
     #[tokio::test]

@@ -18,9 +18,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
+use crate::source::cgroup::CpuStat;
 use crate::source::docker::{ContainerRead, Inspect};
 use crate::source::introspection::AgentTask;
-use crate::source::metadata::model::{ContainerMetadata, ContainerNetwork, Limits};
+use crate::source::metadata::model::{ContainerMetadata, ContainerNetwork, Limits, Throttling};
 use crate::source::metadata::{ContainerStats, Snapshot, TaskMetadata};
 
 /// Bytes per MiB: Docker gives memory limits in bytes, the endpoint in MiB.
@@ -34,6 +35,7 @@ pub(crate) fn snapshot(
     cluster: Option<&str>,
     task: &AgentTask,
     reads: &HashMap<&str, &ContainerRead>,
+    task_cpu_stat: Option<CpuStat>,
     read_at: DateTime<Utc>,
 ) -> Snapshot {
     let mut containers = Vec::with_capacity(task.containers.len());
@@ -71,6 +73,11 @@ pub(crate) fn snapshot(
         stats,
         malformed_stats: Vec::new(),
         received_at: received_at.unwrap_or(read_at),
+        // Docker's stats carry the containers' real counters; the task's come from its
+        // cgroup when it has one.
+        throttling: Some(Throttling {
+            task: task_cpu_stat,
+        }),
     }
 }
 
@@ -222,7 +229,7 @@ mod tests {
         let by_id: HashMap<&str, &ContainerRead> =
             reads.iter().map(|r| (r.id.as_str(), r)).collect();
         let read_at = at("2026-12-05T19:12:04Z");
-        let snapshot = snapshot(Some("prod-from-agent"), &task(), &by_id, read_at);
+        let snapshot = snapshot(Some("prod-from-agent"), &task(), &by_id, None, read_at);
 
         let t = &snapshot.task;
         assert_eq!(t.cluster.as_deref(), Some("prod-from-agent"));
@@ -272,7 +279,7 @@ mod tests {
         let by_id: HashMap<&str, &ContainerRead> =
             reads.iter().map(|r| (r.id.as_str(), r)).collect();
         let read_at = at("2026-12-05T19:12:04Z");
-        let snapshot = snapshot(None, &task(), &by_id, read_at);
+        let snapshot = snapshot(None, &task(), &by_id, None, read_at);
         assert_eq!(snapshot.task.cluster.as_deref(), Some("prod"));
     }
 
@@ -290,7 +297,7 @@ mod tests {
         };
         let by_id: HashMap<&str, &ContainerRead> = [(APP, &failed)].into_iter().collect();
         let read_at = at("2026-12-05T19:12:04Z");
-        let snapshot = snapshot(None, &task(), &by_id, read_at);
+        let snapshot = snapshot(None, &task(), &by_id, None, read_at);
         assert!(snapshot.task.containers.is_empty());
         assert!(snapshot.task.cluster.is_none());
         assert!(snapshot.stats.is_empty());

@@ -10,14 +10,11 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use super::docker::{ContainerRead, Docker, DockerHost};
-use super::introspection::{HostView, Introspection};
+use super::cgroup::{CgroupDriver, CgroupTree, CpuStat};
+use super::docker::{ContainerRead, Docker, DockerHost, INSPECT_CONCURRENCY, STATS_CONCURRENCY};
+use super::ecs_api::{ServiceAnswer, ServiceLookup};
+use super::introspection::{AgentTask, HostView, Introspection};
 use super::metadata::{EndpointUrl, Snapshot};
-
-/// How many containers Docker is asked about at once: enough that 200 containers take a
-/// few round trips of the local socket, few enough that the daemon's memory stays bounded
-/// (each request holds at most one body; docs/limits.md).
-pub(crate) const DOCKER_CONCURRENCY: usize = 4;
 
 /// One task's read.
 #[derive(Debug)]
@@ -27,6 +24,15 @@ pub(crate) struct TaskRead {
     /// measured while it runs (a task already stopped when first seen exited before the
     /// daemon watched, like the sidecar's first poll).
     pub(crate) running: bool,
+    /// Whether the agent says it stopped (`KnownStatus` STOPPED): its last step is measured
+    /// (its exits), then it is not measured again, though the agent lists it until it
+    /// cleans the task up (3 h by default).
+    pub(crate) stopped: bool,
+    /// Whether Docker described every listed container it still knows. When it could not
+    /// (it is down, the socket is denied, a request timed out), the snapshot would be a
+    /// task without those containers: not measured this cycle rather than published as a
+    /// task where nothing runs.
+    pub(crate) complete: bool,
     pub(crate) snapshot: Snapshot,
 }
 
@@ -42,6 +48,13 @@ pub(crate) struct HostRead {
     /// container Docker no longer knows is not a problem: the agent lists a task's
     /// containers until it cleans the task up).
     pub(crate) docker_problem: Option<String>,
+    /// Why a task's cgroup counters could not be read, when they could not (then that
+    /// task has no task-level throttling this cycle; its containers' come from Docker).
+    pub(crate) cgroup_problem: Option<String>,
+    /// `ecs:DescribeTasks` (`ECS_EMF_SERVICE_FROM_API`): why it failed, on the first
+    /// failure of a run of them only, and whether it answers again after one.
+    pub(crate) service_problem: Option<String>,
+    pub(crate) service_recovered: bool,
 }
 
 /// What the rest of the run needs of [`HostView`] besides the tasks.
@@ -54,24 +67,49 @@ pub(crate) struct AgentSummary {
 pub(crate) struct HostSource {
     introspection: Introspection,
     docker: Docker,
+    /// The host's cgroup tree, or why it is not usable (said once at the start).
+    cgroups: Result<CgroupTree, String>,
+    /// Docker's cgroup driver, once Docker has said it (`GET /info`).
+    driver: Option<CgroupDriver>,
+    /// Each task's service through `ecs:DescribeTasks`, when asked for.
+    services: Option<ServiceLookup>,
 }
 
 impl HostSource {
     pub(crate) fn new(
         introspection: &EndpointUrl,
         docker: &DockerHost,
+        cgroup_root: &std::path::Path,
         timeout: Duration,
     ) -> HostSource {
         HostSource {
             introspection: Introspection::new(introspection, timeout),
-            docker: Docker::new(docker, timeout, DOCKER_CONCURRENCY),
+            docker: Docker::new(docker, timeout, INSPECT_CONCURRENCY, STATS_CONCURRENCY),
+            cgroups: CgroupTree::detect(cgroup_root),
+            driver: None,
+            services: None,
         }
+    }
+
+    /// Each task's ServiceName from `ecs:DescribeTasks` from now on
+    /// (`ECS_EMF_SERVICE_FROM_API=true`).
+    #[must_use]
+    pub(crate) fn with_service_lookup(mut self) -> HostSource {
+        self.services = Some(ServiceLookup::default());
+        self
+    }
+
+    /// The cgroup tree when it is usable, or why not.
+    pub(crate) fn cgroups(&self) -> Result<&CgroupTree, &str> {
+        self.cgroups.as_ref().map_err(String::as_str)
     }
 
     /// What the Docker daemon says of itself (its cgroup driver and version), for the
     /// start's log line and the cgroup paths.
-    pub(crate) async fn docker_info(&self) -> Result<super::docker::DockerInfo, String> {
-        self.docker.info().await
+    pub(crate) async fn docker_info(&mut self) -> Result<super::docker::DockerInfo, String> {
+        let info = self.docker.info().await?;
+        self.driver = info.cgroup_driver.as_deref().and_then(CgroupDriver::parse);
+        Ok(info)
     }
 
     /// Where Docker is read.
@@ -80,7 +118,12 @@ impl HostSource {
     }
 
     /// The agent's tasks, then every listed container's inspect and (while it runs) stats.
-    pub(crate) async fn read(&self) -> HostRead {
+    pub(crate) async fn read(&mut self) -> HostRead {
+        if self.driver.is_none() && self.cgroups.is_ok() {
+            // Not known yet (Docker did not answer at the start): asked again, since the
+            // task cgroups' paths depend on it. A failure here shows in the reads below.
+            let _ = self.docker_info().await;
+        }
         let read_at = Utc::now();
         let view = match self.introspection.host().await {
             Ok(view) => view,
@@ -89,6 +132,9 @@ impl HostSource {
                     agent: Err(e),
                     tasks: Vec::new(),
                     docker_problem: None,
+                    cgroup_problem: None,
+                    service_problem: None,
+                    service_recovered: false,
                 };
             }
         };
@@ -106,6 +152,21 @@ impl HostSource {
             instance,
             tasks,
         } = view;
+        let mut cgroup_problem = None;
+        let services = match &mut self.services {
+            Some(lookup) => {
+                let arns: Vec<String> = tasks
+                    .iter()
+                    .filter_map(|t| t.arn.clone())
+                    .filter(|a| !a.trim().is_empty())
+                    .collect();
+                let cluster = cluster.as_deref().unwrap_or_default();
+                lookup
+                    .services(cluster, &arns, std::time::Instant::now())
+                    .await
+            }
+            None => ServiceAnswer::default(),
+        };
         let agent = AgentSummary {
             instance,
             tasks: tasks.len(),
@@ -118,10 +179,31 @@ impl HostSource {
                     .known_status
                     .as_deref()
                     .is_some_and(|s| s.eq_ignore_ascii_case("RUNNING"));
+                let task_cpu_stat = match self.task_cpu_stat(task, &by_id) {
+                    Ok(stat) => stat,
+                    Err(e) => {
+                        cgroup_problem.get_or_insert(e);
+                        None
+                    }
+                };
+                let mut snapshot =
+                    assemble::snapshot(cluster.as_deref(), task, &by_id, task_cpu_stat, read_at);
+                snapshot.task.service_name = services.services.get(&arn).cloned().flatten();
+                let complete = task
+                    .containers
+                    .iter()
+                    .filter_map(|c| by_id.get(c.docker_id.as_deref()?))
+                    .all(|r| r.inspect.is_ok() || r.gone);
+                let stopped = task
+                    .known_status
+                    .as_deref()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("STOPPED"));
                 Some(TaskRead {
                     arn,
                     running,
-                    snapshot: assemble::snapshot(cluster.as_deref(), task, &by_id, read_at),
+                    stopped,
+                    complete,
+                    snapshot,
                 })
             })
             .collect();
@@ -129,6 +211,34 @@ impl HostSource {
             agent: Ok(agent),
             tasks,
             docker_problem,
+            cgroup_problem,
+            service_problem: services.problem,
+            service_recovered: services.recovered,
+        }
+    }
+
+    /// The counters of `task`'s own cgroup: `Ok(None)` when it has none (its containers'
+    /// `CgroupParent` is not a task cgroup the agent made: task limits off, or Docker's
+    /// default parent) or the tree or Docker's driver is not known.
+    fn task_cpu_stat(
+        &self,
+        task: &AgentTask,
+        reads: &HashMap<&str, &ContainerRead>,
+    ) -> Result<Option<CpuStat>, String> {
+        let (Ok(tree), Some(driver)) = (&self.cgroups, self.driver) else {
+            return Ok(None);
+        };
+        // The agent gives every container of a task the same parent; the first Docker
+        // describes says it.
+        let parent = task
+            .containers
+            .iter()
+            .filter_map(|c| reads.get(c.docker_id.as_deref()?))
+            .filter_map(|r| r.inspect.as_ref().ok()?.host_config.as_ref())
+            .find_map(|h| h.cgroup_parent.clone());
+        match tree.task_dir(driver, parent.as_deref()) {
+            Some(dir) => tree.cpu_stat(&dir).map(Some),
+            None => Ok(None),
         }
     }
 }

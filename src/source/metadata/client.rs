@@ -294,6 +294,7 @@ impl Client {
             stats: stats.containers,
             malformed_stats: stats.malformed,
             received_at,
+            throttling: None,
         })
     }
 }

@@ -26,6 +26,10 @@ pub struct Snapshot {
     /// DockerIds whose stats entry had an unexpected shape this poll.
     pub(crate) malformed_stats: Vec<String>,
     pub received_at: DateTime<Utc>,
+    /// Daemon mode only: CPU throttling counters where they are real (docs/metrics.md, "CPU
+    /// throttling"). `None` in the sidecar, whose `throttling_data` the agent serves as
+    /// zeros.
+    pub(crate) throttling: Option<model::Throttling>,
 }
 
 impl Snapshot {
@@ -42,6 +46,7 @@ impl Snapshot {
             stats: stats.containers,
             malformed_stats: stats.malformed,
             received_at,
+            throttling: None,
         })
     }
 }

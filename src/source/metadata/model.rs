@@ -46,6 +46,15 @@ pub struct TaskMetadata {
     pub clock_drift: Option<ClockDrift>,
 }
 
+/// Where a task's throttling counters are real (daemon mode): its containers' Docker stats
+/// (`cpu_stats.throttling_data`, from each container's cgroup) and, when the task has a
+/// cgroup of its own, that cgroup's `cpu.stat`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Throttling {
+    /// The task cgroup's counters; `None` when it has none or it could not be read.
+    pub(crate) task: Option<crate::source::cgroup::CpuStat>,
+}
+
 /// Task or container limits. Task CPU is in vCPU (`0.25`), container CPU in CPU units (`128`);
 /// memory is in MiB in both.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -173,6 +182,24 @@ pub struct ContainerStats {
 pub struct CpuStats {
     #[serde(default, deserialize_with = "object_opt")]
     pub(crate) cpu_usage: Option<CpuUsage>,
+    /// The container cgroup's CFS bandwidth counters. Real in Docker's own stats (daemon
+    /// mode); zeros from the ECS agent (aws/amazon-ecs-agent#4473), so read only where
+    /// the snapshot's `throttling` says they are real.
+    #[serde(default, deserialize_with = "object_opt")]
+    pub(crate) throttling_data: Option<ThrottlingData>,
+}
+
+/// Docker's `ThrottlingData` (cgroup `cpu.stat`: v1 `nr_periods`, `nr_throttled`,
+/// `throttled_time` ns; v2 the same from `throttled_usec` × 1000).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(crate) struct ThrottlingData {
+    #[serde(default, deserialize_with = "u64_opt")]
+    pub(crate) periods: Option<u64>,
+    #[serde(default, deserialize_with = "u64_opt")]
+    pub(crate) throttled_periods: Option<u64>,
+    /// Nanoseconds.
+    #[serde(default, deserialize_with = "u64_opt")]
+    pub(crate) throttled_time: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -1,7 +1,9 @@
-//! The Docker CLI for the image tests (`tests/image.rs`, `tests/docker_awslogs.rs`).
-//! `scripts/e2e-docker.sh` starts a private dockerd, builds the image and sets `E2E_DOCKER`
-//! (the CLI), `E2E_IMAGE` (the image) and `DOCKER_HOST`; the tests are `#[ignore]`d so that a
-//! plain `cargo test` reports them as ignored, never as passed.
+//! The Docker CLI for the image tests (`tests/image.rs`, `tests/docker_awslogs.rs`) and the
+//! daemon-mode tests (`tests/daemon.rs`). `scripts/e2e-docker.sh` starts a private dockerd,
+//! builds the image and the workload image and sets `E2E_DOCKER` (the CLI), `E2E_IMAGE` (the
+//! image), `E2E_LOADGEN_IMAGE` (the workload, `support/loadgen.c`) and `DOCKER_HOST`; the
+//! tests are `#[ignore]`d so that a plain `cargo test` reports them as ignored, never as
+//! passed.
 
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -21,6 +23,21 @@ impl Docker {
         });
         let cli = std::env::var("E2E_DOCKER").unwrap_or_else(|_| "docker".to_string());
         Docker { cli, image }
+    }
+
+    /// The CLI of `E2E_DOCKER` with the daemon-mode tests' workload image,
+    /// `E2E_LOADGEN_IMAGE` (`support/loadgen.c`: `loadgen MIB SECONDS EXIT_CODE`).
+    pub fn loadgen_from_env() -> Docker {
+        let image = std::env::var("E2E_LOADGEN_IMAGE").unwrap_or_else(|_| {
+            panic!("E2E_LOADGEN_IMAGE is not set: run these tests through scripts/e2e-docker.sh")
+        });
+        let cli = std::env::var("E2E_DOCKER").unwrap_or_else(|_| "docker".to_string());
+        Docker { cli, image }
+    }
+
+    /// `docker info -f FORMAT`, trimmed (`{{.CgroupDriver}}`).
+    pub fn info(&self, format: &str) -> String {
+        self.ok(&["info", "-f", format]).trim().to_string()
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
@@ -91,6 +108,24 @@ impl Container<'_> {
             .trim()
             .parse()
             .expect("docker inspect prints the exit code")
+    }
+
+    /// `docker inspect` of the container: Docker's own view (`Id`, `State`, `HostConfig`).
+    pub fn inspect(&self) -> serde_json::Value {
+        let text = self.docker.ok(&["inspect", &self.name]);
+        let all: serde_json::Value =
+            serde_json::from_str(&text).expect("docker inspect prints JSON");
+        all.get(0)
+            .cloned()
+            .unwrap_or_else(|| panic!("docker inspect {} printed no container", self.name))
+    }
+
+    /// The full container id (64 hex digits), as Docker and the ECS agent name it.
+    pub fn id(&self) -> String {
+        self.inspect()["Id"]
+            .as_str()
+            .expect("docker inspect gives the Id")
+            .to_string()
     }
 
     /// What the container wrote, (stdout, stderr): json-file or local log driver only.

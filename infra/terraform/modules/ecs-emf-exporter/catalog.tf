@@ -8,20 +8,23 @@ locals {
   container_dimension_names = concat(local.task_dimension_names, ["ContainerName"])
 
   # Root members of EMF documents (src/pipeline/dimensions.rs PROPERTY_NAMES); a tag or static
-  # dimension of that name would clash. ExitCode and FinishedAt: ContainerExits documents only.
+  # dimension of that name would clash. ExitCode, FinishedAt and OOMKilled: ContainerExits documents
+  # only (OOMKilled in daemon mode, from Docker).
   # ContainerInstanceArn, AgentVersion (properties) and ContainerInstanceId (a built-in dimension
   # the binary allows only with ECS_EMF_INTROSPECTION_URI, which this module does not set, so it
   # is not in the lists above): from the ECS agent introspection API.
-  emf_property_names = ["Type", "ClusterName", "ServiceName", "TaskARN", "TaskId", "TaskDefinitionFamily", "TaskDefinitionRevision", "LaunchType", "AvailabilityZone", "ContainerName", "Image", "DockerId", "KnownStatus", "ClockSynchronizationStatus", "ClockReferenceTimestamp", "ContainerInstanceArn", "AgentVersion", "ContainerInstanceId", "ExitCode", "FinishedAt", "_aws"]
+  emf_property_names = ["Type", "ClusterName", "ServiceName", "TaskARN", "TaskId", "TaskDefinitionFamily", "TaskDefinitionRevision", "LaunchType", "AvailabilityZone", "ContainerName", "Image", "DockerId", "KnownStatus", "ClockSynchronizationStatus", "ClockReferenceTimestamp", "ContainerInstanceArn", "AgentVersion", "ContainerInstanceId", "ExitCode", "FinishedAt", "OOMKilled", "_aws"]
 
   metric_names = [
     "CpuUtilized", "CpuReserved", "CpuUtilization", "MemoryUtilized", "MemoryReserved", "MemoryUtilization",
     "NetworkRxBytes", "NetworkTxBytes", "NetworkRxPackets", "NetworkTxPackets", "NetworkRxDropped", "NetworkTxDropped",
     "NetworkRxErrors", "NetworkTxErrors", "StorageReadBytes", "StorageWriteBytes", "EphemeralStorageUtilized",
     "EphemeralStorageReserved", "RunningContainerCount", "ImagePullTime", "ClockErrorBound",
+    "CpuThrottledTime", "CpuThrottledPercent",
     "ContainerCpuUtilized", "ContainerCpuReserved", "ContainerCpuUtilization", "ContainerMemoryUtilized",
     "ContainerMemoryReserved", "ContainerMemoryUtilization", "ContainerNetworkRxBytes", "ContainerNetworkTxBytes",
     "ContainerStorageReadBytes", "ContainerStorageWriteBytes", "ContainerRestarts", "ContainerPidCount", "ContainerExits",
+    "ContainerCpuThrottledTime", "ContainerCpuThrottledPercent",
     "ExporterErrors", "ExporterDroppedDatapoints", "ExporterCycleDuration",
   ]
 

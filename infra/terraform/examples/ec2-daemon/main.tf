@@ -1,0 +1,40 @@
+# ecs-emf-exporter as a DAEMON service on an existing EC2 cluster (one exporter per container
+# instance, covering every task there), and a dashboard with alarms for one of the cluster's
+# services. Nothing in the service's task definition changes.
+
+locals {
+  # arn:PARTITION:ecs:REGION:ACCOUNT:cluster/NAME
+  cluster_name = element(split("/", var.cluster_arn), 1)
+}
+
+module "exporter_daemon" {
+  source = "../../modules/ecs-emf-exporter-daemon"
+
+  cluster_arn    = var.cluster_arn
+  image          = var.exporter_image
+  log_group_name = "/ecs/${local.cluster_name}/ecs-emf-exporter-daemon"
+  name           = "ecs-emf-exporter-${local.cluster_name}"
+
+  # Task tags cannot be dimensions in daemon mode; a static dimension needs no permission.
+  static_dimensions = { env = var.environment }
+  # ServiceName from ecs:DescribeTasks (service_from_api, on by default): the same dimension sets
+  # as a sidecar's, so the dashboard below is the one a sidecar would get.
+}
+
+module "dashboard" {
+  source = "../../modules/ecs-emf-exporter-dashboard"
+
+  metric_config  = module.exporter_daemon.metric_config
+  dashboard_name = "${local.cluster_name}-${var.service_name}"
+  # ClusterName and ServiceName from the first dimension set; "env" is static and brings its own
+  # value. (With service_from_api = false the set would name TaskDefinitionFamily instead.)
+  dimension_values = {
+    ClusterName = local.cluster_name
+    ServiceName = var.service_name
+  }
+  container_names = var.container_names
+  # No restart alarms: the daemon cannot see ECS's restart count, and metric_config says so.
+  min_tasks_reporting = var.min_tasks_reporting
+  alarm_actions       = var.alarm_topic_arns
+  ok_actions          = var.alarm_topic_arns
+}
