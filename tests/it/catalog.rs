@@ -205,7 +205,6 @@ fn the_catalog_reports_the_namespace_names_units_and_dimension_sets_the_document
             "ContainerRestarts",
             "ContainerExits",
             // Daemon mode only (the sidecar never reads throttling_data):
-
             "CpuThrottledTime",
             "CpuThrottledPercent",
             "ContainerCpuThrottledTime",
