@@ -1,17 +1,21 @@
 // Example app: a Fargate service with the exporter sidecar (restart policy on by default), a tag
 // and a static dimension, self metrics, a dashboard and alarms: CPU, memory, exporter errors,
 // no data (on by default), restarts of app and the sidecar, exits of app, plus one alarm of its own made
-// from a metric helper. Environment-agnostic (no account/region, no lookups), so `cdk synth`
-// works offline and without credentials; check.sh lints what it synthesizes.
+// from a metric helper. A second stack runs the exporter in daemon mode instead: an EC2 cluster,
+// an app service on it, and EcsEmfExporterDaemon (one exporter per instance) with a dashboard
+// and alarms over that app service. Environment-agnostic (no account/region, no lookups), so
+// `cdk synth` works offline and without credentials; check.sh lints what it synthesizes.
 // In your own app, import from the package instead: import { EcsEmfExporter, ExporterOutput } from "ecs-emf-exporter-cdk";
 import { App, Duration, Stack, StackProps, Tags } from "aws-cdk-lib";
+import * as autoscaling from "aws-cdk-lib/aws-autoscaling";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as cloudwatchActions from "aws-cdk-lib/aws-cloudwatch-actions";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as ecs from "aws-cdk-lib/aws-ecs";
+import * as iam from "aws-cdk-lib/aws-iam";
 import * as sns from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
-import { EcsEmfExporter, ExporterOutput } from "../lib";
+import { EcsEmfExporter, EcsEmfExporterDaemon, ExporterOutput } from "../lib";
 
 const SERVICE_NAME = "ecs-emf-exporter-demo";
 // Where you pushed the exporter image (see the repository README); `cdk synth -c exporterImage=...`.
@@ -103,6 +107,89 @@ class ExampleStack extends Stack {
   }
 }
 
+const DAEMON_APP_SERVICE_NAME = "ecs-emf-exporter-daemon-demo-app";
+
+/** Daemon mode: one exporter per EC2 container instance, covering every task on it. */
+class DaemonExampleStack extends Stack {
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+    const exporterImage: string = this.node.tryGetContext("exporterImage") ?? DEFAULT_EXPORTER_IMAGE;
+
+    const vpc = new ec2.Vpc(this, "Vpc", {
+      maxAzs: 2,
+      natGateways: 0,
+      subnetConfiguration: [{ name: "public", subnetType: ec2.SubnetType.PUBLIC }],
+    });
+    const cluster = new ecs.Cluster(this, "Cluster", { vpc });
+    // The EC2 capacity: ECS-optimized Amazon Linux 2023 instances (the AMI ID is an SSM parameter
+    // CloudFormation resolves, not a lookup), IMDSv2 only, no inbound rule.
+    const launchTemplate = new ec2.LaunchTemplate(this, "LaunchTemplate", {
+      machineImage: ecs.EcsOptimizedImage.amazonLinux2023(),
+      instanceType: new ec2.InstanceType("t3.small"),
+      // The capacity provider appends the ECS agent's cluster setting to it.
+      userData: ec2.UserData.forLinux(),
+      role: new iam.Role(this, "InstanceRole", { assumedBy: new iam.ServicePrincipal("ec2.amazonaws.com") }),
+      securityGroup: new ec2.SecurityGroup(this, "InstanceSecurityGroup", { vpc, allowAllOutbound: true }),
+      associatePublicIpAddress: true,
+      requireImdsv2: true,
+    });
+    const autoScalingGroup = new autoscaling.AutoScalingGroup(this, "Instances", {
+      vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      launchTemplate,
+      minCapacity: 1,
+      maxCapacity: 2,
+    });
+    cluster.addAsgCapacityProvider(
+      // ECS drains an instance's tasks before the group terminates it (no drain-hook Lambda).
+      new ecs.AsgCapacityProvider(this, "CapacityProvider", { autoScalingGroup, enableManagedTerminationProtection: false, enableManagedDraining: true }),
+    );
+
+    // The service the daemon's dashboard watches; the daemon covers every other task too.
+    const appTaskDefinition = new ecs.Ec2TaskDefinition(this, "AppTaskDefinition");
+    appTaskDefinition.addContainer("app", {
+      containerName: "app",
+      image: ecs.ContainerImage.fromRegistry("public.ecr.aws/nginx/nginx:stable"),
+      essential: true,
+      cpu: 256,
+      memoryLimitMiB: 256,
+      // ECS reports RestartCount (ContainerRestarts) only for a container with a restart policy.
+      enableRestartPolicy: true,
+      restartIgnoredExitCodes: [0],
+      restartAttemptPeriod: Duration.seconds(60),
+    });
+    new ecs.Ec2Service(this, "AppService", {
+      cluster,
+      taskDefinition: appTaskDefinition,
+      serviceName: DAEMON_APP_SERVICE_NAME,
+      desiredCount: 1,
+      minHealthyPercent: 100,
+      circuitBreaker: { rollback: true },
+    });
+
+    const alarmTopic = new sns.Topic(this, "AlarmTopic");
+    new EcsEmfExporterDaemon(this, "ExporterDaemon", {
+      cluster,
+      image: ecs.ContainerImage.fromRegistry(exporterImage),
+      // serviceFromApi is left at its default (true): ServiceName from ecs:DescribeTasks, granted
+      // on this cluster's tasks only. EMF lines on stdout (the default output) need no other grant.
+      staticDimensions: { team: "payments" },
+      dashboard: {
+        dashboardName: "ecs-emf-exporter-daemon-demo",
+        // ClusterName defaults to the cluster's name.
+        dimensionValues: { ServiceName: DAEMON_APP_SERVICE_NAME },
+        // The daemon cannot see the app's task definition: its containers are named here.
+        containerNames: ["app"],
+        restartAlarmContainers: ["app"],
+        exitAlarmContainers: ["app"],
+        minTasksReporting: 1,
+        alarmActions: [new cloudwatchActions.SnsAction(alarmTopic)],
+      },
+    });
+  }
+}
+
 const app = new App();
 new ExampleStack(app, "EcsEmfExporterExample");
+new DaemonExampleStack(app, "EcsEmfExporterDaemonExample");
 app.synth();

@@ -11,8 +11,9 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { ExporterAlarms, NO_DATA_METRIC, NoDataAlarmInput, createExporterAlarms } from "./alarms";
 import { ContainerLine, createDashboard } from "./dashboard";
-import { tasksReportingEvaluationPeriods, tasksReportingExpression, periodCoveringInterval, tasksReportingThreshold } from "./tasks-reporting";
-import { containerSetNamesContainer, dimensionPairs, dimensionsMap } from "./dimension-values";
+import { tasksReportingEvaluationPeriods, periodCoveringInterval, tasksReportingThreshold } from "./tasks-reporting";
+import { containerSetNamesContainer } from "./dimension-values";
+import { ExporterMetricFactory, checkPeriod } from "./metric-factory";
 import { METRIC_CATALOG } from "./metric-catalog";
 import { ExporterOutput, ExporterSettings, ResolvedSettings, containerExcluded, renderEnvironment, resolveSettings } from "./settings";
 
@@ -26,7 +27,7 @@ const MAX_IGNORED_EXIT_CODES = 50;
 const MIN_RESTART_ATTEMPT_SECONDS = 60;
 const MAX_RESTART_ATTEMPT_SECONDS = 1800;
 /** CloudWatch: an alarm's evaluation range (periods x period) is at most one day. */
-const MAX_ALARM_EVALUATION_SECONDS = 86_400;
+export const MAX_ALARM_EVALUATION_SECONDS = 86_400;
 
 /**
  * The sidecar's ECS container restart policy. ECS restarts a container that exits, unless its
@@ -227,20 +228,19 @@ export class EcsEmfExporter extends Construct {
   /** Every alarm created, for wiring into composite alarms or notifications. */
   public readonly allAlarms: cloudwatch.Alarm[];
 
-  private readonly settings: ResolvedSettings;
-  private readonly defaultDimensionValues: Readonly<Record<string, string>>;
   private readonly defaultPeriod: Duration;
+  /** Builds every metric of the helpers, the dashboard and the alarms (shared with EcsEmfExporterDaemon). */
+  private readonly metricFactory: ExporterMetricFactory;
 
   constructor(scope: Construct, id: string, props: EcsEmfExporterProps) {
     super(scope, id);
     const settings = resolveSettings(props);
-    this.settings = settings;
     this.environment = renderEnvironment(props, settings);
     this.metricNamespace = settings.namespace;
     this.publishedMetricNames = METRIC_CATALOG.filter((metric) => settings.publishedMetrics.has(metric.name)).map((metric) => metric.name);
-    this.defaultDimensionValues = { ...(props.dashboard?.dimensionValues ?? {}) };
     const periodSeconds = checkPeriod(props.dashboard?.period ?? Duration.seconds(DEFAULT_PERIOD_SECONDS));
     this.defaultPeriod = Duration.seconds(periodSeconds);
+    this.metricFactory = new ExporterMetricFactory(settings, { ...(props.dashboard?.dimensionValues ?? {}) }, this.defaultPeriod);
     const restartPolicy = resolveRestartPolicy(props.restartPolicy);
     const containerName = props.containerName ?? "ecs-emf-exporter";
     // Read before our container is added; ours is not essential, so it never becomes the default.
@@ -268,7 +268,7 @@ export class EcsEmfExporter extends Construct {
         );
       }
       this.dashboard = createDashboard(this, "Dashboard", {
-        metric: (metricName, statistic, label, name) => this.lineMetric(metricName, statistic, this.defaultPeriod, name, label),
+        metric: (metricName, statistic, label, name) => this.metricFactory.lineMetric(metricName, statistic, this.defaultPeriod, name, label),
         dashboardName: options.dashboardName,
         region: Stack.of(this).region,
         period: this.defaultPeriod,
@@ -337,20 +337,7 @@ export class EcsEmfExporter extends Construct {
    * leaves out, and a missing dimension value.
    */
   public metric(metricName: string, options: ExporterMetricOptions = {}): cloudwatch.Metric {
-    const entry = METRIC_CATALOG.find((metric) => metric.name === metricName);
-    if (entry === undefined) {
-      throw new Error(`ecs-emf-exporter: ${metricName} is not a metric of the exporter (see \`ecs-emf-exporter metrics\`)`);
-    }
-    if (!this.settings.publishedMetrics.has(metricName)) {
-      throw new Error(
-        `ecs-emf-exporter: ${metricName} is not published with these settings (metrics / excludeMetrics, containerMetrics, selfMetrics): a metric of it would never see a datapoint`,
-      );
-    }
-    const containerName = options.containerName;
-    if (containerName !== undefined && containerExcluded(this.settings, containerName)) {
-      throw new Error(`ecs-emf-exporter: ${metricName} of container ${containerName}: excludeContainers leaves it out, so the exporter publishes nothing for it`);
-    }
-    return this.lineMetric(metricName, options.statistic ?? "Average", options.period ?? this.defaultPeriod, containerName, options.label, options);
+    return this.metricFactory.metric(metricName, options);
   }
 
   /** Task CPU utilization (percent of the task's CPU). @default statistic Average */
@@ -408,76 +395,12 @@ export class EcsEmfExporter extends Construct {
    * is shorter than the interval.
    */
   public metricTasksReporting(options: TasksReportingMetricOptions = {}): cloudwatch.MathExpression {
-    if (!this.publishesMetric(NO_DATA_METRIC)) {
-      throw new Error(`ecs-emf-exporter: tasks reporting counts ${NO_DATA_METRIC} samples, which metrics/excludeMetrics leave out`);
-    }
-    const intervalMillis = this.settings.intervalMillis;
-    if (intervalMillis === undefined) {
-      throw new Error("ecs-emf-exporter: tasks reporting divides by the interval, which must then be known at synth time");
-    }
-    const periodSeconds =
-      options.period === undefined ? periodCoveringInterval(this.defaultPeriod.toSeconds(), intervalMillis) : checkPeriod(options.period, "tasks reporting period");
-    if (periodSeconds * 1000 < intervalMillis) {
-      throw new Error(
-        `ecs-emf-exporter: tasks reporting period ${periodSeconds} s is shorter than the interval (${intervalMillis} ms): a healthy task would leave periods without a sample`,
-      );
-    }
-    const period = Duration.seconds(periodSeconds);
-    return new cloudwatch.MathExpression({
-      expression: tasksReportingExpression(intervalMillis, periodSeconds),
-      usingMetrics: {
-        m1: this.lineMetric(NO_DATA_METRIC, "SampleCount", period, undefined, "RunningContainerCount samples", {
-          ...(options.dimensionValues === undefined ? {} : { dimensionValues: options.dimensionValues }),
-        }),
-      },
-      label: options.label ?? "Tasks reporting",
-      period,
-    });
+    return this.metricFactory.tasksReporting(options);
   }
 
   /** Whether the exporter publishes that metric with these settings. */
   public publishesMetric(metricName: string): boolean {
-    return this.settings.publishedMetrics.has(metricName);
-  }
-
-  /** The one place a cloudwatch.Metric of the exporter is built (no published-metric check). */
-  private lineMetric(
-    metricName: string,
-    statistic: string,
-    period: Duration,
-    containerName: string | undefined,
-    label?: string,
-    extra: ExporterMetricOptions = {},
-  ): cloudwatch.Metric {
-    const entry = METRIC_CATALOG.find((metric) => metric.name === metricName);
-    if (entry === undefined) {
-      throw new Error(`ecs-emf-exporter: internal error: ${metricName} is not in the metric catalog`);
-    }
-    const level = entry.level === "container" ? "container" : "task";
-    if (level === "task" && containerName !== undefined) {
-      throw new Error(`ecs-emf-exporter: ${metricName} is a task-level metric without a ContainerName dimension; leave out containerName`);
-    }
-    if (level === "container") {
-      const named = containerSetNamesContainer(this.settings);
-      if (named && containerName === undefined) {
-        throw new Error(`ecs-emf-exporter: ${metricName} is published per container (the first containerDimensions set names ContainerName); give containerName`);
-      }
-      if (!named && containerName !== undefined) {
-        throw new Error(`ecs-emf-exporter: the first containerDimensions set has no ContainerName, so ${metricName} has no per-container series; leave out containerName`);
-      }
-    }
-    checkPeriod(period, "metric period");
-    const values = { ...this.defaultDimensionValues, ...(extra.dimensionValues ?? {}) };
-    return new cloudwatch.Metric({
-      namespace: this.settings.namespace,
-      metricName,
-      dimensionsMap: dimensionsMap(dimensionPairs(this.settings, values, level, containerName)),
-      unit: entry.unit,
-      statistic,
-      period,
-      ...(label === undefined ? {} : { label }),
-      ...(extra.color === undefined ? {} : { color: extra.color }),
-    });
+    return this.metricFactory.publishes(metricName);
   }
 
   /**
@@ -654,18 +577,6 @@ export function taskArnPattern(clusterArn: string): string {
   });
 }
 
-/** The period in seconds: one CloudWatch alarms accept (10, 30 or a multiple of 60), known at synth time. */
-function checkPeriod(period: Duration, setting = "dashboard.period"): number {
-  if (period.isUnresolved()) {
-    throw new Error(`ecs-emf-exporter: ${setting} must be known at synth time (a Duration whose amount is a token cannot be checked or rendered into widgets and alarms)`);
-  }
-  const seconds = period.toSeconds({ integral: false });
-  if (!(seconds === 10 || seconds === 30 || (Number.isInteger(seconds) && seconds > 0 && seconds % 60 === 0))) {
-    throw new Error(`ecs-emf-exporter: ${setting} ${seconds} must be 10, 30 or a multiple of 60 seconds`);
-  }
-  return seconds;
-}
-
 /** The hard limit to render, or undefined for none. */
 function resolveMemoryLimit(memoryLimitMiB: number | undefined, noMemoryLimit: boolean): number | undefined {
   if (noMemoryLimit) {
@@ -725,7 +636,7 @@ function hasEnabledRestartPolicy(taskDefinition: ecs.TaskDefinition, containerNa
   return (policy as ecs.CfnTaskDefinition.RestartPolicyProperty).enabled === true;
 }
 
-function checkMinTasksReporting(minTasks: number, settings: ResolvedSettings, createAlarms: boolean): number {
+export function checkMinTasksReporting(minTasks: number, settings: ResolvedSettings, createAlarms: boolean): number {
   if (!Number.isInteger(minTasks) || minTasks < 1) {
     throw new Error(`ecs-emf-exporter: dashboard.minTasksReporting ${minTasks} must be a whole number of at least 1`);
   }
@@ -743,7 +654,7 @@ function checkMinTasksReporting(minTasks: number, settings: ResolvedSettings, cr
   return minTasks;
 }
 
-function checkNoDataEvaluationPeriods(periods: number): number {
+export function checkNoDataEvaluationPeriods(periods: number): number {
   if (!Number.isInteger(periods) || periods < 2) {
     throw new Error(`ecs-emf-exporter: dashboard.noDataEvaluationPeriods ${periods} must be a whole number of at least 2`);
   }
@@ -751,7 +662,7 @@ function checkNoDataEvaluationPeriods(periods: number): number {
 }
 
 /** The no-data alarm's period and wording, or a refusal when it could only ever be in ALARM. */
-function noDataAlarmInput(settings: ResolvedSettings, dashboardPeriodSeconds: number, evaluationPeriods: number): NoDataAlarmInput {
+export function noDataAlarmInput(settings: ResolvedSettings, dashboardPeriodSeconds: number, evaluationPeriods: number): NoDataAlarmInput {
   if (!settings.publishedMetrics.has(NO_DATA_METRIC)) {
     throw new Error(
       `ecs-emf-exporter: the no-data alarm watches ${NO_DATA_METRIC}, which metrics/excludeMetrics leave out; publish it, or set noDataAlarm: false`,
@@ -781,7 +692,7 @@ function defaultContainerNames(appContainerName: string | undefined, exporterNam
 
 /** Per-container lines; a single unnamed line when the first container set has no ContainerName
  * (per-container lines would then be identical). */
-function containerLines(settings: ResolvedSettings, containerNames: readonly string[]): ContainerLine[] {
+export function containerLines(settings: ResolvedSettings, containerNames: readonly string[]): ContainerLine[] {
   if (!containerSetNamesContainer(settings)) {
     return [{ label: "all-containers", containerName: undefined }];
   }
@@ -793,7 +704,7 @@ function containerLines(settings: ResolvedSettings, containerNames: readonly str
 
 /** One restart or exit alarm per container, or a single one over all containers when the first
  * container set has no ContainerName (then any counted container's restart or exit shows in it). */
-function alarmContainerLines(settings: ResolvedSettings, containerNames: readonly string[]): ContainerLine[] {
+export function alarmContainerLines(settings: ResolvedSettings, containerNames: readonly string[]): ContainerLine[] {
   if (containerNames.length === 0) {
     return [];
   }
@@ -803,7 +714,7 @@ function alarmContainerLines(settings: ResolvedSettings, containerNames: readonl
   return containerNames.map((name) => ({ label: name, containerName: name }));
 }
 
-function listAlarms(alarms: ExporterAlarms): cloudwatch.Alarm[] {
+export function listAlarms(alarms: ExporterAlarms): cloudwatch.Alarm[] {
   const optional = (alarm: cloudwatch.Alarm | undefined) => (alarm === undefined ? [] : [alarm]);
   return [
     ...optional(alarms.cpuUtilization),

@@ -36,6 +36,9 @@ export const METRIC_CATALOG: readonly CatalogMetric[] = [
   { name: "RunningContainerCount", unit: U.COUNT, level: "task" },
   { name: "ImagePullTime", unit: U.SECONDS, level: "task" },
   { name: "ClockErrorBound", unit: U.MILLISECONDS, level: "task" },
+  // Daemon mode only (real cgroup counters); the sidecar publishes no throttling.
+  { name: "CpuThrottledTime", unit: U.MILLISECONDS, level: "task" },
+  { name: "CpuThrottledPercent", unit: U.PERCENT, level: "task" },
   { name: "ContainerCpuUtilized", unit: U.NONE, level: "container" },
   { name: "ContainerCpuReserved", unit: U.NONE, level: "container" },
   { name: "ContainerCpuUtilization", unit: U.PERCENT, level: "container" },
@@ -50,6 +53,8 @@ export const METRIC_CATALOG: readonly CatalogMetric[] = [
   { name: "ContainerPidCount", unit: U.COUNT, level: "container" },
   // An event metric: published only when a container exited (a STOPPED container, restarts).
   { name: "ContainerExits", unit: U.COUNT, level: "container" },
+  { name: "ContainerCpuThrottledTime", unit: U.MILLISECONDS, level: "container" },
+  { name: "ContainerCpuThrottledPercent", unit: U.PERCENT, level: "container" },
   { name: "ExporterErrors", unit: U.COUNT, level: "exporter" },
   { name: "ExporterDroppedDatapoints", unit: U.COUNT, level: "exporter" },
   { name: "ExporterCycleDuration", unit: U.MILLISECONDS, level: "exporter" },

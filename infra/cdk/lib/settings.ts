@@ -145,9 +145,10 @@ const DOCUMENT_PROPERTY_NAMES: readonly string[] = [
   "ContainerInstanceArn",
   "AgentVersion",
   "ContainerInstanceId",
-  // ContainerExits documents only.
+  // ContainerExits documents only (OOMKilled in daemon mode, from Docker).
   "ExitCode",
   "FinishedAt",
+  "OOMKilled",
   "_aws",
 ];
 

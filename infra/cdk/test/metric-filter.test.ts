@@ -27,6 +27,8 @@ describe("published metric set", () => {
   it("keeps only the names matching metrics", () => {
     assert.deepEqual(published({ metrics: ["Cpu*", "Memory*"] }), [
       "CpuReserved",
+      "CpuThrottledPercent",
+      "CpuThrottledTime",
       "CpuUtilization",
       "CpuUtilized",
       "MemoryReserved",
@@ -36,7 +38,10 @@ describe("published metric set", () => {
   });
 
   it("lets excludeMetrics win over metrics", () => {
-    assert.deepEqual(published({ metrics: ["Cpu*"], excludeMetrics: ["CpuReserved"] }), ["CpuUtilization", "CpuUtilized"]);
+    assert.deepEqual(published({ metrics: ["Cpu*"], excludeMetrics: ["CpuReserved", "CpuThrottled*"] }), [
+      "CpuUtilization",
+      "CpuUtilized",
+    ]);
   });
 
   it("applies the containerMetrics and selfMetrics switches too", () => {
@@ -46,8 +51,8 @@ describe("published metric set", () => {
     );
   });
 
-  it("publishes the whole catalog (37 names) by default, and with an empty metrics list", () => {
-    assert.equal(published({}).length, 37);
+  it("publishes the whole catalog (41 names) by default, and with an empty metrics list", () => {
+    assert.equal(published({}).length, 41);
     assert.deepEqual(published({ metrics: [] }), published({}));
   });
 });

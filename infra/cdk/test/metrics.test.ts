@@ -99,9 +99,9 @@ describe("metric helpers with the default settings and a dashboard", () => {
 
   it("exposes the namespace and the published metric names", () => {
     assert.equal(exporter.metricNamespace, "ECS/TaskMetrics");
-    // The 37 of `metrics --json`: 21 task (ClockErrorBound the latest), 13 container
-    // (ContainerExits the latest), 3 exporter.
-    assert.equal(exporter.publishedMetricNames.length, 37);
+    // The 41 of `metrics --json`: 23 task (the CpuThrottled pair the latest; daemon mode
+    // only), 15 container (the ContainerCpuThrottled pair the latest), 3 exporter.
+    assert.equal(exporter.publishedMetricNames.length, 41);
     assert.equal(exporter.publishedMetricNames[0], "CpuUtilized");
     assert.equal(exporter.publishesMetric("ExporterErrors"), true);
     const clock = exporter.metric("ClockErrorBound");
