@@ -590,7 +590,7 @@ fn one_task_of_two_containers_is_measured_as_docker_runs_it() {
     let state = &worker.inspect()["State"];
     assert_eq!(state["ExitCode"], 3);
     assert_eq!(state["OOMKilled"], false);
-    assert_eq!(exit["FinishedAt"], state["FinishedAt"]);
+    assert_same_time(&exit["FinishedAt"], &state["FinishedAt"]);
 
     // The log: the task is measured from its first cycle; the start says what Docker says
     // of its cgroups; nothing is wrong (a cycle may outlast the 1 s interval: Docker's
@@ -689,7 +689,7 @@ fn an_oom_killed_container_is_one_exit_with_code_137_and_oom_killed_true() {
     let state = &hog.inspect()["State"];
     assert_eq!(state["ExitCode"], 137);
     assert_eq!(state["OOMKilled"], true);
-    assert_eq!(exit["FinishedAt"], state["FinishedAt"]);
+    assert_same_time(&exit["FinishedAt"], &state["FinishedAt"]);
     // The app ran on, measured every cycle.
     assert_eq!(
         task.measured(&docs, "app").len(),
@@ -1230,4 +1230,18 @@ fn settings_daemon_mode_cannot_honour_are_refused_at_the_start() {
         assert!(stderr.contains(named), "{env:?} {args:?}: {stderr}");
         assert!(out.stdout.is_empty(), "{env:?}: nothing on stdout");
     }
+}
+
+/// Two RFC 3339 times are the same instant: the exporter writes nanoseconds in full
+/// (`.020025820Z`) where Docker's Go trims trailing zeros (`.02002582Z`).
+fn assert_same_time(published: &Value, docker: &Value) {
+    let parse = |v: &Value| {
+        chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{v} is not an RFC 3339 time: {e}"))
+    };
+    assert_eq!(
+        parse(published),
+        parse(docker),
+        "{published} vs Docker's {docker}"
+    );
 }
