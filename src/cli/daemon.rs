@@ -34,6 +34,15 @@ pub(crate) fn settings(args: &DaemonArgs) -> RawSettings {
     raw
 }
 
+/// A setting as given, trimmed, or `default` when it is unset or blank (an empty variable in a
+/// task definition means "not set").
+fn given_or<'a>(value: Option<&'a str>, default: &'a str) -> &'a str {
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .unwrap_or(default)
+}
+
 /// What daemon mode cannot do yet with these settings, said before it starts rather than
 /// published as `unknown` on every document.
 fn refused(settings: &Settings) -> Option<String> {
@@ -65,24 +74,14 @@ pub(crate) async fn run(
     if let Some(why) = refused(&settings) {
         return Err(Failure::usage(why));
     }
-    let docker_text = args
-        .docker_host
-        .as_deref()
-        .map(str::trim)
-        .filter(|h| !h.is_empty())
-        .unwrap_or(DEFAULT_DOCKER_HOST);
+    let docker_text = given_or(args.docker_host.as_deref(), DEFAULT_DOCKER_HOST);
     let docker = DockerHost::parse(docker_text).map_err(Failure::usage)?;
     let Some(introspection) = settings.introspection_uri.as_ref() else {
         return Err(Failure::usage(
             "daemon mode needs the ECS agent introspection API (ECS_EMF_INTROSPECTION_URI)",
         ));
     };
-    let cgroup_root = args
-        .cgroup_root
-        .as_deref()
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-        .unwrap_or(cgroup::DEFAULT_ROOT);
+    let cgroup_root = given_or(args.cgroup_root.as_deref(), cgroup::DEFAULT_ROOT);
     let service_from_api = parse_bool(
         "ECS_EMF_SERVICE_FROM_API",
         args.service_from_api.as_deref(),
