@@ -9,7 +9,8 @@
 #
 # Needs a running dockerd at DOCKER_HOST (scripts/e2e-docker.sh shows how to start a private
 # one here), the docker CLI and gcc. The host's cgroup tree is read at /sys/fs/cgroup. Prints
-# one line like scripts/measure.sh. Compare with the sidecar mode on the same host: N/2 tasks
+# one line like scripts/measure.sh, plus the wall time per cycle and, with DOCKERD_PID set,
+# the CPU time dockerd spent per cycle answering (its own threads only, not containerd's). Compare with the sidecar mode on the same host: N/2 tasks
 # each with its own sidecar over 2 containers is N/2 × `scripts/measure.sh 2 30 ec2`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,8 @@ work=$(mktemp -d)
 run_id=measure-$$
 cleanup() {
   kill "${exporter_pid:-}" "${sim_pid:-}" "${cat_pid:-}" 2>/dev/null || true
+  # MEASURE_LOG=FILE keeps the exporter's log.
+  [ -z "${MEASURE_LOG:-}" ] || cp "$work/exporter.err" "$MEASURE_LOG" 2>/dev/null || true
   "$docker" ps -aq --filter "label=measure-daemon=$run_id" | xargs -r "$docker" rm -f >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -72,10 +75,21 @@ ECS_EMF_INTERVAL=1s "$bin" daemon --introspection-uri "http://127.0.0.1:$port" \
 exporter_pid=$!
 
 task_docs() { grep -c '"Type":"Task"' "$work/out.jsonl" || true; }
-sleep 3.5 # start-up and the first cycles are not steady state
+# Start-up and the first cycles are not steady state: Docker answers a container's first
+# stats request slowly (its collector starts then; 4.7 s for 200 containers here), so the
+# first cycle may overrun the interval and say so. Measuring starts once three cycles have
+# published every task, and warnings from then on fail the run.
+for _ in $(seq 1 600); do
+  [ "$(task_docs)" -lt $((3 * tasks)) ] || break
+  kill -0 "$exporter_pid" 2>/dev/null || { cat "$work/exporter.err" >&2; exit 1; }
+  sleep 0.1
+done
+[ "$(task_docs)" -ge $((3 * tasks)) ] ||
+  { echo "no three cycles within 60 s; exporter log:" >&2; cat "$work/exporter.err" >&2; exit 1; }
+sleep 0.5
 c0=$(task_docs); t0=$(cpu_ns "$exporter_pid")
-# Docker answers a container's first stats request slowly (its collector starts then): the
-# first cycle may overrun the interval and say so. Warnings from here on fail the run.
+d0=""
+[ -z "${DOCKERD_PID:-}" ] || d0=$(cpu_ns "$DOCKERD_PID")
 warnings_before=$(grep -c ' WARN ' "$work/exporter.err" || true)
 start_us=${EPOCHREALTIME/./}
 samples=("$t0")
@@ -100,5 +114,13 @@ fi
 per_cycle_us=$(awk -v a="$t0" -v b="$t1" -v n="$cycles" 'BEGIN {printf "%.1f", (b - a) / n / 1000}')
 median_us=$(printf '%s\n' "${samples[@]}" | awk 'NR > 1 {print ($1 - prev) / 1000} {prev = $1}' |
   sort -n | awk '{v[NR] = $1} END {printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')
-echo "mode=daemon containers=$containers tasks=$tasks cycles=$cycles" \
-  "cpu_per_cycle_us=$per_cycle_us median_cycle_us=$median_us rss_kib=$rss anon_kib=$anon peak_rss_kib=$hwm"
+# A cycle may take longer than the 1 s interval (the ticks it overran are skipped): then
+# the median of the per-second samples is not a cycle's, and the mean per cycle is the figure.
+wall_ms=$(awk -v s="$seconds" -v n="$cycles" 'BEGIN {printf "%.0f", s * 1000 / n}')
+dockerd_field=""
+if [ -n "$d0" ]; then
+  d1=$(cpu_ns "$DOCKERD_PID")
+  dockerd_field=" dockerd_cpu_per_cycle_us=$(awk -v a="$d0" -v b="$d1" -v n="$cycles" 'BEGIN {printf "%.1f", (b - a) / n / 1000}')"
+fi
+echo "mode=daemon containers=$containers tasks=$tasks cycles=$cycles wall_per_cycle_ms=$wall_ms" \
+  "cpu_per_cycle_us=$per_cycle_us median_second_us=$median_us rss_kib=$rss anon_kib=$anon peak_rss_kib=$hwm$dockerd_field"
