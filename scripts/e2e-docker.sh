@@ -5,7 +5,9 @@
 # image with scripts/build-image.sh and the daemon-mode workload (tests/it/support/loadgen.c,
 # static, imported as an image: nothing is pulled), and runs the #[ignore]d tests in
 # tests/it/image.rs, tests/it/docker_awslogs.rs and tests/it/daemon.rs against it and a local
-# moto.
+# moto. One daemon-mode test starts (and restarts) a dockerd of its own with live restore,
+# from the same dockerd binary; another runs the daemon as nobody: these need root, as dockerd
+# does.
 # When dockerd cannot be installed or started here, or gcc is missing, it says so loudly and
 # exits 77: skipped, never passed. scripts/test.sh reports that.
 set -euo pipefail

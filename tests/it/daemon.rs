@@ -10,7 +10,9 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -254,10 +256,24 @@ struct Daemon {
 
 impl Daemon {
     fn start(args: &[&str], env: &[(&str, &str)]) -> Daemon {
+        Daemon::start_as(None, args, env)
+    }
+
+    /// As user `uid` (its group the same number) when given: the test must run as root to
+    /// switch.
+    fn start_as(uid: Option<u32>, args: &[&str], env: &[(&str, &str)]) -> Daemon {
         let dir = tempfile::tempdir().expect("tempdir");
         let stdout = dir.path().join("stdout");
         let stderr = dir.path().join("stderr");
-        let child = Command::new(bin())
+        let mut command = Command::new(bin());
+        if let Some(uid) = uid {
+            // The health file is written in `dir`.
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))
+                .expect("chmod the daemon's directory");
+            // From root, std also drops the supplementary groups (setgroups(0)).
+            command.uid(uid).gid(uid);
+        }
+        let child = command
             .env_clear()
             .env("ECS_EMF_INTERVAL", "1s")
             .env("ECS_EMF_HEALTH_FILE", dir.path().join("health"))
@@ -820,16 +836,48 @@ fn a_task_that_stops_is_dropped_and_the_one_that_starts_is_measured() {
 #[test]
 #[ignore = "needs dockerd: scripts/e2e-docker.sh"]
 fn without_docker_the_daemon_runs_on_warns_once_and_publishes_no_container() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let socket = dir.path().join("no-such-dir").join("docker.sock");
+    no_container_from_an_unreachable_docker(&socket, None, "No such file or directory");
+}
+
+/// The socket is there but the daemon may not connect to it (a socket of the test's, mode
+/// 0600, owned by root; the daemon runs as nobody, 65534): the same as a missing socket, and
+/// the warning says why. Run as root, as scripts/e2e-docker.sh is.
+#[test]
+#[ignore = "needs root: scripts/e2e-docker.sh"]
+fn a_socket_the_daemon_may_not_open_is_said_once_and_no_container_is_published() {
+    let root = std::fs::metadata("/proc/self").map(|m| m.uid());
+    assert_eq!(
+        root.ok(),
+        Some(0),
+        "this test switches users: run it as root"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Searchable by anyone, so that only the socket's own mode refuses.
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
+        .expect("chmod the socket's directory");
+    let socket = dir.path().join("docker.sock");
+    let _listener = UnixListener::bind(&socket).expect("bind the socket");
+    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))
+        .expect("chmod the socket");
+    no_container_from_an_unreachable_docker(&socket, Some(65534), "Permission denied");
+}
+
+/// The daemon, given a Docker socket it cannot connect to (as `uid` when given), runs its
+/// five 1 s cycles and exits 0 without waiting on the socket, publishes no container and no
+/// exit for the task the agent lists, and warns about Docker once per failure, naming the
+/// socket and saying `why`.
+fn no_container_from_an_unreachable_docker(socket: &Path, uid: Option<u32>, why: &str) {
     let task = Task::new();
     let agent = Agent::start();
     // Well-formed ids; no Docker answers for them.
     let id = "0123456789abcdef".repeat(4);
     agent.list(&[(&task, &[("app", &id)])]);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let socket = dir.path().join("no-such-dir").join("docker.sock");
     let host = format!("unix://{}", socket.display());
     let started = Instant::now();
-    let mut daemon = Daemon::start(
+    let mut daemon = Daemon::start_as(
+        uid,
         &[
             "--introspection-uri",
             &agent.uri,
@@ -859,6 +907,7 @@ fn without_docker_the_daemon_runs_on_warns_once_and_publishes_no_container() {
     assert!(!about_docker.is_empty(), "{log}");
     for line in &about_docker {
         assert!(line.contains(&host), "names the socket: {line}");
+        assert!(line.contains(why), "says {why:?}: {line}");
     }
     // Once when the cycles begin to fail, never again; the start's own check of the socket
     // may say it once before that.
@@ -916,9 +965,7 @@ fn without_the_agent_the_daemon_runs_on_warns_once_and_publishes_nothing() {
 
 /// What the daemon sees of a dockerd restart, without restarting the private dockerd the other
 /// tests use: a unix socket of the test's in front of dockerd's, which goes away with every
-/// connection on it, then answers again. The app (`--cpus 0.5 --memory 64m`, `loadgen 20 0 0`)
-/// is measured before, not during, and again after: 20..22 MiB, then 512 CPU units again once
-/// two samples follow each other.
+/// connection on it, then answers again.
 #[test]
 #[ignore = "needs dockerd: scripts/e2e-docker.sh"]
 fn docker_going_away_and_coming_back_is_said_once_each_way_and_measuring_resumes() {
@@ -927,21 +974,71 @@ fn docker_going_away_and_coming_back_is_said_once_each_way_and_measuring_resumes
     let Some(real_socket) = real.strip_prefix("unix://") else {
         panic!("DOCKER_HOST={real}: this test needs dockerd's unix socket");
     };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut proxy = DockerProxy::new(dir.path().join("docker.sock"), PathBuf::from(real_socket));
+    let host = format!("unix://{}", proxy.path.display());
+    measured_again_after_docker_comes_back(&docker, &host, &mut |up| {
+        if up {
+            proxy.up();
+        } else {
+            proxy.down();
+        }
+    });
+}
+
+/// A real dockerd restart, with live restore (`"live-restore": true` in daemon.json;
+/// https://docs.docker.com/engine/daemon/live-restore/): the test's own dockerd stops
+/// (SIGTERM, its socket goes away) while the app runs on, and starts again on the same roots.
+#[test]
+#[ignore = "needs dockerd: scripts/e2e-docker.sh"]
+fn a_dockerd_restart_with_live_restore_is_one_outage_and_the_same_container_is_measured_after() {
+    let mut dockerd = OwnDockerd::start();
+    let host = dockerd.host();
+    let shared = Docker::loadgen_from_env();
+    // The workload image comes from the shared dockerd: nothing can be pulled.
+    let image = dockerd.dir.path().join("loadgen.tar");
+    let image = image.to_str().expect("a UTF-8 temp path");
+    shared.ok(&["save", "-o", image, &shared.image]);
+    let docker = shared.on_host(&host);
+    docker.ok(&["load", "-i", image]);
+    measured_again_after_docker_comes_back(&docker, &host, &mut |up| {
+        if up {
+            dockerd.up();
+        } else {
+            dockerd.down();
+        }
+    });
+}
+
+/// The app of one task (`--cpus 0.5 --memory 64m`, `loadgen 20 0 0`), started on `docker`,
+/// is measured by a daemon reading Docker at `daemon_host` before, not during, and again
+/// after an outage that `switch(false)` begins and `switch(true)` ends: 20..22 MiB, then 512
+/// CPU units again (0.5 × 1024, checked against the kernel's own count) once two samples
+/// follow each other. The app never stopped: no exit is published, Docker still says it
+/// runs since the same start, and the outage is said once each way.
+fn measured_again_after_docker_comes_back(
+    docker: &Docker,
+    daemon_host: &str,
+    switch: &mut dyn FnMut(bool),
+) {
     let task = Task::new();
     let agent = Agent::start();
     let app = task.start(
-        &docker,
+        docker,
         "app",
         &["--cpu-shares", "256", "--cpus", "0.5", "--memory", "64m"],
         ["20", "0", "0"],
     );
     let app_id = app.id();
+    let started_at = app.inspect()["State"]["StartedAt"].clone();
     agent.list(&[(&task, &[("app", &app_id)])]);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut proxy = DockerProxy::new(dir.path().join("docker.sock"), PathBuf::from(real_socket));
-    let host = format!("unix://{}", proxy.path.display());
     let mut daemon = Daemon::start(
-        &["--introspection-uri", &agent.uri, "--docker-host", &host],
+        &[
+            "--introspection-uri",
+            &agent.uri,
+            "--docker-host",
+            daemon_host,
+        ],
         &[],
     );
     daemon.wait_docs("a CPU rate before the outage", WAIT, |d| {
@@ -950,7 +1047,7 @@ fn docker_going_away_and_coming_back_is_said_once_each_way_and_measuring_resumes
             .any(|d| value(d, "ContainerCpuUtilized").is_some())
     });
 
-    proxy.down();
+    switch(false);
     daemon.wait_log("containers Docker cannot describe", WAIT);
     let before = task.measured(&daemon.docs(), "app").len();
     // About two cycles without Docker.
@@ -962,7 +1059,7 @@ fn docker_going_away_and_coming_back_is_said_once_each_way_and_measuring_resumes
         daemon.log()
     );
 
-    proxy.up();
+    switch(true);
     let kernel = KernelCpu::start(&task, &app_id);
     daemon.wait_log("Docker describes every container again", WAIT);
     let docs = daemon.wait_docs("two measurements after the outage", WAIT, |d| {
@@ -985,6 +1082,15 @@ fn docker_going_away_and_coming_back_is_said_once_each_way_and_measuring_resumes
         .collect();
     assert!(!cpu.is_empty(), "{log}");
     check_cpu(&cpu, 0.5 * UNITS_PER_CPU, kernel_units);
+    let state = &app.inspect()["State"];
+    assert_eq!(state["Running"], true, "{state}");
+    assert_eq!(state["StartedAt"], started_at, "{state}");
+    assert!(
+        task.docs(&docs)
+            .iter()
+            .all(|d| d.get("ContainerExits").is_none()),
+        "{log}"
+    );
     let warned = warnings(&log);
     let outage: Vec<&&str> = warned
         .iter()
@@ -1183,6 +1289,123 @@ fn relay(mut from: UnixStream, mut to: UnixStream) {
         let _ = std::io::copy(&mut from, &mut to);
         let _ = to.shutdown(Shutdown::Write);
     });
+}
+
+/// A dockerd of one test's own with `--live-restore`, which the test stops and starts again
+/// (the shared one of scripts/e2e-docker.sh is never restarted). Its socket and data and exec
+/// roots are in a directory of its own under /tmp, as the script's are; `E2E_DOCKERD` names
+/// the binary (default `dockerd` on the PATH). On drop, it is started again if it is down, so
+/// that its containers (which outlive it) can be removed, then stopped, and what it mounted
+/// is unmounted.
+struct OwnDockerd {
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl OwnDockerd {
+    fn start() -> OwnDockerd {
+        let dir = tempfile::Builder::new()
+            .prefix("e2e-dockerd.")
+            .tempdir_in("/tmp")
+            .expect("a directory under /tmp");
+        let mut dockerd = OwnDockerd { dir, child: None };
+        dockerd.up();
+        dockerd
+    }
+
+    fn host(&self) -> String {
+        format!("unix://{}", self.dir.path().join("docker.sock").display())
+    }
+
+    fn cli(&self) -> Docker {
+        Docker::loadgen_from_env().on_host(&self.host())
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("dockerd.log")).unwrap_or_default()
+    }
+
+    /// Starts it and waits until `docker info` answers; fails the test otherwise.
+    fn up(&mut self) {
+        if let Err(e) = self.try_up() {
+            panic!("{e}\ndockerd's log:\n{}", self.log());
+        }
+    }
+
+    fn try_up(&mut self) -> Result<(), String> {
+        let path = |name: &str| self.dir.path().join(name);
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path("dockerd.log"))
+            .map_err(|e| format!("dockerd.log: {e}"))?;
+        let err = log.try_clone().map_err(|e| format!("dockerd.log: {e}"))?;
+        let binary = std::env::var("E2E_DOCKERD").unwrap_or_else(|_| "dockerd".to_string());
+        let child = Command::new(&binary)
+            .args(["--live-restore", "--iptables=false", "--ip6tables=false"])
+            .args(["--bridge=none", "--host", &self.host()])
+            .arg("--data-root")
+            .arg(path("data"))
+            .arg("--exec-root")
+            .arg(path("exec"))
+            .arg("--pidfile")
+            .arg(path("dockerd.pid"))
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(err)
+            .spawn()
+            .map_err(|e| format!("{binary} did not start: {e}"))?;
+        self.child = Some(child);
+        let cli = self.cli();
+        let deadline = Instant::now() + WAIT;
+        while !cli.run(&["info"]).status.success() {
+            if Instant::now() >= deadline {
+                return Err(format!("{binary} did not answer within {WAIT:?}"));
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        Ok(())
+    }
+
+    /// SIGTERM, then waits for it to exit; its containers run on.
+    fn down(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            send_signal(child.id(), "-TERM");
+            let (code, _) = wait_exit(&mut child, WAIT);
+            assert!(
+                code.is_some(),
+                "dockerd did not stop within {WAIT:?}:\n{}",
+                self.log()
+            );
+        }
+    }
+}
+
+impl Drop for OwnDockerd {
+    fn drop(&mut self) {
+        if self.child.is_some() || self.try_up().is_ok() {
+            let cli = self.cli();
+            let listed = cli.run(&["ps", "-aq"]);
+            for id in String::from_utf8_lossy(&listed.stdout).split_whitespace() {
+                let _ = cli.run(&["rm", "-f", "-v", id]);
+            }
+        }
+        if let Some(mut child) = self.child.take() {
+            kill_gently(&mut child, WAIT);
+        }
+        // dockerd leaves its network namespace mounted under the exec root.
+        let prefix = format!("{}/", self.dir.path().display());
+        let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
+        let mut points: Vec<&str> = mounts
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(1))
+            .filter(|p| p.starts_with(&prefix))
+            .collect();
+        points.sort_unstable_by(|a, b| b.cmp(a));
+        for point in points {
+            let _ = Command::new("umount").args(["-l", point]).status();
+        }
+    }
 }
 
 /// What daemon mode refuses is refused before it starts, with exit 2 and the setting named

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 pub struct Docker {
     cli: String,
     pub image: String,
+    /// Another dockerd than `DOCKER_HOST`'s (`unix://...`), for a test's own dockerd.
+    host: Option<String>,
 }
 
 static NEXT_NAME: AtomicU32 = AtomicU32::new(0);
@@ -22,7 +24,20 @@ impl Docker {
             panic!("E2E_IMAGE is not set: run these tests through scripts/e2e-docker.sh")
         });
         let cli = std::env::var("E2E_DOCKER").unwrap_or_else(|_| "docker".to_string());
-        Docker { cli, image }
+        Docker {
+            cli,
+            image,
+            host: None,
+        }
+    }
+
+    /// The same CLI and image, talking to the dockerd at `host` (`unix://...`).
+    pub fn on_host(&self, host: &str) -> Docker {
+        Docker {
+            cli: self.cli.clone(),
+            image: self.image.clone(),
+            host: Some(host.to_string()),
+        }
     }
 
     /// The CLI of `E2E_DOCKER` with the daemon-mode tests' workload image,
@@ -32,7 +47,11 @@ impl Docker {
             panic!("E2E_LOADGEN_IMAGE is not set: run these tests through scripts/e2e-docker.sh")
         });
         let cli = std::env::var("E2E_DOCKER").unwrap_or_else(|_| "docker".to_string());
-        Docker { cli, image }
+        Docker {
+            cli,
+            image,
+            host: None,
+        }
     }
 
     /// `docker info -f FORMAT`, trimmed (`{{.CgroupDriver}}`).
@@ -41,8 +60,11 @@ impl Docker {
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(&self.cli)
-            .args(args)
+        let mut cmd = Command::new(&self.cli);
+        if let Some(host) = &self.host {
+            cmd.env("DOCKER_HOST", host);
+        }
+        cmd.args(args)
             .output()
             .unwrap_or_else(|e| panic!("{} {args:?} did not run: {e}", self.cli))
     }
