@@ -29,6 +29,10 @@ cleanup() {
   # MEASURE_LOG=FILE keeps the exporter's log.
   [ -z "${MEASURE_LOG:-}" ] || cp "$work/exporter.err" "$MEASURE_LOG" 2>/dev/null || true
   "$docker" ps -aq --filter "label=measure-daemon=$run_id" | xargs -r "$docker" rm -f >/dev/null 2>&1 || true
+  # The task cgroups Docker made for --cgroup-parent (rmdir: only once empty).
+  for t in $(seq 1 "${tasks:-0}"); do
+    rmdir /sys/fs/cgroup/ecs/"$(printf '%032x' "$t")" /sys/fs/cgroup/*/ecs/"$(printf '%032x' "$t")" 2>/dev/null || true
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
