@@ -498,6 +498,9 @@ mod tests {
         Big(usize),
         /// Nothing, the connection held open.
         Hang,
+        /// What Docker does for `stream=true`: a chunked 200, then one stats object per
+        /// chunk every `period`, without end.
+        Stream(Duration),
     }
 
     /// The fault server's record: every path asked, and the most requests it had in flight
@@ -568,6 +571,22 @@ mod tests {
                             }
                             Reply::Hang => {
                                 tokio::time::sleep(Duration::from_secs(60)).await;
+                                return;
+                            }
+                            Reply::Stream(period) => {
+                                let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+                                let chunk = format!("{:x}\r\n{STATS}\n\r\n", STATS.len() + 1);
+                                if conn.write_all(head.as_bytes()).await.is_err() {
+                                    return;
+                                }
+                                // Until the client hangs up, or a minute passes.
+                                let until = tokio::time::Instant::now() + Duration::from_secs(60);
+                                while tokio::time::Instant::now() < until {
+                                    if conn.write_all(chunk.as_bytes()).await.is_err() {
+                                        return;
+                                    }
+                                    tokio::time::sleep(period).await;
+                                }
                                 return;
                             }
                         };
@@ -845,6 +864,51 @@ mod tests {
         let reads = docker(&host, 1).read_containers(&ids(&["big"])).await;
         let e = reads[0].inspect.as_ref().expect_err("over the cap");
         assert!(e.contains("body larger than 2097152 bytes"), "{e}");
+    }
+
+    /// A Docker (or a proxy in front of it) that ignores `stream=false` and streams stats
+    /// without end: as fast as it can, the stats cap (128 KiB, about 64 samples) ends the read;
+    /// at one sample per 50 ms (Docker streams one a second), the timeout does. Either way
+    /// only that container's stats fail, its inspect is kept, and nothing waits past the
+    /// timeout.
+    #[tokio::test]
+    async fn stats_streamed_without_end_are_cut_by_the_cap_or_the_timeout() {
+        let (_dir, host, _) = serve(Duration::ZERO, |path| {
+            let id = path.split('/').nth(2).unwrap_or("");
+            if path.ends_with("/json") {
+                Reply::Json(200, inspect_body(id, true))
+            } else if id == "fast" {
+                Reply::Stream(Duration::ZERO)
+            } else {
+                Reply::Stream(Duration::from_millis(50))
+            }
+        });
+        let docker = Docker::new(&host, Duration::from_millis(400), 2, 2);
+        let started = std::time::Instant::now();
+        let reads = docker.read_containers(&ids(&["fast", "slow"])).await;
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(reads.iter().all(|r| r.inspect.is_ok()));
+        let stats_error = |i: usize| {
+            reads[i]
+                .stats
+                .as_ref()
+                .expect("asked: the container runs")
+                .as_ref()
+                .expect_err("a stream is not one sample")
+                .clone()
+        };
+        let fast = stats_error(0);
+        assert!(fast.contains("body larger than 131072 bytes"), "{fast}");
+        assert_eq!(
+            stats_error(1),
+            format!(
+                "Docker Engine API ({host}) GET /containers/slow/stats?stream=false&one-shot=true: no answer within 400 ms"
+            )
+        );
     }
 
     #[tokio::test]
