@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The infrastructure checks: the Terraform module and the CDK construct each run
 # their own checks (fmt/validate/test/checkov; tsc/node --test/cdk synth/cfn-lint), then the
-# drift checker compares what both really render — the Terraform plan and the synthesized
-# template — with `ecs-emf-exporter metrics --json` for the sidecar's own settings.
+# drift checker compares what both really render — the Terraform plans of the fargate-service
+# (sidecar) and ec2-daemon (daemon mode) examples, and every synthesized template of the CDK
+# example app (the sidecar stack and the EcsEmfExporterDaemon stack) — with
+# `ecs-emf-exporter metrics --json` for the exporter container's own settings.
 # Needs the release binary (scripts/test.sh builds it first). A part whose tools are missing
 # on this machine (exit 77) is reported as SKIPPED, loudly, never as passed.
 set -euo pipefail
@@ -30,14 +32,17 @@ python3 infra/tests/check_catalogs.py --binary "$bin" \
 # part NAME COMMAND...: exit 77 records NAME as skipped; other failures stop here.
 . scripts/part.sh
 
-echo "== infra/terraform: fmt, validate, terraform test, checkov, offline plan of the example"
-part terraform bash infra/terraform/check.sh --plan-json "$work/plan.json"
+echo "== infra/terraform: fmt, validate, terraform test, checkov, offline plans of the examples"
+part terraform bash infra/terraform/check.sh --plan-json "$work/plan.json" \
+  --daemon-plan-json "$work/daemon-plan.json"
 
 echo "== infra/cdk: tsc, node --test, cdk synth, cfn-lint"
 part cdk bash infra/cdk/check.sh --template-dir "$work/cdk.out"
 
 drift_args=()
-[ -f "$work/plan.json" ] && drift_args+=(--terraform-plan "$work/plan.json")
+for p in "$work/plan.json" "$work/daemon-plan.json"; do
+  [ -f "$p" ] && drift_args+=(--terraform-plan "$p")
+done
 for t in "$work"/cdk.out/*.template.json; do
   [ -f "$t" ] && drift_args+=(--cdk-template "$t")
 done

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Checks the Terraform modules and examples: fmt, README inputs/outputs against the .tf files,
-# init + validate, terraform test, checkov, and offline plans of the fargate-service example
-# (plan-offline.sh; optionally rendered as JSON, for the metric drift checker) and of the
-# ec2-daemon example.
+# init + validate, terraform test, checkov, and offline plans (plan-offline.sh) of the
+# fargate-service and ec2-daemon examples, each optionally rendered as JSON
+# (`terraform show -json`) for the metric drift checker.
 #
-#   bash infra/terraform/check.sh [--plan-json OUT_FILE]
+#   bash infra/terraform/check.sh [--plan-json OUT_FILE] [--daemon-plan-json OUT_FILE]
+#
+#   --plan-json FILE          the fargate-service example's plan as JSON
+#   --daemon-plan-json FILE   the ec2-daemon example's plan as JSON
 #
 # Exit 77 (skipped) when Terraform or the offline provider mirror /opt/tf-plugins is missing.
 # Nothing is written inside infra/: init, test and plan run on a temporary copy.
@@ -17,20 +20,30 @@ export CHECKPOINT_DISABLE=1
 export PYTHONDONTWRITEBYTECODE=1
 
 usage() {
-  echo "usage: bash infra/terraform/check.sh [--plan-json OUT_FILE]" >&2
+  echo "usage: bash infra/terraform/check.sh [--plan-json OUT_FILE] [--daemon-plan-json OUT_FILE]" >&2
   exit 2
 }
 
+# Resolve against the caller's directory before we cd away.
+absolute() {
+  case "$1" in
+    /*) printf '%s\n' "$1" ;;
+    *) printf '%s\n' "$PWD/$1" ;;
+  esac
+}
+
 plan_json=""
+daemon_plan_json=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --plan-json)
       [[ $# -ge 2 ]] || usage
-      # Resolve against the caller's directory before we cd away.
-      case "$2" in
-        /*) plan_json="$2" ;;
-        *) plan_json="$PWD/$2" ;;
-      esac
+      plan_json="$(absolute "$2")"
+      shift 2
+      ;;
+    --daemon-plan-json)
+      [[ $# -ge 2 ]] || usage
+      daemon_plan_json="$(absolute "$2")"
       shift 2
       ;;
     -h | --help) usage ;;
@@ -168,10 +181,17 @@ fi
 # The daemon example needs values for its required variables: an existing cluster given by ARN
 # (so nothing reads AWS at plan time), the image, and the service its dashboard shows.
 step "offline plan of examples/ec2-daemon (plan-offline.sh, fake keys, no AWS calls)"
-quiet bash infra/terraform/plan-offline.sh --example ec2-daemon --plugin-dir "$plugin_dir" -- \
+daemon_plan_args=(--example ec2-daemon --plugin-dir "$plugin_dir")
+if [[ -n "$daemon_plan_json" ]]; then
+  daemon_plan_args+=(--plan-json "$daemon_plan_json")
+fi
+quiet bash infra/terraform/plan-offline.sh "${daemon_plan_args[@]}" -- \
   -var 'cluster_arn=arn:aws:ecs:eu-west-1:123456789012:cluster/main' \
   -var 'exporter_image=123456789012.dkr.ecr.eu-west-1.amazonaws.com/ecs-emf-exporter:0.1.0' \
   -var 'service_name=orders' \
   -var 'container_names=["api","worker"]'
+if [[ -n "$daemon_plan_json" ]]; then
+  echo "wrote $daemon_plan_json"
+fi
 
 step "infra/terraform: all checks passed"

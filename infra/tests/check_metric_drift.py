@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Fails when a dashboard or alarm in infra/ names a metric the exporter does not publish.
 
-Reads what the infrastructure code really renders — a Terraform plan (`terraform show -json`)
+Reads what the infrastructure code really renders — Terraform plans (`terraform show -json`)
 and/or synthesized CDK templates — and, for each, runs `ecs-emf-exporter metrics --json` with
-the environment of the rendered sidecar container, so the catalog reflects the same namespace,
-filters and dimension sets the deployed sidecar will use. Then every dashboard metric line and
+the environment of the rendered exporter container, so the catalog reflects the same namespace,
+filters and dimension sets the deployed exporter will use. The exporter container of a rendering
+is either the sidecar (a container named --container-name, default ecs-emf-exporter) or the
+daemon (`ecs-emf-exporter daemon`, one per EC2 instance: a container, whatever its name, whose
+command is `daemon`); a rendering holds exactly one of them. Then every dashboard metric line and
 every alarm must name:
-  - the namespace the sidecar publishes to,
-  - a metric the sidecar publishes with those settings,
-  - a set of dimension names equal to one the sidecar publishes for that metric,
+  - the namespace the exporter publishes to,
+  - a metric the exporter publishes with those settings, in its mode,
+  - a set of dimension names equal to one the exporter publishes for that metric,
   - (alarms) exactly the metric's unit: an alarm with another unit never sees a data point.
 Metric math (a widget line {"expression": ...}, an alarm's metric_query / Metrics): every metric
 inside it is one of its own lines or queries and is checked like any other (namespace, published,
@@ -19,14 +22,33 @@ Alarms must also be able to fire, and fire only for a reason (infra/README.md, "
   - each states its missing-data treatment;
   - one that reads missing data as breaching watches a metric published every cycle
     (`every_cycle` in the catalog), else a quiet task would set it off;
-  - where there are alarms, one of them fires when the sidecar stops publishing;
-  - one on a container (a ContainerName dimension) names a container of the task definition
-    that ECS_EMF_EXCLUDE_CONTAINERS does not leave out, and ContainerRestarts only one with an
-    enabled restart policy: ECS reports no RestartCount otherwise, and it is never published.
+  - where there are alarms, one of them fires when the exporter stops publishing;
+  - one on a container (a ContainerName dimension) names a container that
+    ECS_EMF_EXCLUDE_CONTAINERS does not leave out; for the sidecar also a container of the
+    rendered task definitions, and ContainerRestarts only one with an enabled restart policy:
+    ECS reports no RestartCount otherwise, and it is never published.
+
+`metrics --json` has no notion of the mode (it lists the catalog as the sidecar's settings
+publish it), so the mode's own rules are applied here:
+  - the sidecar never publishes the daemon-only metrics (DAEMON_ONLY: the CPU throttling ones,
+    whose catalog description starts with "Daemon mode:"; a catalog that marks another metric so
+    fails the check until DAEMON_ONLY follows);
+  - the daemon never publishes DAEMON_NEVER (docs/daemon.md, "What daemon mode cannot know":
+    ContainerRestarts, ImagePullTime, ClockErrorBound) nor the exporter's own metrics, and
+    refuses to start with the settings it refuses (ECS_EMF_SELF_METRICS, ECS_EMF_TAGS_FROM_API
+    on, ECS_EMF_TAG_DIMENSIONS set; src/cli/daemon.rs);
+  - without ECS_EMF_SERVICE_FROM_API on, the daemon publishes TaskDefinitionFamily where a set
+    names ServiceName (`metrics --json` lists the sets of a task with a service);
+  - daemon: an alarm's ContainerName is not looked up in any task definition. The daemon's
+    containers are other tasks' (the monitored service's task definition is not the daemon's,
+    and is often not in the rendering at all), so only ECS_EMF_EXCLUDE_CONTAINERS is checked;
+    whether that container exists, and has a restart policy, cannot be known here (a
+    ContainerRestarts alarm fails anyway: the daemon never publishes it). Arguments after
+    `daemon` in its command are refused: settings there would not be in the checked catalog.
 
 Usage:
-  check_metric_drift.py --binary target/release/ecs-emf-exporter \
-      [--terraform-plan plan.json] [--cdk-template Stack.template.json ...]
+  check_metric_drift.py --binary target/release/ecs-emf-exporter [--container-name NAME] \
+      [--terraform-plan plan.json ...] [--cdk-template Stack.template.json ...]
 Exit 0 when everything matches, 1 with one line per problem otherwise.
 Only the standard library: runs with any Python 3.9+.
 """
@@ -44,6 +66,21 @@ from dataclasses import dataclass, field
 # Where CDK puts a token inside a joined string; JSON-safe inside a string literal.
 TOKEN = "__TOKEN__"
 DEFAULT_CONTAINER = "ecs-emf-exporter"
+
+# Published in daemon mode only (src/pipeline/catalog.rs: "Daemon mode: ..."), never by the sidecar.
+DAEMON_ONLY = {"CpuThrottledTime", "CpuThrottledPercent", "ContainerCpuThrottledTime",
+               "ContainerCpuThrottledPercent"}
+DAEMON_ONLY_MARK = "Daemon mode:"
+# Never published in daemon mode (docs/daemon.md, "What daemon mode cannot know"; the Terraform
+# daemon module's never_published_metrics): neither the introspection API nor Docker has them.
+DAEMON_NEVER = {
+    "ContainerRestarts": "ECS's restart count is in neither the introspection API nor Docker's",
+    "ImagePullTime": "the image pull times are in neither the introspection API nor Docker's",
+    "ClockErrorBound": "it comes from Fargate's task metadata only",
+}
+# The binary's boolean words (src/settings/parse.rs, parse_bool).
+TRUE_WORDS = {"true", "1", "yes", "on"}
+FALSE_WORDS = {"false", "0", "no", "off"}
 
 
 @dataclass
@@ -67,6 +104,12 @@ class Container:
     name: object
     env: dict  # {env name: value, or None when not literal}
     restart_policy: bool  # an enabled restart policy: ECS reports its RestartCount
+    command: object = None  # the container's command (a list), or None when it sets none
+
+    @property
+    def runs_daemon(self) -> bool:
+        """`ecs-emf-exporter daemon`: the image's entrypoint is the binary, the command `daemon`."""
+        return isinstance(self.command, list) and bool(self.command) and self.command[0] == "daemon"
 
 
 @dataclass
@@ -79,6 +122,7 @@ class Rendered:
     problems: list = field(default_factory=list)
     dashboards: int = 0
     alarms: int = 0
+    mode: str = "sidecar"  # or "daemon": set by check() from the exporter container found
 
 
 # ---------------------------------------------------------------- metric math (both sources)
@@ -193,7 +237,7 @@ def from_terraform_plan(path: str) -> Rendered:
                 policy = c.get("restartPolicy") or {}
                 out.containers.append(Container(c.get("name"),
                                                 env_map(c.get("environment"), "name", "value"),
-                                                policy.get("enabled") is True))
+                                                policy.get("enabled") is True, c.get("command")))
         elif kind == "aws_cloudwatch_dashboard":
             text = values.get("dashboard_body")
             if not isinstance(text, str):
@@ -249,7 +293,11 @@ def from_cdk_template(path: str) -> Rendered:
             for c in props.get("ContainerDefinitions") or []:
                 env = {e.get("Name"): literal(e.get("Value")) for e in c.get("Environment") or []}
                 policy = c.get("RestartPolicy") or {}
-                out.containers.append(Container(c.get("Name"), env, policy.get("Enabled") is True))
+                command = c.get("Command")
+                if isinstance(command, list):
+                    command = [literal(part) for part in command]
+                out.containers.append(Container(c.get("Name"), env, policy.get("Enabled") is True,
+                                                command))
         elif kind == "AWS::CloudWatch::Dashboard":
             body = literal(props.get("DashboardBody"))
             if body is None:
@@ -289,12 +337,103 @@ def from_cdk_template(path: str) -> Rendered:
 
 
 def catalog_for(binary: str, env: dict) -> list:
-    """`metrics --json` with exactly the sidecar's environment (nothing inherited)."""
+    """`metrics --json` with exactly the exporter's environment (nothing inherited)."""
     run = subprocess.run([binary, "metrics", "--json"], env=env, capture_output=True, text=True,
                          check=False)
     if run.returncode != 0:
-        raise ValueError(f"the sidecar's settings are invalid: {run.stderr.strip()}")
+        raise ValueError(f"the exporter's settings are invalid: {run.stderr.strip()}")
     return json.loads(run.stdout)
+
+
+def parse_bool(env: dict, name: str, default: bool):
+    """The binary's boolean rule (src/settings/parse.rs, parse_bool); None when it refuses it."""
+    value = env.get(name)
+    if value is None:
+        return default
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    return None
+
+
+def find_exporter(rendered: Rendered, container: str):
+    """(the exporter container, its mode) or (None, a problem): exactly one sidecar named
+    `container` or one container running `daemon`."""
+    daemons = [c for c in rendered.containers if c.runs_daemon]
+    sidecars = [c for c in rendered.containers if c.name == container and not c.runs_daemon]
+    found = daemons + sidecars
+    if len(found) != 1:
+        names = ", ".join(repr(c.name) for c in found) or "none"
+        return None, (f"{rendered.source}: expected one container named {container!r} (the "
+                      f"sidecar) or running `daemon` (daemon mode), found {len(found)} ({names})")
+    return found[0], "daemon" if daemons else "sidecar"
+
+
+def daemon_refusals(where: str, env: dict) -> list:
+    """The settings the daemon refuses to start with (src/cli/daemon.rs): it publishes nothing."""
+    problems = []
+    if parse_bool(env, "ECS_EMF_SELF_METRICS", False) is not False:
+        problems.append(f"{where}: ECS_EMF_SELF_METRICS={env.get('ECS_EMF_SELF_METRICS')!r}: "
+                        f"daemon mode refuses the exporter's own metrics and would not start")
+    if parse_bool(env, "ECS_EMF_TAGS_FROM_API", False) is not False:
+        problems.append(f"{where}: ECS_EMF_TAGS_FROM_API={env.get('ECS_EMF_TAGS_FROM_API')!r}: "
+                        f"daemon mode reads no task tags and would not start")
+    if (env.get("ECS_EMF_TAG_DIMENSIONS") or "").strip():
+        problems.append(f"{where}: ECS_EMF_TAG_DIMENSIONS is set: daemon mode cannot read task "
+                        f"tags and would not start")
+    if parse_bool(env, "ECS_EMF_SERVICE_FROM_API", False) is None:
+        problems.append(f"{where}: ECS_EMF_SERVICE_FROM_API="
+                        f"{env.get('ECS_EMF_SERVICE_FROM_API')!r}: the daemon refuses it "
+                        f"(expected true or false)")
+    return problems
+
+
+def without_service(sets: list) -> list:
+    """The sets of a task without a service: TaskDefinitionFamily where a set names ServiceName,
+    each name once, each set once (src/pipeline/dimensions.rs, name_sets)."""
+    out = []
+    for names in sets:
+        one = []
+        for name in ("TaskDefinitionFamily" if n == "ServiceName" else n for n in names):
+            if name not in one:
+                one.append(name)
+        if one not in out:
+            out.append(one)
+    return out
+
+
+def for_mode(catalog: list, mode: str, env: dict) -> tuple:
+    """The catalog as the exporter publishes it in its mode: ({name: entry}, problems). An entry
+    the mode never publishes gets published False and a `why`."""
+    problems = []
+    marked = {e["name"] for e in catalog
+              if str(e.get("description", "")).startswith(DAEMON_ONLY_MARK)}
+    if marked != DAEMON_ONLY:
+        problems.append(f"the catalog marks {sorted(marked)} as daemon-only ({DAEMON_ONLY_MARK!r}),"
+                        f" check_metric_drift.py's DAEMON_ONLY is {sorted(DAEMON_ONLY)}: update it")
+    unknown = sorted(set(DAEMON_NEVER) - {e["name"] for e in catalog})
+    if unknown:
+        problems.append(f"DAEMON_NEVER names {unknown}, which the catalog does not have: update it")
+    no_service = mode == "daemon" and parse_bool(env, "ECS_EMF_SERVICE_FROM_API", False) is False
+    by_name = {}
+    for entry in catalog:
+        entry = dict(entry)
+        name = entry["name"]
+        why = None
+        if mode == "sidecar" and name in DAEMON_ONLY:
+            why = f"{name} is published in daemon mode only, never by the sidecar"
+        elif mode == "daemon" and name in DAEMON_NEVER:
+            why = f"{name} is never published in daemon mode: {DAEMON_NEVER[name]}"
+        elif mode == "daemon" and entry.get("level") == "Exporter":
+            why = f"{name} is never published in daemon mode: it publishes no exporter metrics"
+        if why is not None:
+            entry["published"], entry["why"] = False, why
+        if no_service:
+            entry["dimension_sets"] = without_service(entry["dimension_sets"])
+        by_name[name] = entry
+    return by_name, problems
 
 
 def excluded(name: str, env: dict) -> bool:
@@ -304,9 +443,15 @@ def excluded(name: str, env: dict) -> bool:
 
 
 def container_problem(ref: MetricRef, rendered: Rendered, env: dict):
-    """Why an alarm on one container could never see a data point, or None."""
+    """Why an alarm on one container could never see a data point, or None. In daemon mode the
+    container is another task's: only the exclusion is checked (see the module docstring)."""
     name = ref.dimensions.get("ContainerName")
     if name is None:
+        return None
+    if rendered.mode == "daemon":
+        if isinstance(name, str) and excluded(name, env):
+            return (f"{ref.where}: ContainerName {name!r} is left out by "
+                    f"ECS_EMF_EXCLUDE_CONTAINERS")
         return None
     found = [c for c in rendered.containers if c.name == name]
     if not found:
@@ -339,26 +484,35 @@ def alarm_problems(rendered: Rendered, by_name: dict, env: dict) -> list:
                and by_name.get(r.name, {}).get("every_cycle")
                and by_name.get(r.name, {}).get("published")]
     if alarms and not watched:
-        problems.append(f"{rendered.source}: no alarm fires when the sidecar stops publishing "
-                        f"(missing data breaching on a metric published every cycle)")
+        problems.append(f"{rendered.source}: no alarm fires when the {rendered.mode} stops "
+                        f"publishing (missing data breaching on a metric published every cycle)")
     return problems
 
 
 def check(rendered: Rendered, binary: str, container: str) -> list:
     problems = list(rendered.problems)
-    mine = [c.env for c in rendered.containers if c.name == container]
-    if len(mine) != 1:
-        return problems + [f"{rendered.source}: expected one container named {container!r}, "
-                           f"found {len(mine)}"]
-    env = mine[0]
+    exporter, found = find_exporter(rendered, container)
+    if exporter is None:
+        return problems + [found]
+    rendered.mode = found
+    env = exporter.env
     unresolved = sorted(k for k, v in env.items() if v is None)
     if unresolved:
-        return problems + [f"{rendered.source}: sidecar environment not literal: {unresolved}"]
+        return problems + [f"{rendered.source}: {rendered.mode} environment not literal: "
+                           f"{unresolved}"]
+    if rendered.mode == "daemon":
+        refusals = daemon_refusals(rendered.source, env)
+        if refusals:
+            return problems + refusals
+        if exporter.command[1:]:
+            problems.append(f"{rendered.source}: arguments after `daemon` {exporter.command[1:]}"
+                            f" are not checked; give the daemon's settings in its environment")
     try:
         catalog = catalog_for(binary, env)
     except ValueError as e:
         return problems + [f"{rendered.source}: {e}"]
-    by_name = {e["name"]: e for e in catalog}
+    by_name, catalog_problems = for_mode(catalog, rendered.mode, env)
+    problems += [f"{rendered.source}: {p}" for p in catalog_problems]
     if not rendered.refs:
         problems.append(f"{rendered.source}: no dashboard line or alarm found: nothing was checked")
     for ref in rendered.refs:
@@ -367,15 +521,17 @@ def check(rendered: Rendered, binary: str, container: str) -> list:
             problems.append(f"{ref.where}: {ref.name!r} is not a metric of the exporter")
             continue
         if not entry["published"]:
-            problems.append(f"{ref.where}: {ref.name} is not published with the sidecar's settings")
+            why = entry.get("why") or (f"{ref.name} is not published with the {rendered.mode}'s "
+                                       f"settings")
+            problems.append(f"{ref.where}: {why}")
         if ref.namespace != entry["namespace"]:
-            problems.append(f"{ref.where}: namespace {ref.namespace!r}, but the sidecar "
+            problems.append(f"{ref.where}: namespace {ref.namespace!r}, but the {rendered.mode} "
                             f"publishes to {entry['namespace']!r}")
         names = set(ref.dimensions)
         published_sets = [set(s) for s in entry["dimension_sets"]]
         if names not in published_sets:
-            problems.append(f"{ref.where}: {ref.name} with dimensions {sorted(names)}; the sidecar "
-                            f"publishes {[sorted(s) for s in published_sets]}")
+            problems.append(f"{ref.where}: {ref.name} with dimensions {sorted(names)}; the "
+                            f"{rendered.mode} publishes {[sorted(s) for s in published_sets]}")
         if ref.checks_unit and ref.unit != entry["unit"] and not (ref.unit_optional
                                                                   and ref.unit is None):
             problems.append(f"{ref.where}: {ref.name} unit {ref.unit!r}, published as "
@@ -386,9 +542,12 @@ def check(rendered: Rendered, binary: str, container: str) -> list:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--binary", required=True)
-    parser.add_argument("--container-name", default=DEFAULT_CONTAINER)
-    parser.add_argument("--terraform-plan", action="append", default=[])
-    parser.add_argument("--cdk-template", action="append", default=[])
+    parser.add_argument("--container-name", default=DEFAULT_CONTAINER,
+                        help="the sidecar's container name (a daemon is found by its command)")
+    parser.add_argument("--terraform-plan", action="append", default=[],
+                        help="`terraform show -json` of a plan; may be given more than once")
+    parser.add_argument("--cdk-template", action="append", default=[],
+                        help="a synthesized template; may be given more than once")
     args = parser.parse_args(argv)
     sources = [from_terraform_plan(p) for p in args.terraform_plan]
     sources += [from_cdk_template(p) for p in args.cdk_template]
@@ -402,8 +561,8 @@ def main(argv=None) -> int:
         failed |= bool(problems)
         lines = sum(1 for r in rendered.refs if not r.checks_unit)
         alarms = sum(1 for r in rendered.refs if r.checks_unit)
-        print(f"{rendered.source}: {rendered.dashboards} dashboard(s), {lines} metric lines, "
-              f"{alarms} alarm metrics: {'FAILED' if problems else 'all published'}")
+        print(f"{rendered.source} ({rendered.mode}): {rendered.dashboards} dashboard(s), {lines} "
+              f"metric lines, {alarms} alarm metrics: {'FAILED' if problems else 'all published'}")
     return 1 if failed else 0
 
 

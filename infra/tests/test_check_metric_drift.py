@@ -6,7 +6,10 @@ off, the '...' shorthand, a missing sidecar, an alarm that could never fire or w
 no reason, no alarm for a silent sidecar, metric math naming an id nothing defines or a metric that
 drifted inside it, an alarm returning two queries) must fail with a line that says what is wrong; a
 body shaped as the CDK's L2 dashboard renders it (a join around tokens, sorted dimensions, no
-"stat" for Average) is read line by line.
+"stat" for Average) is read line by line. Daemon renderings (DaemonTest): the exporter is the
+container running `daemon`, whatever its name; a dashboard over the throttling metrics and an
+alarm on a container of another task pass; what the daemon never publishes, a dimension set it
+does not publish, the settings it refuses and a sidecar's daemon-only metrics fail.
 Run: python3 -m unittest discover -s infra/tests  (ECS_EMF_EXPORTER_BIN overrides the binary).
 """
 
@@ -481,6 +484,271 @@ class MetricMathTest(unittest.TestCase):
         self.assertEqual(drift.expression_problems("w", "IF(m1 < 1, 0, m1 * 30 / 60)", {"m1"}), [])
         self.assertEqual(len(drift.expression_problems("w", "e1 + 1", {"e1"}, "e1")), 1)
         self.assertEqual(len(drift.expression_problems("w", "  ", set())), 1)
+
+
+# ---------------------------------------------------------------- daemon mode
+
+DAEMON_ENV = [
+    {"name": "ECS_EMF_CGROUP_ROOT", "value": "/host/sys/fs/cgroup"},
+    {"name": "ECS_EMF_HEALTH_FILE", "value": "/run/ecs-emf-exporter/ecs-emf-exporter.health"},
+    {"name": "ECS_EMF_NAMESPACE", "value": "Team/Payments"},
+    {"name": "ECS_EMF_SERVICE_FROM_API", "value": "true"},
+    {"name": "ECS_EMF_STATIC_DIMENSIONS", "value": "team=payments"},
+]
+WEB_DIMS = ["ClusterName", "prod", "ServiceName", "api", "ContainerName", "web", "team", "payments"]
+
+
+def daemon_plan() -> dict:
+    """The ec2-daemon example's shape: the daemon's task definition holds only the exporter
+    (named "metrics-daemon" here, running `daemon`); the dashboard and alarms are over service
+    "api", whose container "web" is in no task definition of the plan."""
+    daemon = {"name": "metrics-daemon", "image": "x", "command": ["daemon"], "user": "0",
+              "environment": DAEMON_ENV}
+    throttling = {"title": "CPU throttling", "metrics": [
+        ["Team/Payments", "CpuThrottledPercent", *TASK_DIMS, {"stat": "Maximum"}],
+        ["Team/Payments", "ContainerCpuThrottledTime", *WEB_DIMS, {"stat": "Sum"}],
+    ]}
+    running = {"title": "Running containers", "metrics": [
+        ["Team/Payments", "RunningContainerCount", *TASK_DIMS, {"stat": "Minimum"}],
+    ]}
+    dashboard = {"widgets": [{"type": "metric", "properties": throttling},
+                             {"type": "metric", "properties": running}]}
+    no_data = {"namespace": "Team/Payments", "metric_name": "RunningContainerCount",
+               "unit": "Count", "statistic": "SampleCount", "dimensions": dict(TASK_DIM_MAP),
+               "treat_missing_data": "breaching"}
+    exits = {"namespace": "Team/Payments", "metric_name": "ContainerExits", "unit": "Count",
+             "dimensions": {**TASK_DIM_MAP, "ContainerName": "web"},
+             "treat_missing_data": "notBreaching"}
+    throttled = {"namespace": "Team/Payments", "metric_name": "CpuThrottledPercent",
+                 "unit": "Percent", "dimensions": dict(TASK_DIM_MAP),
+                 "treat_missing_data": "notBreaching"}
+    return {"planned_values": {"root_module": {"child_modules": [
+        {"resources": [{"address": "module.exporter_daemon.aws_ecs_task_definition.this",
+                        "type": "aws_ecs_task_definition",
+                        "values": {"container_definitions": json.dumps([daemon])}}]},
+        {"resources": [
+            {"address": "module.dashboard.aws_cloudwatch_dashboard.this",
+             "type": "aws_cloudwatch_dashboard",
+             "values": {"dashboard_body": json.dumps(dashboard)}},
+            {"address": "module.dashboard.aws_cloudwatch_metric_alarm.no_data",
+             "type": "aws_cloudwatch_metric_alarm", "values": no_data},
+            {"address": "module.dashboard.aws_cloudwatch_metric_alarm.exits",
+             "type": "aws_cloudwatch_metric_alarm", "values": exits},
+            {"address": "module.dashboard.aws_cloudwatch_metric_alarm.throttled",
+             "type": "aws_cloudwatch_metric_alarm", "values": throttled},
+        ]},
+    ]}}}
+
+
+def daemon_container(doc: dict) -> tuple:
+    """(the task definition's values, its container definitions) of daemon_plan()."""
+    values = doc["planned_values"]["root_module"]["child_modules"][0]["resources"][0]["values"]
+    return values, json.loads(values["container_definitions"])
+
+
+def daemon_alarms(doc: dict) -> dict:
+    resources = doc["planned_values"]["root_module"]["child_modules"][1]["resources"]
+    return {r["address"].rsplit(".", 1)[1]: r["values"] for r in resources
+            if r["type"] == "aws_cloudwatch_metric_alarm"}
+
+
+def set_daemon_env(doc: dict, env: list) -> None:
+    values, (daemon,) = daemon_container(doc)
+    daemon["environment"] = env
+    values["container_definitions"] = json.dumps([daemon])
+
+
+class DaemonTest(unittest.TestCase):
+    problems = DriftTest.problems
+    assert_one_problem = DriftTest.assert_one_problem
+
+    def rendered(self, doc: dict) -> "drift.Rendered":
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(doc, f)
+        self.addCleanup(os.unlink, f.name)
+        return drift.from_terraform_plan(f.name)
+
+    def test_a_daemon_plan_with_a_correct_dashboard_passes(self):
+        doc = daemon_plan()
+        self.assertEqual(self.problems(doc, "tf"), [])
+        rendered = self.rendered(doc)
+        drift.check(rendered, BINARY, "ecs-emf-exporter")
+        self.assertEqual(rendered.mode, "daemon")
+        # 3 dashboard lines, 3 alarms: all of them were checked.
+        self.assertEqual([(r.name, r.checks_unit) for r in rendered.refs],
+                         [("CpuThrottledPercent", False), ("ContainerCpuThrottledTime", False),
+                          ("RunningContainerCount", False), ("RunningContainerCount", True),
+                          ("ContainerExits", True), ("CpuThrottledPercent", True)])
+
+    def test_the_same_rendering_as_a_sidecar_fails_on_the_daemon_only_rules(self):
+        # The exporter container without `daemon`, renamed to the sidecar's name: the throttling
+        # metrics are never the sidecar's, and "web" is not a container of its task definition.
+        doc = daemon_plan()
+        values, (daemon,) = daemon_container(doc)
+        daemon["name"] = "ecs-emf-exporter"
+        del daemon["command"]
+        values["container_definitions"] = json.dumps([daemon])
+        self.assertEqual(sorted(self.problems(doc, "tf")), sorted([
+            "module.dashboard.aws_cloudwatch_dashboard.this: widget 'CPU throttling' line 0: "
+            "CpuThrottledPercent is published in daemon mode only, never by the sidecar",
+            "module.dashboard.aws_cloudwatch_dashboard.this: widget 'CPU throttling' line 1: "
+            "ContainerCpuThrottledTime is published in daemon mode only, never by the sidecar",
+            "module.dashboard.aws_cloudwatch_metric_alarm.throttled: CpuThrottledPercent is "
+            "published in daemon mode only, never by the sidecar",
+            "module.dashboard.aws_cloudwatch_metric_alarm.exits: ContainerName 'web' is not a "
+            "container of the task definition",
+        ]))
+
+    def test_a_metric_the_daemon_never_publishes_fails(self):
+        doc = daemon_plan()
+        alarm = daemon_alarms(doc)["exits"]
+        alarm["metric_name"] = "ContainerRestarts"
+        self.assert_one_problem(doc, "tf", "module.dashboard.aws_cloudwatch_metric_alarm.exits: "
+                                "ContainerRestarts is never published in daemon mode")
+        doc = daemon_plan()
+        daemon_alarms(doc)["throttled"].update(metric_name="ExporterErrors", unit="Count")
+        self.assert_one_problem(doc, "tf", "throttled: ExporterErrors is never published in "
+                                "daemon mode")
+
+    def test_an_alarm_on_a_dimension_set_the_daemon_does_not_publish_fails(self):
+        doc = daemon_plan()
+        del daemon_alarms(doc)["exits"]["dimensions"]["team"]
+        self.assert_one_problem(
+            doc, "tf", "exits: ContainerExits with dimensions ['ClusterName', 'ContainerName', "
+            "'ServiceName']; the daemon publishes [['ClusterName', 'ContainerName', 'ServiceName',"
+            " 'team']]")
+
+    def test_without_the_service_lookup_the_family_takes_the_service_name_s_place(self):
+        doc = daemon_plan()
+        set_daemon_env(doc, [e for e in DAEMON_ENV if e["name"] != "ECS_EMF_SERVICE_FROM_API"])
+        # Every line and alarm names ServiceName: 3 lines + 3 alarms fail.
+        problems = self.problems(doc, "tf")
+        self.assertEqual(len(problems), 6, problems)
+        self.assertIn("module.dashboard.aws_cloudwatch_metric_alarm.no_data: RunningContainerCount"
+                      " with dimensions ['ClusterName', 'ServiceName', 'team']; the daemon "
+                      "publishes [['ClusterName', 'TaskDefinitionFamily', 'team']]", problems)
+        # Named as published (the family's value in ServiceName's place), everything passes.
+        text = json.dumps(doc).replace('\\"ServiceName\\"', '\\"TaskDefinitionFamily\\"')
+        text = text.replace('"ServiceName"', '"TaskDefinitionFamily"')
+        self.assertEqual(self.problems(json.loads(text), "tf"), [])
+
+    def test_an_alarm_on_another_task_s_container_is_not_looked_up_but_exclusion_applies(self):
+        doc = daemon_plan()
+        set_daemon_env(doc, [*DAEMON_ENV, {"name": "ECS_EMF_EXCLUDE_CONTAINERS", "value": "w*"}])
+        # The dashboard line on "web" is not an alarm: only the exit alarm is refused.
+        self.assert_one_problem(doc, "tf", "exits: ContainerName 'web' is left out by "
+                                "ECS_EMF_EXCLUDE_CONTAINERS")
+
+    def test_settings_the_daemon_refuses_fail(self):
+        doc = daemon_plan()
+        set_daemon_env(doc, [*DAEMON_ENV, {"name": "ECS_EMF_SELF_METRICS", "value": "true"}])
+        self.assert_one_problem(doc, "tf", "ECS_EMF_SELF_METRICS='true'", "would not start")
+        doc = daemon_plan()
+        set_daemon_env(doc, [*DAEMON_ENV, {"name": "ECS_EMF_TAG_DIMENSIONS", "value": "env"}])
+        # Only the refusal: a daemon that does not start publishes no dimension set at all.
+        self.assert_one_problem(doc, "tf", "ECS_EMF_TAG_DIMENSIONS is set", "would not start")
+        doc = daemon_plan()
+        env = [e for e in DAEMON_ENV if e["name"] != "ECS_EMF_SERVICE_FROM_API"]
+        set_daemon_env(doc, [*env, {"name": "ECS_EMF_SERVICE_FROM_API", "value": "maybe"}])
+        self.assert_one_problem(doc, "tf",
+                                "ECS_EMF_SERVICE_FROM_API='maybe': the daemon refuses it")
+        # An "off" value of a refused setting is what the daemon does anyway: it passes.
+        doc = daemon_plan()
+        set_daemon_env(doc, [*DAEMON_ENV, {"name": "ECS_EMF_SELF_METRICS", "value": "false"}])
+        self.assertEqual(self.problems(doc, "tf"), [])
+
+    def test_one_exporter_per_rendering(self):
+        doc = daemon_plan()
+        values, (daemon,) = daemon_container(doc)
+        sidecar = {"name": "ecs-emf-exporter", "image": "x", "environment": ENV}
+        values["container_definitions"] = json.dumps([daemon, sidecar])
+        self.assert_one_problem(doc, "tf", "found 2 ('metrics-daemon', 'ecs-emf-exporter')")
+        doc = daemon_plan()
+        values, (daemon,) = daemon_container(doc)
+        daemon["command"] = ["daemon", "--namespace", "Other"]
+        values["container_definitions"] = json.dumps([daemon])
+        self.assert_one_problem(doc, "tf", "arguments after `daemon` ['--namespace', 'Other'] are "
+                                "not checked")
+
+    def test_no_alarm_for_a_silent_daemon_fails(self):
+        doc = daemon_plan()
+        daemon_alarms(doc)["no_data"]["treat_missing_data"] = "notBreaching"
+        self.assert_one_problem(doc, "tf", "no alarm fires when the daemon stops publishing")
+
+    def test_a_cdk_daemon_template(self):
+        """EcsEmfExporterDaemon's shape: an app task definition and the daemon's (default name,
+        `Command: ["daemon"]`) in one template; the restart alarm the construct allows fails."""
+        env = [{"Name": e["name"], "Value": e["value"]} for e in DAEMON_ENV]
+        dims = [{"Name": "ClusterName", "Value": {"Ref": "Cluster"}},
+                {"Name": "ServiceName", "Value": "api"}, {"Name": "team", "Value": "payments"}]
+        line = json.dumps(["Team/Payments", "ContainerCpuThrottledPercent", "ClusterName", "c",
+                           "ContainerName", "worker", "ServiceName", "api", "team", "payments"])
+        body = {"Fn::Join": ["", ['{"widgets":[{"type":"metric","properties":{"region":"',
+                                  {"Ref": "AWS::Region"}, f'","metrics":[{line}]}}}}]}}']]}
+        doc = {"Resources": {
+            "AppTaskDef": {"Type": "AWS::ECS::TaskDefinition", "Properties": {
+                "ContainerDefinitions": [{"Name": "app", "RestartPolicy": {"Enabled": True}}]}},
+            "DaemonTaskDef": {"Type": "AWS::ECS::TaskDefinition", "Properties": {
+                "ContainerDefinitions": [{"Name": "ecs-emf-exporter", "Command": ["daemon"],
+                                          "Environment": env}]}},
+            "Dash": {"Type": "AWS::CloudWatch::Dashboard", "Properties": {"DashboardBody": body}},
+            "NoData": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+                "Namespace": "Team/Payments", "MetricName": "RunningContainerCount",
+                "Unit": "Count", "Statistic": "SampleCount", "Dimensions": dims,
+                "TreatMissingData": "breaching"}},
+        }}
+        self.assertEqual(self.problems(doc, "cdk"), [])
+        doc["Resources"]["AppRestarts"] = {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+            "Namespace": "Team/Payments", "MetricName": "ContainerRestarts", "Unit": "Count",
+            "Dimensions": [*copy.deepcopy(dims), {"Name": "ContainerName", "Value": "app"}],
+            "TreatMissingData": "notBreaching"}}
+        self.assert_one_problem(doc, "cdk", "AppRestarts: ContainerRestarts is never published in "
+                                "daemon mode")
+
+
+class ModeRulesTest(unittest.TestCase):
+    """The daemon's catalog rules, without the binary."""
+
+    def test_without_service(self):
+        self.assertEqual(drift.without_service([["ClusterName", "ServiceName"],
+                                                ["ServiceName", "TaskDefinitionFamily"],
+                                                ["ClusterName", "TaskDefinitionFamily"]]),
+                         [["ClusterName", "TaskDefinitionFamily"], ["TaskDefinitionFamily"]])
+
+    def catalog(self, *extra) -> list:
+        base = [{"name": n, "level": "Task", "description": "Daemon mode: x", "published": True,
+                 "dimension_sets": [["ClusterName", "ServiceName"]]} for n in drift.DAEMON_ONLY]
+        base += [{"name": n, "level": "Container", "description": "y", "published": True,
+                  "dimension_sets": [["ClusterName", "ServiceName", "ContainerName"]]}
+                 for n in drift.DAEMON_NEVER]
+        return base + list(extra)
+
+    def test_a_catalog_that_marks_another_daemon_only_metric_fails(self):
+        by_name, problems = drift.for_mode(self.catalog(), "daemon", {})
+        self.assertEqual(problems, [])
+        new = {"name": "CpuPressure", "level": "Task", "description": "Daemon mode: PSI",
+               "published": True, "dimension_sets": []}
+        _, problems = drift.for_mode(self.catalog(new), "sidecar", {})
+        self.assertEqual(len(problems), 1, problems)
+        self.assertIn("'CpuPressure'", problems[0])
+        self.assertIn("update it", problems[0])
+
+    def test_what_each_mode_publishes(self):
+        exporter = {"name": "ExporterErrors", "level": "Exporter", "description": "z",
+                    "published": True, "dimension_sets": []}
+        daemon, _ = drift.for_mode(self.catalog(exporter), "daemon",
+                                   {"ECS_EMF_SERVICE_FROM_API": "true"})
+        sidecar, _ = drift.for_mode(self.catalog(exporter), "sidecar", {})
+        self.assertEqual(sorted(n for n, e in daemon.items() if e["published"]),
+                         sorted(drift.DAEMON_ONLY))
+        self.assertEqual(sorted(n for n, e in sidecar.items() if e["published"]),
+                         sorted([*drift.DAEMON_NEVER, "ExporterErrors"]))
+        # service_from_api on: the sets as listed; off (the binary's default), the family.
+        self.assertEqual(daemon["CpuThrottledTime"]["dimension_sets"],
+                         [["ClusterName", "ServiceName"]])
+        off, _ = drift.for_mode(self.catalog(), "daemon", {"ECS_EMF_SERVICE_FROM_API": "off"})
+        self.assertEqual(off["CpuThrottledTime"]["dimension_sets"],
+                         [["ClusterName", "TaskDefinitionFamily"]])
 
 
 if __name__ == "__main__":

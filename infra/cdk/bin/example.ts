@@ -4,7 +4,8 @@
 // from a metric helper. A second stack runs the exporter in daemon mode instead: an EC2 cluster,
 // an app service on it, and EcsEmfExporterDaemon (one exporter per instance) with a dashboard
 // and alarms over that app service. Environment-agnostic (no account/region, no lookups), so
-// `cdk synth` works offline and without credentials; check.sh lints what it synthesizes.
+// `cdk synth` works offline and without credentials; check.sh lints what it synthesizes, and
+// scripts/check-infra.sh drift-checks both templates (infra/tests/check_metric_drift.py).
 // In your own app, import from the package instead: import { EcsEmfExporter, ExporterOutput } from "ecs-emf-exporter-cdk";
 import { App, Duration, Stack, StackProps, Tags } from "aws-cdk-lib";
 import * as autoscaling from "aws-cdk-lib/aws-autoscaling";
@@ -153,7 +154,7 @@ class DaemonExampleStack extends Stack {
       essential: true,
       cpu: 256,
       memoryLimitMiB: 256,
-      // ECS reports RestartCount (ContainerRestarts) only for a container with a restart policy.
+      // ECS restarts it in place; the daemon cannot see those restarts (no ContainerRestarts).
       enableRestartPolicy: true,
       restartIgnoredExitCodes: [0],
       restartAttemptPeriod: Duration.seconds(60),
@@ -174,13 +175,19 @@ class DaemonExampleStack extends Stack {
       // serviceFromApi is left at its default (true): ServiceName from ecs:DescribeTasks, granted
       // on this cluster's tasks only. EMF lines on stdout (the default output) need no other grant.
       staticDimensions: { team: "payments" },
+      // What daemon mode never publishes (docs/daemon.md, "What daemon mode cannot know"): ECS's
+      // restart count and the image pull times are in neither the introspection API nor Docker's,
+      // and ClockErrorBound is Fargate's. The Terraform daemon module leaves them out of its
+      // dashboard and alarms itself; here they are excluded, so no widget stays empty and no
+      // alarm waits on a metric that never comes (the drift check fails on such a widget/alarm).
+      excludeMetrics: ["ContainerRestarts", "ImagePullTime", "ClockErrorBound"],
       dashboard: {
         dashboardName: "ecs-emf-exporter-daemon-demo",
         // ClusterName defaults to the cluster's name.
         dimensionValues: { ServiceName: DAEMON_APP_SERVICE_NAME },
         // The daemon cannot see the app's task definition: its containers are named here.
         containerNames: ["app"],
-        restartAlarmContainers: ["app"],
+        // An exit counts when a poll finds the container STOPPED; no restart alarm (see above).
         exitAlarmContainers: ["app"],
         minTasksReporting: 1,
         alarmActions: [new cloudwatchActions.SnsAction(alarmTopic)],
