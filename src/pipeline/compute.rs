@@ -85,7 +85,8 @@ pub struct Measurements {
 /// as a number: the values are left out, never guessed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Gap {
-    /// `/task/stats` holds `null` or `{}` for it (starting, restarting, or stats lagging).
+    /// `/task/stats` holds `null` or `{}` for it (starting, restarting, or stats lagging), or
+    /// in daemon mode Docker's answer was no sample.
     NoStats,
     /// Its CPU counter is below its previous sample's: it restarted or its counters were
     /// reset, so this interval has no rates.
@@ -99,7 +100,7 @@ impl std::fmt::Display for Gap {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Gap::NoStats => {
-                "no stats in /task/stats (null or empty); counted again from their next sample"
+                "no stats sample (null or empty: /task/stats, or Docker in daemon mode); counted again from their next sample"
             }
             Gap::CountersWentDown => {
                 "counters went down (restart or reset); no rates for this interval"

@@ -103,8 +103,8 @@ fault_matrix! {
     stats_not_json: "stats:notjson@2-3" => "unusable response body from /task/stats: invalid JSON";
     stats_empty_body: "stats:empty@2-3" => "unusable response body from /task/stats: empty body";
     stats_slower_than_its_timeout: "stats:latency=6000@2-3" => "did not answer /task/stats within 5000 ms";
-    stats_null_for_every_container: "stats:nullstats@2-3" => "no stats in /task/stats (null or empty)";
-    stats_empty_for_every_container: "stats:emptystats@2-3" => "no stats in /task/stats (null or empty)";
+    stats_null_for_every_container: "stats:nullstats@2-3" => "no stats sample (null or empty: /task/stats";
+    stats_empty_for_every_container: "stats:emptystats@2-3" => "no stats sample (null or empty: /task/stats";
     recovery_is_logged_once: "stats:500@2-3" => FAILED;
 }
 
