@@ -2,15 +2,16 @@
 """Fails when a dashboard or alarm in infra/ names a metric the exporter does not publish.
 
 Reads what the infrastructure code really renders — Terraform plans (`terraform show -json`)
-and/or synthesized CDK templates — and, for each, runs `ecs-emf-exporter metrics --json` with
-the environment of the rendered exporter container, so the catalog reflects the same namespace,
-filters and dimension sets the deployed exporter will use. The exporter container of a rendering
-is either the sidecar (a container named --container-name, default ecs-emf-exporter) or the
-daemon (`ecs-emf-exporter daemon`, one per EC2 instance: a container, whatever its name, whose
-command is `daemon`); a rendering holds exactly one of them. Then every dashboard metric line and
-every alarm must name:
+and/or synthesized CDK templates — and, for each, runs `ecs-emf-exporter metrics --json` (the
+sidecar) or `ecs-emf-exporter metrics --json --daemon` (daemon mode) with the environment of the
+rendered exporter container, so the catalog reflects the same mode, namespace, filters and
+dimension sets the deployed exporter will use. The exporter container of a rendering is either
+the sidecar (a container named --container-name, default ecs-emf-exporter) or the daemon
+(`ecs-emf-exporter daemon`, one per EC2 instance: a container, whatever its name, whose command
+is `daemon`); a rendering holds exactly one of them. Then every dashboard metric line and every
+alarm must name:
   - the namespace the exporter publishes to,
-  - a metric the exporter publishes with those settings, in its mode,
+  - a metric the exporter publishes with those settings, in its mode (`published` in the catalog),
   - a set of dimension names equal to one the exporter publishes for that metric,
   - (alarms) exactly the metric's unit: an alarm with another unit never sees a data point.
 Metric math (a widget line {"expression": ...}, an alarm's metric_query / Metrics): every metric
@@ -28,23 +29,21 @@ Alarms must also be able to fire, and fire only for a reason (infra/README.md, "
     rendered task definitions, and ContainerRestarts only one with an enabled restart policy:
     ECS reports no RestartCount otherwise, and it is never published.
 
-`metrics --json` has no notion of the mode (it lists the catalog as the sidecar's settings
-publish it), so the mode's own rules are applied here:
-  - the sidecar never publishes the daemon-only metrics (DAEMON_ONLY: the CPU throttling ones,
-    whose catalog description starts with "Daemon mode:"; a catalog that marks another metric so
-    fails the check until DAEMON_ONLY follows);
-  - the daemon never publishes DAEMON_NEVER (docs/daemon.md, "What daemon mode cannot know":
-    ContainerRestarts, ImagePullTime, ClockErrorBound) nor the exporter's own metrics, and
-    refuses to start with the settings it refuses (ECS_EMF_SELF_METRICS, ECS_EMF_TAGS_FROM_API
-    on, ECS_EMF_TAG_DIMENSIONS set; src/cli/daemon.rs);
-  - without ECS_EMF_SERVICE_FROM_API on, the daemon publishes TaskDefinitionFamily where a set
-    names ServiceName (`metrics --json` lists the sets of a task with a service);
+The mode's rules come from the binary, never from here: a sidecar rendering is checked against
+`metrics --json`, a daemon rendering against `metrics --json --daemon`, which lists the catalog as
+`ecs-emf-exporter daemon` publishes it with the same environment (what the daemon never publishes
+is `published: false`, the CPU throttling metrics are the daemon's only, the dimension sets name
+TaskDefinitionFamily for ServiceName unless ECS_EMF_SERVICE_FROM_API is on). Settings the daemon
+refuses to start with make it exit non-zero with the binary's own message, reported as the
+rendering's problem (a daemon that does not start publishes nothing). Two rules of the daemon's
+rendering stay here, because the catalog cannot say them:
   - daemon: an alarm's ContainerName is not looked up in any task definition. The daemon's
     containers are other tasks' (the monitored service's task definition is not the daemon's,
     and is often not in the rendering at all), so only ECS_EMF_EXCLUDE_CONTAINERS is checked;
     whether that container exists, and has a restart policy, cannot be known here (a
-    ContainerRestarts alarm fails anyway: the daemon never publishes it). Arguments after
-    `daemon` in its command are refused: settings there would not be in the checked catalog.
+    ContainerRestarts alarm fails anyway: the daemon never publishes it);
+  - arguments after `daemon` in its command are refused: settings there would not be in the
+    checked catalog, which is listed from the environment only.
 
 Usage:
   check_metric_drift.py --binary target/release/ecs-emf-exporter [--container-name NAME] \
@@ -66,21 +65,6 @@ from dataclasses import dataclass, field
 # Where CDK puts a token inside a joined string; JSON-safe inside a string literal.
 TOKEN = "__TOKEN__"
 DEFAULT_CONTAINER = "ecs-emf-exporter"
-
-# Published in daemon mode only (src/pipeline/catalog.rs: "Daemon mode: ..."), never by the sidecar.
-DAEMON_ONLY = {"CpuThrottledTime", "CpuThrottledPercent", "ContainerCpuThrottledTime",
-               "ContainerCpuThrottledPercent"}
-DAEMON_ONLY_MARK = "Daemon mode:"
-# Never published in daemon mode (docs/daemon.md, "What daemon mode cannot know"; the Terraform
-# daemon module's never_published_metrics): neither the introspection API nor Docker has them.
-DAEMON_NEVER = {
-    "ContainerRestarts": "ECS's restart count is in neither the introspection API nor Docker's",
-    "ImagePullTime": "the image pull times are in neither the introspection API nor Docker's",
-    "ClockErrorBound": "it comes from Fargate's task metadata only",
-}
-# The binary's boolean words (src/settings/parse.rs, parse_bool).
-TRUE_WORDS = {"true", "1", "yes", "on"}
-FALSE_WORDS = {"false", "0", "no", "off"}
 
 
 @dataclass
@@ -336,26 +320,19 @@ def from_cdk_template(path: str) -> Rendered:
 # ---------------------------------------------------------------- the check
 
 
-def catalog_for(binary: str, env: dict) -> list:
-    """`metrics --json` with exactly the exporter's environment (nothing inherited)."""
-    run = subprocess.run([binary, "metrics", "--json"], env=env, capture_output=True, text=True,
-                         check=False)
+def catalog_for(binary: str, env: dict, mode: str = "sidecar") -> list:
+    """The catalog as the exporter publishes it in its mode, with exactly the exporter's
+    environment (nothing inherited): `metrics --json`, plus `--daemon` for daemon mode. Raises
+    ValueError with the binary's message when it refuses the settings."""
+    command = [binary, "metrics", "--json"] + (["--daemon"] if mode == "daemon" else [])
+    run = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if run.returncode != 0:
-        raise ValueError(f"the exporter's settings are invalid: {run.stderr.strip()}")
+        said = run.stderr.strip() or "(nothing on stderr)"
+        if mode == "daemon":
+            raise ValueError(f"the daemon would not start with these settings: `metrics --json "
+                             f"--daemon` exits {run.returncode}: {said}")
+        raise ValueError(f"the exporter's settings are invalid: {said}")
     return json.loads(run.stdout)
-
-
-def parse_bool(env: dict, name: str, default: bool):
-    """The binary's boolean rule (src/settings/parse.rs, parse_bool); None when it refuses it."""
-    value = env.get(name)
-    if value is None:
-        return default
-    word = value.strip().lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    return None
 
 
 def find_exporter(rendered: Rendered, container: str):
@@ -369,71 +346,6 @@ def find_exporter(rendered: Rendered, container: str):
         return None, (f"{rendered.source}: expected one container named {container!r} (the "
                       f"sidecar) or running `daemon` (daemon mode), found {len(found)} ({names})")
     return found[0], "daemon" if daemons else "sidecar"
-
-
-def daemon_refusals(where: str, env: dict) -> list:
-    """The settings the daemon refuses to start with (src/cli/daemon.rs): it publishes nothing."""
-    problems = []
-    if parse_bool(env, "ECS_EMF_SELF_METRICS", False) is not False:
-        problems.append(f"{where}: ECS_EMF_SELF_METRICS={env.get('ECS_EMF_SELF_METRICS')!r}: "
-                        f"daemon mode refuses the exporter's own metrics and would not start")
-    if parse_bool(env, "ECS_EMF_TAGS_FROM_API", False) is not False:
-        problems.append(f"{where}: ECS_EMF_TAGS_FROM_API={env.get('ECS_EMF_TAGS_FROM_API')!r}: "
-                        f"daemon mode reads no task tags and would not start")
-    if (env.get("ECS_EMF_TAG_DIMENSIONS") or "").strip():
-        problems.append(f"{where}: ECS_EMF_TAG_DIMENSIONS is set: daemon mode cannot read task "
-                        f"tags and would not start")
-    if parse_bool(env, "ECS_EMF_SERVICE_FROM_API", False) is None:
-        problems.append(f"{where}: ECS_EMF_SERVICE_FROM_API="
-                        f"{env.get('ECS_EMF_SERVICE_FROM_API')!r}: the daemon refuses it "
-                        f"(expected true or false)")
-    return problems
-
-
-def without_service(sets: list) -> list:
-    """The sets of a task without a service: TaskDefinitionFamily where a set names ServiceName,
-    each name once, each set once (src/pipeline/dimensions.rs, name_sets)."""
-    out = []
-    for names in sets:
-        one = []
-        for name in ("TaskDefinitionFamily" if n == "ServiceName" else n for n in names):
-            if name not in one:
-                one.append(name)
-        if one not in out:
-            out.append(one)
-    return out
-
-
-def for_mode(catalog: list, mode: str, env: dict) -> tuple:
-    """The catalog as the exporter publishes it in its mode: ({name: entry}, problems). An entry
-    the mode never publishes gets published False and a `why`."""
-    problems = []
-    marked = {e["name"] for e in catalog
-              if str(e.get("description", "")).startswith(DAEMON_ONLY_MARK)}
-    if marked != DAEMON_ONLY:
-        problems.append(f"the catalog marks {sorted(marked)} as daemon-only ({DAEMON_ONLY_MARK!r}),"
-                        f" check_metric_drift.py's DAEMON_ONLY is {sorted(DAEMON_ONLY)}: update it")
-    unknown = sorted(set(DAEMON_NEVER) - {e["name"] for e in catalog})
-    if unknown:
-        problems.append(f"DAEMON_NEVER names {unknown}, which the catalog does not have: update it")
-    no_service = mode == "daemon" and parse_bool(env, "ECS_EMF_SERVICE_FROM_API", False) is False
-    by_name = {}
-    for entry in catalog:
-        entry = dict(entry)
-        name = entry["name"]
-        why = None
-        if mode == "sidecar" and name in DAEMON_ONLY:
-            why = f"{name} is published in daemon mode only, never by the sidecar"
-        elif mode == "daemon" and name in DAEMON_NEVER:
-            why = f"{name} is never published in daemon mode: {DAEMON_NEVER[name]}"
-        elif mode == "daemon" and entry.get("level") == "Exporter":
-            why = f"{name} is never published in daemon mode: it publishes no exporter metrics"
-        if why is not None:
-            entry["published"], entry["why"] = False, why
-        if no_service:
-            entry["dimension_sets"] = without_service(entry["dimension_sets"])
-        by_name[name] = entry
-    return by_name, problems
 
 
 def excluded(name: str, env: dict) -> bool:
@@ -500,19 +412,14 @@ def check(rendered: Rendered, binary: str, container: str) -> list:
     if unresolved:
         return problems + [f"{rendered.source}: {rendered.mode} environment not literal: "
                            f"{unresolved}"]
-    if rendered.mode == "daemon":
-        refusals = daemon_refusals(rendered.source, env)
-        if refusals:
-            return problems + refusals
-        if exporter.command[1:]:
-            problems.append(f"{rendered.source}: arguments after `daemon` {exporter.command[1:]}"
-                            f" are not checked; give the daemon's settings in its environment")
+    if rendered.mode == "daemon" and exporter.command[1:]:
+        problems.append(f"{rendered.source}: arguments after `daemon` {exporter.command[1:]}"
+                        f" are not checked; give the daemon's settings in its environment")
     try:
-        catalog = catalog_for(binary, env)
+        catalog = catalog_for(binary, env, rendered.mode)
     except ValueError as e:
         return problems + [f"{rendered.source}: {e}"]
-    by_name, catalog_problems = for_mode(catalog, rendered.mode, env)
-    problems += [f"{rendered.source}: {p}" for p in catalog_problems]
+    by_name = {entry["name"]: entry for entry in catalog}
     if not rendered.refs:
         problems.append(f"{rendered.source}: no dashboard line or alarm found: nothing was checked")
     for ref in rendered.refs:
@@ -521,9 +428,8 @@ def check(rendered: Rendered, binary: str, container: str) -> list:
             problems.append(f"{ref.where}: {ref.name!r} is not a metric of the exporter")
             continue
         if not entry["published"]:
-            why = entry.get("why") or (f"{ref.name} is not published with the {rendered.mode}'s "
-                                       f"settings")
-            problems.append(f"{ref.where}: {why}")
+            problems.append(f"{ref.where}: {ref.name} is not published with the "
+                            f"{rendered.mode}'s settings")
         if ref.namespace != entry["namespace"]:
             problems.append(f"{ref.where}: namespace {ref.namespace!r}, but the {rendered.mode} "
                             f"publishes to {entry['namespace']!r}")

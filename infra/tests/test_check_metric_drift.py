@@ -7,9 +7,12 @@ no reason, no alarm for a silent sidecar, metric math naming an id nothing defin
 drifted inside it, an alarm returning two queries) must fail with a line that says what is wrong; a
 body shaped as the CDK's L2 dashboard renders it (a join around tokens, sorted dimensions, no
 "stat" for Average) is read line by line. Daemon renderings (DaemonTest): the exporter is the
-container running `daemon`, whatever its name; a dashboard over the throttling metrics and an
-alarm on a container of another task pass; what the daemon never publishes, a dimension set it
-does not publish, the settings it refuses and a sidecar's daemon-only metrics fail.
+container running `daemon`, whatever its name, and its catalog is the binary's `metrics --json
+--daemon`; a dashboard over the throttling metrics and an alarm on a container of another task
+pass; what the daemon never publishes, a dimension set it does not publish, the settings it
+refuses (the binary's own refusal) and a sidecar's throttling metrics fail. CatalogForModeTest
+asks the binary for each mode's catalog directly. Every expected value is worked out from the
+rules (docs/daemon.md, "What daemon mode cannot know"), never copied from the binary's output.
 Run: python3 -m unittest discover -s infra/tests  (ECS_EMF_EXPORTER_BIN overrides the binary).
 """
 
@@ -267,6 +270,15 @@ class DriftTest(unittest.TestCase):
         sidecar["environment"] = [e for e in ENV if e["name"] != "ECS_EMF_SELF_METRICS"]
         res["container_definitions"] = json.dumps([app, sidecar])
         self.assert_one_problem(doc, "tf", "ExporterErrors is not published")
+
+    def test_a_sidecar_alarm_on_a_throttling_metric_fails(self):
+        # CPU throttling is read from the host's cgroup tree: the daemon's only, whatever the
+        # sidecar's settings (here all metrics are published).
+        doc = template()
+        mem = doc["Resources"]["MemHigh"]["Properties"]
+        mem["MetricName"] = "CpuThrottledPercent"
+        self.assert_one_problem(doc, "cdk", "MemHigh: CpuThrottledPercent is not published with "
+                                "the sidecar's settings")
 
     def test_the_shorthand_is_refused(self):
         doc = plan()
@@ -558,6 +570,15 @@ def set_daemon_env(doc: dict, env: list) -> None:
     values["container_definitions"] = json.dumps([daemon])
 
 
+def set_widget_line(doc: dict, widget: int, line: list) -> dict:
+    """daemon_plan() with `line` appended to the dashboard's widget number `widget`."""
+    values = doc["planned_values"]["root_module"]["child_modules"][1]["resources"][0]["values"]
+    body = json.loads(values["dashboard_body"])
+    body["widgets"][widget]["properties"]["metrics"].append(line)
+    values["dashboard_body"] = json.dumps(body)
+    return doc
+
+
 class DaemonTest(unittest.TestCase):
     problems = DriftTest.problems
     assert_one_problem = DriftTest.assert_one_problem
@@ -580,9 +601,10 @@ class DaemonTest(unittest.TestCase):
                           ("RunningContainerCount", False), ("RunningContainerCount", True),
                           ("ContainerExits", True), ("CpuThrottledPercent", True)])
 
-    def test_the_same_rendering_as_a_sidecar_fails_on_the_daemon_only_rules(self):
-        # The exporter container without `daemon`, renamed to the sidecar's name: the throttling
-        # metrics are never the sidecar's, and "web" is not a container of its task definition.
+    def test_the_same_rendering_as_a_sidecar_fails_on_the_daemon_only_metrics(self):
+        # The exporter container without `daemon`, renamed to the sidecar's name: its catalog is
+        # then `metrics --json`, where the throttling metrics are never published, and "web" is
+        # not a container of its task definition.
         doc = daemon_plan()
         values, (daemon,) = daemon_container(doc)
         daemon["name"] = "ecs-emf-exporter"
@@ -590,11 +612,11 @@ class DaemonTest(unittest.TestCase):
         values["container_definitions"] = json.dumps([daemon])
         self.assertEqual(sorted(self.problems(doc, "tf")), sorted([
             "module.dashboard.aws_cloudwatch_dashboard.this: widget 'CPU throttling' line 0: "
-            "CpuThrottledPercent is published in daemon mode only, never by the sidecar",
+            "CpuThrottledPercent is not published with the sidecar's settings",
             "module.dashboard.aws_cloudwatch_dashboard.this: widget 'CPU throttling' line 1: "
-            "ContainerCpuThrottledTime is published in daemon mode only, never by the sidecar",
+            "ContainerCpuThrottledTime is not published with the sidecar's settings",
             "module.dashboard.aws_cloudwatch_metric_alarm.throttled: CpuThrottledPercent is "
-            "published in daemon mode only, never by the sidecar",
+            "not published with the sidecar's settings",
             "module.dashboard.aws_cloudwatch_metric_alarm.exits: ContainerName 'web' is not a "
             "container of the task definition",
         ]))
@@ -604,11 +626,34 @@ class DaemonTest(unittest.TestCase):
         alarm = daemon_alarms(doc)["exits"]
         alarm["metric_name"] = "ContainerRestarts"
         self.assert_one_problem(doc, "tf", "module.dashboard.aws_cloudwatch_metric_alarm.exits: "
-                                "ContainerRestarts is never published in daemon mode")
+                                "ContainerRestarts is not published with the daemon's settings")
         doc = daemon_plan()
         daemon_alarms(doc)["throttled"].update(metric_name="ExporterErrors", unit="Count")
-        self.assert_one_problem(doc, "tf", "throttled: ExporterErrors is never published in "
-                                "daemon mode")
+        self.assertIn("module.dashboard.aws_cloudwatch_metric_alarm.throttled: ExporterErrors is "
+                      "not published with the daemon's settings", self.problems(doc, "tf"))
+
+    def test_a_widget_on_a_metric_the_daemon_never_publishes_fails(self):
+        # Task-level metrics the introspection API and Docker do not have (the image pull
+        # times, Fargate's ephemeral storage and clock), drawn in the "Running containers"
+        # widget with the task dimensions the daemon publishes: the line alone fails.
+        for metric in ("ImagePullTime", "EphemeralStorageUtilized", "EphemeralStorageReserved",
+                       "ClockErrorBound"):
+            with self.subTest(metric=metric):
+                doc = set_widget_line(daemon_plan(), 1,
+                                      ["Team/Payments", metric, *TASK_DIMS, {"stat": "Average"}])
+                self.assert_one_problem(
+                    doc, "tf", f"module.dashboard.aws_cloudwatch_dashboard.this: widget "
+                    f"'Running containers' line 1: {metric} is not published with the daemon's "
+                    f"settings")
+        # The exporter's own metrics (per task in the sidecar): not published by the daemon,
+        # whatever dimension sets the catalog lists for them.
+        for metric in ("ExporterErrors", "ExporterDroppedDatapoints", "ExporterCycleDuration"):
+            with self.subTest(metric=metric):
+                doc = set_widget_line(daemon_plan(), 1,
+                                      ["Team/Payments", metric, *TASK_DIMS, {"stat": "Sum"}])
+                self.assertIn(f"module.dashboard.aws_cloudwatch_dashboard.this: widget 'Running "
+                              f"containers' line 1: {metric} is not published with the daemon's "
+                              f"settings", self.problems(doc, "tf"))
 
     def test_an_alarm_on_a_dimension_set_the_daemon_does_not_publish_fails(self):
         doc = daemon_plan()
@@ -639,23 +684,33 @@ class DaemonTest(unittest.TestCase):
         self.assert_one_problem(doc, "tf", "exits: ContainerName 'web' is left out by "
                                 "ECS_EMF_EXCLUDE_CONTAINERS")
 
-    def test_settings_the_daemon_refuses_fail(self):
-        doc = daemon_plan()
-        set_daemon_env(doc, [*DAEMON_ENV, {"name": "ECS_EMF_SELF_METRICS", "value": "true"}])
-        self.assert_one_problem(doc, "tf", "ECS_EMF_SELF_METRICS='true'", "would not start")
-        doc = daemon_plan()
-        set_daemon_env(doc, [*DAEMON_ENV, {"name": "ECS_EMF_TAG_DIMENSIONS", "value": "env"}])
-        # Only the refusal: a daemon that does not start publishes no dimension set at all.
-        self.assert_one_problem(doc, "tf", "ECS_EMF_TAG_DIMENSIONS is set", "would not start")
-        doc = daemon_plan()
+    def test_settings_the_daemon_refuses_fail_with_the_binary_s_refusal(self):
+        # `metrics --json --daemon` refuses what `daemon` refuses (exit 2, the setting named on
+        # stderr): only that refusal is reported, since a daemon that does not start publishes
+        # nothing to compare the dashboard with.
         env = [e for e in DAEMON_ENV if e["name"] != "ECS_EMF_SERVICE_FROM_API"]
-        set_daemon_env(doc, [*env, {"name": "ECS_EMF_SERVICE_FROM_API", "value": "maybe"}])
-        self.assert_one_problem(doc, "tf",
-                                "ECS_EMF_SERVICE_FROM_API='maybe': the daemon refuses it")
+        refused = [
+            ("ECS_EMF_SELF_METRICS", [*DAEMON_ENV, {"name": "ECS_EMF_SELF_METRICS",
+                                                    "value": "true"}]),
+            ("ECS_EMF_TAG_DIMENSIONS", [*DAEMON_ENV, {"name": "ECS_EMF_TAG_DIMENSIONS",
+                                                      "value": "env"}]),
+            ("ECS_EMF_TAGS_FROM_API", [*DAEMON_ENV, {"name": "ECS_EMF_TAGS_FROM_API",
+                                                     "value": "true"}]),
+            ("ECS_EMF_SERVICE_FROM_API", [*env, {"name": "ECS_EMF_SERVICE_FROM_API",
+                                                 "value": "maybe"}]),
+        ]
+        for name, daemon_env in refused:
+            with self.subTest(setting=name):
+                doc = daemon_plan()
+                set_daemon_env(doc, daemon_env)
+                self.assert_one_problem(doc, "tf", "daemon would not start with these settings",
+                                        "`metrics --json --daemon` exits 2", name)
         # An "off" value of a refused setting is what the daemon does anyway: it passes.
-        doc = daemon_plan()
-        set_daemon_env(doc, [*DAEMON_ENV, {"name": "ECS_EMF_SELF_METRICS", "value": "false"}])
-        self.assertEqual(self.problems(doc, "tf"), [])
+        for name in ("ECS_EMF_SELF_METRICS", "ECS_EMF_TAGS_FROM_API"):
+            with self.subTest(setting=name, value="false"):
+                doc = daemon_plan()
+                set_daemon_env(doc, [*DAEMON_ENV, {"name": name, "value": "false"}])
+                self.assertEqual(self.problems(doc, "tf"), [])
 
     def test_one_exporter_per_rendering(self):
         doc = daemon_plan()
@@ -702,53 +757,76 @@ class DaemonTest(unittest.TestCase):
             "Namespace": "Team/Payments", "MetricName": "ContainerRestarts", "Unit": "Count",
             "Dimensions": [*copy.deepcopy(dims), {"Name": "ContainerName", "Value": "app"}],
             "TreatMissingData": "notBreaching"}}
-        self.assert_one_problem(doc, "cdk", "AppRestarts: ContainerRestarts is never published in "
-                                "daemon mode")
+        self.assert_one_problem(doc, "cdk", "AppRestarts: ContainerRestarts is not published with "
+                                "the daemon's settings")
 
 
-class ModeRulesTest(unittest.TestCase):
-    """The daemon's catalog rules, without the binary."""
+class CatalogForModeTest(unittest.TestCase):
+    """catalog_for asks the binary for the catalog of the rendering's mode: `metrics --json` for
+    the sidecar, `metrics --json --daemon` for the daemon, each with exactly the given
+    environment. Expected values from docs/daemon.md ("What daemon mode cannot know")."""
 
-    def test_without_service(self):
-        self.assertEqual(drift.without_service([["ClusterName", "ServiceName"],
-                                                ["ServiceName", "TaskDefinitionFamily"],
-                                                ["ClusterName", "TaskDefinitionFamily"]]),
-                         [["ClusterName", "TaskDefinitionFamily"], ["TaskDefinitionFamily"]])
+    DAEMON_NEVER = ["EphemeralStorageUtilized", "EphemeralStorageReserved", "ImagePullTime",
+                    "ClockErrorBound", "ContainerRestarts", "ExporterErrors",
+                    "ExporterDroppedDatapoints", "ExporterCycleDuration"]
+    THROTTLING = ["CpuThrottledTime", "CpuThrottledPercent", "ContainerCpuThrottledTime",
+                  "ContainerCpuThrottledPercent"]
 
-    def catalog(self, *extra) -> list:
-        base = [{"name": n, "level": "Task", "description": "Daemon mode: x", "published": True,
-                 "dimension_sets": [["ClusterName", "ServiceName"]]} for n in drift.DAEMON_ONLY]
-        base += [{"name": n, "level": "Container", "description": "y", "published": True,
-                  "dimension_sets": [["ClusterName", "ServiceName", "ContainerName"]]}
-                 for n in drift.DAEMON_NEVER]
-        return base + list(extra)
+    def catalog(self, env: dict, mode: str) -> dict:
+        return {e["name"]: e for e in drift.catalog_for(BINARY, env, mode)}
 
-    def test_a_catalog_that_marks_another_daemon_only_metric_fails(self):
-        by_name, problems = drift.for_mode(self.catalog(), "daemon", {})
-        self.assertEqual(problems, [])
-        new = {"name": "CpuPressure", "level": "Task", "description": "Daemon mode: PSI",
-               "published": True, "dimension_sets": []}
-        _, problems = drift.for_mode(self.catalog(new), "sidecar", {})
-        self.assertEqual(len(problems), 1, problems)
-        self.assertIn("'CpuPressure'", problems[0])
-        self.assertIn("update it", problems[0])
+    def published(self, catalog: dict, names: list) -> dict:
+        return {name: catalog[name]["published"] for name in names}
 
     def test_what_each_mode_publishes(self):
-        exporter = {"name": "ExporterErrors", "level": "Exporter", "description": "z",
-                    "published": True, "dimension_sets": []}
-        daemon, _ = drift.for_mode(self.catalog(exporter), "daemon",
-                                   {"ECS_EMF_SERVICE_FROM_API": "true"})
-        sidecar, _ = drift.for_mode(self.catalog(exporter), "sidecar", {})
-        self.assertEqual(sorted(n for n, e in daemon.items() if e["published"]),
-                         sorted(drift.DAEMON_ONLY))
-        self.assertEqual(sorted(n for n, e in sidecar.items() if e["published"]),
-                         sorted([*drift.DAEMON_NEVER, "ExporterErrors"]))
-        # service_from_api on: the sets as listed; off (the binary's default), the family.
-        self.assertEqual(daemon["CpuThrottledTime"]["dimension_sets"],
-                         [["ClusterName", "ServiceName"]])
-        off, _ = drift.for_mode(self.catalog(), "daemon", {"ECS_EMF_SERVICE_FROM_API": "off"})
-        self.assertEqual(off["CpuThrottledTime"]["dimension_sets"],
+        # The exporter's own metrics on for the sidecar, so that every name below is published
+        # by one mode and not by the other.
+        sidecar = self.catalog({"ECS_EMF_SELF_METRICS": "true"}, "sidecar")
+        daemon = self.catalog({}, "daemon")
+        self.assertEqual(self.published(daemon, self.DAEMON_NEVER),
+                         dict.fromkeys(self.DAEMON_NEVER, False))
+        self.assertEqual(self.published(daemon, self.THROTTLING),
+                         dict.fromkeys(self.THROTTLING, True))
+        self.assertEqual(self.published(sidecar, self.DAEMON_NEVER),
+                         dict.fromkeys(self.DAEMON_NEVER, True))
+        self.assertEqual(self.published(sidecar, self.THROTTLING),
+                         dict.fromkeys(self.THROTTLING, False))
+        # What neither mode leaves out is published by both.
+        for name in ("CpuUtilization", "RunningContainerCount", "ContainerExits"):
+            self.assertTrue(sidecar[name]["published"] and daemon[name]["published"], name)
+
+    def test_the_daemon_s_dimension_sets_follow_the_service_lookup(self):
+        # Default sets ClusterName,ServiceName / ClusterName,ServiceName,ContainerName.
+        off = self.catalog({}, "daemon")
+        self.assertEqual(off["CpuUtilization"]["dimension_sets"],
                          [["ClusterName", "TaskDefinitionFamily"]])
+        self.assertEqual(off["ContainerExits"]["dimension_sets"],
+                         [["ClusterName", "TaskDefinitionFamily", "ContainerName"]])
+        self.assertEqual(self.catalog({"ECS_EMF_SERVICE_FROM_API": "false"}, "daemon")
+                         ["CpuUtilization"]["dimension_sets"],
+                         [["ClusterName", "TaskDefinitionFamily"]])
+        on = self.catalog({"ECS_EMF_SERVICE_FROM_API": "true"}, "daemon")
+        self.assertEqual(on["CpuUtilization"]["dimension_sets"], [["ClusterName", "ServiceName"]])
+        self.assertEqual(on["ContainerExits"]["dimension_sets"],
+                         [["ClusterName", "ServiceName", "ContainerName"]])
+        # Each name once, each set once, as for a standalone task in the sidecar.
+        sets = self.catalog({"ECS_EMF_DIMENSIONS": "ClusterName,ServiceName;"
+                                                   "ServiceName,TaskDefinitionFamily;"
+                                                   "ClusterName,TaskDefinitionFamily"},
+                            "daemon")["CpuUtilization"]["dimension_sets"]
+        self.assertEqual(sets, [["ClusterName", "TaskDefinitionFamily"], ["TaskDefinitionFamily"]])
+        # The sidecar lists the sets of a task with a service.
+        self.assertEqual(self.catalog({}, "sidecar")["CpuUtilization"]["dimension_sets"],
+                         [["ClusterName", "ServiceName"]])
+
+    def test_a_refused_setting_raises_with_the_binary_s_message(self):
+        with self.assertRaises(ValueError) as caught:
+            drift.catalog_for(BINARY, {"ECS_EMF_SELF_METRICS": "true"}, "daemon")
+        self.assertIn("exits 2", str(caught.exception))
+        self.assertIn("ECS_EMF_SELF_METRICS", str(caught.exception))
+        # The same setting is the sidecar's to take.
+        self.assertTrue(self.catalog({"ECS_EMF_SELF_METRICS": "true"}, "sidecar")
+                        ["ExporterErrors"]["published"])
 
 
 if __name__ == "__main__":

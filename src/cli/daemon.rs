@@ -10,7 +10,7 @@ use crate::cli::sidecar::{Wiring, make_output};
 use crate::cli::{DaemonArgs, Failure};
 use crate::run::host::HostWork;
 use crate::run::{REQUEST_TIMEOUT, Runner, Stop, health};
-use crate::settings::{RawSettings, Settings, parse_bool};
+use crate::settings::{Mode, RawSettings, Settings, parse_bool};
 use crate::source::cgroup;
 use crate::source::docker::DockerHost;
 use crate::source::host::HostSource;
@@ -43,8 +43,19 @@ fn given_or<'a>(value: Option<&'a str>, default: &'a str) -> &'a str {
         .unwrap_or(default)
 }
 
-/// What daemon mode cannot do yet with these settings, said before it starts rather than
-/// published as `unknown` on every document.
+/// Daemon mode for these settings and `ECS_EMF_SERVICE_FROM_API`, or why daemon mode refuses
+/// them: said before it starts (and by `metrics --daemon`) rather than published as `unknown`
+/// on every document.
+pub(crate) fn mode(settings: &Settings, service_from_api: Option<&str>) -> Result<Mode, Failure> {
+    if let Some(why) = refused(settings) {
+        return Err(Failure::usage(why));
+    }
+    let service_from_api = parse_bool("ECS_EMF_SERVICE_FROM_API", service_from_api, false)
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    Ok(Mode::Daemon { service_from_api })
+}
+
+/// What daemon mode cannot do yet with these settings.
 fn refused(settings: &Settings) -> Option<String> {
     if settings.dimensions.needs_tags() {
         return Some(
@@ -71,9 +82,6 @@ pub(crate) async fn run(
     settings: Settings,
     wiring: Wiring,
 ) -> Result<ExitCode, Failure> {
-    if let Some(why) = refused(&settings) {
-        return Err(Failure::usage(why));
-    }
     let docker_text = given_or(args.docker_host.as_deref(), DEFAULT_DOCKER_HOST);
     let docker = DockerHost::parse(docker_text).map_err(Failure::usage)?;
     let Some(introspection) = settings.introspection_uri.as_ref() else {
@@ -82,19 +90,13 @@ pub(crate) async fn run(
         ));
     };
     let cgroup_root = given_or(args.cgroup_root.as_deref(), cgroup::DEFAULT_ROOT);
-    let service_from_api = parse_bool(
-        "ECS_EMF_SERVICE_FROM_API",
-        args.service_from_api.as_deref(),
-        false,
-    )
-    .map_err(|e| Failure::usage(e.to_string()))?;
     let mut source = HostSource::new(
         introspection,
         &docker,
         std::path::Path::new(cgroup_root),
         REQUEST_TIMEOUT,
     );
-    if service_from_api {
+    if settings.mode.knows_services() {
         source = source.with_service_lookup();
     }
     match source.cgroups() {

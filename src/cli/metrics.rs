@@ -1,5 +1,6 @@
-//! `ecs-emf-exporter metrics [--json]`: the metric catalog as published under the current
-//! settings — which metrics, in which namespace, with which dimension sets. Dashboards and
+//! `ecs-emf-exporter metrics [--json] [--daemon]`: the metric catalog as published under the
+//! current settings, by the sidecar or (`--daemon`) the daemon — which metrics, in which
+//! namespace, with which dimension sets. Dashboards and
 //! alarms (infra/) are checked against this JSON, so it is derived from the same code the
 //! documents are built with (`DimensionConfig::name_sets`, `Settings::publishes`).
 
@@ -16,10 +17,12 @@ pub(crate) struct Entry<'a> {
     #[serde(flatten)]
     pub(crate) metric: &'a MetricDef,
     pub(crate) namespace: &'a str,
-    /// False when a setting leaves the metric out (filters, container or self metrics off).
+    /// False when a setting leaves the metric out (filters, container or self metrics off)
+    /// or the mode never publishes it (`--daemon`: [`crate::settings::Mode`]).
     pub(crate) published: bool,
     /// The dimension names of each set, for a task that belongs to a service. (A standalone
-    /// task publishes `TaskDefinitionFamily` where a set names `ServiceName`.)
+    /// task publishes `TaskDefinitionFamily` where a set names `ServiceName`, and so does
+    /// every task in daemon mode without `ECS_EMF_SERVICE_FROM_API`.)
     pub(crate) dimension_sets: Vec<Vec<String>>,
     /// 1 with `ECS_EMF_HIGH_RESOLUTION=true`, else 60.
     pub(crate) storage_resolution: u8,
@@ -32,7 +35,7 @@ pub(crate) fn entries(settings: &Settings) -> Vec<Entry<'_>> {
     let sets = |level: Level| -> Vec<Vec<String>> {
         settings
             .dimensions
-            .name_sets(level, true)
+            .name_sets(level, settings.mode.knows_services())
             .iter()
             .map(|set| set.iter().map(|d| d.as_str().to_string()).collect())
             .collect()
@@ -58,6 +61,7 @@ pub(crate) fn print(settings: &Settings, json: bool) -> std::io::Result<()> {
         serde_json::to_writer_pretty(&mut out, &entries).map_err(std::io::Error::other)?;
         return writeln!(out);
     }
+    writeln!(out, "mode: {}", settings.mode.as_str())?;
     writeln!(out, "namespace: {}", settings.namespace)?;
     for level in [Level::Task, Level::Container] {
         let sets = entries

@@ -84,6 +84,18 @@ pub(crate) struct MetricsArgs {
     /// Machine-readable JSON.
     #[arg(long)]
     pub(crate) json: bool,
+    /// The catalog as `daemon` publishes it, with the daemon's settings (it refuses what
+    /// `daemon` refuses).
+    #[arg(long)]
+    pub(crate) daemon: bool,
+    /// With --daemon: each task's ServiceName from ecs:DescribeTasks (true|false)
+    /// [default: false].
+    #[arg(
+        long = "service-from-api",
+        env = "ECS_EMF_SERVICE_FROM_API",
+        value_name = "BOOL"
+    )]
+    pub(crate) service_from_api: Option<String>,
     /// The settings whose namespace, filters and dimension sets the listing reflects.
     #[command(flatten)]
     pub(crate) settings: RawSettings,
@@ -225,10 +237,21 @@ pub fn main() -> ExitCode {
         Some(Command::Daemon(args)) => daemon::settings(args),
         _ => cli.settings.clone(),
     };
-    let settings = match Settings::from_raw(&raw) {
+    let mut settings = match Settings::from_raw(&raw) {
         Ok(s) => s,
         Err(e) => return Failure::usage(e.to_string()).exit(),
     };
+    let daemon_service_from_api = match &cli.command {
+        Some(Command::Daemon(args)) => Some(args.service_from_api.as_deref()),
+        Some(Command::Metrics(args)) if args.daemon => Some(args.service_from_api.as_deref()),
+        _ => None,
+    };
+    if let Some(service_from_api) = daemon_service_from_api {
+        match daemon::mode(&settings, service_from_api) {
+            Ok(mode) => settings.mode = mode,
+            Err(failure) => return failure.exit(),
+        }
+    }
     match &cli.command {
         Some(Command::Healthcheck) => return sidecar::healthcheck(&settings),
         Some(Command::Metrics(args)) => {

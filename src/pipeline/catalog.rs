@@ -154,6 +154,31 @@ pub(crate) const EVERY_CYCLE: [&MetricDef; 4] = [
     &ExporterCycleDuration,
 ];
 
+/// What only the daemon publishes (docs/daemon.md, "CPU throttling"): the CFS counters of the
+/// task cgroup and of Docker's `throttling_data`. The Task Metadata Endpoint serves zeros
+/// there (aws/containers-roadmap#344), so the sidecar never reads them.
+pub(crate) const DAEMON_ONLY: [&MetricDef; 4] = [
+    &CpuThrottledTime,
+    &CpuThrottledPercent,
+    &ContainerCpuThrottledTime,
+    &ContainerCpuThrottledPercent,
+];
+
+/// What the daemon never publishes (docs/daemon.md, "What daemon mode cannot know"): neither
+/// the agent's introspection API nor Docker has ephemeral storage or the clock bound (Fargate
+/// only), the image pull times, or the agent's restart count; and the daemon refuses the
+/// exporter's own metrics (`ECS_EMF_SELF_METRICS`).
+pub(crate) const SIDECAR_ONLY: [&MetricDef; 8] = [
+    &EphemeralStorageUtilized,
+    &EphemeralStorageReserved,
+    &ImagePullTime,
+    &ClockErrorBound,
+    &ContainerRestarts,
+    &ExporterErrors,
+    &ExporterDroppedDatapoints,
+    &ExporterCycleDuration,
+];
+
 /// Whether CloudWatch accepts `value` for a metric: 0, or a magnitude from 8.515920e-109 to
 /// 1.174271e+108 (PutMetricData's documented range; the same holds for EMF). Anything else
 /// costs a whole PutMetricData request or the whole EMF document.

@@ -15,7 +15,7 @@ pub(crate) mod select;
 pub(crate) mod step;
 pub(crate) mod tags;
 
-pub(crate) use catalog::EVERY_CYCLE;
 pub use catalog::{CATALOG, Level, MetricDef, Unit};
+pub(crate) use catalog::{DAEMON_ONLY, EVERY_CYCLE, SIDECAR_ONLY};
 pub use compute::{Collector, ContainerMeasurement, Measurements, Sample};
 pub use step::{Input, Pipeline, Step, Totals};

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use crate::emf::EncoderConfig;
 use crate::pipeline::dimensions::{Builtin, DimensionConfig};
+use crate::pipeline::{DAEMON_ONLY, MetricDef, SIDECAR_ONLY};
 use crate::source::metadata::EndpointUrl;
 use glob::NameFilter;
 pub use raw::RawSettings;
@@ -86,6 +87,49 @@ pub(crate) enum LogFormat {
     Json,
 }
 
+/// Which exporter the settings drive. Each publishes metrics the other never can
+/// ([`DAEMON_ONLY`], [`SIDECAR_ONLY`]): the pipeline's selection and `metrics --json` both
+/// leave those out, so the catalog says what the documents carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Mode {
+    /// One task, from its Task Metadata Endpoint (also the demo and `plan`).
+    #[default]
+    Sidecar,
+    /// Every task of an EC2 instance (`daemon`, docs/daemon.md).
+    Daemon {
+        /// `ECS_EMF_SERVICE_FROM_API`: each task's ServiceName from ecs:DescribeTasks.
+        service_from_api: bool,
+    },
+}
+
+impl Mode {
+    /// Whether this exporter can publish `metric` at all, whatever the settings.
+    pub(crate) fn can_publish(self, metric: &MetricDef) -> bool {
+        let never: &[&MetricDef] = match self {
+            Mode::Sidecar => &DAEMON_ONLY,
+            Mode::Daemon { .. } => &SIDECAR_ONLY,
+        };
+        !never.iter().any(|m| m.index == metric.index)
+    }
+
+    /// Whether a task that belongs to a service carries its `ServiceName`: the daemon knows it
+    /// only from ecs:DescribeTasks, and otherwise publishes `TaskDefinitionFamily` where a
+    /// set names `ServiceName`, as for a standalone task.
+    pub(crate) fn knows_services(self) -> bool {
+        match self {
+            Mode::Sidecar => true,
+            Mode::Daemon { service_from_api } => service_from_api,
+        }
+    }
+
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Mode::Sidecar => "sidecar",
+            Mode::Daemon { .. } => "daemon",
+        }
+    }
+}
+
 /// Validated settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
@@ -113,6 +157,8 @@ pub struct Settings {
     pub(crate) log_group_name: Option<String>,
     pub(crate) log_stream_name: Option<String>,
     pub(crate) buffer_bytes: usize,
+    /// The sidecar unless the command line says otherwise (`daemon`, `metrics --daemon`).
+    pub(crate) mode: Mode,
 }
 
 /// Well below ECS's default 30 s stop timeout, after which the container is killed.
@@ -236,6 +282,7 @@ impl Settings {
             log_format,
             log_level,
             health_file: parse::health_file(raw.health_file.as_deref())?,
+            mode: Mode::Sidecar,
         })
     }
 
@@ -250,20 +297,20 @@ impl Settings {
     }
 
     /// Whether `metric` passes `ECS_EMF_METRICS` / `ECS_EMF_EXCLUDE_METRICS`.
-    pub(crate) fn metric_selected(&self, metric: &crate::pipeline::MetricDef) -> bool {
+    pub(crate) fn metric_selected(&self, metric: &MetricDef) -> bool {
         (self.include_metrics.is_empty() || self.include_metrics.matches(metric.name))
             && !self.exclude_metrics.matches(metric.name)
     }
 
-    /// Whether documents will carry this metric: the name filters, plus container metrics
-    /// and the exporter's own metrics each behind their switch.
-    pub(crate) fn publishes(&self, metric: &crate::pipeline::MetricDef) -> bool {
+    /// Whether documents will carry this metric: what the mode can publish, the name
+    /// filters, plus container metrics and the exporter's own metrics each behind their switch.
+    pub(crate) fn publishes(&self, metric: &MetricDef) -> bool {
         let switched_on = match metric.level {
             crate::pipeline::Level::Task => true,
             crate::pipeline::Level::Container => self.container_metrics,
             crate::pipeline::Level::Exporter => self.self_metrics,
         };
-        switched_on && self.metric_selected(metric)
+        switched_on && self.mode.can_publish(metric) && self.metric_selected(metric)
     }
 
     /// A one-line description of what the exporter will do, logged once at start.

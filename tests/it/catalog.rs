@@ -107,9 +107,18 @@ fn the_catalog_reports_the_namespace_names_units_and_dimension_sets_the_document
         .filter(|e| e["published"] == false)
         .map(|e| e["name"].as_str().expect("name"))
         .collect();
+    // The packet rates by the filter; the throttling metrics because only the daemon reads
+    // them (`metrics --daemon` below).
     assert_eq!(
         unpublished,
-        BTreeSet::from(["NetworkRxPackets", "NetworkTxPackets"])
+        BTreeSet::from([
+            "NetworkRxPackets",
+            "NetworkTxPackets",
+            "CpuThrottledTime",
+            "CpuThrottledPercent",
+            "ContainerCpuThrottledTime",
+            "ContainerCpuThrottledPercent",
+        ])
     );
 
     // The same settings, for real, on a simulated EC2 task (bridge networking, so container
@@ -204,13 +213,106 @@ fn the_catalog_reports_the_namespace_names_units_and_dimension_sets_the_document
             "ClockErrorBound",
             "ContainerRestarts",
             "ContainerExits",
-            // Daemon mode only (the sidecar never reads throttling_data):
-            "CpuThrottledTime",
-            "CpuThrottledPercent",
-            "ContainerCpuThrottledTime",
-            "ContainerCpuThrottledPercent",
         ])
     );
+}
+
+/// `metrics --json` with `args` and exactly `env`: (exit code, stdout, stderr).
+fn metrics(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, String) {
+    let out = Command::new(bin())
+        .env_clear()
+        .envs(env.iter().copied())
+        .args(["metrics", "--json"])
+        .args(args)
+        .output()
+        .expect("runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `metrics --daemon` is the daemon's catalog (docs/daemon.md): the throttling metrics are
+/// published; what neither the agent nor Docker has (ephemeral storage and the clock bound,
+/// Fargate's; image pull times; the agent's restart count) and the exporter's own metrics
+/// are not; without `ECS_EMF_SERVICE_FROM_API` a set naming `ServiceName` carries
+/// `TaskDefinitionFamily`; and the settings `daemon` refuses are refused here too.
+#[test]
+fn the_daemon_catalog_is_what_daemon_mode_publishes() {
+    let (code, out, err) = metrics(&["--daemon"], &[]);
+    assert_eq!(code, Some(0), "{err}");
+    let entries: Vec<Value> = serde_json::from_str(&out).expect("a JSON list");
+    assert_eq!(entries.len(), 41);
+    let unpublished: BTreeSet<&str> = entries
+        .iter()
+        .filter(|e| e["published"] == false)
+        .map(|e| e["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(
+        unpublished,
+        BTreeSet::from([
+            "EphemeralStorageUtilized",
+            "EphemeralStorageReserved",
+            "ImagePullTime",
+            "ClockErrorBound",
+            "ContainerRestarts",
+            "ExporterErrors",
+            "ExporterDroppedDatapoints",
+            "ExporterCycleDuration",
+        ])
+    );
+    // The defaults, ClusterName,ServiceName and ClusterName,ServiceName,ContainerName, with
+    // the family in the service's place.
+    for e in &entries {
+        let expected: &[&[&str]] = if e["level"] == "Container" {
+            &[&["ClusterName", "TaskDefinitionFamily", "ContainerName"]]
+        } else {
+            &[&["ClusterName", "TaskDefinitionFamily"]]
+        };
+        assert_eq!(sets(&e["dimension_sets"]), owned(expected), "{}", e["name"]);
+    }
+
+    // With the service from ecs:DescribeTasks (the flag or the variable), ServiceName stays.
+    for (args, env) in [
+        (&["--daemon", "--service-from-api", "true"][..], &[][..]),
+        (
+            &["--daemon"][..],
+            &[("ECS_EMF_SERVICE_FROM_API", "yes")][..],
+        ),
+    ] {
+        let (code, out, err) = metrics(args, env);
+        assert_eq!(code, Some(0), "{err}");
+        let entries: Vec<Value> = serde_json::from_str(&out).expect("a JSON list");
+        let cpu = entries
+            .iter()
+            .find(|e| e["name"] == "CpuThrottledPercent")
+            .expect("present");
+        assert_eq!(cpu["published"], true);
+        assert_eq!(
+            sets(&cpu["dimension_sets"]),
+            owned(&[&["ClusterName", "ServiceName"]])
+        );
+    }
+
+    // Refused as `daemon` refuses them: exit 2, the setting named, nothing on stdout.
+    for (env, named) in [
+        (("ECS_EMF_SELF_METRICS", "true"), "ECS_EMF_SELF_METRICS"),
+        (("ECS_EMF_TAG_DIMENSIONS", "team"), "ECS_EMF_TAG_DIMENSIONS"),
+        (("ECS_EMF_TAGS_FROM_API", "true"), "ECS_EMF_TAGS_FROM_API"),
+        (
+            ("ECS_EMF_SERVICE_FROM_API", "maybe"),
+            "ECS_EMF_SERVICE_FROM_API",
+        ),
+    ] {
+        let (code, out, err) = metrics(&["--daemon"], &[env]);
+        assert_eq!(code, Some(2), "{env:?}: {err}");
+        assert!(err.contains(named), "{env:?}: {err}");
+        assert!(out.is_empty(), "{env:?}: {out}");
+    }
+    // The sidecar takes those settings (ECS_EMF_SERVICE_FROM_API is not one of its own).
+    let (code, _, err) = metrics(&[], &[("ECS_EMF_SELF_METRICS", "true")]);
+    assert_eq!(code, Some(0), "{err}");
 }
 
 #[test]
@@ -225,16 +327,10 @@ fn switches_and_filters_show_as_unpublished() {
         .map(|e| e["name"].as_str().expect("name"))
         .collect();
     // Container metrics are off and self metrics default to off: only the task CPU
-    // metrics (the throttling pair among them: daemon mode publishes it).
+    // metrics, and of those not the throttling pair (the daemon's).
     assert_eq!(
         published,
-        BTreeSet::from([
-            "CpuReserved",
-            "CpuThrottledPercent",
-            "CpuThrottledTime",
-            "CpuUtilization",
-            "CpuUtilized"
-        ])
+        BTreeSet::from(["CpuReserved", "CpuUtilization", "CpuUtilized"])
     );
     let cpu = entries
         .iter()

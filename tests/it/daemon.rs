@@ -366,6 +366,21 @@ impl Drop for Daemon {
     }
 }
 
+/// `metrics --json --daemon` with the default settings: the daemon's catalog.
+fn daemon_catalog() -> Vec<Value> {
+    let out = Command::new(bin())
+        .env_clear()
+        .args(["metrics", "--json", "--daemon"])
+        .output()
+        .expect("the exporter runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("a JSON catalog")
+}
+
 /// The `WARN` lines of a log.
 fn warnings(log: &str) -> Vec<&str> {
     log.lines().filter(|l| l.contains(" WARN ")).collect()
@@ -536,6 +551,23 @@ fn one_task_of_two_containers_is_measured_as_docker_runs_it() {
             other => panic!("a document of type {other:?}: {doc}"),
         };
         assert_eq!(sets, &expected, "{doc}");
+    }
+    // What infra/'s drift check reads is what was published: every metric here is one
+    // `metrics --json --daemon` (same settings: the defaults) marks published, with its unit
+    // and these dimension sets.
+    let catalog = daemon_catalog();
+    for doc in &docs {
+        let directive = &doc["_aws"]["CloudWatchMetrics"][0];
+        for m in directive["Metrics"].as_array().expect("metrics") {
+            let name = m["Name"].as_str().expect("a name");
+            let entry = catalog
+                .iter()
+                .find(|e| e["name"] == name)
+                .unwrap_or_else(|| panic!("{name} is not in the catalog"));
+            assert_eq!(entry["published"], true, "{name}");
+            assert_eq!(entry["unit"], m["Unit"], "{name}");
+            assert_eq!(entry["dimension_sets"], directive["Dimensions"], "{name}");
+        }
     }
 
     // The task: one document per cycle.
@@ -1406,6 +1438,67 @@ impl Drop for OwnDockerd {
             let _ = Command::new("umount").args(["-l", point]).status();
         }
     }
+}
+
+/// SIGTERM while a cycle waits on Docker (a socket that accepts and never answers, as a hung
+/// dockerd does): the cycle is cancelled and the daemon exits 0 at once, not after the 5 s
+/// request timeout. No dockerd needed: this runs in every `cargo test`.
+#[test]
+fn sigterm_while_docker_holds_a_cycle_ends_the_daemon_at_once() {
+    let task = Task::new();
+    let agent = Agent::start();
+    let id = "0123456789abcdef".repeat(4);
+    agent.list(&[(&task, &[("app", &id)])]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let socket = dir.path().join("docker.sock");
+    let listener = UnixListener::bind(&socket).expect("bind the socket");
+    listener
+        .set_nonblocking(true)
+        .expect("a nonblocking listener");
+    let stop = Arc::new(AtomicBool::new(false));
+    let accepted = Arc::new(AtomicU32::new(0));
+    let (stopped, count) = (Arc::clone(&stop), Arc::clone(&accepted));
+    // Accepts, reads nothing, answers nothing; holds every connection until the test ends.
+    let hung = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        while !stopped.load(Ordering::SeqCst) {
+            match listener.accept() {
+                Ok((conn, _)) => {
+                    held.push(conn);
+                    count.fetch_add(1, Ordering::SeqCst);
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+    });
+    let host = format!("unix://{}", socket.display());
+    let mut daemon = Daemon::start(
+        &["--introspection-uri", &agent.uri, "--docker-host", &host],
+        &[],
+    );
+    // The start's `GET /info` times out (5 s); then the first cycle's inspect connects.
+    daemon.wait_log("containers are read each cycle until Docker answers", WAIT);
+    let deadline = Instant::now() + WAIT;
+    while accepted.load(Ordering::SeqCst) < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "no cycle asked Docker:\n{}",
+            daemon.log()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let signalled = Instant::now();
+    send_signal(daemon.child.id(), "-TERM");
+    let code = daemon.wait(WAIT);
+    let took = signalled.elapsed();
+    stop.store(true, Ordering::SeqCst);
+    let _ = hung.join();
+    let log = daemon.log();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(took < Duration::from_secs(2), "{took:?}:\n{log}");
+    assert!(log.contains("SIGTERM received during a cycle"), "{log}");
+    assert!(daemon.docs().iter().all(|d| d["Type"] != "Container"));
 }
 
 /// What daemon mode refuses is refused before it starts, with exit 2 and the setting named

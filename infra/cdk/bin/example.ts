@@ -175,19 +175,17 @@ class DaemonExampleStack extends Stack {
       // serviceFromApi is left at its default (true): ServiceName from ecs:DescribeTasks, granted
       // on this cluster's tasks only. EMF lines on stdout (the default output) need no other grant.
       staticDimensions: { team: "payments" },
-      // What daemon mode never publishes (docs/daemon.md, "What daemon mode cannot know"): ECS's
-      // restart count and the image pull times are in neither the introspection API nor Docker's,
-      // and ClockErrorBound is Fargate's. The Terraform daemon module leaves them out of its
-      // dashboard and alarms itself; here they are excluded, so no widget stays empty and no
-      // alarm waits on a metric that never comes (the drift check fails on such a widget/alarm).
-      excludeMetrics: ["ContainerRestarts", "ImagePullTime", "ClockErrorBound"],
+      // What daemon mode never publishes (docs/daemon.md, "What daemon mode cannot know":
+      // ContainerRestarts, ImagePullTime, ClockErrorBound, the ephemeral storage and the
+      // exporter's own metrics) the construct leaves out of its dashboard and alarms itself.
       dashboard: {
         dashboardName: "ecs-emf-exporter-daemon-demo",
         // ClusterName defaults to the cluster's name.
         dimensionValues: { ServiceName: DAEMON_APP_SERVICE_NAME },
         // The daemon cannot see the app's task definition: its containers are named here.
         containerNames: ["app"],
-        // An exit counts when a poll finds the container STOPPED; no restart alarm (see above).
+        // An exit counts when a poll finds the container STOPPED. No restartAlarmContainers: the
+        // daemon never publishes ContainerRestarts, and the construct refuses it.
         exitAlarmContainers: ["app"],
         minTasksReporting: 1,
         alarmActions: [new cloudwatchActions.SnsAction(alarmTopic)],

@@ -4,8 +4,10 @@
 // host's cgroup tree, and publishes the sidecar's metric names and dimensions, so the settings,
 // metric helpers, dashboard and alarms are the sidecar construct's (lib/settings.ts,
 // lib/metric-factory.ts, lib/dashboard.ts, lib/alarms.ts); only what the daemon cannot do is
-// left out: task tags (tagDimensions, tagsFromApi, tagsRefresh) and the exporter's own metrics
-// (selfMetrics). Its public API (lib/index.ts) is jsii-compatible.
+// left out: task tags (tagDimensions, tagsFromApi, tagsRefresh), the exporter's own metrics
+// (selfMetrics), and the metrics daemon mode never publishes (NEVER_PUBLISHED: no widget, alarm
+// or metric helper names them, and restartAlarmContainers is refused). Its public API
+// (lib/index.ts) is jsii-compatible.
 import { Annotations, Duration, RemovalPolicy, Size, Stack, Token } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as ecs from "aws-cdk-lib/aws-ecs";
@@ -69,6 +71,33 @@ const REFUSED_SETTINGS: readonly (readonly [string, string, string])[] = [
   ["tagsFromApi", "ECS_EMF_TAGS_FROM_API", "daemon mode reads no task tags"],
   ["tagsRefresh", "ECS_EMF_TAGS_REFRESH", "daemon mode reads no task tags, so there is nothing to refresh"],
   ["selfMetrics", "ECS_EMF_SELF_METRICS", "daemon mode does not publish the exporter's own metrics"],
+];
+
+/**
+ * Catalog metrics daemon mode never publishes, whatever the settings, and why: those
+ * `ecs-emf-exporter metrics --json --daemon` lists as `published: false` (docs/daemon.md, "What
+ * daemon mode cannot know"); the Terraform daemon module's never_published_metrics. They are
+ * taken out of the published metrics, so the dashboard draws no widget that would stay empty
+ * (ephemeral storage, container restarts, exporter health, clock error bound) and no alarm or
+ * metric helper waits on a metric that never comes.
+ */
+const NEVER_PUBLISHED: Readonly<Record<string, string>> = {
+  EphemeralStorageUtilized: "the ephemeral storage figures come from Fargate's task metadata only",
+  EphemeralStorageReserved: "the ephemeral storage figures come from Fargate's task metadata only",
+  ImagePullTime: "the image pull times are in neither the ECS agent introspection API nor Docker's",
+  ClockErrorBound: "it comes from Fargate's task metadata only",
+  ContainerRestarts: "ECS's restart count is in neither the ECS agent introspection API nor Docker's",
+  ExporterErrors: "the exporter's own metrics are per task in the sidecar",
+  ExporterDroppedDatapoints: "the exporter's own metrics are per task in the sidecar",
+  ExporterCycleDuration: "the exporter's own metrics are per task in the sidecar",
+};
+
+/** Dashboard options of the sidecar construct the daemon cannot honour, and why. */
+const REFUSED_DASHBOARD_OPTIONS: readonly (readonly [string, string])[] = [
+  [
+    "restartAlarmContainers",
+    `the daemon never publishes ContainerRestarts (${NEVER_PUBLISHED["ContainerRestarts"]}), so a restart alarm could never fire; exitAlarmContainers alarms on the exits it does see`,
+  ],
 ];
 
 /** Variables the construct renders, or whose defaults its volumes and host network are built for. */
@@ -183,14 +212,8 @@ export interface EcsEmfExporterDaemonDashboardOptions {
    * @default none (no alarm)
    */
   readonly minTasksReporting?: number;
-  /**
-   * Containers of the monitored service that get a ContainerRestarts alarm. ECS reports
-   * RestartCount only for a container with an enabled restart policy, which the daemon cannot
-   * check (it is another service's task definition): name only such containers. Refused when
-   * ContainerRestarts is not published, or for a container excludeContainers leaves out.
-   * @default none
-   */
-  readonly restartAlarmContainers?: string[];
+  // No restartAlarmContainers: the daemon never publishes ContainerRestarts (passed anyway, a
+  // non-empty list fails construction).
   /**
    * Containers of the monitored service that get a ContainerExits alarm (Sum >= 1 in one period,
    * missing data not breaching). Refused when ContainerExits is not published, or for a
@@ -252,8 +275,10 @@ export interface EcsEmfExporterDaemonProps extends EcsEmfExporterDaemonSettings 
  * the DAEMON scheduling strategy, host network, the host's Docker socket and cgroup tree mounted
  * read-only, run as root (to open the socket) with every capability dropped and a read-only root
  * file system, its health file on a small tmpfs at /run/ecs-emf-exporter. Publishes the
- * sidecar's metrics for every task on the instance; the metric helpers, dashboard and alarms are
- * the sidecar construct's, over one service.
+ * sidecar's metrics for every task on the instance, except those daemon mode never publishes
+ * (ContainerRestarts, ImagePullTime, ClockErrorBound, the ephemeral storage and the exporter's
+ * own metrics), plus CPU throttling; the metric helpers, dashboard and alarms are the sidecar
+ * construct's, over one service, without what the daemon never publishes.
  */
 export class EcsEmfExporterDaemon extends Construct {
   /** The task volume of the host's Docker socket (/var/run/docker.sock, mounted read-only there). */
@@ -269,7 +294,10 @@ export class EcsEmfExporterDaemon extends Construct {
   public readonly environment: Record<string, string>;
   /** The CloudWatch namespace the exporter publishes to. */
   public readonly metricNamespace: string;
-  /** The names of the metrics the exporter publishes with these settings, in catalog order. */
+  /**
+   * The names of the metrics the daemon publishes with these settings, in catalog order (none it
+   * never publishes, whatever the settings).
+   */
   public readonly publishedMetricNames: string[];
   /** @default none without the dashboard option */
   public readonly dashboard?: cloudwatch.Dashboard;
@@ -283,8 +311,11 @@ export class EcsEmfExporterDaemon extends Construct {
   constructor(scope: Construct, id: string, props: EcsEmfExporterDaemonProps) {
     super(scope, id);
     refuseSidecarOnlySettings(props);
+    if (props.dashboard !== undefined) {
+      refuseDashboardOptions(props.dashboard);
+    }
     const settingsInput = sidecarSettings(props);
-    const settings = resolveSettings(settingsInput);
+    const settings = withoutNeverPublished(resolveSettings(settingsInput));
     const serviceFromApi = props.serviceFromApi ?? true;
     this.environment = daemonEnvironment(settingsInput, settings, serviceFromApi, props.extraEnvironment ?? {});
     this.metricNamespace = settings.namespace;
@@ -337,10 +368,15 @@ export class EcsEmfExporterDaemon extends Construct {
    * dashboard and alarms use (the first configured set plus the static names; values from
    * dashboard.dimensionValues / options.dimensionValues, ClusterName defaulting to the cluster's
    * name) and the unit it publishes the metric with. Throws for a name that is not an exporter
-   * metric, one the settings do not publish (the exporter's own metrics never are in daemon
-   * mode), a container excludeContainers leaves out, and a missing dimension value.
+   * metric, one daemon mode never publishes (ContainerRestarts, ImagePullTime, ClockErrorBound,
+   * the ephemeral storage and the exporter's own metrics), one the settings do not publish, a
+   * container excludeContainers leaves out, and a missing dimension value.
    */
   public metric(metricName: string, options: ExporterMetricOptions = {}): cloudwatch.Metric {
+    const why = neverPublished(metricName);
+    if (why !== undefined) {
+      throw new Error(`ecs-emf-exporter: ${metricName} is never published in daemon mode (${why}): a metric of it would never see a datapoint`);
+    }
     return this.metricFactory.metric(metricName, options);
   }
 
@@ -359,14 +395,7 @@ export class EcsEmfExporterDaemon extends Construct {
     return this.metric("RunningContainerCount", { statistic: "Minimum", ...options });
   }
 
-  /**
-   * Restarts of one container, by name (published only for a container with an enabled restart
-   * policy). Leave it out when the first containerDimensions set has no ContainerName.
-   * @default statistic Sum
-   */
-  public metricContainerRestarts(container?: string, options: ExporterMetricOptions = {}): cloudwatch.Metric {
-    return this.metric("ContainerRestarts", { statistic: "Sum", ...options, ...(container === undefined ? {} : { containerName: container }) });
-  }
+  // No metricContainerRestarts(): the daemon never publishes ContainerRestarts.
 
   /**
    * Exits of one container, by name (no datapoint when nothing exited). Leave the container out
@@ -503,7 +532,6 @@ export class EcsEmfExporterDaemon extends Construct {
           }),
     });
     // Checked with or without createAlarms: the names must make sense either way.
-    const restartNames = alarmContainerNames("restartAlarmContainers", "ContainerRestarts", settings, options.restartAlarmContainers ?? []);
     const exitNames = alarmContainerNames("exitAlarmContainers", "ContainerExits", settings, options.exitAlarmContainers ?? []);
     if (!createAlarms) {
       return { dashboard };
@@ -516,7 +544,8 @@ export class EcsEmfExporterDaemon extends Construct {
       cpuThreshold,
       memoryThreshold,
       publishedMetrics: settings.publishedMetrics,
-      restartAlarmContainers: alarmContainerLines(settings, restartNames),
+      // The daemon never publishes ContainerRestarts: no restart alarm (refused above).
+      restartAlarmContainers: [],
       exitAlarmContainers: alarmContainerLines(settings, exitNames),
       ...(noData === undefined ? {} : { noData }),
       ...(minTasks === undefined || tasksReporting === undefined
@@ -552,6 +581,32 @@ function refuseSidecarOnlySettings(props: EcsEmfExporterDaemonProps): void {
       throw new Error(`ecs-emf-exporter: ${prop} (${variable}) is not available to EcsEmfExporterDaemon: ${why}; leave it out`);
     }
   }
+}
+
+/**
+ * The sidecar construct's dashboard options the daemon cannot honour: not in its options type;
+ * passed anyway (from JavaScript, or an options object shared with the sidecar construct), they
+ * would be dropped silently. An empty list is what the daemon does anyway and passes.
+ */
+function refuseDashboardOptions(options: EcsEmfExporterDaemonDashboardOptions): void {
+  const given = options as unknown as Readonly<Record<string, unknown>>;
+  for (const [option, why] of REFUSED_DASHBOARD_OPTIONS) {
+    const value = given[option];
+    const off = value === undefined || (Array.isArray(value) && value.length === 0);
+    if (!off) {
+      throw new Error(`ecs-emf-exporter: dashboard.${option} is not available to EcsEmfExporterDaemon: ${why}; leave it out`);
+    }
+  }
+}
+
+/** The resolved settings with what daemon mode never publishes taken out of publishedMetrics. */
+function withoutNeverPublished(settings: ResolvedSettings): ResolvedSettings {
+  return { ...settings, publishedMetrics: new Set([...settings.publishedMetrics].filter((name) => neverPublished(name) === undefined)) };
+}
+
+/** Why daemon mode never publishes that metric, or undefined when it may. */
+function neverPublished(metricName: string): string | undefined {
+  return Object.prototype.hasOwnProperty.call(NEVER_PUBLISHED, metricName) ? NEVER_PUBLISHED[metricName] : undefined;
 }
 
 /** Exactly the settings daemon mode takes, as the sidecar's settings type; selfMetrics off. */

@@ -1,7 +1,7 @@
 // EcsEmfExporterDaemon: the DAEMON service, its host-networked task with the host's Docker socket
 // and cgroup tree mounted read-only, root without capabilities, the health file on a tmpfs root
 // can write, the environment, the task role, what daemon mode refuses, and the sidecar's metrics,
-// dashboard and alarms over one service.
+// dashboard and alarms over one service without what daemon mode never publishes.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { App, Duration, Stack } from "aws-cdk-lib";
@@ -72,6 +72,24 @@ function taskRoleStatements(fixture: DaemonFixture): unknown[] {
     .filter((properties) => properties.Roles.some((role) => JSON.stringify(role) === JSON.stringify({ Ref: roleId })))
     .flatMap((properties) => properties.PolicyDocument.Statement);
 }
+
+/**
+ * What daemon mode never publishes, whatever the settings (docs/daemon.md, "What daemon mode
+ * cannot know"; `ecs-emf-exporter metrics --json --daemon` lists them as not published).
+ */
+const NEVER_PUBLISHED = [
+  "EphemeralStorageUtilized",
+  "EphemeralStorageReserved",
+  "ImagePullTime",
+  "ClockErrorBound",
+  "ContainerRestarts",
+  "ExporterErrors",
+  "ExporterDroppedDatapoints",
+  "ExporterCycleDuration",
+];
+
+/** The widgets those metrics alone fill. */
+const NEVER_PUBLISHED_WIDGETS = ["Ephemeral storage (MiB)", "Container restarts", "Exporter health", "Clock error bound (ms, Fargate only)"];
 
 const DESCRIBE_TASKS = {
   Action: "ecs:DescribeTasks",
@@ -395,10 +413,12 @@ describe("daemon metrics", () => {
     assert.deepEqual(rendered(daemon.metricCpuUtilization()), rendered(exporter.metricCpuUtilization()));
     assert.deepEqual(rendered(daemon.metricMemoryUtilization()), rendered(exporter.metricMemoryUtilization()));
     assert.deepEqual(rendered(daemon.metricRunningContainerCount()), rendered(exporter.metricRunningContainerCount()));
-    assert.deepEqual(rendered(daemon.metricContainerRestarts("app")), rendered(exporter.metricContainerRestarts("app")));
     assert.deepEqual(rendered(daemon.metricContainerExits("app")), rendered(exporter.metricContainerExits("app")));
     assert.deepEqual(rendered(daemon.metricTasksReporting()), rendered(exporter.metricTasksReporting()));
-    assert.deepEqual(daemon.publishedMetricNames, exporter.publishedMetricNames);
+    assert.deepEqual(
+      daemon.publishedMetricNames,
+      exporter.publishedMetricNames.filter((name) => !NEVER_PUBLISHED.includes(name)),
+    );
     const cpu = daemon.metricCpuUtilization();
     assert.equal(cpu.namespace, "Shop/Hosts");
     assert.deepEqual(cpu.dimensions, { ClusterName: "prod", ServiceName: "api" });
@@ -410,11 +430,64 @@ describe("daemon metrics", () => {
     assert.deepEqual(daemon.metric("MemoryUtilized", { dimensionValues: { ServiceName: "web" } }).dimensions, { ClusterName: "prod", ServiceName: "web" });
   });
 
-  it("refuse the exporter's own metrics, which the daemon never publishes", () => {
+  it("are published by default: the sidecar's catalog without what daemon mode never publishes, with CPU throttling", () => {
+    // The catalog (lib/metric-catalog.ts) in its order, without EphemeralStorageUtilized,
+    // EphemeralStorageReserved, ImagePullTime, ClockErrorBound, ContainerRestarts and the three
+    // Exporter* metrics.
+    assert.deepEqual(synthDaemon().daemon.publishedMetricNames, [
+      "CpuUtilized",
+      "CpuReserved",
+      "CpuUtilization",
+      "MemoryUtilized",
+      "MemoryReserved",
+      "MemoryUtilization",
+      "NetworkRxBytes",
+      "NetworkTxBytes",
+      "NetworkRxPackets",
+      "NetworkTxPackets",
+      "NetworkRxDropped",
+      "NetworkTxDropped",
+      "NetworkRxErrors",
+      "NetworkTxErrors",
+      "StorageReadBytes",
+      "StorageWriteBytes",
+      "RunningContainerCount",
+      "CpuThrottledTime",
+      "CpuThrottledPercent",
+      "ContainerCpuUtilized",
+      "ContainerCpuReserved",
+      "ContainerCpuUtilization",
+      "ContainerMemoryUtilized",
+      "ContainerMemoryReserved",
+      "ContainerMemoryUtilization",
+      "ContainerNetworkRxBytes",
+      "ContainerNetworkTxBytes",
+      "ContainerStorageReadBytes",
+      "ContainerStorageWriteBytes",
+      "ContainerPidCount",
+      "ContainerExits",
+      "ContainerCpuThrottledTime",
+      "ContainerCpuThrottledPercent",
+    ]);
+  });
+
+  for (const metricName of NEVER_PUBLISHED) {
+    it(`refuse ${metricName}, which the daemon never publishes, whatever the settings`, () => {
+      // metrics names it explicitly: still not published.
+      const { daemon } = synthDaemon({ metrics: [metricName, "RunningContainerCount"] });
+      assert.equal(daemon.publishesMetric(metricName), false);
+      assert.deepEqual(daemon.publishedMetricNames, ["RunningContainerCount"]);
+      const containerName = metricName === "ContainerRestarts" ? { containerName: "app" } : {};
+      assert.throws(
+        () => daemon.metric(metricName, { dimensionValues: { ServiceName: "api" }, ...containerName }),
+        new RegExp(`${metricName} is never published in daemon mode \\(.+\\): a metric of it would never see a datapoint`),
+      );
+    });
+  }
+
+  it("have no metricContainerRestarts() helper", () => {
     const { daemon } = synthDaemon();
-    assert.equal(daemon.publishesMetric("ExporterErrors"), false);
-    assert.ok(!daemon.publishedMetricNames.some((name) => name.startsWith("Exporter")));
-    assert.throws(() => daemon.metric("ExporterErrors", { dimensionValues: { ServiceName: "api" } }), /ExporterErrors is not published/);
+    assert.equal((daemon as unknown as Record<string, unknown>)["metricContainerRestarts"], undefined);
   });
 
   it("refuse a metric without a value for a dimension it is published with", () => {
@@ -426,17 +499,37 @@ describe("daemon metrics", () => {
 describe("daemon dashboard and alarms", () => {
   const DASHBOARD = { dimensionValues: { ServiceName: "api" }, containerNames: ["app"] };
 
-  it("are the sidecar construct's for the same service: identical widgets, no exporter-health widget", () => {
+  it("are the sidecar construct's for the same service without what the daemon never publishes: no ephemeral storage, restarts, exporter-health or clock widget", () => {
     const daemonBody = dashboardBody(synthDaemon({ dashboard: { ...DASHBOARD, createAlarms: false } }).template);
+    // The sidecar's dashboard with those metrics switched off by its own settings.
     const sidecar = synthExporter({
       selfMetrics: false,
+      excludeMetrics: ["EphemeralStorage*", "ImagePullTime", "ClockErrorBound", "ContainerRestarts"],
       dashboard: { dimensionValues: { ClusterName: "prod", ServiceName: "api" }, containerNames: ["app"], createAlarms: false },
     });
     assert.deepEqual(daemonBody, dashboardBody(sidecar.template));
     assert.deepEqual(
       widgetTitles(synthDaemon({ dashboard: DASHBOARD }).template),
-      ALL_TITLES.filter((title) => title !== "Exporter health"),
+      ALL_TITLES.filter((title) => !NEVER_PUBLISHED_WIDGETS.includes(title)),
     );
+  });
+
+  it("name no metric the daemon never publishes in any widget line or alarm, whatever the options", () => {
+    const { template } = synthDaemon({
+      dashboard: { ...DASHBOARD, containerNames: ["app", "worker"], exitAlarmContainers: ["app"], minTasksReporting: 1 },
+    });
+    const lineMetrics = dashboardBody(template).widgets.flatMap((w) => w.properties.metrics.map((line) => line[1]));
+    assert.ok(lineMetrics.includes("ContainerExits") && lineMetrics.includes("RunningContainerCount"), JSON.stringify(lineMetrics));
+    assert.deepEqual(
+      lineMetrics.filter((name) => typeof name === "string" && NEVER_PUBLISHED.includes(name)),
+      [],
+    );
+    const alarmMetrics = Object.values(template.findResources("AWS::CloudWatch::Alarm")).flatMap((resource) => {
+      const properties = (resource as { Properties: Json }).Properties;
+      const queries = (properties["Metrics"] as { MetricStat?: { Metric: { MetricName: string } } }[] | undefined) ?? [];
+      return [properties["MetricName"], ...queries.map((query) => query.MetricStat?.Metric.MetricName)].filter((name) => name !== undefined);
+    });
+    assert.deepEqual(alarmMetrics.sort(), ["ContainerExits", "CpuUtilization", "MemoryUtilization", "RunningContainerCount", "RunningContainerCount"]);
   });
 
   it("create the CPU, memory and no-data alarms by default, no exporter-errors alarm and no container alarm", () => {
@@ -453,17 +546,18 @@ describe("daemon dashboard and alarms", () => {
     assert.equal(daemon.allAlarms.length, 3);
   });
 
-  it("create restart, exit and tasks-reporting alarms when asked", () => {
+  it("create exit and tasks-reporting alarms when asked", () => {
     const { template, daemon } = synthDaemon({
-      dashboard: { ...DASHBOARD, restartAlarmContainers: ["app"], exitAlarmContainers: ["app"], minTasksReporting: 2 },
+      dashboard: { ...DASHBOARD, exitAlarmContainers: ["app"], minTasksReporting: 2 },
     });
-    const restarts = onlyAlarm(template, "ContainerRestarts");
-    assert.deepEqual(restarts["Dimensions"], [
+    const exits = onlyAlarm(template, "ContainerExits");
+    assert.deepEqual(exits["Dimensions"], [
       { Name: "ClusterName", Value: "prod" },
       { Name: "ContainerName", Value: "app" },
       { Name: "ServiceName", Value: "api" },
     ]);
-    assert.equal(onlyAlarm(template, "ContainerExits")["ComparisonOperator"], "GreaterThanOrEqualToThreshold");
+    assert.equal(exits["ComparisonOperator"], "GreaterThanOrEqualToThreshold");
+    assert.deepEqual(daemon.alarms?.containerRestarts, {});
     assert.ok(daemon.alarms?.tasksReportingLow !== undefined);
     template.hasResourceProperties("AWS::CloudWatch::Alarm", { Threshold: 1.5, ComparisonOperator: "LessThanThreshold", Metrics: Match.anyValue() });
   });
@@ -486,14 +580,21 @@ describe("daemon dashboard and alarms", () => {
       /exitAlarmContainers names sidecar, which excludeContainers leaves out/,
     );
     assert.throws(
-      () => buildDaemon({ excludeMetrics: ["ContainerRestarts"], dashboard: { ...DASHBOARD, restartAlarmContainers: ["app"] } }),
-      /restartAlarmContainers is set, but ContainerRestarts is not published/,
-    );
-    assert.throws(
       () => buildDaemon({ containerMetrics: false, dashboard: { dimensionValues: { ServiceName: "api" }, exitAlarmContainers: ["app"], createAlarms: false } }),
       /exitAlarmContainers is set, but ContainerExits is not published/,
     );
     assert.throws(() => buildDaemon({ dashboard: { ...DASHBOARD, exitAlarmContainers: ["app", "app"] } }), /must name each container once/);
+  });
+
+  it("refuse restartAlarmContainers (passed anyway: it is not a daemon option), since the daemon never publishes ContainerRestarts", () => {
+    const refusal = /dashboard\.restartAlarmContainers is not available to EcsEmfExporterDaemon: the daemon never publishes ContainerRestarts .*could never fire/;
+    assert.throws(() => buildDaemon({ dashboard: { ...DASHBOARD, restartAlarmContainers: ["app"] } }), refusal);
+    // With createAlarms false too: the option would be dropped silently.
+    assert.throws(() => buildDaemon({ dashboard: { ...DASHBOARD, restartAlarmContainers: ["app"], createAlarms: false } }), refusal);
+    // An empty list asks for what the daemon does anyway: no restart alarm.
+    const daemon = buildDaemon({ dashboard: { ...DASHBOARD, restartAlarmContainers: [] } });
+    assert.deepEqual(daemon.alarms?.containerRestarts, {});
+    assert.equal(daemon.allAlarms.length, 3);
   });
 
   it("refuse a period CloudWatch alarms do not accept", () => {

@@ -33,7 +33,9 @@ module "dashboard" {
     ServiceName = var.service_name
   }
   container_names = var.container_names
-  # No restart alarms: the daemon cannot see ECS's restart count, and metric_config says so.
+  # No restart alarms and no widget that would stay empty: metric_config excludes what daemon
+  # mode never publishes (ContainerRestarts, ephemeral storage, image pull times, clock error
+  # bound, the exporter's own metrics).
   min_tasks_reporting = var.min_tasks_reporting
   alarm_actions       = var.alarm_topic_arns
   ok_actions          = var.alarm_topic_arns

@@ -136,9 +136,15 @@ locals {
   published_container_sets = var.service_from_api ? var.container_dimensions : distinct([for set in var.container_dimensions :
   distinct([for name in set : name == "ServiceName" ? "TaskDefinitionFamily" : name])])
 
-  # Catalog metrics daemon mode never publishes (docs/daemon.md, "What daemon mode cannot know"):
-  # ECS's restart count and image pull times are in neither the introspection API nor Docker's,
-  # and ClockErrorBound is Fargate's alone. Told to the dashboard module as excluded, so it draws
-  # no empty widget and creates no alarm that could never fire.
-  never_published_metrics = ["ContainerRestarts", "ImagePullTime", "ClockErrorBound"]
+  # Catalog metrics daemon mode never publishes, whatever the settings: those
+  # `ecs-emf-exporter metrics --json --daemon` lists as `published: false` (docs/daemon.md, "What
+  # daemon mode cannot know"). The ephemeral storage figures and ClockErrorBound are Fargate's
+  # alone; ECS's restart count and the image pull times are in neither the introspection API nor
+  # Docker's; the exporter's own metrics are per task in the sidecar (self_metrics is off anyway).
+  # Told to the dashboard module as excluded, so it draws no widget that would stay empty and
+  # creates no alarm that could never fire (tests/dashboard.tftest.hcl).
+  never_published_metrics = [
+    "EphemeralStorageUtilized", "EphemeralStorageReserved", "ImagePullTime", "ClockErrorBound",
+    "ContainerRestarts", "ExporterErrors", "ExporterDroppedDatapoints", "ExporterCycleDuration",
+  ]
 }
