@@ -8,8 +8,9 @@
 //!
 //! Ignored by a plain `cargo test` (they need dockerd); every wait is bounded.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
-use std::net::{Shutdown, TcpStream};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::os::unix::process::CommandExt;
@@ -23,6 +24,7 @@ use serde_json::{Value, json};
 
 use crate::emf_rules;
 use crate::support::docker::{Container, Docker};
+use crate::support::moto::Moto;
 use crate::support::process::{
     Sim, bin, container_docs, free_port, kill_gently, send_signal, stopped_field, value, wait_exit,
 };
@@ -1016,6 +1018,141 @@ fn docker_going_away_and_coming_back_is_said_once_each_way_and_measuring_resumes
             proxy.down();
         }
     });
+}
+
+/// The daemon's documents through the two other outputs (the defaults otherwise, four
+/// cycles each): the agent over TCP gets whole EMF lines and stdout stays empty; PutMetricData
+/// (the real SDK, against moto through the CBOR proxy) gets the same metrics with the same
+/// dimensions. One task, one container (`--cpus 0.5 --memory 64m`, `loadgen 20 0 0`): a
+/// running count of 1, 20..22 MiB used of 64 reserved, under the agent's cluster and the
+/// family `web` (no ServiceName without the API).
+#[test]
+#[ignore = "needs dockerd: scripts/e2e-docker.sh"]
+fn the_agent_and_cloudwatch_outputs_carry_what_the_daemon_measures() {
+    let docker = Docker::loadgen_from_env();
+    let moto = Moto::start().expect("moto: scripts/e2e-docker.sh installs it");
+    let task = Task::new();
+    let agent = Agent::start();
+    let app = task.start(
+        &docker,
+        "app",
+        &["--cpu-shares", "256", "--cpus", "0.5", "--memory", "64m"],
+        ["20", "0", "0"],
+    );
+    let app_id = app.id();
+    agent.list(&[(&task, &[("app", &app_id)])]);
+    let host = docker_host();
+    let metadata = agent.metadata();
+    let cluster = metadata["Cluster"].as_str().expect("the agent's Cluster");
+    let args = [
+        "--introspection-uri",
+        agent.uri.as_str(),
+        "--docker-host",
+        host.as_str(),
+        "--cycles",
+        "4",
+    ];
+
+    // The agent output: one TCP connection, read until the daemon exits and closes it.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let endpoint = format!("tcp://{}", listener.local_addr().expect("an address"));
+    let mut daemon = Daemon::start(
+        &args,
+        &[
+            ("ECS_EMF_OUTPUT", "agent"),
+            ("AWS_EMF_AGENT_ENDPOINT", endpoint.as_str()),
+        ],
+    );
+    let (mut conn, _) = listener.accept().expect("the daemon connects");
+    conn.set_read_timeout(Some(RUN_WAIT)).expect("read timeout");
+    let mut received = String::new();
+    conn.read_to_string(&mut received)
+        .expect("whole UTF-8 lines until the daemon closes");
+    assert_eq!(daemon.wait(RUN_WAIT), Some(0), "{}", daemon.log());
+    assert!(daemon.docs().is_empty(), "agent output: nothing on stdout");
+    let lines = emf_rules::assert_valid_lines(&received, 16_383);
+    assert_eq!(task.task_docs(&lines).len(), 4, "{}", daemon.log());
+    let mut by_agent: BTreeSet<(String, BTreeMap<String, String>)> = BTreeSet::new();
+    for doc in &lines {
+        let directive = &doc["_aws"]["CloudWatchMetrics"][0];
+        for set in directive["Dimensions"].as_array().expect("sets") {
+            let dims: BTreeMap<String, String> = set
+                .as_array()
+                .expect("a set")
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|k| {
+                    (
+                        k.to_string(),
+                        doc[k].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect();
+            for m in directive["Metrics"].as_array().expect("metrics") {
+                let name = m["Name"].as_str().expect("a name").to_string();
+                by_agent.insert((name, dims.clone()));
+            }
+        }
+    }
+
+    // The cloudwatch output, same settings but the destination.
+    let namespace = "E2E/Daemon";
+    let mut env = moto.env();
+    env.push(("ECS_EMF_OUTPUT".into(), "cloudwatch".into()));
+    env.push(("ECS_EMF_NAMESPACE".into(), namespace.into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut daemon = Daemon::start(&args, &env);
+    assert_eq!(daemon.wait(RUN_WAIT), Some(0), "{}", daemon.log());
+    assert!(
+        daemon.docs().is_empty(),
+        "cloudwatch output: nothing on stdout"
+    );
+    let datums = moto.accepted_datums(namespace);
+    let datums = datums.as_array().expect("a list of datums");
+    let dims = |d: &Value| -> BTreeMap<String, String> {
+        d["Dimensions"]
+            .as_object()
+            .expect("dimensions")
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+            .collect()
+    };
+    let values = |metric: &str, container: Option<&str>| -> Vec<f64> {
+        let mut want = BTreeMap::from([
+            ("ClusterName".to_string(), cluster.to_string()),
+            ("TaskDefinitionFamily".to_string(), "web".to_string()),
+        ]);
+        if let Some(name) = container {
+            want.insert("ContainerName".to_string(), name.to_string());
+        }
+        datums
+            .iter()
+            .filter(|d| d["MetricName"] == metric && dims(d) == want)
+            .filter_map(|d| d["Value"].as_f64())
+            .collect()
+    };
+    assert_eq!(
+        values("RunningContainerCount", None),
+        [1.0; 4],
+        "{datums:#?}"
+    );
+    let memory = values("ContainerMemoryUtilized", Some("app"));
+    assert_eq!(memory.len(), 4, "{datums:#?}");
+    assert!(
+        memory.iter().all(|m| (20.0..=22.0).contains(m)),
+        "{memory:?}"
+    );
+    assert_eq!(values("ContainerMemoryReserved", Some("app")), [64.0; 4]);
+    let by_cloudwatch: BTreeSet<(String, BTreeMap<String, String>)> = datums
+        .iter()
+        .map(|d| {
+            (
+                d["MetricName"].as_str().unwrap_or_default().to_string(),
+                dims(d),
+            )
+        })
+        .collect();
+    assert_eq!(by_cloudwatch, by_agent);
 }
 
 /// A real dockerd restart, with live restore (`"live-restore": true` in daemon.json;
