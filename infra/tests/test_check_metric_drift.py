@@ -694,8 +694,6 @@ class DaemonTest(unittest.TestCase):
                                                     "value": "true"}]),
             ("ECS_EMF_TAG_DIMENSIONS", [*DAEMON_ENV, {"name": "ECS_EMF_TAG_DIMENSIONS",
                                                       "value": "env"}]),
-            ("ECS_EMF_TAGS_FROM_API", [*DAEMON_ENV, {"name": "ECS_EMF_TAGS_FROM_API",
-                                                     "value": "true"}]),
             ("ECS_EMF_SERVICE_FROM_API", [*env, {"name": "ECS_EMF_SERVICE_FROM_API",
                                                  "value": "maybe"}]),
         ]
@@ -705,11 +703,12 @@ class DaemonTest(unittest.TestCase):
                 set_daemon_env(doc, daemon_env)
                 self.assert_one_problem(doc, "tf", "daemon would not start with these settings",
                                         "`metrics --json --daemon` exits 2", name)
-        # An "off" value of a refused setting is what the daemon does anyway: it passes.
-        for name in ("ECS_EMF_SELF_METRICS", "ECS_EMF_TAGS_FROM_API"):
-            with self.subTest(setting=name, value="false"):
+        # An "off" value of a refused setting is what the daemon does anyway, and tags from
+        # the API (ecs:DescribeTasks) without a tag dimension change no set: both pass.
+        for name, value in (("ECS_EMF_SELF_METRICS", "false"), ("ECS_EMF_TAGS_FROM_API", "true")):
+            with self.subTest(setting=name, value=value):
                 doc = daemon_plan()
-                set_daemon_env(doc, [*DAEMON_ENV, {"name": name, "value": "false"}])
+                set_daemon_env(doc, [*DAEMON_ENV, {"name": name, "value": value}])
                 self.assertEqual(self.problems(doc, "tf"), [])
 
     def test_one_exporter_per_rendering(self):

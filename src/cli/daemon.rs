@@ -57,15 +57,10 @@ pub(crate) fn mode(settings: &Settings, service_from_api: Option<&str>) -> Resul
 
 /// What daemon mode cannot do yet with these settings.
 fn refused(settings: &Settings) -> Option<String> {
-    if settings.dimensions.needs_tags() {
+    if settings.dimensions.needs_tags() && !settings.tags_from_api {
         return Some(
-            "ECS_EMF_TAG_DIMENSIONS: daemon mode cannot read task tags (there is no /taskWithTags for other tasks); leave it unset (docs/daemon.md)"
+            "ECS_EMF_TAG_DIMENSIONS: daemon mode reads task tags only through ecs:DescribeTasks (there is no /taskWithTags for other tasks): set ECS_EMF_TAGS_FROM_API=true, or leave it unset (docs/daemon.md)"
                 .to_string(),
-        );
-    }
-    if settings.tags_from_api {
-        return Some(
-            "ECS_EMF_TAGS_FROM_API: not available in daemon mode yet (docs/daemon.md)".to_string(),
         );
     }
     if settings.self_metrics {
@@ -96,9 +91,11 @@ pub(crate) async fn run(
         std::path::Path::new(cgroup_root),
         REQUEST_TIMEOUT,
     );
-    if settings.mode.knows_services() {
-        source = source.with_service_lookup();
-    }
+    let tags_refresh = settings
+        .dimensions
+        .needs_tags()
+        .then_some(settings.tags_refresh);
+    source = source.with_ecs_lookup(settings.mode.knows_services(), tags_refresh);
     match source.cgroups() {
         Ok(tree) => tracing::info!(
             "cgroup tree at {} ({:?}): task-level CPU throttling is read from it",

@@ -7,7 +7,9 @@ use std::collections::{HashMap, HashSet};
 use crate::pipeline::events::{Change, Ongoing, Outside};
 use crate::pipeline::{Input, Pipeline, Step, Totals};
 use crate::settings::Settings;
+use crate::source::TagsRead;
 use crate::source::host::HostSource;
+use crate::source::metadata::TaskTagsResponse;
 
 /// What one read of the host gave the run loop.
 pub(crate) struct HostCycle {
@@ -133,9 +135,17 @@ impl HostWork {
             let container_instance = pipeline
                 .wants_container_instance(now)
                 .then(|| Ok(summary.instance.clone()));
+            // Tags from ecs:DescribeTasks, given as the task's own tags of a /taskWithTags
+            // answer when the pipeline wants a read (a task not described yet waits).
+            let tags = match (&task.tags, &task.snapshot) {
+                (Some(tags), snapshot) if pipeline.wants_tags(&snapshot.task, now) => {
+                    Some(described_tags(tags))
+                }
+                _ => None,
+            };
             steps.push(pipeline.step(Input {
                 poll: Ok(task.snapshot),
-                tags: None,
+                tags,
                 own_container: None,
                 container_instance,
                 now,
@@ -162,5 +172,22 @@ impl HostWork {
             errors,
             collected: true,
         }
+    }
+}
+
+/// A task's tags from `ecs:DescribeTasks` as the pipeline reads tags: the task's own tags of
+/// a `/taskWithTags` answer, without container instance tags (no API call asks for them).
+fn described_tags(tags: &std::collections::BTreeMap<String, String>) -> TagsRead {
+    TagsRead {
+        endpoint: Ok(TaskTagsResponse {
+            task_tags: Some(
+                tags.iter()
+                    .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                    .collect(),
+            ),
+            container_instance_tags: None,
+            errors: Vec::new(),
+        }),
+        api: None,
     }
 }

@@ -2,7 +2,8 @@
 //! exist (Fargate documents none) or reports `Errors`, the task's own tags are read with
 //! `ecs:ListTagsForResource` using the task role. Called at most once per tag refresh.
 //!
-//! Daemon mode: each task's ECS service with `ecs:DescribeTasks` ([`ServiceLookup`]).
+//! Daemon mode: each task's ECS service and (with `include=TAGS`) its tags with
+//! `ecs:DescribeTasks` ([`ServiceLookup`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -59,18 +60,21 @@ const BACKOFF_MAX: Duration = Duration::from_secs(15 * 60);
 /// hour ago, or of another cluster) is asked again only after this long.
 const UNKNOWN_RETRY: Duration = Duration::from_secs(10 * 60);
 
-/// Daemon mode: which ECS service each task of the instance belongs to, which neither the
-/// agent introspection API nor Docker says. `ecs:DescribeTasks` does: a service's task has
-/// `group` `service:NAME`, a standalone one (RunTask) `family:NAME`.
+/// Daemon mode: which ECS service each task of the instance belongs to, and its tags, which
+/// neither the agent introspection API nor Docker says. `ecs:DescribeTasks` does: a
+/// service's task has `group` `service:NAME`, a standalone one (RunTask) `family:NAME`; with
+/// `include=TAGS` the answer carries the task's tags.
 ///
 /// IAM: `ecs:DescribeTasks` on `arn:aws:ecs:REGION:ACCOUNT:task/CLUSTER/*` (or on `*` with
-/// the condition key `ecs:cluster` set to the cluster's ARN).
+/// the condition key `ecs:cluster` set to the cluster's ARN); with tags, `infra/` also grants
+/// `ecs:ListTagsForResource` on the same tasks.
 ///
 /// A task's group never changes, so each answer is kept for as long as the task is asked
 /// about and only tasks not known yet are described, at most [`DESCRIBE_TASKS_MAX`] a call.
+/// Tags can change (TagResource), so with tags a known task is described again once its
+/// answer is older than the tag refresh (`ECS_EMF_TAGS_REFRESH`).
 /// After a failed call (AccessDeniedException, throttling, …) no call is made for
 /// [`BACKOFF_FIRST`], doubling up to [`BACKOFF_MAX`] while calls keep failing.
-#[derive(Default)]
 pub(crate) struct ServiceLookup {
     /// Built on first use: the region can come from a task ARN. Its timeouts are
     /// `crate::aws::sdk_config`'s (operation, attempt, connect).
@@ -93,20 +97,28 @@ pub(crate) struct ServiceAnswer {
     pub(crate) recovered: bool,
     /// `DescribeTasks` calls this answer made, failed ones included.
     pub(crate) calls: u32,
+    /// With tags: each task of `services` with the tags of its last description (empty
+    /// when it has none).
+    pub(crate) tags: HashMap<String, BTreeMap<String, String>>,
 }
 
 /// One `DescribeTasks` answer, reduced to what the lookup keeps.
 #[derive(Debug, Default)]
 struct Described {
-    /// `tasks[]`: (`taskArn`, `group`). A task of the request not here is in `failures`
-    /// (reason `MISSING`, most often): [`ServiceCache::record`] needs no more.
-    tasks: Vec<(String, Option<String>)>,
+    /// `tasks[]`: (`taskArn`, `group`, `tags`). A task of the request not here is in
+    /// `failures` (reason `MISSING`, most often): [`ServiceCache::record`] needs no more.
+    tasks: Vec<(String, Option<String>, BTreeMap<String, String>)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 enum Entry {
-    /// The task's service (`None`: not a service's task). Kept while the task is asked.
-    Known(Option<String>),
+    /// The task's service (`None`: not a service's task) and tags, described at `at`. Kept
+    /// while the task is asked (with tags, described again once older than the refresh).
+    Known {
+        service: Option<String>,
+        tags: BTreeMap<String, String>,
+        at: Instant,
+    },
     /// Not described: asked again from `retry` on.
     Unknown { retry: Instant },
 }
@@ -117,6 +129,8 @@ enum Entry {
 struct ServiceCache {
     entries: HashMap<String, Entry>,
     backoff: Backoff,
+    /// With tags: how old a description may get before the task is described again.
+    tags_refresh: Option<Duration>,
 }
 
 #[derive(Debug, Default)]
@@ -180,7 +194,9 @@ impl ServiceCache {
             .iter()
             .filter(|arn| seen.insert(arn.as_str()))
             .filter(|arn| match self.entries.get(arn.as_str()) {
-                Some(Entry::Known(_)) => false,
+                Some(Entry::Known { at, .. }) => self
+                    .tags_refresh
+                    .is_some_and(|refresh| now.saturating_duration_since(*at) >= refresh),
                 Some(Entry::Unknown { retry }) => now >= *retry,
                 None => true,
             })
@@ -194,14 +210,18 @@ impl ServiceCache {
     fn record(&mut self, batch: &[String], described: Described, now: Instant) {
         let retry = now.checked_add(UNKNOWN_RETRY).unwrap_or(now);
         let mut learned = HashMap::new();
-        for (arn, group) in described.tasks {
+        for (arn, group, tags) in described.tasks {
             if let Some(service) = service_of(group.as_deref()) {
-                learned.insert(arn, service);
+                learned.insert(arn, (service, tags));
             }
         }
         for arn in batch {
             let entry = match learned.remove(arn) {
-                Some(service) => Entry::Known(service),
+                Some((service, tags)) => Entry::Known {
+                    service,
+                    tags,
+                    at: now,
+                },
                 None => Entry::Unknown { retry },
             };
             self.entries.insert(arn.clone(), entry);
@@ -234,8 +254,13 @@ impl ServiceCache {
                         let (wait, say) = self.backoff.failed(now);
                         if say {
                             answer.problem = Some(format!(
-                                "{why}; the tasks' services stay unknown; no call for {} s, \
+                                "{why}; the tasks' services{} stay unknown; no call for {} s, \
                                  the wait doubling up to {} s while calls fail",
+                                if self.tags_refresh.is_some() {
+                                    " and tags"
+                                } else {
+                                    ""
+                                },
                                 wait.as_secs(),
                                 BACKOFF_MAX.as_secs()
                             ));
@@ -246,8 +271,11 @@ impl ServiceCache {
             }
         }
         for arn in asked {
-            if let Some(Entry::Known(service)) = self.entries.get(arn) {
+            if let Some(Entry::Known { service, tags, .. }) = self.entries.get(arn) {
                 answer.services.insert(arn.clone(), service.clone());
+                if self.tags_refresh.is_some() {
+                    answer.tags.insert(arn.clone(), tags.clone());
+                }
             }
         }
         answer
@@ -255,6 +283,18 @@ impl ServiceCache {
 }
 
 impl ServiceLookup {
+    /// A lookup of services, and of tags (`include=TAGS`, each task described again after
+    /// `tags_refresh`) when that is given.
+    pub(crate) fn new(tags_refresh: Option<Duration>) -> ServiceLookup {
+        ServiceLookup {
+            client: tokio::sync::OnceCell::new(),
+            cache: ServiceCache {
+                tags_refresh,
+                ..ServiceCache::default()
+            },
+        }
+    }
+
     /// The service of each task of `task_arns` (ARNs of cluster `cluster`, its name or ARN;
     /// empty: the default cluster), as far as known: see [`ServiceAnswer`]. `now` times the
     /// backoff and the retries of unknown tasks.
@@ -265,6 +305,7 @@ impl ServiceLookup {
         now: Instant,
     ) -> ServiceAnswer {
         let cell = &self.client;
+        let tags = self.cache.tags_refresh.is_some();
         self.cache
             .lookup(task_arns, now, |batch| async move {
                 let client = cell
@@ -273,31 +314,38 @@ impl ServiceLookup {
                         aws_sdk_ecs::Client::new(&crate::aws::sdk_config(region).await)
                     })
                     .await;
-                describe_tasks(client, cluster, batch).await
+                describe_tasks(client, cluster, batch, tags).await
             })
             .await
     }
 
     /// A lookup that uses `client` (tests: one pointed at moto).
     #[cfg(test)]
-    fn with_client(client: aws_sdk_ecs::Client) -> ServiceLookup {
+    fn with_client(client: aws_sdk_ecs::Client, tags_refresh: Option<Duration>) -> ServiceLookup {
         ServiceLookup {
             client: tokio::sync::OnceCell::new_with(Some(client)),
-            cache: ServiceCache::default(),
+            cache: ServiceCache {
+                tags_refresh,
+                ..ServiceCache::default()
+            },
         }
     }
 }
 
-/// One `DescribeTasks` call.
+/// One `DescribeTasks` call, with the tasks' tags when `tags`.
 async fn describe_tasks(
     client: &aws_sdk_ecs::Client,
     cluster: &str,
     batch: Vec<String>,
+    tags: bool,
 ) -> Result<Described, String> {
     let count = batch.len();
     let mut request = client.describe_tasks().set_tasks(Some(batch));
     if !cluster.is_empty() {
         request = request.cluster(cluster);
+    }
+    if tags {
+        request = request.include(aws_sdk_ecs::types::TaskField::Tags);
     }
     let answer = request.send().await.map_err(|e| {
         format!(
@@ -309,7 +357,18 @@ async fn describe_tasks(
         tasks: answer
             .tasks()
             .iter()
-            .filter_map(|t| Some((t.task_arn()?.to_string(), t.group().map(str::to_string))))
+            .filter_map(|t| {
+                let tags = t
+                    .tags()
+                    .iter()
+                    .filter_map(|tag| Some((tag.key()?.to_string(), tag.value()?.to_string())))
+                    .collect();
+                Some((
+                    t.task_arn()?.to_string(),
+                    t.group().map(str::to_string),
+                    tags,
+                ))
+            })
             .collect(),
     })
 }
@@ -349,7 +408,7 @@ mod tests {
                         } else {
                             "service:web"
                         };
-                        (a.clone(), Some(group.to_string()))
+                        (a.clone(), Some(group.to_string()), BTreeMap::new())
                     })
                     .collect(),
             })
@@ -416,6 +475,57 @@ mod tests {
         assert!(log.borrow().is_empty());
     }
 
+    /// With tags: each task's tags come with its service, and a known task is described
+    /// again once its description is as old as the refresh (not before); without tags it
+    /// never is, and the answer carries no tags.
+    #[tokio::test]
+    async fn with_tags_known_tasks_are_described_again_after_the_refresh() {
+        let all = arns(3);
+        let log = RefCell::new(Vec::new());
+        let tagged = |batch: &[String]| -> Result<Described, String> {
+            Ok(Described {
+                tasks: batch
+                    .iter()
+                    .map(|a| {
+                        let tags = BTreeMap::from([(
+                            "team".to_string(),
+                            format!("t-{}", &a[a.len() - 1..]),
+                        )]);
+                        (a.clone(), Some("service:web".to_string()), tags)
+                    })
+                    .collect(),
+            })
+        };
+        let refresh = Duration::from_secs(300);
+        let mut cache = ServiceCache {
+            tags_refresh: Some(refresh),
+            ..ServiceCache::default()
+        };
+        let now = Instant::now();
+        let answer = cache.lookup(&all, now, fake(&log, tagged)).await;
+        assert_eq!(answer.calls, 1);
+        assert_eq!(answer.tags.len(), 3);
+        assert_eq!(answer.tags[&all[2]]["team"], "t-2");
+        assert_eq!(answer.services[&all[2]], Some("web".to_string()));
+
+        let before = cache
+            .lookup(&all, now + Duration::from_secs(299), fake(&log, tagged))
+            .await;
+        assert_eq!((before.calls, before.tags.len()), (0, 3));
+        let after = cache.lookup(&all, now + refresh, fake(&log, tagged)).await;
+        assert_eq!(after.calls, 1);
+        assert_eq!(log.borrow().len(), 2);
+        assert_eq!(log.borrow()[1], all);
+
+        let mut untagged = ServiceCache::default();
+        let first = untagged.lookup(&all, now, fake(&log, tagged)).await;
+        assert!(first.tags.is_empty());
+        let much_later = untagged
+            .lookup(&all, now + Duration::from_secs(86_400), fake(&log, tagged))
+            .await;
+        assert_eq!((much_later.calls, much_later.services.len()), (0, 3));
+    }
+
     #[tokio::test]
     async fn tasks_no_longer_asked_are_dropped() {
         let all = arns(3);
@@ -454,7 +564,7 @@ mod tests {
                     .filter(|a| **a != all[1])
                     .map(|a| {
                         let group = (*a == all[0]).then(|| "service:web".to_string());
-                        (a.clone(), group)
+                        (a.clone(), group, BTreeMap::new())
                     })
                     .collect(),
             })
@@ -646,12 +756,13 @@ mod tests {
             })
         }
 
-        /// ecs_setup.py: cluster `cluster` with a standalone task, then `service_tasks` tasks
-        /// of service `web`; their ARNs, the standalone task's first.
-        fn setup(moto: &Server, cluster: &str, service_tasks: usize) -> Vec<String> {
+        /// ecs_setup.py: cluster `cluster` with a standalone task tagged `tags` (`K=V`), then
+        /// `service_tasks` tasks of service `web`; their ARNs, the standalone task's first.
+        fn setup(moto: &Server, cluster: &str, tags: &[&str], service_tasks: usize) -> Vec<String> {
             let out = python_command()
                 .arg(format!("{ROOT}/tests/it/support/ecs_setup.py"))
                 .args(["--endpoint", &moto.url, "--cluster", cluster])
+                .args(tags.iter().flat_map(|t| ["--tag", t]))
                 .args(["--service", "web", "--service-tasks"])
                 .arg(service_tasks.to_string())
                 .output()
@@ -684,7 +795,7 @@ mod tests {
             let Some(moto) = start() else {
                 return;
             };
-            let tasks = setup(&moto, "daemon-cluster", 120);
+            let tasks = setup(&moto, "daemon-cluster", &[], 120);
             assert_eq!(tasks.len(), 121);
             let client = client(&moto).await;
             let timeouts = client.config().timeout_config().expect("timeouts set");
@@ -701,7 +812,7 @@ mod tests {
                 ),
                 "the SDK's timeouts are explicit"
             );
-            let mut lookup = ServiceLookup::with_client(client);
+            let mut lookup = ServiceLookup::with_client(client, None);
             let gone = "arn:aws:ecs:us-east-1:123456789012:task/daemon-cluster/0123456789abcdef"
                 .to_string();
             let mut asked = tasks.clone();
@@ -730,13 +841,36 @@ mod tests {
             assert_eq!((later.calls, later.services.len()), (1, 121));
         }
 
+        /// `include=TAGS`: the standalone task's tags (set by RunTask), none for the service's.
+        #[tokio::test]
+        async fn describe_tasks_with_tags_gives_each_task_its_tags() {
+            let Some(moto) = start() else {
+                return;
+            };
+            let tasks = setup(&moto, "tagged", &["team=payments", "env=prod"], 1);
+            assert_eq!(tasks.len(), 2);
+            let mut lookup =
+                ServiceLookup::with_client(client(&moto).await, Some(Duration::from_secs(300)));
+            let answer = lookup.services("tagged", &tasks, Instant::now()).await;
+            assert_eq!(answer.problem, None);
+            assert_eq!(
+                answer.tags[&tasks[0]],
+                BTreeMap::from([
+                    ("env".to_string(), "prod".to_string()),
+                    ("team".to_string(), "payments".to_string())
+                ])
+            );
+            assert_eq!(answer.tags[&tasks[1]], BTreeMap::new());
+            assert_eq!(answer.services[&tasks[1]].as_deref(), Some("web"));
+        }
+
         #[tokio::test]
         async fn a_failed_call_is_said_once_then_backs_off() {
             let Some(moto) = start() else {
                 return;
             };
-            let tasks = setup(&moto, "daemon-cluster", 1);
-            let mut lookup = ServiceLookup::with_client(client(&moto).await);
+            let tasks = setup(&moto, "daemon-cluster", &[], 1);
+            let mut lookup = ServiceLookup::with_client(client(&moto).await, None);
             let now = Instant::now();
             // A cluster moto does not know: ClusterNotFoundException.
             let failed = lookup.services("elsewhere", &tasks, now).await;

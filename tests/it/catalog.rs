@@ -237,7 +237,8 @@ fn metrics(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, String)
 /// published; what neither the agent nor Docker has (ephemeral storage and the clock bound,
 /// Fargate's; image pull times; the agent's restart count) and the exporter's own metrics
 /// are not; without `ECS_EMF_SERVICE_FROM_API` a set naming `ServiceName` carries
-/// `TaskDefinitionFamily`; and the settings `daemon` refuses are refused here too.
+/// `TaskDefinitionFamily`; tag dimensions need `ECS_EMF_TAGS_FROM_API`; and the settings
+/// `daemon` refuses are refused here too.
 #[test]
 fn the_daemon_catalog_is_what_daemon_mode_publishes() {
     let (code, out, err) = metrics(&["--daemon"], &[]);
@@ -298,8 +299,10 @@ fn the_daemon_catalog_is_what_daemon_mode_publishes() {
     // Refused as `daemon` refuses them: exit 2, the setting named, nothing on stdout.
     for (env, named) in [
         (("ECS_EMF_SELF_METRICS", "true"), "ECS_EMF_SELF_METRICS"),
-        (("ECS_EMF_TAG_DIMENSIONS", "team"), "ECS_EMF_TAG_DIMENSIONS"),
-        (("ECS_EMF_TAGS_FROM_API", "true"), "ECS_EMF_TAGS_FROM_API"),
+        (
+            ("ECS_EMF_TAG_DIMENSIONS", "team"),
+            "ECS_EMF_TAGS_FROM_API=true",
+        ),
         (
             ("ECS_EMF_SERVICE_FROM_API", "maybe"),
             "ECS_EMF_SERVICE_FROM_API",
@@ -310,6 +313,29 @@ fn the_daemon_catalog_is_what_daemon_mode_publishes() {
         assert!(err.contains(named), "{env:?}: {err}");
         assert!(out.is_empty(), "{env:?}: {out}");
     }
+    // Tags through ecs:DescribeTasks: the tag joins every set.
+    let (code, out, err) = metrics(
+        &["--daemon"],
+        &[
+            ("ECS_EMF_TAGS_FROM_API", "true"),
+            ("ECS_EMF_TAG_DIMENSIONS", "team"),
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let entries: Vec<Value> = serde_json::from_str(&out).expect("a JSON list");
+    let memory = entries
+        .iter()
+        .find(|e| e["name"] == "ContainerMemoryUtilized")
+        .expect("present");
+    assert_eq!(
+        sets(&memory["dimension_sets"]),
+        owned(&[&[
+            "ClusterName",
+            "TaskDefinitionFamily",
+            "ContainerName",
+            "team"
+        ]])
+    );
     // The sidecar takes those settings (ECS_EMF_SERVICE_FROM_API is not one of its own).
     let (code, _, err) = metrics(&[], &[("ECS_EMF_SELF_METRICS", "true")]);
     assert_eq!(code, Some(0), "{err}");

@@ -71,6 +71,16 @@ impl Task {
         Task { id, arn }
     }
 
+    /// A task ECS already knows by `arn` (one made in moto): its id is the ARN's last part.
+    fn with_arn(arn: &str) -> Task {
+        let id = arn.rsplit('/').next().unwrap_or_default().to_string();
+        assert!(!id.is_empty(), "not a task ARN: {arn}");
+        Task {
+            id,
+            arn: arn.to_string(),
+        }
+    }
+
     /// Starts this task's container `name` as the ECS agent does on an EC2 instance (its
     /// labels, `--network none` for loopback-only tests, the task cgroup under `/ecs`), with
     /// `limits`, running `loadgen MIB SECONDS EXIT_CODE`.
@@ -1155,6 +1165,100 @@ fn the_agent_and_cloudwatch_outputs_carry_what_the_daemon_measures() {
     assert_eq!(by_cloudwatch, by_agent);
 }
 
+/// Tag dimensions in daemon mode come from `ecs:DescribeTasks` with `include=TAGS` (the real
+/// SDK against moto, where the two tasks are made first: a RunTask task tagged
+/// team=payments and env=prod, and a task of service `web` without tags). With
+/// `ECS_EMF_TAG_DIMENSIONS=team` and the service from the API, the default set
+/// ClusterName,ServiceName gains `team`: the tagged task (standalone) publishes
+/// ClusterName,TaskDefinitionFamily,team with team=payments, the service's task
+/// ClusterName,ServiceName,team with ServiceName=web and team `unknown` (it has no such tag),
+/// as `metrics --json --daemon` lists for the same settings.
+#[test]
+#[ignore = "needs dockerd: scripts/e2e-docker.sh"]
+fn tag_dimensions_come_from_describe_tasks() {
+    let docker = Docker::loadgen_from_env();
+    let moto = Moto::start().expect("moto: scripts/e2e-docker.sh installs it");
+    let agent = Agent::start();
+    let metadata = agent.metadata();
+    let cluster = metadata["Cluster"].as_str().expect("the agent's Cluster");
+    let arns = moto.ecs_tasks(cluster, &["team=payments", "env=prod"], Some(("web", 1)));
+    assert_eq!(arns.len(), 2, "{arns:?}");
+    let (tagged, service) = (Task::with_arn(&arns[0]), Task::with_arn(&arns[1]));
+    let limits = ["--cpu-shares", "128", "--memory", "32m"];
+    let a = tagged.start(&docker, "app", &limits, ["4", "0", "0"]);
+    let b = service.start(&docker, "app", &limits, ["4", "0", "0"]);
+    let (a_id, b_id) = (a.id(), b.id());
+    agent.list(&[(&tagged, &[("app", &a_id)]), (&service, &[("app", &b_id)])]);
+
+    let mut env = moto.env();
+    env.retain(|(k, _)| k != "AWS_ENDPOINT_URL_CLOUDWATCH");
+    env.push(("AWS_ENDPOINT_URL_ECS".into(), moto.moto_url.clone()));
+    let settings = [
+        ("ECS_EMF_TAGS_FROM_API", "true"),
+        ("ECS_EMF_TAG_DIMENSIONS", "team"),
+        ("ECS_EMF_SERVICE_FROM_API", "true"),
+    ];
+    env.extend(settings.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let host = docker_host();
+    let mut daemon = Daemon::start(
+        &[
+            "--introspection-uri",
+            &agent.uri,
+            "--docker-host",
+            &host,
+            "--cycles",
+            "3",
+        ],
+        &env,
+    );
+    assert_eq!(daemon.wait(RUN_WAIT), Some(0), "{}", daemon.log());
+    let docs = daemon.docs();
+    let log = daemon.log();
+
+    let tagged_docs = tagged.task_docs(&docs);
+    assert_eq!(tagged_docs.len(), 3, "{log}");
+    for d in &tagged_docs {
+        assert_eq!(d["team"], "payments", "{d}");
+        assert!(d.get("ServiceName").is_none(), "standalone: {d}");
+        assert_eq!(
+            d["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["ClusterName", "TaskDefinitionFamily", "team"]])
+        );
+    }
+    let service_docs = service.task_docs(&docs);
+    assert_eq!(service_docs.len(), 3, "{log}");
+    for d in &service_docs {
+        assert_eq!(d["team"], "unknown", "{d}");
+        assert_eq!(d["ServiceName"], "web", "{d}");
+        assert_eq!(
+            d["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["ClusterName", "ServiceName", "team"]])
+        );
+    }
+    let catalog = Command::new(bin())
+        .env_clear()
+        .envs(settings)
+        .args(["metrics", "--json", "--daemon"])
+        .output()
+        .expect("the exporter runs");
+    assert!(catalog.status.success());
+    let catalog: Vec<Value> = serde_json::from_slice(&catalog.stdout).expect("a JSON catalog");
+    let cpu = catalog
+        .iter()
+        .find(|e| e["name"] == "CpuUtilized")
+        .expect("CpuUtilized");
+    assert_eq!(
+        cpu["dimension_sets"],
+        json!([["ClusterName", "ServiceName", "team"]])
+    );
+    // DescribeTasks answered throughout: no warning about it.
+    assert!(
+        warnings(&log).iter().all(|l| !l.contains("DescribeTasks")),
+        "{log}"
+    );
+}
+
 /// A real dockerd restart, with live restore (`"live-restore": true` in daemon.json;
 /// https://docs.docker.com/engine/daemon/live-restore/): the test's own dockerd stops
 /// (SIGTERM, its socket goes away) while the app runs on, and starts again on the same roots.
@@ -1644,21 +1748,17 @@ fn sigterm_while_docker_holds_a_cycle_ends_the_daemon_at_once() {
 fn settings_daemon_mode_cannot_honour_are_refused_at_the_start() {
     /// Environment, arguments, what the message must name.
     type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str], &'a str);
-    let cases: [Case; 5] = [
+    let cases: [Case; 4] = [
         (
             &[("ECS_EMF_SERVICE_FROM_API", "maybe")],
             &[],
             "ECS_EMF_SERVICE_FROM_API",
         ),
+        // Tags only through ecs:DescribeTasks: the message says to turn it on.
         (
             &[("ECS_EMF_TAG_DIMENSIONS", "team")],
             &[],
-            "ECS_EMF_TAG_DIMENSIONS",
-        ),
-        (
-            &[("ECS_EMF_TAGS_FROM_API", "true")],
-            &[],
-            "ECS_EMF_TAGS_FROM_API",
+            "ECS_EMF_TAGS_FROM_API=true",
         ),
         (
             &[("ECS_EMF_SELF_METRICS", "true")],

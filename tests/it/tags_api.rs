@@ -1,8 +1,6 @@
 //! `ECS_EMF_TAGS_FROM_API=true`: where `/taskWithTags` is missing (Fargate), the task's
 //! tags come from ECS ListTagsForResource — the real aws-sdk-ecs against moto.
 
-use std::process::Command;
-
 use crate::support::moto::Moto;
 use crate::support::process::Sim;
 
@@ -10,29 +8,10 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// A task in moto with `tags`; returns its ARN.
 fn moto_task(moto: &Moto, tags: &[&str]) -> String {
-    let mut cmd = Command::new(format!("{ROOT}/.venv/bin/python"));
-    cmd.arg(format!("{ROOT}/tests/it/support/ecs_setup.py"))
-        .args([
-            "--endpoint",
-            &moto.moto_url,
-            "--cluster",
-            "prom-ecs-exporter-sandbox",
-        ]);
-    for t in tags {
-        cmd.args(["--tag", t]);
-    }
-    let out = cmd
-        .output()
-        .expect("python runs (scripts/setup-moto.sh creates .venv)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .expect("utf-8")
-        .trim()
-        .to_string()
+    let arns = moto.ecs_tasks("prom-ecs-exporter-sandbox", tags, None);
+    arns.first()
+        .expect("ecs_setup.py prints the task's ARN")
+        .clone()
 }
 
 /// The Fargate fixture's `/task`, with `task_arn` as its TaskARN, in a temporary file.

@@ -5,7 +5,7 @@
 
 pub(crate) mod assemble;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -34,6 +34,8 @@ pub(crate) struct TaskRead {
     /// task where nothing runs.
     pub(crate) complete: bool,
     pub(crate) snapshot: Snapshot,
+    /// The task's tags from `ecs:DescribeTasks` (`ECS_EMF_TAGS_FROM_API`), when known.
+    pub(crate) tags: Option<BTreeMap<String, String>>,
 }
 
 /// One read of the host.
@@ -71,8 +73,11 @@ pub(crate) struct HostSource {
     cgroups: Result<CgroupTree, String>,
     /// Docker's cgroup driver, once Docker has said it (`GET /info`).
     driver: Option<CgroupDriver>,
-    /// Each task's service through `ecs:DescribeTasks`, when asked for.
+    /// Each task's service and tags through `ecs:DescribeTasks`, when asked for.
     services: Option<ServiceLookup>,
+    /// Whether the services the lookup learns name the tasks' `ServiceName`
+    /// (`ECS_EMF_SERVICE_FROM_API`); the lookup may run for the tags alone.
+    names_services: bool,
 }
 
 impl HostSource {
@@ -88,14 +93,23 @@ impl HostSource {
             cgroups: CgroupTree::detect(cgroup_root),
             driver: None,
             services: None,
+            names_services: false,
         }
     }
 
-    /// Each task's ServiceName from `ecs:DescribeTasks` from now on
-    /// (`ECS_EMF_SERVICE_FROM_API=true`).
+    /// From now on, `ecs:DescribeTasks` gives each task its ServiceName when `services`
+    /// (`ECS_EMF_SERVICE_FROM_API=true`) and its tags, read again every `tags_refresh`, when
+    /// that is given (`ECS_EMF_TAGS_FROM_API=true`).
     #[must_use]
-    pub(crate) fn with_service_lookup(mut self) -> HostSource {
-        self.services = Some(ServiceLookup::default());
+    pub(crate) fn with_ecs_lookup(
+        mut self,
+        services: bool,
+        tags_refresh: Option<Duration>,
+    ) -> HostSource {
+        if services || tags_refresh.is_some() {
+            self.services = Some(ServiceLookup::new(tags_refresh));
+            self.names_services = services;
+        }
         self
     }
 
@@ -188,7 +202,10 @@ impl HostSource {
                 };
                 let mut snapshot =
                     assemble::snapshot(cluster.as_deref(), task, &by_id, task_cpu_stat, read_at);
-                snapshot.task.service_name = services.services.get(&arn).cloned().flatten();
+                if self.names_services {
+                    snapshot.task.service_name = services.services.get(&arn).cloned().flatten();
+                }
+                let tags = services.tags.get(&arn).cloned();
                 let complete = task
                     .containers
                     .iter()
@@ -204,6 +221,7 @@ impl HostSource {
                     stopped,
                     complete,
                     snapshot,
+                    tags,
                 })
             })
             .collect();

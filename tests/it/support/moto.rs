@@ -277,6 +277,37 @@ impl Moto {
         }
     }
 
+    /// `ecs_setup.py` against this moto: cluster `cluster` with a RunTask task tagged `tags`
+    /// (`K=V`), and with `service` (name, count) that many tasks of that service; their ARNs,
+    /// the tagged task's first.
+    pub fn ecs_tasks(
+        &self,
+        cluster: &str,
+        tags: &[&str],
+        service: Option<(&str, usize)>,
+    ) -> Vec<String> {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let mut cmd = Command::new(format!("{root}/.venv/bin/python"));
+        cmd.arg(format!("{root}/tests/it/support/ecs_setup.py"))
+            .args(["--endpoint", &self.moto_url, "--cluster", cluster])
+            .args(tags.iter().flat_map(|t| ["--tag", t]));
+        if let Some((name, count)) = service {
+            cmd.args(["--service", name, "--service-tasks", &count.to_string()]);
+        }
+        let out = cmd
+            .output()
+            .expect("python runs (scripts/setup-moto.sh creates .venv)");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
     /// Everything moto holds for `namespace`, with 60 s buckets: see [`Moto::readback_with`].
     pub fn readback(&self, namespace: &str) -> Value {
         self.readback_with(namespace, &["--period", "60"])
