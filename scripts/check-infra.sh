@@ -3,8 +3,9 @@
 # their own checks (fmt/validate/test/checkov; tsc/node --test/cdk synth/cfn-lint), then the
 # drift checker compares what both really render — the Terraform plans of the fargate-service
 # (sidecar) and ec2-daemon (daemon mode) examples, and every synthesized template of the CDK
-# example app (the sidecar stack and the EcsEmfExporterDaemon stack) — with
-# `ecs-emf-exporter metrics --json` for the exporter container's own settings.
+# example app (the sidecar stack and the EcsEmfExporterDaemon stack) — with the catalog of the
+# exporter container's own settings: `ecs-emf-exporter metrics --json` for the sidecar renderings,
+# `ecs-emf-exporter metrics --json --daemon` for the daemon ones.
 # Needs the release binary (scripts/test.sh builds it first). A part whose tools are missing
 # on this machine (exit 77) is reported as SKIPPED, loudly, never as passed.
 set -euo pipefail
@@ -47,7 +48,7 @@ for t in "$work"/cdk.out/*.template.json; do
   [ -f "$t" ] && drift_args+=(--cdk-template "$t")
 done
 if [ "${#drift_args[@]}" -gt 0 ]; then
-  echo "== dashboards and alarms against ecs-emf-exporter metrics --json"
+  echo "== dashboards and alarms against ecs-emf-exporter metrics --json (sidecar) / metrics --json --daemon (daemon)"
   python3 infra/tests/check_metric_drift.py --binary "$bin" "${drift_args[@]}"
 fi
 

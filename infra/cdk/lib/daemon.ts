@@ -5,9 +5,9 @@
 // metric helpers, dashboard and alarms are the sidecar construct's (lib/settings.ts,
 // lib/metric-factory.ts, lib/dashboard.ts, lib/alarms.ts); only what the daemon cannot do is
 // left out: task tags (tagDimensions, tagsFromApi, tagsRefresh), the exporter's own metrics
-// (selfMetrics), and the metrics daemon mode never publishes (NEVER_PUBLISHED: no widget, alarm
-// or metric helper names them, and restartAlarmContainers is refused). Its public API
-// (lib/index.ts) is jsii-compatible.
+// (selfMetrics), and the metrics daemon mode never publishes (lib/settings.ts, neverPublishedIn
+// for the "daemon" mode: no widget, alarm or metric helper names them, and
+// restartAlarmContainers is refused). Its public API (lib/index.ts) is jsii-compatible.
 import { Annotations, Duration, RemovalPolicy, Size, Stack, Token } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as ecs from "aws-cdk-lib/aws-ecs";
@@ -38,6 +38,8 @@ import {
   ExporterSettings,
   ResolvedSettings,
   containerExcluded,
+  neverPublishedIn,
+  publishedInCatalogOrder,
   renderEnvironment,
   resolveSettings,
 } from "./settings";
@@ -73,30 +75,11 @@ const REFUSED_SETTINGS: readonly (readonly [string, string, string])[] = [
   ["selfMetrics", "ECS_EMF_SELF_METRICS", "daemon mode does not publish the exporter's own metrics"],
 ];
 
-/**
- * Catalog metrics daemon mode never publishes, whatever the settings, and why: those
- * `ecs-emf-exporter metrics --json --daemon` lists as `published: false` (docs/daemon.md, "What
- * daemon mode cannot know"); the Terraform daemon module's never_published_metrics. They are
- * taken out of the published metrics, so the dashboard draws no widget that would stay empty
- * (ephemeral storage, container restarts, exporter health, clock error bound) and no alarm or
- * metric helper waits on a metric that never comes.
- */
-const NEVER_PUBLISHED: Readonly<Record<string, string>> = {
-  EphemeralStorageUtilized: "the ephemeral storage figures come from Fargate's task metadata only",
-  EphemeralStorageReserved: "the ephemeral storage figures come from Fargate's task metadata only",
-  ImagePullTime: "the image pull times are in neither the ECS agent introspection API nor Docker's",
-  ClockErrorBound: "it comes from Fargate's task metadata only",
-  ContainerRestarts: "ECS's restart count is in neither the ECS agent introspection API nor Docker's",
-  ExporterErrors: "the exporter's own metrics are per task in the sidecar",
-  ExporterDroppedDatapoints: "the exporter's own metrics are per task in the sidecar",
-  ExporterCycleDuration: "the exporter's own metrics are per task in the sidecar",
-};
-
 /** Dashboard options of the sidecar construct the daemon cannot honour, and why. */
 const REFUSED_DASHBOARD_OPTIONS: readonly (readonly [string, string])[] = [
   [
     "restartAlarmContainers",
-    `the daemon never publishes ContainerRestarts (${NEVER_PUBLISHED["ContainerRestarts"]}), so a restart alarm could never fire; exitAlarmContainers alarms on the exits it does see`,
+    `the daemon never publishes ContainerRestarts (${neverPublishedIn("daemon", "ContainerRestarts")}), so a restart alarm could never fire; exitAlarmContainers alarms on the exits it does see`,
   ],
 ];
 
@@ -315,11 +298,15 @@ export class EcsEmfExporterDaemon extends Construct {
       refuseDashboardOptions(props.dashboard);
     }
     const settingsInput = sidecarSettings(props);
-    const settings = withoutNeverPublished(resolveSettings(settingsInput));
+    // The daemon's mode leaves out what daemon mode never publishes (ephemeral storage,
+    // ImagePullTime, ClockErrorBound, ContainerRestarts, the exporter's own metrics), so the
+    // dashboard draws no widget that would stay empty and no alarm or metric helper waits on a
+    // metric that never comes.
+    const settings = resolveSettings(settingsInput, "daemon");
     const serviceFromApi = props.serviceFromApi ?? true;
     this.environment = daemonEnvironment(settingsInput, settings, serviceFromApi, props.extraEnvironment ?? {});
     this.metricNamespace = settings.namespace;
-    this.publishedMetricNames = METRIC_CATALOG.filter((metric) => settings.publishedMetrics.has(metric.name)).map((metric) => metric.name);
+    this.publishedMetricNames = publishedInCatalogOrder(settings);
     const periodSeconds = checkPeriod(props.dashboard?.period ?? Duration.seconds(DEFAULT_PERIOD_SECONDS));
     const defaultPeriod = Duration.seconds(periodSeconds);
     const dimensionValues = { ClusterName: props.cluster.clusterName, ...(props.dashboard?.dimensionValues ?? {}) };
@@ -373,10 +360,6 @@ export class EcsEmfExporterDaemon extends Construct {
    * container excludeContainers leaves out, and a missing dimension value.
    */
   public metric(metricName: string, options: ExporterMetricOptions = {}): cloudwatch.Metric {
-    const why = neverPublished(metricName);
-    if (why !== undefined) {
-      throw new Error(`ecs-emf-exporter: ${metricName} is never published in daemon mode (${why}): a metric of it would never see a datapoint`);
-    }
     return this.metricFactory.metric(metricName, options);
   }
 
@@ -597,16 +580,6 @@ function refuseDashboardOptions(options: EcsEmfExporterDaemonDashboardOptions): 
       throw new Error(`ecs-emf-exporter: dashboard.${option} is not available to EcsEmfExporterDaemon: ${why}; leave it out`);
     }
   }
-}
-
-/** The resolved settings with what daemon mode never publishes taken out of publishedMetrics. */
-function withoutNeverPublished(settings: ResolvedSettings): ResolvedSettings {
-  return { ...settings, publishedMetrics: new Set([...settings.publishedMetrics].filter((name) => neverPublished(name) === undefined)) };
-}
-
-/** Why daemon mode never publishes that metric, or undefined when it may. */
-function neverPublished(metricName: string): string | undefined {
-  return Object.prototype.hasOwnProperty.call(NEVER_PUBLISHED, metricName) ? NEVER_PUBLISHED[metricName] : undefined;
 }
 
 /** Exactly the settings daemon mode takes, as the sidecar's settings type; selfMetrics off. */

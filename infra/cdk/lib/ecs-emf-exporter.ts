@@ -14,8 +14,7 @@ import { ContainerLine, createDashboard } from "./dashboard";
 import { tasksReportingEvaluationPeriods, periodCoveringInterval, tasksReportingThreshold } from "./tasks-reporting";
 import { containerSetNamesContainer } from "./dimension-values";
 import { ExporterMetricFactory, checkPeriod } from "./metric-factory";
-import { METRIC_CATALOG } from "./metric-catalog";
-import { ExporterOutput, ExporterSettings, ResolvedSettings, containerExcluded, renderEnvironment, resolveSettings } from "./settings";
+import { ExporterOutput, ExporterSettings, ResolvedSettings, containerExcluded, publishedInCatalogOrder, renderEnvironment, resolveSettings } from "./settings";
 
 /** Mounted read-write on /tmp (the health file lives there) when the root is read-only. */
 const TMP_VOLUME_NAME = "ecs-emf-exporter-tmp";
@@ -219,7 +218,10 @@ export class EcsEmfExporter extends Construct {
   public readonly environment: Record<string, string>;
   /** The CloudWatch namespace the exporter publishes to. */
   public readonly metricNamespace: string;
-  /** The names of the metrics the exporter publishes with these settings, in catalog order. */
+  /**
+   * The names of the metrics the exporter publishes with these settings, in catalog order (none
+   * of the CPU throttling metrics, which only daemon mode publishes).
+   */
   public readonly publishedMetricNames: string[];
   /** @default none without the dashboard option */
   public readonly dashboard?: cloudwatch.Dashboard;
@@ -234,10 +236,11 @@ export class EcsEmfExporter extends Construct {
 
   constructor(scope: Construct, id: string, props: EcsEmfExporterProps) {
     super(scope, id);
-    const settings = resolveSettings(props);
+    // The sidecar's mode leaves out what only daemon mode publishes (CPU throttling).
+    const settings = resolveSettings(props, "sidecar");
     this.environment = renderEnvironment(props, settings);
     this.metricNamespace = settings.namespace;
-    this.publishedMetricNames = METRIC_CATALOG.filter((metric) => settings.publishedMetrics.has(metric.name)).map((metric) => metric.name);
+    this.publishedMetricNames = publishedInCatalogOrder(settings);
     const periodSeconds = checkPeriod(props.dashboard?.period ?? Duration.seconds(DEFAULT_PERIOD_SECONDS));
     this.defaultPeriod = Duration.seconds(periodSeconds);
     this.metricFactory = new ExporterMetricFactory(settings, { ...(props.dashboard?.dimensionValues ?? {}) }, this.defaultPeriod);
@@ -332,7 +335,9 @@ export class EcsEmfExporter extends Construct {
    * dashboard and alarms use (the first configured set plus the tag and static names, values from
    * dashboard.dimensionValues / options.dimensionValues, static values and containerName) and the
    * unit it publishes the metric with (an alarm with another unit never sees a datapoint).
-   * Throws for a name that is not an exporter metric, one the settings do not publish
+   * Throws for a name that is not an exporter metric, one the sidecar never publishes (the CPU
+   * throttling metrics CpuThrottledTime, CpuThrottledPercent, ContainerCpuThrottledTime and
+   * ContainerCpuThrottledPercent: daemon mode only), one the settings do not publish
    * (metrics / excludeMetrics, containerMetrics, selfMetrics), a container excludeContainers
    * leaves out, and a missing dimension value.
    */

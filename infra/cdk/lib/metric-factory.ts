@@ -8,7 +8,7 @@ import { NO_DATA_METRIC } from "./alarms";
 import { containerSetNamesContainer, dimensionPairs, dimensionsMap } from "./dimension-values";
 import type { ExporterMetricOptions, TasksReportingMetricOptions } from "./ecs-emf-exporter";
 import { METRIC_CATALOG } from "./metric-catalog";
-import { ResolvedSettings, containerExcluded } from "./settings";
+import { ResolvedSettings, containerExcluded, neverPublishedError } from "./settings";
 import { periodCoveringInterval, tasksReportingExpression } from "./tasks-reporting";
 
 /** The period in seconds: one CloudWatch alarms accept (10, 30 or a multiple of 60), known at synth time. */
@@ -42,13 +42,18 @@ export class ExporterMetricFactory {
   }
 
   /**
-   * A published metric; throws for a name that is not an exporter metric, one the settings do
-   * not publish, a container excludeContainers leaves out, and a missing dimension value.
+   * A published metric; throws for a name that is not an exporter metric, one the exporter's
+   * mode never publishes (lib/settings.ts neverPublishedIn), one the settings do not publish, a
+   * container excludeContainers leaves out, and a missing dimension value.
    */
   public metric(metricName: string, options: ExporterMetricOptions = {}): cloudwatch.Metric {
     const entry = METRIC_CATALOG.find((metric) => metric.name === metricName);
     if (entry === undefined) {
       throw new Error(`ecs-emf-exporter: ${metricName} is not a metric of the exporter (see \`ecs-emf-exporter metrics\`)`);
+    }
+    const neverPublished = neverPublishedError(this.settings.mode, metricName);
+    if (neverPublished !== undefined) {
+      throw neverPublished;
     }
     if (!this.settings.publishedMetrics.has(metricName)) {
       throw new Error(

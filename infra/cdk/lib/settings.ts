@@ -105,12 +105,76 @@ export interface ResolvedSettings {
   readonly excludeContainers: readonly string[];
   readonly tagsFromApi: boolean;
   readonly selfMetrics: boolean;
+  /** Which exporter the settings drive: the sidecar construct's or the daemon construct's. */
+  readonly mode: ExporterMode;
   /**
    * Catalog names of the metrics the exporter publishes under these settings: metrics /
    * excludeMetrics applied, container metrics only with containerMetrics, exporter metrics only
-   * with selfMetrics. The dashboard and alarms draw nothing outside this set.
+   * with selfMetrics, and none that the mode never publishes (neverPublishedIn). The dashboard,
+   * alarms and metric helpers draw nothing outside this set.
    */
   readonly publishedMetrics: ReadonlySet<string>;
+}
+
+/**
+ * Which exporter the settings drive (src/settings/mod.rs Mode): "sidecar" for EcsEmfExporter,
+ * "daemon" for EcsEmfExporterDaemon. Each publishes metrics the other never can.
+ */
+export type ExporterMode = "sidecar" | "daemon";
+
+const THROTTLING_SIDECAR =
+  "only daemon mode publishes CPU throttling: the task metadata endpoint the sidecar reads serves zeros for the throttling counters, so it never reads them (docs/metrics.md, \"CPU throttling\")";
+const EXPORTER_METRICS_DAEMON = "the exporter's own metrics are per task in the sidecar";
+
+/**
+ * Catalog metrics each mode never publishes, whatever the settings, and why: those
+ * `ecs-emf-exporter metrics --json` (the sidecar) and `metrics --json --daemon` list as
+ * `published: false` (src/pipeline/catalog.rs DAEMON_ONLY and SIDECAR_ONLY). The sidecar's are
+ * the daemon-only CPU throttling metrics; the daemon's are what it cannot know (docs/daemon.md,
+ * "What daemon mode cannot know"; the Terraform daemon module's never_published_metrics). They
+ * are taken out of publishedMetrics, so no widget, alarm or metric helper names them.
+ */
+const NEVER_PUBLISHED: Readonly<Record<ExporterMode, Readonly<Record<string, string>>>> = {
+  // DAEMON_ONLY
+  sidecar: {
+    CpuThrottledTime: THROTTLING_SIDECAR,
+    CpuThrottledPercent: THROTTLING_SIDECAR,
+    ContainerCpuThrottledTime: THROTTLING_SIDECAR,
+    ContainerCpuThrottledPercent: THROTTLING_SIDECAR,
+  },
+  // SIDECAR_ONLY
+  daemon: {
+    EphemeralStorageUtilized: "the ephemeral storage figures come from Fargate's task metadata only",
+    EphemeralStorageReserved: "the ephemeral storage figures come from Fargate's task metadata only",
+    ImagePullTime: "the image pull times are in neither the ECS agent introspection API nor Docker's",
+    ClockErrorBound: "it comes from Fargate's task metadata only",
+    ContainerRestarts: "ECS's restart count is in neither the ECS agent introspection API nor Docker's",
+    ExporterErrors: EXPORTER_METRICS_DAEMON,
+    ExporterDroppedDatapoints: EXPORTER_METRICS_DAEMON,
+    ExporterCycleDuration: EXPORTER_METRICS_DAEMON,
+  },
+};
+
+/** How the refusal of a never-published metric names the mode. */
+const MODE_PHRASES: Readonly<Record<ExporterMode, string>> = { sidecar: "by the sidecar", daemon: "in daemon mode" };
+
+/** Why an exporter in that mode never publishes the metric, whatever the settings; undefined when it can. */
+export function neverPublishedIn(mode: ExporterMode, metricName: string): string | undefined {
+  const never = NEVER_PUBLISHED[mode];
+  return Object.prototype.hasOwnProperty.call(never, metricName) ? never[metricName] : undefined;
+}
+
+/** The error for a metric the mode never publishes (the metric helpers throw it); undefined when it can. */
+export function neverPublishedError(mode: ExporterMode, metricName: string): Error | undefined {
+  const why = neverPublishedIn(mode, metricName);
+  return why === undefined
+    ? undefined
+    : new Error(`ecs-emf-exporter: ${metricName} is never published ${MODE_PHRASES[mode]} (${why}): a metric of it would never see a datapoint`);
+}
+
+/** The names of the published metrics, in catalog order. */
+export function publishedInCatalogOrder(settings: ResolvedSettings): string[] {
+  return METRIC_CATALOG.filter((metric) => settings.publishedMetrics.has(metric.name)).map((metric) => metric.name);
 }
 
 const OUTPUTS: readonly string[] = ["stdout", "agent", "cloudwatch"];
@@ -289,8 +353,10 @@ function matchesAny(patterns: readonly string[], name: string): boolean {
   return patterns.some((pattern) => globToRegExp(pattern).test(name));
 }
 
-/** src/settings.rs Settings::publishes, over the whole catalog. */
+/** src/settings.rs Settings::publishes, over the whole catalog: what the mode can publish at
+ * all (Mode::can_publish), the level switches and the name filters. */
 function publishedMetricNames(
+  mode: ExporterMode,
   metrics: readonly string[],
   excludeMetrics: readonly string[],
   containerMetrics: boolean,
@@ -300,6 +366,7 @@ function publishedMetricNames(
   return new Set(
     METRIC_CATALOG.filter(
       (metric) =>
+        neverPublishedIn(mode, metric.name) === undefined &&
         switchedOn[metric.level] &&
         (metrics.length === 0 || matchesAny(metrics, metric.name)) &&
         !matchesAny(excludeMetrics, metric.name),
@@ -347,8 +414,12 @@ export function extraDimensionNames(settings: ResolvedSettings): string[] {
   return names;
 }
 
-/** Validates every setting and applies the defaults; throws an Error naming the bad setting. */
-export function resolveSettings(settings: ExporterSettings): ResolvedSettings {
+/**
+ * Validates every setting and applies the defaults for the exporter of that mode; throws an
+ * Error naming the bad setting. A metrics / excludeMetrics pattern may match only metrics the
+ * mode never publishes (the binary checks them against the whole catalog too).
+ */
+export function resolveSettings(settings: ExporterSettings, mode: ExporterMode): ResolvedSettings {
   const output = settings.output ?? ExporterOutput.STDOUT;
   checkOneOf("output", output, OUTPUTS);
   const namespace = settings.namespace ?? "ECS/TaskMetrics";
@@ -409,7 +480,8 @@ export function resolveSettings(settings: ExporterSettings): ResolvedSettings {
     excludeContainers: (settings.excludeContainers ?? []).map((pattern) => pattern.trim()),
     tagsFromApi: settings.tagsFromApi ?? false,
     selfMetrics,
-    publishedMetrics: publishedMetricNames(metrics, excludeMetrics, containerMetrics, selfMetrics),
+    mode,
+    publishedMetrics: publishedMetricNames(mode, metrics, excludeMetrics, containerMetrics, selfMetrics),
   };
   const extras = extraDimensionNames(resolved).length;
   const widest = Math.max(...[...dimensions, ...containerDimensions].map((set) => new Set(set).size));

@@ -88,6 +88,9 @@ const NEVER_PUBLISHED = [
   "ExporterCycleDuration",
 ];
 
+/** What only daemon mode publishes: `metrics --json` lists them as not published for the sidecar. */
+const DAEMON_ONLY = ["CpuThrottledTime", "CpuThrottledPercent", "ContainerCpuThrottledTime", "ContainerCpuThrottledPercent"];
+
 /** The widgets those metrics alone fill. */
 const NEVER_PUBLISHED_WIDGETS = ["Ephemeral storage (MiB)", "Container restarts", "Exporter health", "Clock error bound (ms, Fargate only)"];
 
@@ -415,14 +418,38 @@ describe("daemon metrics", () => {
     assert.deepEqual(rendered(daemon.metricRunningContainerCount()), rendered(exporter.metricRunningContainerCount()));
     assert.deepEqual(rendered(daemon.metricContainerExits("app")), rendered(exporter.metricContainerExits("app")));
     assert.deepEqual(rendered(daemon.metricTasksReporting()), rendered(exporter.metricTasksReporting()));
+    // Each leaves out what the other alone publishes: the same names otherwise.
     assert.deepEqual(
-      daemon.publishedMetricNames,
+      daemon.publishedMetricNames.filter((name) => !DAEMON_ONLY.includes(name)),
       exporter.publishedMetricNames.filter((name) => !NEVER_PUBLISHED.includes(name)),
     );
     const cpu = daemon.metricCpuUtilization();
     assert.equal(cpu.namespace, "Shop/Hosts");
     assert.deepEqual(cpu.dimensions, { ClusterName: "prod", ServiceName: "api" });
     assert.equal(cpu.unit, cloudwatch.Unit.PERCENT);
+  });
+
+  it("include the four CPU throttling metrics, which the sidecar's do not", () => {
+    const { daemon } = synthDaemon();
+    const { exporter } = synthExporter({});
+    assert.deepEqual(
+      DAEMON_ONLY.filter((name) => daemon.publishedMetricNames.includes(name)),
+      DAEMON_ONLY,
+    );
+    assert.deepEqual(
+      exporter.publishedMetricNames.filter((name) => name.includes("Throttled")),
+      [],
+    );
+    for (const name of DAEMON_ONLY) {
+      assert.equal(daemon.publishesMetric(name), true, name);
+      assert.equal(exporter.publishesMetric(name), false, name);
+    }
+    // The daemon's helper gives them: ContainerName is in the default container set.
+    assert.equal(daemon.metric("CpuThrottledPercent", { dimensionValues: { ServiceName: "api" } }).unit, cloudwatch.Unit.PERCENT);
+    assert.equal(
+      daemon.metric("ContainerCpuThrottledTime", { dimensionValues: { ServiceName: "api" }, containerName: "app" }).unit,
+      cloudwatch.Unit.MILLISECONDS,
+    );
   });
 
   it("take dimension values per call, over the defaults", () => {

@@ -3,7 +3,7 @@
 // worked out by hand from the contract's widget list and metric catalog.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { resolveSettings } from "../lib/settings";
+import { ExporterMode, resolveSettings } from "../lib/settings";
 import { ALL_TITLES, ExtraProps, NS, PROD_API, addExporter, alarmsByMetric, containerDefinition, dashboardBody, fargateFixture, synthExporter, widget, widgetTitles } from "./helpers";
 
 const TASK = ["ClusterName", "prod", "ServiceName", "api"];
@@ -22,10 +22,22 @@ function metricNames(template: Parameters<typeof dashboardBody>[0]): Set<string>
 }
 
 describe("published metric set", () => {
-  const published = (props: Parameters<typeof resolveSettings>[0]) => [...resolveSettings(props).publishedMetrics].sort();
+  const published = (props: Parameters<typeof resolveSettings>[0], mode: ExporterMode = "sidecar") =>
+    [...resolveSettings(props, mode).publishedMetrics].sort();
 
-  it("keeps only the names matching metrics", () => {
+  it("keeps only the names matching metrics (the sidecar: no CpuThrottled pair, daemon mode only)", () => {
     assert.deepEqual(published({ metrics: ["Cpu*", "Memory*"] }), [
+      "CpuReserved",
+      "CpuUtilization",
+      "CpuUtilized",
+      "MemoryReserved",
+      "MemoryUtilization",
+      "MemoryUtilized",
+    ]);
+  });
+
+  it("keeps the CpuThrottled pair in daemon mode", () => {
+    assert.deepEqual(published({ metrics: ["Cpu*", "Memory*"] }, "daemon"), [
       "CpuReserved",
       "CpuThrottledPercent",
       "CpuThrottledTime",
@@ -37,8 +49,18 @@ describe("published metric set", () => {
     ]);
   });
 
+  it("accepts a pattern that matches only what the mode never publishes, as the binary does", () => {
+    assert.deepEqual(published({ metrics: ["CpuThrottled*", "RunningContainerCount"] }), ["RunningContainerCount"]);
+    assert.deepEqual(published({ metrics: ["CpuThrottled*", "RunningContainerCount"] }, "daemon"), [
+      "CpuThrottledPercent",
+      "CpuThrottledTime",
+      "RunningContainerCount",
+    ]);
+  });
+
   it("lets excludeMetrics win over metrics", () => {
-    assert.deepEqual(published({ metrics: ["Cpu*"], excludeMetrics: ["CpuReserved", "CpuThrottled*"] }), [
+    assert.deepEqual(published({ metrics: ["Cpu*"], excludeMetrics: ["CpuReserved"] }), ["CpuUtilization", "CpuUtilized"]);
+    assert.deepEqual(published({ metrics: ["Cpu*"], excludeMetrics: ["CpuReserved", "CpuThrottled*"] }, "daemon"), [
       "CpuUtilization",
       "CpuUtilized",
     ]);
@@ -51,9 +73,13 @@ describe("published metric set", () => {
     );
   });
 
-  it("publishes the whole catalog (41 names) by default, and with an empty metrics list", () => {
-    assert.equal(published({}).length, 41);
+  it("publishes the whole catalog but what the mode never publishes by default, and with an empty metrics list", () => {
+    // 41 catalog names: the sidecar leaves out the 4 CPU throttling metrics (37), daemon mode the
+    // 8 it cannot know (33; its constructs turn selfMetrics off anyway).
+    assert.equal(published({}).length, 37);
     assert.deepEqual(published({ metrics: [] }), published({}));
+    assert.equal(published({}, "daemon").length, 33);
+    assert.deepEqual(published({ metrics: [] }, "daemon"), published({}, "daemon"));
   });
 });
 

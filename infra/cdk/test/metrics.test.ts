@@ -99,9 +99,10 @@ describe("metric helpers with the default settings and a dashboard", () => {
 
   it("exposes the namespace and the published metric names", () => {
     assert.equal(exporter.metricNamespace, "ECS/TaskMetrics");
-    // The 41 of `metrics --json`: 23 task (the CpuThrottled pair the latest; daemon mode
-    // only), 15 container (the ContainerCpuThrottled pair the latest), 3 exporter.
-    assert.equal(exporter.publishedMetricNames.length, 41);
+    // The 41 of `metrics --json` without the four it lists as not published for the sidecar
+    // whatever the settings (the CPU throttling metrics, daemon mode only): 21 task, 13
+    // container, 3 exporter (selfMetrics defaults to true here, unlike the binary).
+    assert.equal(exporter.publishedMetricNames.length, 37);
     assert.equal(exporter.publishedMetricNames[0], "CpuUtilized");
     assert.equal(exporter.publishesMetric("ExporterErrors"), true);
     const clock = exporter.metric("ClockErrorBound");
@@ -148,6 +149,65 @@ describe("metric helpers follow the settings", () => {
       /the first containerDimensions set has no ContainerName, so ContainerRestarts has no per-container series; leave out containerName/,
     );
   });
+});
+
+describe("the sidecar's published metrics", () => {
+  it("are the catalog in its order without the four CPU throttling metrics", () => {
+    assert.deepEqual(exporterWith().publishedMetricNames, [
+      "CpuUtilized",
+      "CpuReserved",
+      "CpuUtilization",
+      "MemoryUtilized",
+      "MemoryReserved",
+      "MemoryUtilization",
+      "NetworkRxBytes",
+      "NetworkTxBytes",
+      "NetworkRxPackets",
+      "NetworkTxPackets",
+      "NetworkRxDropped",
+      "NetworkTxDropped",
+      "NetworkRxErrors",
+      "NetworkTxErrors",
+      "StorageReadBytes",
+      "StorageWriteBytes",
+      "EphemeralStorageUtilized",
+      "EphemeralStorageReserved",
+      "RunningContainerCount",
+      "ImagePullTime",
+      "ClockErrorBound",
+      "ContainerCpuUtilized",
+      "ContainerCpuReserved",
+      "ContainerCpuUtilization",
+      "ContainerMemoryUtilized",
+      "ContainerMemoryReserved",
+      "ContainerMemoryUtilization",
+      "ContainerNetworkRxBytes",
+      "ContainerNetworkTxBytes",
+      "ContainerStorageReadBytes",
+      "ContainerStorageWriteBytes",
+      "ContainerRestarts",
+      "ContainerPidCount",
+      "ContainerExits",
+      "ExporterErrors",
+      "ExporterDroppedDatapoints",
+      "ExporterCycleDuration",
+    ]);
+  });
+
+  for (const metricName of ["CpuThrottledTime", "CpuThrottledPercent", "ContainerCpuThrottledTime", "ContainerCpuThrottledPercent"]) {
+    it(`leave out ${metricName}, which only daemon mode publishes, even when metrics names it`, () => {
+      const exporter = exporterWith({ metrics: [metricName, "RunningContainerCount"], dashboard: { dimensionValues: PROD_API } });
+      assert.deepEqual(exporter.publishedMetricNames, ["RunningContainerCount"]);
+      assert.equal(exporter.publishesMetric(metricName), false);
+      const containerName = metricName.startsWith("Container") ? { containerName: "app" } : {};
+      assert.throws(() => exporter.metric(metricName, containerName), {
+        message:
+          `ecs-emf-exporter: ${metricName} is never published by the sidecar (only daemon mode publishes CPU throttling: the task metadata endpoint ` +
+          'the sidecar reads serves zeros for the throttling counters, so it never reads them (docs/metrics.md, "CPU throttling")): ' +
+          "a metric of it would never see a datapoint",
+      });
+    });
+  }
 });
 
 describe("metric helpers refuse", () => {
