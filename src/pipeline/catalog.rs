@@ -156,7 +156,8 @@ pub(crate) const EVERY_CYCLE: [&MetricDef; 4] = [
 
 /// What only the daemon publishes (docs/daemon.md, "CPU throttling"): the CFS counters of the
 /// task cgroup and of Docker's `throttling_data`. The Task Metadata Endpoint serves zeros
-/// there (aws/containers-roadmap#344), so the sidecar never reads them.
+/// there (docs/metrics.md, "CPU throttling", cites the agent issues), so the sidecar never
+/// reads them.
 pub(crate) const DAEMON_ONLY: [&MetricDef; 4] = [
     &CpuThrottledTime,
     &CpuThrottledPercent,
