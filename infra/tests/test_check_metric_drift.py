@@ -10,7 +10,8 @@ body shaped as the CDK's L2 dashboard renders it (a join around tokens, sorted d
 container running `daemon`, whatever its name, and its catalog is the binary's `metrics --json
 --daemon`; a dashboard over the throttling metrics and an alarm on a container of another task
 pass; what the daemon never publishes, a dimension set it does not publish, the settings it
-refuses (the binary's own refusal) and a sidecar's throttling metrics fail. CatalogForModeTest
+refuses (the binary's own refusal) and a sidecar's throttling metrics fail; with tag dimensions
+from the ECS API, a dashboard naming the tag passes and one missing it fails. CatalogForModeTest
 asks the binary for each mode's catalog directly. Every expected value is worked out from the
 rules (docs/daemon.md, "What daemon mode cannot know"), never copied from the binary's output.
 Run: python3 -m unittest discover -s infra/tests  (ECS_EMF_EXPORTER_BIN overrides the binary).
@@ -579,6 +580,20 @@ def set_widget_line(doc: dict, widget: int, line: list) -> dict:
     return doc
 
 
+def add_dimension(doc: dict, name: str, value: str) -> dict:
+    """daemon_plan() with `name` = `value` on every dashboard line and every alarm."""
+    resources = doc["planned_values"]["root_module"]["child_modules"][1]["resources"]
+    values = resources[0]["values"]
+    body = json.loads(values["dashboard_body"])
+    for w in body["widgets"]:
+        w["properties"]["metrics"] = [[*line[:-1], name, value, line[-1]]
+                                      for line in w["properties"]["metrics"]]
+    values["dashboard_body"] = json.dumps(body)
+    for alarm in daemon_alarms(doc).values():
+        alarm["dimensions"][name] = value
+    return doc
+
+
 class DaemonTest(unittest.TestCase):
     problems = DriftTest.problems
     assert_one_problem = DriftTest.assert_one_problem
@@ -710,6 +725,32 @@ class DaemonTest(unittest.TestCase):
                 doc = daemon_plan()
                 set_daemon_env(doc, [*DAEMON_ENV, {"name": name, "value": value}])
                 self.assertEqual(self.problems(doc, "tf"), [])
+
+    def test_tag_dimensions_from_the_api_must_be_named_by_the_dashboard(self):
+        # ECS_EMF_TAGS_FROM_API=true with a tag key: the binary appends the key to every set
+        # (before the static "team"), so every line and alarm must name it.
+        tag_env = [*DAEMON_ENV, {"name": "ECS_EMF_TAGS_FROM_API", "value": "true"},
+                   {"name": "ECS_EMF_TAG_DIMENSIONS", "value": "costcenter"}]
+        doc = add_dimension(daemon_plan(), "costcenter", "cc-42")
+        set_daemon_env(doc, tag_env)
+        self.assertEqual(self.problems(doc, "tf"), [])
+        # The same dashboard without the tag: 3 lines and 3 alarms, each on a set the daemon does
+        # not publish.
+        doc = daemon_plan()
+        set_daemon_env(doc, tag_env)
+        problems = self.problems(doc, "tf")
+        self.assertEqual(len(problems), 6, problems)
+        self.assertIn("module.dashboard.aws_cloudwatch_metric_alarm.exits: ContainerExits with "
+                      "dimensions ['ClusterName', 'ContainerName', 'ServiceName', 'team']; the "
+                      "daemon publishes [['ClusterName', 'ContainerName', 'ServiceName', "
+                      "'costcenter', 'team']]", problems)
+        # One alarm left without it: that alarm alone fails.
+        doc = add_dimension(daemon_plan(), "costcenter", "cc-42")
+        set_daemon_env(doc, tag_env)
+        del daemon_alarms(doc)["no_data"]["dimensions"]["costcenter"]
+        self.assert_one_problem(doc, "tf", "no_data: RunningContainerCount with dimensions "
+                                "['ClusterName', 'ServiceName', 'team']; the daemon publishes "
+                                "[['ClusterName', 'ServiceName', 'costcenter', 'team']]")
 
     def test_one_exporter_per_rendering(self):
         doc = daemon_plan()

@@ -4,10 +4,11 @@
 // host's cgroup tree, and publishes the sidecar's metric names and dimensions, so the settings,
 // metric helpers, dashboard and alarms are the sidecar construct's (lib/settings.ts,
 // lib/metric-factory.ts, lib/dashboard.ts, lib/alarms.ts); only what the daemon cannot do is
-// left out: task tags (tagDimensions, tagsFromApi, tagsRefresh), the exporter's own metrics
-// (selfMetrics), and the metrics daemon mode never publishes (lib/settings.ts, neverPublishedIn
-// for the "daemon" mode: no widget, alarm or metric helper names them, and
-// restartAlarmContainers is refused). Its public API (lib/index.ts) is jsii-compatible.
+// left out: the exporter's own metrics (selfMetrics) and the metrics daemon mode never publishes
+// (lib/settings.ts, neverPublishedIn for the "daemon" mode: no widget, alarm or metric helper
+// names them, and restartAlarmContainers is refused). Task tags come from ecs:DescribeTasks
+// (tagsFromApi, required by tagDimensions as the binary requires it). Its public API
+// (lib/index.ts) is jsii-compatible.
 import { Annotations, Duration, RemovalPolicy, Size, Stack, Token } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as ecs from "aws-cdk-lib/aws-ecs";
@@ -69,9 +70,6 @@ const MIN_MEMORY_LIMIT_MIB = 6;
 
 /** Settings of the binary that daemon mode refuses when they are on (src/cli/daemon.rs). */
 const REFUSED_SETTINGS: readonly (readonly [string, string, string])[] = [
-  ["tagDimensions", "ECS_EMF_TAG_DIMENSIONS", "daemon mode cannot read task tags"],
-  ["tagsFromApi", "ECS_EMF_TAGS_FROM_API", "daemon mode reads no task tags"],
-  ["tagsRefresh", "ECS_EMF_TAGS_REFRESH", "daemon mode reads no task tags, so there is nothing to refresh"],
   ["selfMetrics", "ECS_EMF_SELF_METRICS", "daemon mode does not publish the exporter's own metrics"],
 ];
 
@@ -94,8 +92,9 @@ const DAEMON_MANAGED_VARIABLES: Readonly<Record<string, string>> = {
 
 /**
  * The exporter settings daemon mode takes: the sidecar's (ExporterSettings, lib/settings.ts)
- * without tagDimensions, tagsFromApi, tagsRefresh and selfMetrics, which the daemon refuses.
- * Same validation, defaults and rendering as the sidecar construct.
+ * without selfMetrics, which the daemon refuses. Same validation, defaults and rendering as the
+ * sidecar construct, except that tagDimensions needs tagsFromApi (the binary refuses them
+ * without it) and ECS_EMF_TAGS_FROM_API is rendered only when true.
  */
 export interface EcsEmfExporterDaemonSettings {
   /** Where metrics go. @default ExporterOutput.STDOUT (EMF lines in the awslogs log group) */
@@ -117,7 +116,28 @@ export interface EcsEmfExporterDaemonSettings {
   readonly dimensions?: string[][];
   /** Container-level dimension sets. @default [["ClusterName", "ServiceName", "ContainerName"]] */
   readonly containerDimensions?: string[][];
-  /** Fixed name=value dimensions appended to every set. @default {} */
+  /**
+   * Task tag keys appended to every dimension set (task tags only: a container instance tag is
+   * published as "unknown"). Needs tagsFromApi true: construction fails without it, as the
+   * binary refuses to start. Give their values in dashboard.dimensionValues.
+   * @default []
+   */
+  readonly tagDimensions?: string[];
+  /**
+   * Read each task's tags with ecs:DescribeTasks (include=TAGS; ECS_EMF_TAGS_FROM_API=true), in
+   * the lookup serviceFromApi uses, and grant the task role ecs:DescribeTasks and
+   * ecs:ListTagsForResource on the cluster's tasks. Required by tagDimensions; not turned on
+   * for you.
+   * @default false (not rendered)
+   */
+  readonly tagsFromApi?: boolean;
+  /**
+   * How often each task is described again for its tags (and its ContainerInstanceArn and
+   * AgentVersion taken again), 10 s to 24 h in whole milliseconds, rendered like interval.
+   * @default the binary's (5 minutes); not rendered
+   */
+  readonly tagsRefresh?: Duration;
+  /** Fixed name=value dimensions appended to every set (after the tags). @default {} */
   readonly staticDimensions?: Record<string, string>;
   /** Metric names or `*` globs to publish (all when unset or empty). @default all */
   readonly metrics?: string[];
@@ -152,8 +172,9 @@ export interface EcsEmfExporterDaemonDashboardOptions {
   /** @default a name CloudFormation generates */
   readonly dashboardName?: string;
   /**
-   * Values for every non-static dimension the first sets name, over the defaults, e.g.
-   * {ServiceName: "api"} (with serviceFromApi false, ServiceName is the task definition family).
+   * Values for every non-static dimension the first sets name, and for each tag dimension, over
+   * the defaults, e.g. {ServiceName: "api", team: "payments"} (with serviceFromApi false,
+   * ServiceName is the task definition family).
    * @default {ClusterName: the cluster's name}
    */
   readonly dimensionValues?: Record<string, string>;
@@ -218,8 +239,8 @@ export interface EcsEmfExporterDaemonProps extends EcsEmfExporterDaemonSettings 
   readonly image: ecs.ContainerImage;
   /**
    * Read each task's ServiceName with ecs:DescribeTasks (ECS_EMF_SERVICE_FROM_API) and grant the
-   * task role that call on the cluster's tasks. false: no API call and no statement; the binary
-   * then puts the task definition family where a set names ServiceName.
+   * task role that call on the cluster's tasks. false: the binary puts the task definition family
+   * where a set names ServiceName; no API call and no statement unless tagsFromApi is true.
    * @default true
    */
   readonly serviceFromApi?: boolean;
@@ -294,6 +315,7 @@ export class EcsEmfExporterDaemon extends Construct {
   constructor(scope: Construct, id: string, props: EcsEmfExporterDaemonProps) {
     super(scope, id);
     refuseSidecarOnlySettings(props);
+    requireTagsFromApi(props);
     if (props.dashboard !== undefined) {
       refuseDashboardOptions(props.dashboard);
     }
@@ -326,7 +348,7 @@ export class EcsEmfExporterDaemon extends Construct {
     // Host network: the agent's introspection API is on the instance's loopback.
     this.taskDefinition = new ecs.Ec2TaskDefinition(this, "TaskDefinition", { networkMode: ecs.NetworkMode.HOST });
     this.container = this.addContainer(props, memoryLimitMiB);
-    this.grantTaskRole(props, settings, serviceFromApi);
+    this.grantTaskRole(props, settings, serviceFromApi, settings.tagsFromApi);
     this.service = new ecs.Ec2Service(this, "Service", {
       cluster: props.cluster,
       taskDefinition: this.taskDefinition,
@@ -451,7 +473,7 @@ export class EcsEmfExporterDaemon extends Construct {
   }
 
   /** Least privilege: only what the chosen settings call, and no policy at all otherwise. */
-  private grantTaskRole(props: EcsEmfExporterDaemonProps, settings: ResolvedSettings, serviceFromApi: boolean): void {
+  private grantTaskRole(props: EcsEmfExporterDaemonProps, settings: ResolvedSettings, serviceFromApi: boolean, tagsFromApi: boolean): void {
     if (settings.output === ExporterOutput.CLOUDWATCH) {
       this.taskDefinition.addToTaskRolePolicy(
         new iam.PolicyStatement({
@@ -462,11 +484,23 @@ export class EcsEmfExporterDaemon extends Construct {
         }),
       );
     }
-    if (serviceFromApi) {
-      const clusterArn = props.cluster.clusterArn;
+    const clusterArn = props.cluster.clusterArn;
+    // One lookup serves the service and the tags (include=TAGS): either one needs it.
+    if (serviceFromApi || tagsFromApi) {
       this.taskDefinition.addToTaskRolePolicy(
         new iam.PolicyStatement({
           actions: ["ecs:DescribeTasks"],
+          resources: [taskArnPattern(clusterArn)],
+          conditions: { ArnEquals: { "ecs:cluster": clusterArn } },
+        }),
+      );
+    }
+    // Not called by the daemon: granted in case AWS authorizes the tags of DescribeTasks as a tag
+    // read, which its documentation does not say (docs/daemon.md, IAM). Same tasks, same condition.
+    if (tagsFromApi) {
+      this.taskDefinition.addToTaskRolePolicy(
+        new iam.PolicyStatement({
+          actions: ["ecs:ListTagsForResource"],
           resources: [taskArnPattern(clusterArn)],
           conditions: { ArnEquals: { "ecs:cluster": clusterArn } },
         }),
@@ -551,9 +585,9 @@ export class EcsEmfExporterDaemon extends Construct {
 }
 
 /**
- * The sidecar-only settings are not in the props type; a JavaScript caller (or a props object
- * shared with the sidecar construct) can still pass them, and they would be dropped silently.
- * Their "off" values are what the daemon does anyway and pass.
+ * The sidecar-only setting (selfMetrics) is not in the props type; a JavaScript caller (or a
+ * props object shared with the sidecar construct) can still pass it, and it would be dropped
+ * silently. Its "off" values are what the daemon does anyway and pass.
  */
 function refuseSidecarOnlySettings(props: EcsEmfExporterDaemonProps): void {
   const given = props as unknown as Readonly<Record<string, unknown>>;
@@ -563,6 +597,19 @@ function refuseSidecarOnlySettings(props: EcsEmfExporterDaemonProps): void {
     if (!off) {
       throw new Error(`ecs-emf-exporter: ${prop} (${variable}) is not available to EcsEmfExporterDaemon: ${why}; leave it out`);
     }
+  }
+}
+
+/**
+ * The binary refuses tag dimensions without ECS_EMF_TAGS_FROM_API=true in daemon mode (exit 2):
+ * there is no /taskWithTags for other tasks. Not turned on for the caller, since it adds task
+ * role permissions; the Terraform daemon module makes the same choice.
+ */
+function requireTagsFromApi(props: EcsEmfExporterDaemonSettings): void {
+  if ((props.tagDimensions ?? []).length > 0 && props.tagsFromApi !== true) {
+    throw new Error(
+      "ecs-emf-exporter: tagDimensions (ECS_EMF_TAG_DIMENSIONS) needs tagsFromApi: true in EcsEmfExporterDaemon: daemon mode has no /taskWithTags for other tasks, reads task tags only with ecs:DescribeTasks (include=TAGS), and refuses to start with tag dimensions without ECS_EMF_TAGS_FROM_API=true; set tagsFromApi: true (it grants the task role ecs:DescribeTasks and ecs:ListTagsForResource on the cluster's tasks), or leave out tagDimensions",
+    );
   }
 }
 
@@ -591,6 +638,10 @@ function sidecarSettings(props: EcsEmfExporterDaemonSettings): ExporterSettings 
     highResolution: props.highResolution,
     dimensions: props.dimensions,
     containerDimensions: props.containerDimensions,
+    tagDimensions: props.tagDimensions,
+    // Rendered only when true, as the Terraform daemon module does: false is the binary's default.
+    tagsFromApi: props.tagsFromApi === true ? true : undefined,
+    tagsRefresh: props.tagsRefresh,
     staticDimensions: props.staticDimensions,
     metrics: props.metrics,
     excludeMetrics: props.excludeMetrics,

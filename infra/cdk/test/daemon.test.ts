@@ -1,7 +1,9 @@
 // EcsEmfExporterDaemon: the DAEMON service, its host-networked task with the host's Docker socket
 // and cgroup tree mounted read-only, root without capabilities, the health file on a tmpfs root
-// can write, the environment, the task role, what daemon mode refuses, and the sidecar's metrics,
-// dashboard and alarms over one service without what daemon mode never publishes.
+// can write, the environment, the task role, what daemon mode refuses, tag dimensions from
+// ecs:DescribeTasks (tagsFromApi), and the sidecar's metrics, dashboard and alarms over one
+// service without what daemon mode never publishes. Expected values worked out by hand from
+// docs/daemon.md (Settings, IAM).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { App, Duration, Stack } from "aws-cdk-lib";
@@ -12,7 +14,7 @@ import * as ecs from "aws-cdk-lib/aws-ecs";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { EcsEmfExporterDaemon, EcsEmfExporterDaemonProps, ExporterOutput } from "../lib";
-import { ALL_TITLES, NS, TEST_ENV, alarmsByMetric, containerDefinition, dashboardBody, onlyAlarm, synthExporter, widgetTitles } from "./helpers";
+import { ALL_TITLES, NS, TEST_ENV, alarmsByMetric, containerDefinition, dashboardBody, onlyAlarm, synthExporter, widget, widgetTitles } from "./helpers";
 
 const PROD_CLUSTER_ARN = "arn:aws:ecs:eu-west-1:123456789012:cluster/prod";
 const IMAGE = ecs.ContainerImage.fromRegistry("registry.example/ecs-emf-exporter:0.1.0");
@@ -96,6 +98,14 @@ const NEVER_PUBLISHED_WIDGETS = ["Ephemeral storage (MiB)", "Container restarts"
 
 const DESCRIBE_TASKS = {
   Action: "ecs:DescribeTasks",
+  Condition: { ArnEquals: { "ecs:cluster": PROD_CLUSTER_ARN } },
+  Effect: "Allow",
+  Resource: "arn:aws:ecs:eu-west-1:123456789012:task/prod/*",
+};
+
+/** With tagsFromApi: the same tasks and condition (docs/daemon.md, IAM). */
+const LIST_TAGS = {
+  Action: "ecs:ListTagsForResource",
   Condition: { ArnEquals: { "ecs:cluster": PROD_CLUSTER_ARN } },
   Effect: "Allow",
   Resource: "arn:aws:ecs:eu-west-1:123456789012:task/prod/*",
@@ -309,9 +319,6 @@ describe("daemon environment", () => {
 
 describe("daemon refusals", () => {
   const sidecarOnly: [string, unknown, RegExp][] = [
-    ["tagDimensions", ["env"], /tagDimensions \(ECS_EMF_TAG_DIMENSIONS\) is not available to EcsEmfExporterDaemon: daemon mode cannot read task tags/],
-    ["tagsFromApi", true, /tagsFromApi \(ECS_EMF_TAGS_FROM_API\) is not available to EcsEmfExporterDaemon/],
-    ["tagsRefresh", Duration.minutes(5), /tagsRefresh \(ECS_EMF_TAGS_REFRESH\) is not available to EcsEmfExporterDaemon/],
     ["selfMetrics", true, /selfMetrics \(ECS_EMF_SELF_METRICS\) is not available to EcsEmfExporterDaemon: daemon mode does not publish the exporter's own metrics/],
   ];
   for (const [prop, value, message] of sidecarOnly) {
@@ -327,9 +334,15 @@ describe("daemon refusals", () => {
     }
   });
 
-  for (const name of ["ECS_EMF_TAG_DIMENSIONS", "ECS_EMF_TAGS_FROM_API", "ECS_EMF_TAGS_REFRESH", "ECS_EMF_SELF_METRICS"]) {
-    it(`refuses ${name} in extraEnvironment`, () => {
-      assert.throws(() => buildDaemon({ extraEnvironment: { [name]: "x" } }), new RegExp(`extraEnvironment must not set ${name}: daemon mode`));
+  it("refuses ECS_EMF_SELF_METRICS in extraEnvironment", () => {
+    assert.throws(() => buildDaemon({ extraEnvironment: { ECS_EMF_SELF_METRICS: "x" } }), /extraEnvironment must not set ECS_EMF_SELF_METRICS: daemon mode/);
+  });
+
+  // The tag settings are props: through extraEnvironment they would bypass the IAM statements
+  // and the dashboard's dimensions.
+  for (const name of ["ECS_EMF_TAG_DIMENSIONS", "ECS_EMF_TAGS_FROM_API", "ECS_EMF_TAGS_REFRESH"]) {
+    it(`refuses ${name} in extraEnvironment (a prop of its own)`, () => {
+      assert.throws(() => buildDaemon({ extraEnvironment: { [name]: "x" } }), new RegExp(`extraEnvironment must not set ${name}; use the construct's own setting`));
     });
   }
 
@@ -626,5 +639,113 @@ describe("daemon dashboard and alarms", () => {
 
   it("refuse a period CloudWatch alarms do not accept", () => {
     assert.throws(() => buildDaemon({ dashboard: { ...DASHBOARD, period: Duration.seconds(45) } }), /dashboard.period 45 must be 10, 30 or a multiple of 60 seconds/);
+  });
+});
+
+describe("daemon tag dimensions (tagsFromApi: ecs:DescribeTasks with include=TAGS)", () => {
+  const TAGS = { tagsFromApi: true, tagDimensions: ["team"] };
+  const DASHBOARD = { dimensionValues: { ServiceName: "api", team: "payments" }, containerNames: ["app"] };
+
+  it("render ECS_EMF_TAGS_FROM_API=true, the keys in the order given and the refresh in its unit", () => {
+    const { template, daemon } = synthDaemon({ tagsFromApi: true, tagDimensions: ["team", "costcenter"], tagsRefresh: Duration.minutes(10) });
+    const expected = {
+      ECS_EMF_CGROUP_ROOT: "/host/sys/fs/cgroup",
+      ECS_EMF_CONTAINER_DIMENSIONS: "ClusterName,ServiceName,ContainerName",
+      ECS_EMF_DIMENSIONS: "ClusterName,ServiceName",
+      ECS_EMF_HEALTH_FILE: HEALTH_FILE,
+      ECS_EMF_INTERVAL: "60s",
+      ECS_EMF_NAMESPACE: NS,
+      ECS_EMF_OUTPUT: "stdout",
+      ECS_EMF_SERVICE_FROM_API: "true",
+      ECS_EMF_TAGS_FROM_API: "true",
+      ECS_EMF_TAGS_REFRESH: "10m",
+      ECS_EMF_TAG_DIMENSIONS: "team,costcenter",
+    };
+    assert.deepEqual(environmentOf(template), expected);
+    assert.deepEqual(daemon.environment, expected);
+  });
+
+  it("take tagsFromApi alone (tags read, none published), the service lookup staying its own switch", () => {
+    const environment = synthDaemon({ tagsFromApi: true, serviceFromApi: false }).daemon.environment;
+    assert.equal(environment["ECS_EMF_TAGS_FROM_API"], "true");
+    assert.equal(environment["ECS_EMF_SERVICE_FROM_API"], "false");
+    assert.equal(environment["ECS_EMF_TAG_DIMENSIONS"], undefined);
+    assert.equal(environment["ECS_EMF_TAGS_REFRESH"], undefined);
+  });
+
+  it("need tagsFromApi: tagDimensions without it fail construction, as the binary refuses to start", () => {
+    const refusal = /tagDimensions \(ECS_EMF_TAG_DIMENSIONS\) needs tagsFromApi: true in EcsEmfExporterDaemon: .*refuses to start with tag dimensions without ECS_EMF_TAGS_FROM_API=true/;
+    assert.throws(() => buildDaemon({ tagDimensions: ["team"] }), refusal);
+    assert.throws(() => buildDaemon({ tagDimensions: ["team"], tagsFromApi: false }), refusal);
+  });
+
+  it("are validated with the sidecar's rules", () => {
+    assert.throws(() => buildDaemon({ ...TAGS, tagDimensions: ["ServiceName"] }), /tagDimensions: dimension name "ServiceName" collides/);
+    assert.throws(() => buildDaemon({ ...TAGS, tagsRefresh: Duration.seconds(5) }), /tagsRefresh .* must be a whole number of milliseconds from 10s to 24h/);
+  });
+
+  it("grant DescribeTasks and ListTagsForResource on the cluster's tasks, with the cluster condition", () => {
+    assert.deepEqual(taskRoleStatements(synthDaemon(TAGS)), [DESCRIBE_TASKS, LIST_TAGS]);
+    // Without the service lookup the tags still need DescribeTasks: it is how they are read.
+    assert.deepEqual(taskRoleStatements(synthDaemon({ ...TAGS, serviceFromApi: false })), [DESCRIBE_TASKS, LIST_TAGS]);
+    assert.deepEqual(taskRoleStatements(synthDaemon({ tagsFromApi: true, serviceFromApi: false })), [DESCRIBE_TASKS, LIST_TAGS]);
+  });
+
+  it("grant them next to PutMetricData with cloudwatch output", () => {
+    assert.deepEqual(
+      (taskRoleStatements(synthDaemon({ ...TAGS, output: ExporterOutput.CLOUDWATCH })) as { Action: string }[]).map((statement) => statement.Action),
+      ["cloudwatch:PutMetricData", "ecs:DescribeTasks", "ecs:ListTagsForResource"],
+    );
+  });
+
+  it("name the tag in every dashboard line and alarm, with the value dashboard.dimensionValues gives", () => {
+    const { template, daemon } = synthDaemon({ ...TAGS, dashboard: { ...DASHBOARD, exitAlarmContainers: ["app"] } });
+    // The L2 widgets write the dimensions sorted by name.
+    assert.deepEqual(widget(template, "Task CPU utilization (%)").properties.metrics, [
+      [NS, "CpuUtilization", "ClusterName", "prod", "ServiceName", "api", "team", "payments", { label: "CpuUtilization", period: 60 }],
+      [NS, "CpuUtilization", "ClusterName", "prod", "ServiceName", "api", "team", "payments", { label: "CpuUtilization (max)", period: 60, stat: "Maximum" }],
+    ]);
+    const metricLines = dashboardBody(template).widgets.flatMap((w) => w.properties.metrics.filter((line) => typeof line[1] === "string"));
+    assert.ok(metricLines.length > 0);
+    for (const line of metricLines) {
+      const at = line.indexOf("team");
+      assert.ok(at > 1 && line[at + 1] === "payments", JSON.stringify(line));
+    }
+    assert.deepEqual(onlyAlarm(template, "CpuUtilization")["Dimensions"], [
+      { Name: "ClusterName", Value: "prod" },
+      { Name: "ServiceName", Value: "api" },
+      { Name: "team", Value: "payments" },
+    ]);
+    assert.deepEqual(onlyAlarm(template, "ContainerExits")["Dimensions"], [
+      { Name: "ClusterName", Value: "prod" },
+      { Name: "ContainerName", Value: "app" },
+      { Name: "ServiceName", Value: "api" },
+      { Name: "team", Value: "payments" },
+    ]);
+    for (const alarm of alarmsByMetric(template).get("RunningContainerCount") ?? []) {
+      assert.ok((alarm["Dimensions"] as { Name: string; Value: string }[]).some((d) => d.Name === "team" && d.Value === "payments"), JSON.stringify(alarm));
+    }
+    assert.deepEqual(daemon.metricCpuUtilization().dimensions, { ClusterName: "prod", ServiceName: "api", team: "payments" });
+    assert.deepEqual(daemon.metricContainerExits("app").dimensions, { ClusterName: "prod", ServiceName: "api", ContainerName: "app", team: "payments" });
+  });
+
+  it("need the tag's value for the dashboard and the metric helpers", () => {
+    assert.throws(
+      () => buildDaemon({ ...TAGS, dashboard: { dimensionValues: { ServiceName: "api" }, containerNames: ["app"] } }),
+      /the dashboard and alarms need a value for dimension "team"/,
+    );
+    const { daemon } = synthDaemon(TAGS);
+    assert.throws(() => daemon.metricCpuUtilization({ dimensionValues: { ServiceName: "api" } }), /need a value for dimension "team"/);
+  });
+
+  it("are the sidecar's dimensions for the same tags", () => {
+    const { daemon } = synthDaemon({ ...TAGS, dashboard: { ...DASHBOARD, createAlarms: false } });
+    const { exporter } = synthExporter({
+      tagDimensions: ["team"],
+      selfMetrics: false,
+      dashboard: { dimensionValues: { ClusterName: "prod", ServiceName: "api", team: "payments" }, containerNames: ["app"], createAlarms: false },
+    });
+    assert.deepEqual(daemon.metricCpuUtilization().toMetricConfig(), exporter.metricCpuUtilization().toMetricConfig());
+    assert.deepEqual(daemon.metricContainerExits("app").toMetricConfig(), exporter.metricContainerExits("app").toMetricConfig());
   });
 });

@@ -30,6 +30,13 @@ variable "environment" {
   default     = "prod"
 }
 
+variable "tag_dimension_values" {
+  description = "Task tag keys to publish as dimensions (for every task on the instances), each with the value the service's tasks carry, for its dashboard and alarms; {} publishes none and grants no tag permission."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
 variable "min_tasks_reporting" {
   description = "Alarm when fewer of the service's tasks report (e.g. its desired count); null: no such alarm."
   type        = number

@@ -5,23 +5,38 @@ locals {
   # IAM name_prefix takes at most 38 characters: 32 of the name and "-task-" / "-exec-".
   role_name_prefix = substr(var.name, 0, 32)
 
+  # The cluster's tasks, as DescribeTasks and ListTagsForResource name them.
+  cluster_tasks = "arn:${local.cluster[0]}:ecs:${local.cluster[1]}:${local.cluster[2]}:task/${local.cluster[3]}/*"
+
   task_role_statements = concat(
     # output = "cloudwatch": the sidecar module's statement, cloudwatch:PutMetricData narrowed by
     # the cloudwatch:namespace condition (the action has no resource-level permission).
     try(jsondecode(module.sidecar.task_role_policy_json).Statement, []),
-    var.service_from_api ? [{
+    # One lookup serves both the service (service_from_api) and the tags (tags_from_api,
+    # include=TAGS); either one needs it, neither one gets it.
+    var.service_from_api || var.tags_from_api ? [{
       Sid      = "DescribeClusterTasks"
       Effect   = "Allow"
       Action   = "ecs:DescribeTasks"
-      Resource = "arn:${local.cluster[0]}:ecs:${local.cluster[1]}:${local.cluster[2]}:task/${local.cluster[3]}/*"
+      Resource = local.cluster_tasks
       # The task ARN pattern already names the cluster; the condition key says it again in the
       # form ECS documents for DescribeTasks.
+      Condition = { ArnEquals = { "ecs:cluster" = local.cluster_arn } }
+    }] : [],
+    # The daemon does not call ListTagsForResource; it is granted in case AWS authorizes the tags
+    # of DescribeTasks (include=TAGS) as a tag read, which its documentation does not say
+    # (docs/daemon.md, IAM). Same tasks, same condition.
+    var.tags_from_api ? [{
+      Sid       = "ReadTagsOfClusterTasks"
+      Effect    = "Allow"
+      Action    = "ecs:ListTagsForResource"
+      Resource  = local.cluster_tasks
       Condition = { ArnEquals = { "ecs:cluster" = local.cluster_arn } }
     }] : [],
   )
 
   # Known at plan time (the statements may not be, e.g. with a cluster ARN known after apply).
-  task_role_needs_policy = var.output == "cloudwatch" || var.service_from_api
+  task_role_needs_policy = var.output == "cloudwatch" || var.service_from_api || var.tags_from_api
 
   task_role_policy_json = local.task_role_needs_policy ? jsonencode({
     Version   = "2012-10-17"

@@ -9,7 +9,10 @@
 #   - the `daemon` command; the host's Docker socket and cgroup tree mounted read-only;
 #   - the health file on a small tmpfs owned by root: uid 0 without CAP_DAC_OVERRIDE cannot write
 #     the image's /tmp (owned by 65532, mode 0755), so the health file moves to that tmpfs;
-#   - no ECS_EMF_SELF_METRICS (the binary's default, false, is the only value the daemon takes).
+#   - no ECS_EMF_SELF_METRICS (the binary's default, false, is the only value the daemon takes);
+#   - ECS_EMF_TAGS_FROM_API rendered here, not by the sidecar module: the daemon reads task tags
+#     with ecs:DescribeTasks (iam.tf grants it), where the sidecar module would grant an
+#     unconditioned ecs:ListTagsForResource and require its own cluster_arn.
 # tests/container_definition.tftest.hcl pins every key of the result, so a change to the sidecar
 # module's rendering shows up here as a failing test.
 
@@ -54,10 +57,13 @@ module "sidecar" {
   max_line_bytes        = var.max_line_bytes
   log_format            = var.log_format
   log_level             = var.log_level
+  # Validated and rendered (ECS_EMF_TAG_DIMENSIONS, ECS_EMF_TAGS_REFRESH) by the sidecar module,
+  # and tag_dimensions reaches metric_config from there. tags_from_api is not passed (above).
+  tag_dimensions = var.tag_dimensions
+  tags_refresh   = var.tags_refresh
 
   # What daemon mode refuses: never passed on.
-  self_metrics   = false
-  tag_dimensions = []
+  self_metrics = false
 }
 
 locals {
@@ -74,16 +80,16 @@ locals {
 
   # Settings daemon mode refuses at start-up (src/cli/daemon.rs), and why.
   refused_environment = {
-    ECS_EMF_TAG_DIMENSIONS = "daemon mode cannot read task tags"
-    ECS_EMF_TAGS_FROM_API  = "daemon mode reads no task tags"
-    ECS_EMF_TAGS_REFRESH   = "daemon mode reads no task tags, so there is nothing to refresh"
-    ECS_EMF_SELF_METRICS   = "daemon mode does not publish the exporter's own metrics"
+    ECS_EMF_SELF_METRICS = "daemon mode does not publish the exporter's own metrics"
   }
 
   # Variables the module renders, or whose defaults its mounts and host network are built for.
   daemon_managed_environment = {
     ECS_EMF_CGROUP_ROOT       = "the module mounts the host's cgroup tree at ${local.cgroup_mount_path} and sets it"
     ECS_EMF_SERVICE_FROM_API  = "use the service_from_api input"
+    ECS_EMF_TAGS_FROM_API     = "use the tags_from_api input, which also grants the task role what the tag lookup calls"
+    ECS_EMF_TAG_DIMENSIONS    = "use the tag_dimensions input, which reaches metric_config"
+    ECS_EMF_TAGS_REFRESH      = "use the tags_refresh input"
     ECS_EMF_HEALTH_FILE       = "the module puts it on a tmpfs at ${local.run_directory}, which uid 0 can write"
     DOCKER_HOST               = "the module mounts the host's Docker socket at ${local.docker_socket_path}, the binary's default"
     ECS_EMF_INTROSPECTION_URI = "the task uses the host network, where the binary's default (http://127.0.0.1:51678) reaches the ECS agent"
@@ -98,6 +104,9 @@ locals {
       ECS_EMF_SERVICE_FROM_API = tostring(var.service_from_api)
       ECS_EMF_HEALTH_FILE      = local.health_file
     },
+    # Only when on: false is the binary's default, and leaving it out keeps the task definition of
+    # a deployment without tags as it was.
+    { for name, value in { ECS_EMF_TAGS_FROM_API = "true" } : name => value if var.tags_from_api },
   )
 
   container_definition = merge(

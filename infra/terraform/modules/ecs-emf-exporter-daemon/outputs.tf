@@ -44,7 +44,7 @@ output "task_role_name" {
 }
 
 output "task_role_policy_json" {
-  description = "The task role's inline policy; null when the settings need none (output stdout/agent with service_from_api = false)."
+  description = "The task role's inline policy; null when the settings need none (output stdout/agent with service_from_api and tags_from_api false)."
   value       = local.task_role_policy_json
 }
 
@@ -74,7 +74,7 @@ output "cloudwatch_log_group_arn" {
 }
 
 output "metric_config" {
-  description = "What the daemon publishes, for the ecs-emf-exporter-dashboard module: the sidecar module's metric_config with the dimension sets as published (TaskDefinitionFamily for ServiceName when service_from_api is false), self_metrics false, no restart policy, and exclude_metrics plus the metrics daemon mode never publishes (EphemeralStorageUtilized, EphemeralStorageReserved, ImagePullTime, ClockErrorBound, ContainerRestarts, ExporterErrors, ExporterDroppedDatapoints, ExporterCycleDuration)."
+  description = "What the daemon publishes, for the ecs-emf-exporter-dashboard module: the sidecar module's metric_config (tag_dimensions among it) with the dimension sets as published (TaskDefinitionFamily for ServiceName when service_from_api is false), self_metrics false, no restart policy, and exclude_metrics plus the metrics daemon mode never publishes (EphemeralStorageUtilized, EphemeralStorageReserved, ImagePullTime, ClockErrorBound, ContainerRestarts, ExporterErrors, ExporterDroppedDatapoints, ExporterCycleDuration)."
   value = merge(module.sidecar.metric_config, {
     task_dimensions        = local.published_task_sets
     container_dimensions   = local.published_container_sets

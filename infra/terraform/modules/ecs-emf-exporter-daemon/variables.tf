@@ -217,14 +217,39 @@ variable "region" {
 # Exporter settings, as in the sidecar module (same names, defaults and plan-time checks: the
 # sidecar module validates them). Always rendered: output, namespace, interval, dimensions,
 # container_dimensions, plus the daemon's ECS_EMF_CGROUP_ROOT, ECS_EMF_SERVICE_FROM_API and
-# ECS_EMF_HEALTH_FILE. The rest only when set.
+# ECS_EMF_HEALTH_FILE. The rest only when set (ECS_EMF_TAGS_FROM_API only when true).
 # ---------------------------------------------------------------------------------------------
 
 variable "service_from_api" {
-  description = "ECS_EMF_SERVICE_FROM_API: read each task's ServiceName with ecs:DescribeTasks (granted to the task role on the cluster's tasks only). false: no API call and no statement; the binary then publishes TaskDefinitionFamily where a dimension set names ServiceName (metric_config says so)."
+  description = "ECS_EMF_SERVICE_FROM_API: read each task's ServiceName with ecs:DescribeTasks (granted to the task role on the cluster's tasks only). false: the binary publishes TaskDefinitionFamily where a dimension set names ServiceName (metric_config says so); no API call and no statement unless tags_from_api is true."
   type        = bool
   default     = true
   nullable    = false
+}
+
+variable "tags_from_api" {
+  description = "ECS_EMF_TAGS_FROM_API: read each task's tags with ecs:DescribeTasks (include=TAGS), the lookup service_from_api uses, and grant the task role ecs:DescribeTasks and ecs:ListTagsForResource on the cluster's tasks only. Required by tag_dimensions (not turned on for you). false: no tags, no statement for them."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "tag_dimensions" {
+  description = "ECS_EMF_TAG_DIMENSIONS: task tag keys appended to every dimension set (task tags only, no container instance tags). Needs tags_from_api = true: the daemon refuses to start without it. Pass their values to the dashboard module's dimension_values."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = length(var.tag_dimensions) == 0 || var.tags_from_api
+    error_message = "tag_dimensions (ECS_EMF_TAG_DIMENSIONS) needs tags_from_api = true in daemon mode: there is no /taskWithTags for other tasks, so the daemon reads task tags only with ecs:DescribeTasks (include=TAGS), and it refuses to start with tag dimensions and without ECS_EMF_TAGS_FROM_API=true. Set tags_from_api = true (it grants the task role ecs:DescribeTasks and ecs:ListTagsForResource on the cluster's tasks), or leave tag_dimensions out."
+  }
+}
+
+variable "tags_refresh" {
+  description = "ECS_EMF_TAGS_REFRESH: how often each task is described again for its tags (and its ContainerInstanceArn and AgentVersion properties taken again), 10s..24h; null keeps the binary's 5m."
+  type        = string
+  default     = null
 }
 
 variable "output" {
@@ -336,44 +361,11 @@ variable "log_level" {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Sidecar settings daemon mode refuses (src/cli/daemon.rs exits 2 with them). Declared only so
+# The sidecar setting daemon mode refuses (src/cli/daemon.rs exits 2 with it on). Declared only so
 # that a configuration written for the sidecar module fails the plan with the reason, instead of
-# Terraform's bare "unsupported argument" or a daemon that never starts. Their "off" values
-# (null, [], false) are what the daemon does anyway and pass.
+# Terraform's bare "unsupported argument" or a daemon that never starts. Its "off" values
+# (null, false) are what the daemon does anyway and pass.
 # ---------------------------------------------------------------------------------------------
-
-variable "tag_dimensions" {
-  description = "Refused: daemon mode cannot read task tags (ECS_EMF_TAG_DIMENSIONS). Use static_dimensions."
-  type        = any
-  default     = null
-
-  validation {
-    condition     = var.tag_dimensions == null || try(length(var.tag_dimensions) == 0, false)
-    error_message = "tag_dimensions (ECS_EMF_TAG_DIMENSIONS) is not available in daemon mode: there is no /taskWithTags for other tasks, and the daemon refuses to start with it. Leave it out; static_dimensions work."
-  }
-}
-
-variable "tags_from_api" {
-  description = "Refused: daemon mode reads no task tags (ECS_EMF_TAGS_FROM_API)."
-  type        = any
-  default     = null
-
-  validation {
-    condition     = var.tags_from_api == null || var.tags_from_api == false
-    error_message = "tags_from_api (ECS_EMF_TAGS_FROM_API) is not available in daemon mode, which reads no task tags and refuses to start with it. Leave it out (service_from_api is what reads ServiceName through the ECS API)."
-  }
-}
-
-variable "tags_refresh" {
-  description = "Refused: daemon mode reads no task tags, so there is nothing to refresh (ECS_EMF_TAGS_REFRESH)."
-  type        = any
-  default     = null
-
-  validation {
-    condition     = var.tags_refresh == null
-    error_message = "tags_refresh (ECS_EMF_TAGS_REFRESH) is not offered in daemon mode: it reads no task tags. Leave it out."
-  }
-}
 
 variable "self_metrics" {
   description = "Refused: daemon mode does not publish the exporter's own metrics (ECS_EMF_SELF_METRICS); metric_config says so to the dashboard module."

@@ -135,7 +135,7 @@ resource "aws_cloudwatch_metric_alarm" "no_data" {
   count = var.create_alarms && var.no_data_alarm ? 1 : 0
 
   alarm_name          = "${local.alarm_name_prefix}-no-data"
-  alarm_description   = "The service's tasks published no RunningContainerCount for ${var.no_data_evaluation_periods} periods of ${local.no_data_period}s: the metrics sidecar is down or stalled, or its log delivery is broken, so no other alarm can see anything."
+  alarm_description   = "The service's tasks published no RunningContainerCount for ${var.no_data_evaluation_periods} periods of ${local.no_data_period}s: the metrics exporter (sidecar or daemon) is down or stalled, or its log delivery is broken, so no other alarm can see anything."
   namespace           = local.ns
   metric_name         = "RunningContainerCount"
   dimensions          = local.task_dimensions
@@ -210,7 +210,7 @@ resource "aws_cloudwatch_metric_alarm" "exporter_errors" {
   count = var.create_alarms && contains(local.published_metrics, "ExporterErrors") ? 1 : 0
 
   alarm_name          = "${local.alarm_name_prefix}-exporter-errors"
-  alarm_description   = "The metrics exporter sidecar failed a cycle in each of 3 periods: task metrics may be missing."
+  alarm_description   = "The metrics exporter failed a cycle in each of 3 periods: task metrics may be missing."
   namespace           = local.ns
   metric_name         = "ExporterErrors"
   dimensions          = local.task_dimensions

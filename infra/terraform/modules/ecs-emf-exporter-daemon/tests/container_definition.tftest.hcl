@@ -94,8 +94,10 @@ run "defaults" {
   }
 
   assert {
-    condition     = !contains([for entry in output.container_definition.environment : entry.name], "ECS_EMF_SELF_METRICS") && !contains([for entry in output.container_definition.environment : entry.name], "ECS_EMF_TAG_DIMENSIONS") && !contains([for entry in output.container_definition.environment : entry.name], "ECS_EMF_TAGS_FROM_API")
-    error_message = "the variables daemon mode refuses must not be rendered"
+    # ECS_EMF_SELF_METRICS is refused by daemon mode; the tag variables are off by default and
+    # then left out (the binary's defaults), as before tags were offered.
+    condition     = length(setintersection([for entry in output.container_definition.environment : entry.name], ["ECS_EMF_SELF_METRICS", "ECS_EMF_TAG_DIMENSIONS", "ECS_EMF_TAGS_FROM_API", "ECS_EMF_TAGS_REFRESH"])) == 0
+    error_message = "no ECS_EMF_SELF_METRICS, and no tag variable without the tag inputs"
   }
 
   assert {
@@ -114,6 +116,56 @@ run "service_from_api_off" {
   assert {
     condition     = contains(output.container_definition.environment, { name = "ECS_EMF_SERVICE_FROM_API", value = "false" })
     error_message = "service_from_api = false must be rendered as \"false\""
+  }
+}
+
+# Tag dimensions: the keys in the order given, the lookup switched on, the refresh as given
+# (docs/daemon.md, Settings: tags through the ECS API).
+run "tag_dimensions_from_the_api" {
+  command = apply
+
+  variables {
+    tags_from_api  = true
+    tag_dimensions = ["team", "costcenter"]
+    tags_refresh   = "10m"
+  }
+
+  assert {
+    condition = jsonencode(output.container_definition.environment) == jsonencode([
+      { name = "ECS_EMF_CGROUP_ROOT", value = "/host/sys/fs/cgroup" },
+      { name = "ECS_EMF_CONTAINER_DIMENSIONS", value = "ClusterName,ServiceName,ContainerName" },
+      { name = "ECS_EMF_DIMENSIONS", value = "ClusterName,ServiceName" },
+      { name = "ECS_EMF_HEALTH_FILE", value = "/run/ecs-emf-exporter/ecs-emf-exporter.health" },
+      { name = "ECS_EMF_INTERVAL", value = "60s" },
+      { name = "ECS_EMF_NAMESPACE", value = "ECS/TaskMetrics" },
+      { name = "ECS_EMF_OUTPUT", value = "stdout" },
+      { name = "ECS_EMF_SERVICE_FROM_API", value = "true" },
+      { name = "ECS_EMF_TAGS_FROM_API", value = "true" },
+      { name = "ECS_EMF_TAGS_REFRESH", value = "10m" },
+      { name = "ECS_EMF_TAG_DIMENSIONS", value = "team,costcenter" },
+    ])
+    error_message = "environment: ${jsonencode(output.container_definition.environment)}"
+  }
+}
+
+# The binary accepts the lookup without tag dimensions (tags read, none published); the service
+# lookup stays its own switch.
+run "tags_from_api_alone_without_the_service_lookup" {
+  command = apply
+
+  variables {
+    tags_from_api    = true
+    service_from_api = false
+  }
+
+  assert {
+    condition     = contains(output.container_definition.environment, { name = "ECS_EMF_TAGS_FROM_API", value = "true" }) && contains(output.container_definition.environment, { name = "ECS_EMF_SERVICE_FROM_API", value = "false" })
+    error_message = "environment: ${jsonencode(output.container_definition.environment)}"
+  }
+
+  assert {
+    condition     = length(setintersection([for entry in output.container_definition.environment : entry.name], ["ECS_EMF_TAG_DIMENSIONS", "ECS_EMF_TAGS_REFRESH"])) == 0
+    error_message = "no tag dimensions and no refresh unless given"
   }
 }
 

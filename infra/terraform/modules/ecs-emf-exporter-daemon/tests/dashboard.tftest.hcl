@@ -2,7 +2,8 @@
 # wires them: no widget line and no alarm may name a metric daemon mode never publishes
 # (`ecs-emf-exporter metrics --json --daemon` lists them as `published: false`; docs/daemon.md,
 # "What daemon mode cannot know"). Expected widgets worked out by hand from the dashboard
-# module's contract order, minus the widgets left without a line.
+# module's contract order, minus the widgets left without a line. With tag dimensions (tags_from_api),
+# every line and alarm names the tag with the value dimension_values gives it, as for a sidecar.
 
 mock_provider "aws" {}
 
@@ -81,4 +82,79 @@ run "dashboard_on_the_daemons_metric_config" {
     ])
     error_message = "alarms by metric differ"
   }
+}
+
+run "daemon_with_tags" {
+  command = plan
+
+  variables {
+    tags_from_api  = true
+    tag_dimensions = ["team"]
+  }
+}
+
+run "dashboard_names_the_tag_dimension" {
+  command = apply
+
+  module {
+    source = "../ecs-emf-exporter-dashboard"
+  }
+
+  variables {
+    metric_config       = run.daemon_with_tags.metric_config
+    dashboard_name      = "prod-orders"
+    dimension_values    = { ClusterName = "prod", ServiceName = "orders", team = "payments" }
+    container_names     = ["api"]
+    min_tasks_reporting = 2
+    task_container_definitions = [
+      { name = "api", image = "example.com/api:1", essential = true },
+    ]
+    exit_alarm_containers = ["api"]
+  }
+
+  assert {
+    # The CPU utilization widget's lines, in full: the first task set, then the tag.
+    condition = jsonencode(jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets[1].properties.metrics) == jsonencode([
+      ["ECS/TaskMetrics", "CpuUtilization", "ClusterName", "prod", "ServiceName", "orders", "team", "payments", { stat = "Average", label = "Average" }],
+      ["ECS/TaskMetrics", "CpuUtilization", "ClusterName", "prod", "ServiceName", "orders", "team", "payments", { stat = "Maximum", label = "Maximum" }],
+    ])
+    error_message = "CPU utilization lines: ${jsonencode(jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets[1].properties.metrics)}"
+  }
+
+  assert {
+    # Every metric line (not the tasks-reporting expression) names team = payments.
+    condition = alltrue(flatten([
+      for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : [
+        for line in w.properties.metrics : strcontains(jsonencode(line), "\"team\",\"payments\"") if can(tostring(line[1]))
+      ]
+    ]))
+    error_message = "a widget line without the tag dimension"
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.cpu_utilization_high[0].dimensions == tomap({ ClusterName = "prod", ServiceName = "orders", team = "payments" }) &&
+      aws_cloudwatch_metric_alarm.no_data[0].dimensions == tomap({ ClusterName = "prod", ServiceName = "orders", team = "payments" }) &&
+      aws_cloudwatch_metric_alarm.container_exits["api"].dimensions == tomap({ ClusterName = "prod", ServiceName = "orders", ContainerName = "api", team = "payments" })
+    )
+    error_message = "alarms name the first set plus the tag"
+  }
+}
+
+# The dashboard module asks for the tag's value: without it no line would match a metric.
+run "dashboard_without_the_tag_value_refused" {
+  command = plan
+
+  module {
+    source = "../ecs-emf-exporter-dashboard"
+  }
+
+  variables {
+    metric_config    = run.daemon_with_tags.metric_config
+    dashboard_name   = "prod-orders"
+    dimension_values = { ClusterName = "prod", ServiceName = "orders" }
+    container_names  = ["api"]
+  }
+
+  expect_failures = [var.dimension_values]
 }

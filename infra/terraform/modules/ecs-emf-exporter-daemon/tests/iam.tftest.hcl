@@ -1,6 +1,7 @@
-# The two roles: what the task may call (ecs:DescribeTasks on the cluster's tasks only; PutMetricData
-# only with output = cloudwatch, in its namespace), who may assume them, and the log streams the
-# execution role may write.
+# The two roles: what the task may call (ecs:DescribeTasks on the cluster's tasks only, for the
+# service or the tags; ecs:ListTagsForResource on the same tasks with tags; PutMetricData only with
+# output = cloudwatch, in its namespace), who may assume them, and the log streams the execution
+# role may write. Expected policies worked out by hand from docs/daemon.md, IAM.
 
 mock_provider "aws" {
   mock_resource "aws_cloudwatch_log_group" {
@@ -110,7 +111,7 @@ run "stdout_without_service_from_api_needs_no_task_policy" {
 
   assert {
     condition     = output.task_role_policy_json == null && length(aws_iam_role_policy.task) == 0
-    error_message = "stdout output without service_from_api needs no task role permission"
+    error_message = "stdout output without service_from_api and tags_from_api needs no task role permission"
   }
 }
 
@@ -170,6 +171,81 @@ run "cloudwatch_output_without_service_from_api" {
   assert {
     condition     = [for statement in jsondecode(output.task_role_policy_json).Statement : statement.Action] == ["cloudwatch:PutMetricData"]
     error_message = "PutMetricData only: ${coalesce(output.task_role_policy_json, "null")}"
+  }
+}
+
+# Tags from the API: the same DescribeTasks statement (one lookup serves the service and the
+# tags), and ListTagsForResource on the same tasks with the same condition.
+run "tags_add_list_tags_on_the_same_tasks" {
+  command = apply
+
+  variables {
+    tags_from_api  = true
+    tag_dimensions = ["team"]
+  }
+
+  assert {
+    condition = output.task_role_policy_json == jsonencode({
+      Version = "2012-10-17"
+      Statement = [
+        {
+          Sid       = "DescribeClusterTasks"
+          Effect    = "Allow"
+          Action    = "ecs:DescribeTasks"
+          Resource  = "arn:aws:ecs:eu-west-1:123456789012:task/prod/*"
+          Condition = { ArnEquals = { "ecs:cluster" = "arn:aws:ecs:eu-west-1:123456789012:cluster/prod" } }
+        },
+        {
+          Sid       = "ReadTagsOfClusterTasks"
+          Effect    = "Allow"
+          Action    = "ecs:ListTagsForResource"
+          Resource  = "arn:aws:ecs:eu-west-1:123456789012:task/prod/*"
+          Condition = { ArnEquals = { "ecs:cluster" = "arn:aws:ecs:eu-west-1:123456789012:cluster/prod" } }
+        },
+      ]
+    })
+    error_message = "task role policy: ${coalesce(output.task_role_policy_json, "null")}"
+  }
+
+  assert {
+    condition     = length(aws_iam_role_policy.task) == 1 && aws_iam_role_policy.task[0].policy == output.task_role_policy_json
+    error_message = "the task role policy must be attached"
+  }
+}
+
+# Without the service lookup, tags alone still need DescribeTasks: it is how the daemon reads them.
+run "tags_without_the_service_lookup_keep_describe_tasks" {
+  command = apply
+
+  variables {
+    service_from_api = false
+    tags_from_api    = true
+  }
+
+  assert {
+    condition     = [for statement in jsondecode(output.task_role_policy_json).Statement : statement.Action] == ["ecs:DescribeTasks", "ecs:ListTagsForResource"]
+    error_message = "DescribeTasks and ListTagsForResource: ${coalesce(output.task_role_policy_json, "null")}"
+  }
+
+  assert {
+    condition     = alltrue([for statement in jsondecode(output.task_role_policy_json).Statement : statement.Resource == "arn:aws:ecs:eu-west-1:123456789012:task/prod/*" && jsonencode(statement.Condition) == jsonencode({ ArnEquals = { "ecs:cluster" = "arn:aws:ecs:eu-west-1:123456789012:cluster/prod" } })])
+    error_message = "both on the cluster's tasks, with the ecs:cluster condition: ${coalesce(output.task_role_policy_json, "null")}"
+  }
+}
+
+run "tags_with_cloudwatch_output" {
+  command = apply
+
+  variables {
+    output         = "cloudwatch"
+    namespace      = "Payments/ECS"
+    tags_from_api  = true
+    tag_dimensions = ["team"]
+  }
+
+  assert {
+    condition     = [for statement in jsondecode(output.task_role_policy_json).Statement : statement.Sid] == ["PublishMetricsInOwnNamespace", "DescribeClusterTasks", "ReadTagsOfClusterTasks"]
+    error_message = "PutMetricData, DescribeTasks, ListTagsForResource: ${coalesce(output.task_role_policy_json, "null")}"
   }
 }
 

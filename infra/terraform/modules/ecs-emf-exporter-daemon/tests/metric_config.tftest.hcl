@@ -93,3 +93,21 @@ run "filters_and_settings_reach_the_dashboard" {
     error_message = "exclude_containers reaches the dashboard module"
   }
 }
+
+# Tag dimensions are appended to every published set by the binary; metric_config carries them
+# apart (as the sidecar module's does), and the dashboard module appends them to the first sets.
+run "tag_dimensions_reach_the_dashboard" {
+  command = plan
+
+  variables {
+    tags_from_api    = true
+    tag_dimensions   = ["team", "costcenter", "team"]
+    service_from_api = false
+  }
+
+  assert {
+    # Each key once, in the order given; the sets as published (the family for ServiceName).
+    condition     = jsonencode(output.metric_config.tag_dimensions) == jsonencode(["team", "costcenter"]) && jsonencode(output.metric_config.task_dimensions) == jsonencode([["ClusterName", "TaskDefinitionFamily"]]) && jsonencode(output.metric_config.container_dimensions) == jsonencode([["ClusterName", "TaskDefinitionFamily", "ContainerName"]])
+    error_message = "metric_config: ${jsonencode(output.metric_config)}"
+  }
+}

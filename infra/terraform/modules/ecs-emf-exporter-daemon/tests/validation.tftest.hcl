@@ -11,24 +11,44 @@ variables {
   cluster_arn    = "arn:aws:ecs:eu-west-1:123456789012:cluster/prod"
 }
 
-# ECS_EMF_TAG_DIMENSIONS, ECS_EMF_TAGS_FROM_API, ECS_EMF_SELF_METRICS: refused by the binary in
-# daemon mode; ECS_EMF_TAGS_REFRESH: nothing to refresh.
-run "tag_dimensions_refused" {
+# ECS_EMF_TAG_DIMENSIONS without ECS_EMF_TAGS_FROM_API=true and ECS_EMF_SELF_METRICS=true: refused by
+# the binary in daemon mode (exit 2). tags_from_api is required, not turned on for the caller.
+run "tag_dimensions_without_tags_from_api_refused" {
   command = plan
   variables { tag_dimensions = ["team"] }
   expect_failures = [var.tag_dimensions]
 }
 
-run "tags_from_api_refused" {
+run "tag_dimensions_with_tags_from_api_false_refused" {
   command = plan
-  variables { tags_from_api = true }
-  expect_failures = [var.tags_from_api]
+  variables {
+    tag_dimensions = ["team"]
+    tags_from_api  = false
+  }
+  expect_failures = [var.tag_dimensions]
 }
 
-run "tags_refresh_refused" {
+run "tag_dimensions_with_tags_from_api_pass" {
   command = plan
-  variables { tags_refresh = "5m" }
-  expect_failures = [var.tags_refresh]
+  variables {
+    tag_dimensions = ["team"]
+    tags_from_api  = true
+    tags_refresh   = "5m"
+  }
+  assert {
+    condition     = output.metric_config.tag_dimensions == tolist(["team"])
+    error_message = "tag dimensions reach metric_config: ${jsonencode(output.metric_config.tag_dimensions)}"
+  }
+}
+
+run "tags_from_api_alone_passes" {
+  # The binary accepts it: task tags read, none published as a dimension.
+  command = plan
+  variables { tags_from_api = true }
+  assert {
+    condition     = length(output.metric_config.tag_dimensions) == 0
+    error_message = "no tag dimension unless given"
+  }
 }
 
 run "self_metrics_refused" {
@@ -37,16 +57,16 @@ run "self_metrics_refused" {
   expect_failures = [var.self_metrics]
 }
 
-run "off_values_of_refused_settings_pass" {
-  # A configuration shared with the sidecar module may say "off" explicitly.
+run "off_values_pass" {
+  # A configuration shared with the sidecar module may say "off" explicitly, or null.
   command = plan
   variables {
     tag_dimensions = []
-    tags_from_api  = false
+    tags_from_api  = null
     self_metrics   = false
   }
   assert {
-    condition     = output.metric_config.self_metrics == false && length(output.metric_config.tag_dimensions) == 0
+    condition     = output.metric_config.self_metrics == false && length(output.metric_config.tag_dimensions) == 0 && !contains([for entry in output.container_definition.environment : entry.name], "ECS_EMF_TAGS_FROM_API")
     error_message = "off values pass and change nothing"
   }
 }
@@ -57,9 +77,23 @@ run "refused_variable_in_extra_environment" {
   expect_failures = [var.extra_environment]
 }
 
+# The tag variables are the module's own now: given through extra_environment they would bypass
+# the IAM statements and metric_config.
 run "tag_dimensions_in_extra_environment" {
   command = plan
   variables { extra_environment = { ECS_EMF_TAG_DIMENSIONS = "team", ECS_EMF_BUFFER_BYTES = "1048576" } }
+  expect_failures = [var.extra_environment]
+}
+
+run "tags_from_api_in_extra_environment" {
+  command = plan
+  variables { extra_environment = { ECS_EMF_TAGS_FROM_API = "true" } }
+  expect_failures = [var.extra_environment]
+}
+
+run "tags_refresh_in_extra_environment" {
+  command = plan
+  variables { extra_environment = { ECS_EMF_TAGS_REFRESH = "5m" } }
   expect_failures = [var.extra_environment]
 }
 

@@ -59,7 +59,7 @@ run "defaults" {
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.no_data[0].alarm_description == "The service's tasks published no RunningContainerCount for 5 periods of 60s: the metrics sidecar is down or stalled, or its log delivery is broken, so no other alarm can see anything."
+    condition     = aws_cloudwatch_metric_alarm.no_data[0].alarm_description == "The service's tasks published no RunningContainerCount for 5 periods of 60s: the metrics exporter (sidecar or daemon) is down or stalled, or its log delivery is broken, so no other alarm can see anything."
     error_message = "description: ${aws_cloudwatch_metric_alarm.no_data[0].alarm_description}"
   }
 
