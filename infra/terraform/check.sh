@@ -179,7 +179,9 @@ if [[ -n "$plan_json" ]]; then
 fi
 
 # The daemon example needs values for its required variables: an existing cluster given by ARN
-# (so nothing reads AWS at plan time), the image, and the service its dashboard shows.
+# (so nothing reads AWS at plan time), the image, and the service its dashboard shows. It is
+# planned with a tag dimension (tags from ecs:DescribeTasks), so the drift check also covers
+# the daemon's tagged dimension sets (the fargate example covers the sidecar's untagged ones).
 step "offline plan of examples/ec2-daemon (plan-offline.sh, fake keys, no AWS calls)"
 daemon_plan_args=(--example ec2-daemon --plugin-dir "$plugin_dir")
 if [[ -n "$daemon_plan_json" ]]; then
@@ -189,7 +191,8 @@ quiet bash infra/terraform/plan-offline.sh "${daemon_plan_args[@]}" -- \
   -var 'cluster_arn=arn:aws:ecs:eu-west-1:123456789012:cluster/main' \
   -var 'exporter_image=123456789012.dkr.ecr.eu-west-1.amazonaws.com/ecs-emf-exporter:0.1.0' \
   -var 'service_name=orders' \
-  -var 'container_names=["api","worker"]'
+  -var 'container_names=["api","worker"]' \
+  -var 'tag_dimension_values={team="payments"}'
 if [[ -n "$daemon_plan_json" ]]; then
   echo "wrote $daemon_plan_json"
 fi
