@@ -102,7 +102,7 @@ impl HostWork {
         }
         if let Some(problem) = &read.service_problem {
             tracing::warn!(
-                "{problem}; dimension sets naming ServiceName use TaskDefinitionFamily for those tasks meanwhile"
+                "{problem}; meanwhile those tasks publish TaskDefinitionFamily where a set names ServiceName, and tag dimensions as 'unknown'"
             );
         }
         if read.service_recovered {
