@@ -166,7 +166,10 @@ class DaemonExampleStack extends Stack {
       desiredCount: 1,
       minHealthyPercent: 100,
       circuitBreaker: { rollback: true },
+      // The service's tags reach its tasks, where the daemon reads them (tagDimensions below).
+      propagateTags: ecs.PropagatedTagSource.SERVICE,
     });
+    Tags.of(this).add("env", "demo");
 
     const alarmTopic = new sns.Topic(this, "AlarmTopic");
     new EcsEmfExporterDaemon(this, "ExporterDaemon", {
@@ -175,13 +178,17 @@ class DaemonExampleStack extends Stack {
       // serviceFromApi is left at its default (true): ServiceName from ecs:DescribeTasks, granted
       // on this cluster's tasks only. EMF lines on stdout (the default output) need no other grant.
       staticDimensions: { team: "payments" },
+      // Task tags come from the same ecs:DescribeTasks call as the service (tagsFromApi is
+      // required with tagDimensions; it also grants ecs:ListTagsForResource on the tasks).
+      tagDimensions: ["env"],
+      tagsFromApi: true,
       // What daemon mode never publishes (docs/daemon.md, "What daemon mode cannot know":
       // ContainerRestarts, ImagePullTime, ClockErrorBound, the ephemeral storage and the
       // exporter's own metrics) the construct leaves out of its dashboard and alarms itself.
       dashboard: {
         dashboardName: "ecs-emf-exporter-daemon-demo",
         // ClusterName defaults to the cluster's name.
-        dimensionValues: { ServiceName: DAEMON_APP_SERVICE_NAME },
+        dimensionValues: { ServiceName: DAEMON_APP_SERVICE_NAME, env: "demo" },
         // The daemon cannot see the app's task definition: its containers are named here.
         containerNames: ["app"],
         // An exit counts when a poll finds the container STOPPED. No restartAlarmContainers: the
