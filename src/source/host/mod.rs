@@ -205,7 +205,10 @@ impl HostSource {
                 if self.names_services {
                     snapshot.task.service_name = services.services.get(&arn).cloned().flatten();
                 }
-                let tags = services.tags.get(&arn).cloned();
+                let tags = services
+                    .tags
+                    .get(&arn)
+                    .map(|t| task_tags(t, self.names_services));
                 let complete = task
                     .containers
                     .iter()
@@ -258,5 +261,40 @@ impl HostSource {
             Some(dir) => tree.cpu_stat(&dir).map(Some),
             None => Ok(None),
         }
+    }
+}
+
+/// The tags a task is labelled with. Without `ECS_EMF_SERVICE_FROM_API` (`names_services`
+/// false) the ECS-managed `aws:ecs:serviceName` tag is left out: the labels would take the
+/// service from it, and the documents would name a `ServiceName` that the dimension sets
+/// `metrics --json --daemon` lists for these settings do not (they name
+/// `TaskDefinitionFamily`).
+fn task_tags(tags: &BTreeMap<String, String>, names_services: bool) -> BTreeMap<String, String> {
+    let mut tags = tags.clone();
+    if !names_services {
+        tags.remove("aws:ecs:serviceName");
+    }
+    tags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_managed_service_tag_names_the_service_only_when_the_service_comes_from_the_api() {
+        let tags = BTreeMap::from([
+            ("aws:ecs:serviceName".to_string(), "web".to_string()),
+            ("aws:ecs:clusterName".to_string(), "prod".to_string()),
+            ("team".to_string(), "payments".to_string()),
+        ]);
+        assert_eq!(task_tags(&tags, true), tags);
+        assert_eq!(
+            task_tags(&tags, false),
+            BTreeMap::from([
+                ("aws:ecs:clusterName".to_string(), "prod".to_string()),
+                ("team".to_string(), "payments".to_string()),
+            ])
+        );
     }
 }
