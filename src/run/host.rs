@@ -137,12 +137,11 @@ impl HostWork {
                 .then(|| Ok(summary.instance.clone()));
             // Tags from ecs:DescribeTasks, given as the task's own tags of a /taskWithTags
             // answer when the pipeline wants a read (a task not described yet waits).
-            let tags = match (&task.tags, &task.snapshot) {
-                (Some(tags), snapshot) if pipeline.wants_tags(&snapshot.task, now) => {
-                    Some(described_tags(tags))
-                }
-                _ => None,
-            };
+            let tags = task
+                .tags
+                .as_ref()
+                .filter(|_| pipeline.wants_tags(&task.snapshot.task, now))
+                .map(described_tags);
             steps.push(pipeline.step(Input {
                 poll: Ok(task.snapshot),
                 tags,

@@ -324,10 +324,7 @@ impl ServiceLookup {
     fn with_client(client: aws_sdk_ecs::Client, tags_refresh: Option<Duration>) -> ServiceLookup {
         ServiceLookup {
             client: tokio::sync::OnceCell::new_with(Some(client)),
-            cache: ServiceCache {
-                tags_refresh,
-                ..ServiceCache::default()
-            },
+            ..ServiceLookup::new(tags_refresh)
         }
     }
 }

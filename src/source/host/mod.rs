@@ -167,7 +167,7 @@ impl HostSource {
             tasks,
         } = view;
         let mut cgroup_problem = None;
-        let services = match &mut self.services {
+        let mut services = match &mut self.services {
             Some(lookup) => {
                 let arns: Vec<String> = tasks
                     .iter()
@@ -185,6 +185,8 @@ impl HostSource {
             instance,
             tasks: tasks.len(),
         };
+        // Each task's tags are moved into its read, not copied.
+        let mut tags_by_task = std::mem::take(&mut services.tags);
         let tasks = tasks
             .iter()
             .filter_map(|task| {
@@ -205,9 +207,8 @@ impl HostSource {
                 if self.names_services {
                     snapshot.task.service_name = services.services.get(&arn).cloned().flatten();
                 }
-                let tags = services
-                    .tags
-                    .get(&arn)
+                let tags = tags_by_task
+                    .remove(&arn)
                     .map(|t| task_tags(t, self.names_services));
                 let complete = task
                     .containers
@@ -269,8 +270,7 @@ impl HostSource {
 /// service from it, and the documents would name a `ServiceName` that the dimension sets
 /// `metrics --json --daemon` lists for these settings do not (they name
 /// `TaskDefinitionFamily`).
-fn task_tags(tags: &BTreeMap<String, String>, names_services: bool) -> BTreeMap<String, String> {
-    let mut tags = tags.clone();
+fn task_tags(mut tags: BTreeMap<String, String>, names_services: bool) -> BTreeMap<String, String> {
     if !names_services {
         tags.remove("aws:ecs:serviceName");
     }
@@ -288,9 +288,9 @@ mod tests {
             ("aws:ecs:clusterName".to_string(), "prod".to_string()),
             ("team".to_string(), "payments".to_string()),
         ]);
-        assert_eq!(task_tags(&tags, true), tags);
+        assert_eq!(task_tags(tags.clone(), true), tags);
         assert_eq!(
-            task_tags(&tags, false),
+            task_tags(tags, false),
             BTreeMap::from([
                 ("aws:ecs:clusterName".to_string(), "prod".to_string()),
                 ("team".to_string(), "payments".to_string()),
